@@ -1,0 +1,98 @@
+"""The parser extension point, vendor detection and reading a config file safely.
+
+A vendor module exposes ``PARSER``, an object satisfying ``FirewallParser``. The registry
+lists modules by import path so that adding a vendor is one line and importing one
+vendor never imports the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Protocol
+
+from plantgate.errors import InputError
+from plantgate.firewalls.ruleset import Ruleset
+
+VENDOR_MODULES: dict[str, str] = {
+    "asa": "plantgate.firewalls.asa",
+    "iptables": "plantgate.firewalls.iptables",
+    "nftables": "plantgate.firewalls.nftables",
+    "fortigate": "plantgate.firewalls.fortigate",
+    "panos": "plantgate.firewalls.panos",
+    "srx": "plantgate.firewalls.srx",
+}
+
+
+class FirewallParser(Protocol):
+    """What each vendor module provides."""
+
+    vendor: str
+
+    def detect(self, text: str) -> float:
+        """Confidence in [0, 1] that ``text`` is this vendor's config."""
+        ...
+
+    def parse(self, text: str, file: str) -> Ruleset:
+        """Normalise ``text``; raise InputError naming the line for a malformed file.
+
+        Unknown lines and constructs go to ``Ruleset.warnings`` with their line; an
+        unknown construct inside a rule widens the rule, never narrows it.
+        """
+        ...
+
+
+def available_vendors() -> list[str]:
+    """Vendors whose parser module is present in this installation."""
+    found = []
+    for vendor, module in VENDOR_MODULES.items():
+        if importlib.util.find_spec(module) is not None:
+            found.append(vendor)
+    return found
+
+
+def parser_for(vendor: str) -> FirewallParser:
+    if vendor not in VENDOR_MODULES:
+        raise InputError.at("<options>", 0, 0, f"unknown vendor {vendor!r}", ", ".join(available_vendors()))
+    try:
+        module = importlib.import_module(VENDOR_MODULES[vendor])
+    except ModuleNotFoundError as exc:
+        raise InputError.at("<options>", 0, 0, f"no parser for vendor {vendor!r} in this build") from exc
+    parser: FirewallParser = module.PARSER
+    return parser
+
+
+def read_config_text(path: str | Path) -> str:
+    """Read a config file as text, with a clear error instead of a traceback."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError.at(str(p), 0, 0, f"cannot read firewall config: {exc.strerror}") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def detect_vendor(text: str, file: str) -> str:
+    """The vendor whose parser is most confident; a clear error when none is."""
+    best, best_score = "", 0.0
+    for vendor in available_vendors():
+        score = parser_for(vendor).detect(text)
+        if score > best_score:
+            best, best_score = vendor, score
+    if best_score < 0.3:
+        raise InputError.at(
+            file, 1, 1, "cannot tell which firewall vendor wrote this file",
+            "a supported config (" + ", ".join(available_vendors()) + ") or --vendor",
+        )
+    return best
+
+
+def parse_config(path: str | Path, vendor: str | None = None) -> Ruleset:
+    """Read and normalise one firewall config, detecting the vendor unless given."""
+    text = read_config_text(path)
+    file = str(path)
+    chosen = vendor or detect_vendor(text, file)
+    return parser_for(chosen).parse(text, file)

@@ -1,0 +1,90 @@
+"""A plain, stable JSON form of a Ruleset: golden files, ``fw show --format json``, debugging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plantgate.firewalls.ruleset import AddressSet, Rule, Ruleset, Service
+
+
+def _addresses(a: AddressSet) -> dict[str, Any]:
+    out: dict[str, Any] = {"include": [str(n) for n in a.include]}
+    if a.exclude:
+        out["exclude"] = [str(n) for n in a.exclude]
+    if a.names:
+        out["names"] = list(a.names)
+    return out
+
+
+def _service(s: Service) -> dict[str, Any]:
+    out: dict[str, Any] = {"protocol": s.protocol}
+    if s.src_ports:
+        out["src_ports"] = [list(r) for r in s.src_ports]
+    if s.dst_ports:
+        out["dst_ports"] = [list(r) for r in s.dst_ports]
+    if s.icmp_type is not None:
+        out["icmp_type"] = s.icmp_type
+    if s.icmp_code is not None:
+        out["icmp_code"] = s.icmp_code
+    if s.name:
+        out["name"] = s.name
+    return out
+
+
+def rule_to_dict(rule: Rule) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": rule.rule_id,
+        "position": rule.position,
+        "action": rule.action.value,
+        "enabled": rule.enabled,
+        "line": rule.span.line,
+        "end_line": rule.span.end_line,
+        "sources": _addresses(rule.sources),
+        "destinations": _addresses(rule.destinations),
+        "services": [_service(s) for s in rule.services],
+    }
+    optional: dict[str, Any] = {
+        "source_negate": rule.source_negate,
+        "destination_negate": rule.destination_negate,
+        "service_negate": rule.service_negate,
+        "from_zones": list(rule.from_zones),
+        "to_zones": list(rule.to_zones),
+        "applications": list(rule.applications),
+        "log": rule.log,
+        "comment": rule.comment,
+        "widened": list(rule.widened),
+        "stateful_return_only": rule.stateful_return_only,
+        "uncertain": rule.uncertain,
+    }
+    out.update({k: v for k, v in optional.items() if v})
+    return out
+
+
+def ruleset_to_dict(ruleset: Ruleset, *, with_text: bool = False) -> dict[str, Any]:
+    """Everything an analysis reads, in a deterministic order (file paths left out)."""
+    filters = []
+    for flt in ruleset.filters.values():
+        rules = []
+        for rule in flt.rules:
+            d = rule_to_dict(rule)
+            if with_text:
+                d["text"] = rule.span.text
+            rules.append(d)
+        filters.append({"name": flt.name, "default_action": flt.default_action.value, "rules": rules})
+    return {
+        "name": ruleset.name,
+        "vendor": ruleset.vendor,
+        "zones": list(ruleset.zones),
+        "filters": filters,
+        "paths": [
+            {"from_zone": a, "to_zone": b, "filters": list(names)}
+            for (a, b), names in sorted(ruleset.paths.items())
+        ],
+        "default_path_action": ruleset.default_path_action.value,
+        "objects": sorted(
+            ({"name": o.name, "kind": o.kind, "line": o.span.line} for o in ruleset.objects.values()),
+            key=lambda o: (o["kind"], o["name"]),
+        ),
+        "warnings": [{"line": w.line, "message": w.message, "widened": w.widened} for w in ruleset.warnings],
+        "nat_lines": [s.line for s in ruleset.nat_statements],
+    }
