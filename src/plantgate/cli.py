@@ -1,0 +1,197 @@
+"""The ``plantgate`` command: a thin shell over the library.
+
+This is the only place that turns errors into exit codes:
+0 nothing at or above --fail-on, 1 findings at or above it, 2 invalid input, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from plantgate import __version__
+from plantgate.checks import Finding, Severity, run_checks
+from plantgate.errors import InputError, PlantGateError
+from plantgate.load import Site, load_site
+from plantgate.outputs.json_report import dumps, report_dict
+from plantgate.outputs.text import print_findings
+from plantgate.schema import treaty_schema
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+err_console = Console(stderr=True)
+
+FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+                             show_default=True, help="text for people, json for tools.")
+SEVERITY_CHOICE = click.Choice([s.value for s in Severity])
+
+
+def handle_errors(function: F) -> F:
+    """Map library errors to exit codes and plain messages; never a traceback for a user mistake."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except InputError as exc:
+            err_console.print(f"[bold red]Invalid input[/bold red] ({len(exc.problems)} problem"
+                              f"{'s' if len(exc.problems) != 1 else ''}):", highlight=False)
+            for problem in exc.problems:
+                err_console.print(f"  {problem}", highlight=False, markup=False)
+            sys.exit(EXIT_INPUT)
+        except PlantGateError as exc:
+            err_console.print(f"[bold red]Error:[/bold red] {exc}", highlight=False)
+            sys.exit(EXIT_INPUT)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # the last line of defence: exit 3, say where to look
+            err_console.print(f"[bold red]Internal error[/bold red]: {type(exc).__name__}: {exc}", highlight=False)
+            if os.environ.get("PLANTGATE_DEBUG"):
+                traceback.print_exc()
+            else:
+                err_console.print("Set PLANTGATE_DEBUG=1 for the traceback, and please report it.")
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="plantgate")
+def main() -> None:
+    """PlantGate keeps the IT/OT boundary of an industrial plant honest.
+
+    A plant writes its OT/IT convergence treaty (zones, conduit register, charter, shared
+    services, patch policy, firewall RACI, escalation path) as YAML; PlantGate proves where
+    the real firewalls, trusts, assets and vulnerabilities disagree with it.
+
+    \b
+    Start with:   plantgate demo            (writes and checks the example plant)
+    Then:         plantgate check SITE_DIR
+    Exit codes:   0 clean, 1 findings at or above --fail-on, 2 invalid input, 3 internal error
+    """
+
+
+@main.command()
+@click.argument("site_dir", type=click.Path(path_type=Path))
+@FORMAT_OPTION
+@handle_errors
+def validate(site_dir: Path, output_format: str) -> None:
+    """Load and validate a treaty folder; report every problem with file:line:column."""
+    site = load_site(site_dir)
+    treaty = site.treaty
+    counts = {"zones": len(treaty.zones), "assets": len(treaty.assets), "conduits": len(treaty.conduits),
+              "firewalls": len(treaty.firewalls), "people": len(treaty.people)}
+    if output_format == "json":
+        click.echo(json.dumps({"valid": True, "site": treaty.site.name, "counts": counts}, indent=2))
+    else:
+        parts = ", ".join(f"{n} {k}" for k, n in counts.items())
+        console.print(f"[green]Valid[/green]: {treaty.site.name} ({treaty.site.revision or 'no revision'}): {parts}.")
+
+
+def _emit_findings(site: Site, findings: list[Finding], output_format: str, fail_on: str, as_of: dt.date) -> None:
+    treaty = site.treaty
+    if output_format == "json":
+        data = report_dict(treaty.site.name, treaty.site.revision, findings, as_of.isoformat(), site.folder)
+        click.echo(dumps(data))
+    else:
+        title = f"{treaty.site.name} - {treaty.site.plant} (revision {treaty.site.revision or '-'})"
+        print_findings(console, findings, title, site.folder)
+    threshold = Severity(fail_on)
+    if any(f.severity.at_least(threshold) for f in findings):
+        sys.exit(EXIT_FINDINGS)
+
+
+def check_options(function: F) -> F:
+    function = click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                            help="Judge dates (review-by, outages, expiries) as of this day. Default: today.")(function)
+    function = click.option("--fail-on", type=SEVERITY_CHOICE, default="low", show_default=True,
+                            help="Exit 1 when a finding is at or above this severity.")(function)
+    return FORMAT_OPTION(function)
+
+
+@main.command()
+@click.argument("site_dir", type=click.Path(path_type=Path))
+@check_options
+@handle_errors
+def check(site_dir: Path, output_format: str, fail_on: str, as_of: dt.datetime | None) -> None:
+    """Check a treaty folder against its own rules and the evidence it names.
+
+    Exit 1 when any finding is at or above --fail-on (default: low).
+    """
+    site = load_site(site_dir)
+    day = as_of.date() if as_of else dt.date.today()
+    _emit_findings(site, run_checks(site, day), output_format, fail_on, day)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
+@handle_errors
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the treaty, for editors (yaml-language-server) and CI."""
+    text = json.dumps(treaty_schema(), indent=2) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err_console.print(f"Schema written to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+DEMO_MARKER = ".plantgate-demo"
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path), default="plantgate-demo")
+@check_options
+@handle_errors
+def demo(directory: Path, output_format: str, fail_on: str, as_of: dt.datetime | None) -> None:
+    """Write the bundled example plant to DIRECTORY (default ./plantgate-demo) and check it.
+
+    The example is deliberately imperfect: expect findings and exit code 1. Its README lists
+    each planted problem. Re-running replaces a previous demo folder, never anything else.
+    """
+    write_example(directory)
+    if output_format == "text":
+        err_console.print(f"Example site written to [bold]{directory}[/bold]; checking it.")
+    site = load_site(directory)
+    day = as_of.date() if as_of else dt.date.today()
+    _emit_findings(site, run_checks(site, day), output_format, fail_on, day)
+
+
+def write_example(directory: Path) -> None:
+    """Copy the packaged example into place atomically; refuse to overwrite anything but a demo."""
+    if directory.exists() and any(directory.iterdir()) and not (directory / DEMO_MARKER).exists():
+        raise InputError.at(str(directory), 0, 0, "folder exists and is not a PlantGate demo folder",
+                            "an empty or new folder name")
+    source = resources.files("plantgate") / "examples" / "petrochem"
+    parent = directory.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".plantgate-demo-", dir=parent))
+    try:
+        with resources.as_file(source) as src:
+            shutil.copytree(src, staging, dirs_exist_ok=True)
+        (staging / DEMO_MARKER).write_text("written by plantgate demo\n", encoding="utf-8")
+        if directory.exists():
+            shutil.rmtree(directory)
+        staging.rename(directory)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Cross-reference checks: ids unique, every reference resolves, evidence files exist.
+
+Pydantic validates each object alone; these checks need the whole treaty, and each
+problem is reported at the exact key that holds the bad reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from plantgate.errors import ProblemCollector
+from plantgate.load.reader import KeyPath, SpanIndex
+from plantgate.model import Treaty
+from plantgate.model.conduits import is_cidr
+
+
+class _Refs:
+    def __init__(self, treaty: Treaty, spans: SpanIndex, problems: ProblemCollector,
+                 left_out: dict[str, set[str]]) -> None:
+        self.spans = spans
+        self.problems = problems
+        self.ids: dict[str, set[str]] = {
+            "zone": {z.id for z in treaty.zones} | left_out.get("zones", set()),
+            "asset": {a.id for a in treaty.assets} | left_out.get("assets", set()),
+            "conduit": {c.id for c in treaty.conduits} | left_out.get("conduits", set()),
+            "firewall": {f.id for f in treaty.firewalls} | left_out.get("firewalls", set()),
+            "person": {p.id for p in treaty.people} | left_out.get("people", set()),
+        }
+
+    def need(self, kind: str, value: str | None, path: KeyPath) -> None:
+        if value is None or value in self.ids[kind]:
+            return
+        known = sorted(self.ids[kind])
+        hint = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
+        self.problems.add(self.spans.locate(path), f"unknown {kind} '{value}'",
+                          key_path=".".join(map(str, path)), expected=f"a {kind} id ({hint})" if known else "")
+
+    def need_all(self, kind: str, values: Iterable[str], path: KeyPath) -> None:
+        for index, value in enumerate(values):
+            self.need(kind, value, (*path, index))
+
+
+def _duplicates(section: str, ids: list[str], spans: SpanIndex, problems: ProblemCollector) -> None:
+    seen: dict[str, int] = {}
+    for index, item_id in enumerate(ids):
+        if item_id in seen:
+            first = spans.locate((section, seen[item_id], "id"))
+            problems.add(spans.locate((section, index, "id")), f"duplicate {section} id '{item_id}'",
+                         key_path=f"{section}.{index}.id", expected=f"a unique id (first used at {first})")
+        else:
+            seen[item_id] = index
+
+
+def check_references(treaty: Treaty, root: Path, spans: SpanIndex, problems: ProblemCollector,
+                     left_out: dict[str, set[str]] | None = None) -> None:
+    """Collect every duplicate id, dangling reference and missing evidence file.
+
+    ``left_out`` holds ids of items that failed validation: references to them are not
+    reported again as dangling.
+    """
+    for section in ("zones", "assets", "conduits", "firewalls", "people"):
+        _duplicates(section, [item.id for item in getattr(treaty, section)], spans, problems)
+    if treaty.patch_policy:
+        _duplicates("outages", [o.id for o in treaty.patch_policy.outages], spans, problems)
+    refs = _Refs(treaty, spans, problems, left_out or {})
+    folder = root if root.is_dir() else root.parent
+    for i, asset in enumerate(treaty.assets):
+        refs.need("zone", asset.zone, ("assets", i, "zone"))
+        for j, agent in enumerate(asset.agents):
+            if agent.managed_from:
+                refs.need("asset", agent.managed_from, ("assets", i, "agents", j, "managed_from"))
+    for i, conduit in enumerate(treaty.conduits):
+        refs.need("zone", conduit.from_zone, ("conduits", i, "from_zone"))
+        refs.need("zone", conduit.to_zone, ("conduits", i, "to_zone"))
+        refs.need("person", conduit.ot_approver, ("conduits", i, "ot_approver"))
+        refs.need_all("firewall", conduit.enforced_by, ("conduits", i, "enforced_by"))
+        for side in ("sources", "destinations"):
+            for j, item in enumerate(getattr(conduit, side)):
+                if not is_cidr(item):
+                    refs.need("asset", item, ("conduits", i, side, j))
+    for i, fw in enumerate(treaty.firewalls):
+        refs.need("person", fw.platform_owner, ("firewalls", i, "platform_owner"))
+        refs.need_all("person", fw.policy_owners, ("firewalls", i, "policy_owners"))
+        for name, zone_id in fw.zones.items():
+            refs.need("zone", zone_id, ("firewalls", i, "zones", name))
+        if not (folder / fw.config).is_file():
+            problems.add(spans.locate(("firewalls", i, "config")), f"firewall config file '{fw.config}' not found",
+                         key_path=f"firewalls.{i}.config", expected="a path relative to the treaty folder")
+    if treaty.charter:
+        for i, sig in enumerate(treaty.charter.signatures):
+            refs.need("person", sig.person, ("charter", "signatures", i, "person"))
+    for i, entry in enumerate(treaty.raci):
+        refs.need_all("firewall", entry.firewalls, ("raci", i, "firewalls"))
+        for role in ("responsible", "accountable", "consulted", "informed", "veto"):
+            refs.need_all("person", getattr(entry, role), ("raci", i, role))
+    if treaty.escalation:
+        for i, step in enumerate(treaty.escalation.steps):
+            refs.need("person", step.person, ("escalation", "steps", i, "person"))
+    if treaty.shared_services:
+        for kind, service in treaty.shared_services.services.items():
+            refs.need_all("asset", service.providers, ("shared_services", "services", kind.value, "providers"))
+        if treaty.shared_services.backup_policy:
+            for i, repo in enumerate(treaty.shared_services.backup_policy.repositories):
+                refs.need("asset", repo.server,
+                          ("shared_services", "backup_policy", "repositories", i, "server"))
+    if treaty.patch_policy:
+        refs.need("asset", treaty.patch_policy.staging_server, ("patch_policy", "staging_server"))
+        for i, outage in enumerate(treaty.patch_policy.outages):
+            if outage.work_package:
+                wp_path = ("patch_policy", "outages", i, "work_package")
+                refs.need("person", outage.work_package.prepared_by, (*wp_path, "prepared_by"))
+                refs.need_all("asset", outage.work_package.backups_before, (*wp_path, "backups_before"))
+    if treaty.identity:
+        for i, export in enumerate(treaty.identity.trust_exports):
+            if not (folder / export.file).is_file():
+                problems.add(spans.locate(("identity", "trust_exports", i, "file")),
+                             f"trust export file '{export.file}' not found",
+                             expected="a path relative to the treaty folder")

@@ -1,0 +1,55 @@
+"""``load_site``: a treaty folder in, a validated Site out, or every problem at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from plantgate.errors import InputError, Location, ProblemCollector
+from plantgate.load.reader import KeyPath, SpanIndex, merge_documents
+from plantgate.load.references import check_references
+from plantgate.load.validate import validate_document
+from plantgate.model import Treaty
+
+
+@dataclass(frozen=True)
+class Site:
+    """A validated treaty with the folder it came from and where each value was written."""
+
+    treaty: Treaty
+    root: Path
+    spans: SpanIndex
+
+    @property
+    def folder(self) -> Path:
+        return self.root if self.root.is_dir() else self.root.parent
+
+    def locate(self, *path: str | int) -> Location:
+        return self.spans.locate(tuple(path))
+
+    def resolve(self, relative: str) -> Path:
+        """A path written in the treaty, relative to the treaty folder."""
+        return (self.folder / relative).resolve()
+
+    def index_of(self, section: str, item_id: str) -> int:
+        items = getattr(self.treaty, section)
+        return next(i for i, item in enumerate(items) if item.id == item_id)
+
+    def locate_item(self, section: str, item_id: str, *rest: str | int) -> Location:
+        path: KeyPath = (section, self.index_of(section, item_id), *rest)
+        return self.spans.locate(path)
+
+
+def load_site(path: str | Path) -> Site:
+    """Load and validate a treaty folder (or single file); raise InputError listing every problem."""
+    root = Path(path)
+    problems = ProblemCollector()
+    if not root.exists():
+        raise InputError.at(str(root), 0, 0, "treaty folder not found", "a folder of treaty YAML files")
+    document, spans = merge_documents(root, problems)
+    treaty, left_out = validate_document(Treaty, document, spans, problems) if document else (None, {})
+    if isinstance(treaty, Treaty):
+        check_references(treaty, root, spans, problems, left_out)
+    problems.raise_if_any()
+    assert isinstance(treaty, Treaty)
+    return Site(treaty=treaty, root=root, spans=spans)

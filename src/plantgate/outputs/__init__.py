@@ -1,0 +1,1 @@
+"""Renderings of findings for people (terminal) and for tools (JSON, SARIF, CEF)."""
