@@ -8,6 +8,7 @@ vendor never imports the others.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from pathlib import Path
 from typing import Protocol
 

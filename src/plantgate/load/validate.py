@@ -75,33 +75,67 @@ def validate_document(root: type[BaseModel], document: dict[str, Any], spans: Sp
         return root.model_validate(document), {}
     except ValidationError as exc:
         bad_items: set[tuple[str, int]] = set()
+        bad_keys: set[tuple[str, int, str]] = set()
         bad_sections: set[str] = set()
         for error in exc.errors(include_url=False):
             loc = _clean_loc(tuple(error["loc"]))
             message, expected = _describe({**error, "loc": loc}, root)
             key_path = ".".join(str(p) for p in loc)
             problems.add(spans.locate(loc), message, key_path=key_path, expected=expected)
-            if len(loc) >= 2 and isinstance(loc[1], int):
+            if len(loc) >= 3 and isinstance(loc[1], int) and error["type"] != "missing":
+                bad_keys.add((str(loc[0]), loc[1], str(loc[2])))
+            elif len(loc) >= 2 and isinstance(loc[1], int):
                 bad_items.add((str(loc[0]), loc[1]))
             elif loc:
                 bad_sections.add(str(loc[0]))
-    salvaged: dict[str, Any] = {}
+    for _ in range(4):  # dropping a bad key may leave a required key missing: then drop the item
+        salvaged, origin = _salvage(document, bad_sections, bad_items, bad_keys)
+        try:
+            model = root.model_validate(salvaged)
+        except ValidationError as again:
+            for error in again.errors(include_url=False):
+                loc = tuple(error["loc"])
+                if len(loc) >= 2 and isinstance(loc[1], int):
+                    bad_items.add((str(loc[0]), origin[(str(loc[0]), loc[1])]))
+                elif loc:
+                    bad_sections.add(str(loc[0]))
+            continue
+        return model, _left_out_ids(document, bad_items)
+    return None, _left_out_ids(document, bad_items)
+
+
+def _left_out_ids(document: dict[str, Any], bad_items: set[tuple[str, int]]) -> dict[str, set[str]]:
     left_out: dict[str, set[str]] = {}
+    for section, index in bad_items:
+        item = document.get(section, [])[index]
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            left_out.setdefault(section, set()).add(item["id"])
+    return left_out
+
+
+def _salvage(document: dict[str, Any], bad_sections: set[str], bad_items: set[tuple[str, int]],
+             bad_keys: set[tuple[str, int, str]]) -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
+    """The document without what failed: bad keys of list items, bad items, bad sections.
+
+    Dropping only the offending key keeps an item's other references checkable (a conduit
+    with a misspelt key still has its zones checked). Returns the salvaged document and
+    the map from (section, salvaged index) to the original index.
+    """
+    salvaged: dict[str, Any] = {}
+    origin: dict[tuple[str, int], int] = {}
     for section, value in document.items():
         if section in bad_sections:
             continue
-        if isinstance(value, list):
-            kept = []
-            for index, item in enumerate(value):
-                if (section, index) in bad_items:
-                    if isinstance(item, dict) and isinstance(item.get("id"), str):
-                        left_out.setdefault(section, set()).add(item["id"])
-                else:
-                    kept.append(item)
-            salvaged[section] = kept
-        else:
+        if not isinstance(value, list):
             salvaged[section] = value
-    try:
-        return root.model_validate(salvaged), left_out
-    except ValidationError:
-        return None, left_out
+            continue
+        kept: list[Any] = []
+        for index, item in enumerate(value):
+            if (section, index) in bad_items:
+                continue
+            if isinstance(item, dict):
+                item = {k: v for k, v in item.items() if (section, index, k) not in bad_keys}
+            origin[(section, len(kept))] = index
+            kept.append(item)
+        salvaged[section] = kept
+    return salvaged, origin

@@ -1,0 +1,56 @@
+"""Helpers that build treaty folders for tests: the bundled example, or small ones written inline."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from importlib import resources
+from pathlib import Path
+
+EXAMPLE = Path(str(resources.files("plantgate") / "examples" / "petrochem"))
+
+
+def copy_example(tmp_path: Path) -> Path:
+    target = tmp_path / "site"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+def write_files(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return folder
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+MINIMAL = {
+    "site.yaml": """
+        site: {name: Test plant, plant: Unit 1, revision: r1}
+        people:
+          - {id: ot, name: OT Approver, roles: [ot_approver]}
+          - {id: boss, name: Plant Manager, roles: [plant_leadership]}
+        """,
+    "zones.yaml": """
+        zones:
+          - {id: corp, name: Corporate, level: 4, kind: enterprise, networks: [10.0.0.0/16]}
+          - {id: dmz, name: DMZ, level: 3.5, kind: dmz, networks: [172.16.0.0/24]}
+          - {id: ops, name: Operations, level: 3, kind: operations, networks: [10.30.0.0/24]}
+        """,
+    "conduits.yaml": """
+        conduits:
+          - id: c1
+            from_zone: ops
+            to_zone: dmz
+            services: [{protocol: tcp, ports: [5450]}]
+            business_reason: historian replication
+            ot_approver: ot
+        """,
+}

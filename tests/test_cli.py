@@ -1,0 +1,106 @@
+"""The command line: exit codes, the demo, the JSON contract (golden) and the schema."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from plantgate.cli import main
+from plantgate.schema import committed_schema, treaty_schema
+from tests.sites import EXAMPLE, MINIMAL, copy_example, write_files
+
+GOLDEN = Path(__file__).parent / "golden" / "example_check.json"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_demo_prints_findings_and_exits_1(tmp_path: Path) -> None:
+    code, out, err = run("demo", str(tmp_path / "demo"), "--as-of", "2026-11-26")
+    assert code == 1
+    assert "PG-SAFETY-001" in out and "conduits.yaml:157:5" in out
+    assert (tmp_path / "demo" / "conduits.yaml").is_file()
+    code_again, _, _ = run("demo", str(tmp_path / "demo"), "--as-of", "2026-11-26")
+    assert code_again == 1, "re-running the demo replaces the previous demo folder"
+
+
+def test_demo_refuses_to_overwrite_a_foreign_folder(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("precious", encoding="utf-8")
+    code, _, err = run("demo", str(tmp_path / "mine"))
+    assert code == 2 and "not a PlantGate demo folder" in err
+    assert (tmp_path / "mine" / "notes.txt").read_text(encoding="utf-8") == "precious"
+
+
+def test_check_json_golden(tmp_path: Path) -> None:
+    code, out, _ = run("check", str(EXAMPLE), "--format", "json", "--as-of", "2026-11-26")
+    assert code == 1
+    data = json.loads(out)
+    if os.environ.get("PLANTGATE_UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    assert data == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("fail_on", "expected"), [("critical", 1), ("info", 1)])
+def test_fail_on_threshold(fail_on: str, expected: int) -> None:
+    code, _, _ = run("check", str(EXAMPLE), "--fail-on", fail_on, "--as-of", "2026-11-26")
+    assert code == expected
+
+
+def test_exit_0_when_nothing_reaches_the_threshold(tmp_path: Path) -> None:
+    site = copy_example(tmp_path)
+    text = (site / "conduits.yaml").read_text(encoding="utf-8")
+    (site / "conduits.yaml").write_text(text.split("  - id: C-14-ews-sis")[0], encoding="utf-8")
+    code, out, _ = run("check", str(site), "--fail-on", "critical", "--as-of", "2026-11-26", "--format", "json")
+    assert code == 0, out
+    assert json.loads(out)["summary"]["critical"] == 0
+
+
+def test_invalid_input_exits_2_with_locations_and_no_traceback(tmp_path: Path) -> None:
+    files = {**MINIMAL, "zones.yaml": MINIMAL["zones.yaml"].replace("level: 3.5", "level: 9")}
+    folder = write_files(tmp_path, files)
+    for command in ("validate", "check"):
+        code, out, err = run(command, str(folder))
+        assert code == 2
+        assert "zones.yaml:3:" in err and "Purdue level" in err
+        assert "Traceback" not in err + out
+
+
+def test_validate_ok() -> None:
+    code, out, _ = run("validate", str(EXAMPLE), "--format", "json")
+    assert code == 0
+    assert json.loads(out)["counts"]["conduits"] == 15
+
+
+def test_internal_error_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("plantgate.cli.run_checks", explode)
+    code, _, err = run("check", str(EXAMPLE))
+    assert code == 3 and "Internal error" in err and "boom" in err
+
+
+def test_help_teaches() -> None:
+    code, out, _ = run("--help")
+    assert code == 0 and "plantgate demo" in out and "Exit codes" in out
+    code, out, _ = run("check", "--help")
+    assert code == 0 and "--fail-on" in out and "--as-of" in out
+
+
+def test_committed_schema_equals_generated_one() -> None:
+    assert committed_schema() == treaty_schema(), "run: plantgate schema -o src/plantgate/schema/treaty.schema.json"
+    code, out, _ = run("schema")
+    assert code == 0 and json.loads(out) == treaty_schema()
+
+
+def test_schema_rejects_unknown_keys_like_the_loader() -> None:
+    schema = treaty_schema()
+    assert schema["additionalProperties"] is False
+    assert schema["$defs"]["Conduit"]["additionalProperties"] is False
