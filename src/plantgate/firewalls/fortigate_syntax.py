@@ -1,0 +1,294 @@
+"""FortiOS configuration syntax: tokens, nested ``config``/``edit`` blocks, and CLI edit semantics.
+
+FortiOS backups and ``show full-configuration`` output are CLI scripts: ``config X`` opens a
+table, ``edit NAME`` ... ``next`` edits one entry, ``set``/``append``/``unset`` change its
+attributes, ``end`` closes the table. Several blocks for the same table merge, a second
+``edit`` of an entry changes the same entry, and ``move``/``clone``/``delete``/``rename``
+reorder or change the table. Replaying those semantics here, once, keeps the policy and
+object code free of syntax and keeps every statement's line number for the evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from plantgate.errors import InputError
+from plantgate.firewalls.ruleset import ParseWarning
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One CLI command: its words (quotes removed) and the 1-based lines it spans."""
+
+    words: tuple[str, ...]
+    line: int
+    end_line: int
+
+    @property
+    def verb(self) -> str:
+        return self.words[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """The current value of one attribute and the line that last changed it."""
+
+    values: tuple[str, ...]
+    line: int
+
+    @property
+    def first(self) -> str:
+        return self.values[0] if self.values else ""
+
+
+@dataclass(slots=True)
+class Table:
+    """A ``config`` table; all blocks with the same path in one scope merge into it."""
+
+    path: str
+    line: int
+    end_line: int
+    entries: dict[str, Entry] = field(default_factory=dict)
+    statements: list[Statement] = field(default_factory=list)
+    tables: dict[str, Table] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Entry:
+    """One ``edit NAME`` entry of a table with its statements in order."""
+
+    name: str
+    line: int
+    end_line: int
+    statements: list[Statement] = field(default_factory=list)
+    tables: dict[str, Table] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ConfigTree:
+    """The top-level tables of a file, the raw lines, and the warnings found while reading."""
+
+    tables: dict[str, Table]
+    lines: list[str]
+    warnings: list[ParseWarning]
+
+    def text(self, line: int, end_line: int) -> str:
+        return "\n".join(self.lines[line - 1 : end_line])
+
+
+SETTING_VERBS = frozenset({"set", "unset", "append", "select", "unselect"})
+TABLE_VERBS = frozenset({"move", "clone", "delete", "rename", "purge"})
+
+
+def tokenize(text: str, file: str) -> list[Statement]:
+    """Split the text into statements; a quoted value may span lines, ``#`` starts a comment line."""
+    statements: list[Statement] = []
+    words: list[str] = []
+    current: list[str] = []
+    in_word = False
+    quote = ""
+    start_line = 0
+    quote_line = 0
+    line = 1
+    i = 0
+    n = len(text)
+
+    def finish_word() -> None:
+        nonlocal in_word
+        if in_word:
+            words.append("".join(current))
+            current.clear()
+            in_word = False
+
+    at_line_start = True
+    while i < n:
+        ch = text[i]
+        if quote:
+            if ch == "\\" and i + 1 < n and text[i + 1] in (quote, "\\"):
+                current.append(text[i + 1])
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+            else:
+                current.append(ch)
+                if ch == "\n":
+                    line += 1
+            i += 1
+            continue
+        if ch == "\n":
+            finish_word()
+            if words:
+                statements.append(Statement(tuple(words), start_line, line))
+                words = []
+            line += 1
+            at_line_start = True
+            i += 1
+            continue
+        if at_line_start and ch in " \t\r":
+            i += 1
+            continue
+        if at_line_start and ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        at_line_start = False
+        if ch in " \t\r":
+            finish_word()
+        elif ch in "\"'":
+            if not words and not in_word:
+                start_line = line
+            quote = ch
+            quote_line = line
+            in_word = True
+        elif ch == "\\" and i + 1 < n and text[i + 1] != "\n":
+            if not words and not in_word:
+                start_line = line
+            current.append(text[i + 1])
+            in_word = True
+            i += 1
+        else:
+            if not words and not in_word:
+                start_line = line
+            current.append(ch)
+            in_word = True
+        i += 1
+    if quote:
+        raise InputError.at(file, quote_line, 1, f"unterminated {quote}quoted{quote} value", "a closing quote")
+    finish_word()
+    if words:
+        statements.append(Statement(tuple(words), start_line, line))
+    return statements
+
+
+def read_tree(text: str, file: str) -> ConfigTree:
+    """Build the merged table tree; unbalanced ``config``/``edit``/``next``/``end`` raise InputError."""
+    lines = text.splitlines()
+    warnings: list[ParseWarning] = []
+    root = Table("", 1, max(len(lines), 1))
+    stack: list[Table | Entry] = [root]
+    for st in tokenize(text, file):
+        top = stack[-1]
+        verb = st.verb
+        if verb == "config":
+            if len(st.words) < 2:
+                raise InputError.at(file, st.line, 1, "'config' without a table name", "config <table>")
+            path = " ".join(st.words[1:])
+            table = top.tables.get(path)
+            if table is None:
+                table = top.tables[path] = Table(path, st.line, st.end_line)
+            stack.append(table)
+        elif verb == "edit":
+            if not isinstance(top, Table) or top is root:
+                raise InputError.at(file, st.line, 1, "'edit' outside a config table", "'next' or 'end' first")
+            if len(st.words) != 2:
+                raise InputError.at(file, st.line, 1, "'edit' needs exactly one name", "edit <name>")
+            entry = top.entries.get(st.words[1])
+            if entry is None:
+                entry = top.entries[st.words[1]] = Entry(st.words[1], st.line, st.end_line)
+            stack.append(entry)
+        elif verb == "next":
+            if not isinstance(top, Entry):
+                raise InputError.at(file, st.line, 1, "'next' without a matching 'edit'", "'end' or 'edit'")
+            top.end_line = max(top.end_line, st.end_line)
+            stack.pop()
+        elif verb == "end":
+            if not isinstance(top, Table) or top is root:
+                what = "'end' inside an 'edit' block" if isinstance(top, Entry) else "'end' without 'config'"
+                raise InputError.at(file, st.line, 1, what, "'next' before 'end'")
+            top.end_line = max(top.end_line, st.end_line)
+            stack.pop()
+        elif top is root:
+            raise InputError.at(file, st.line, 1, f"{verb!r} outside any config block", "config <table>")
+        elif verb in SETTING_VERBS:
+            top.statements.append(st)
+        elif verb in TABLE_VERBS and isinstance(top, Table):
+            _table_operation(top, st, file, warnings)
+        else:
+            warnings.append(ParseWarning(file, st.line, f"unknown command {verb!r} ignored", " ".join(st.words)))
+    if len(stack) > 1:
+        open_block = stack[-1]
+        kind = f"edit {open_block.name}" if isinstance(open_block, Entry) else f"config {open_block.path}"
+        raise InputError.at(
+            file, open_block.line, 1, f"'{kind}' is never closed",
+            "'next'" if isinstance(open_block, Entry) else "'end'",
+        )
+    return ConfigTree(root.tables, lines, warnings)
+
+
+def _table_operation(table: Table, st: Statement, file: str, warnings: list[ParseWarning]) -> None:
+    """Replay ``move A before|after B``, ``clone A to B``, ``delete A``, ``rename A to B``, ``purge``."""
+    w = st.words
+    text = " ".join(w)
+
+    def warn(message: str) -> None:
+        warnings.append(ParseWarning(file, st.line, message, text))
+
+    if w[0] == "purge":
+        table.entries.clear()
+        return
+    if len(w) < 2 or w[1] not in table.entries:
+        warn(f"{w[0]} of an entry that does not exist; ignored")
+        return
+    if w[0] == "delete":
+        del table.entries[w[1]]
+        return
+    if len(w) != 4:
+        warn(f"malformed {w[0]} command; ignored")
+        return
+    name, how, other = w[1], w[2], w[3]
+    items = list(table.entries.items())
+    if w[0] == "move":
+        if how not in ("before", "after") or other not in table.entries or other == name:
+            warn("move to an entry that does not exist; ignored")
+            return
+        moved = table.entries[name]
+        items = [(k, v) for k, v in items if k != name]
+        at = next(i for i, (k, _) in enumerate(items) if k == other) + (1 if how == "after" else 0)
+        items.insert(at, (name, moved))
+    elif w[0] in ("clone", "rename"):
+        if how != "to" or other in table.entries:
+            warn(f"{w[0]} onto an existing entry; ignored")
+            return
+        source = table.entries[name]
+        if w[0] == "clone":
+            copy = Entry(other, st.line, st.end_line, list(source.statements), dict(source.tables))
+            items.append((other, copy))
+            warn(f"clone of {name!r} placed at the end of the table")
+        else:
+            source.name = other
+            items = [(other if k == name else k, v) for k, v in items]
+    table.entries = dict(items)
+
+
+def settings(
+    statements: Iterable[Statement],
+    resets: dict[str, tuple[str, ...]] | None = None,
+    unset_resets: dict[str, tuple[str, ...]] | None = None,
+) -> dict[str, Setting]:
+    """Replay set/append/unset/select/unselect in order.
+
+    ``resets`` lists keys cleared when a key is set, ``unset_resets`` keys cleared when one is unset.
+    """
+    out: dict[str, Setting] = {}
+    for st in statements:
+        if len(st.words) < 2:
+            continue
+        verb, key, values = st.verb, st.words[1], tuple(st.words[2:])
+        if verb in ("set", "select"):
+            out[key] = Setting(values, st.line)
+            for cleared in (resets or {}).get(key, ()):
+                out.pop(cleared, None)
+        elif verb == "append":
+            old = out.get(key)
+            out[key] = Setting((old.values if old else ()) + values, st.line)
+        elif verb == "unselect":
+            old = out.get(key)
+            if old:
+                out[key] = Setting(tuple(v for v in old.values if v not in values), st.line)
+        elif verb == "unset":
+            out.pop(key, None)
+            for cleared in (unset_resets or {}).get(key, ()):
+                out.pop(cleared, None)
+    return out

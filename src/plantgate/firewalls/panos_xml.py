@@ -1,0 +1,161 @@
+"""The PAN-OS configuration tree, and reading it safely from XML.
+
+PAN-OS configs come as XML, as ``set`` commands or as the brace-style "show config"
+text. All three describe the same tree (``config/devices/entry/vsys/entry/...``), so
+each front end builds a ``PanNode`` tree and one interpreter (``panos.py``) reads it:
+the same policy in any format yields the same Ruleset.
+
+XML is untrusted input: it is parsed with defusedxml (entity declarations, DTD
+external references and network access refused, so a billion-laughs file is an
+InputError, not an out-of-memory). ElementTree drops line numbers, so a parser target
+records the expat line of every start and end tag; every rule keeps its source line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+
+from plantgate.errors import InputError
+
+
+@dataclass(eq=False)
+class PanNode:
+    """One element of the config tree.
+
+    ``tag`` is the XML element name (``entry`` for named list items, whose name is in
+    ``name``). ``values`` holds the leaf text or the ``<member>`` list. ``touched``
+    lists the set-format lines that wrote into this entry (empty for XML, where the
+    span is the element's line range).
+    """
+
+    tag: str
+    line: int
+    end_line: int = 0
+    name: str | None = None
+    values: list[str] = field(default_factory=list)
+    children: list[PanNode] = field(default_factory=list)
+    touched: list[int] = field(default_factory=list)
+
+    def child(self, tag: str) -> PanNode | None:
+        """The first child element with this tag."""
+        for node in self.children:
+            if node.tag == tag:
+                return node
+        return None
+
+    def path(self, *tags: str) -> PanNode | None:
+        """Follow child tags; ``"entry=NAME"`` selects a named entry."""
+        node: PanNode | None = self
+        for tag in tags:
+            if node is None:
+                return None
+            if tag.startswith("entry="):
+                node = node.entry(tag[len("entry="):])
+            else:
+                node = node.child(tag)
+        return node
+
+    def entry(self, name: str) -> PanNode | None:
+        for node in self.children:
+            if node.tag == "entry" and node.name == name:
+                return node
+        return None
+
+    def entries(self, tag: str) -> list[PanNode]:
+        """The named entries below ``<tag>`` (every ``<tag>`` child, in order)."""
+        return [e for holder in self.children if holder.tag == tag for e in holder.children
+                if e.tag == "entry" and e.name is not None]
+
+    def members(self, tag: str) -> list[str] | None:
+        """The member list (or single value) of child ``tag``; None when the child is absent."""
+        node = self.child(tag)
+        if node is None:
+            return None
+        return list(node.values)
+
+    def text(self, tag: str, default: str = "") -> str:
+        """The scalar value of child ``tag`` (the last one written)."""
+        node = self.child(tag)
+        if node is None or not node.values:
+            return default
+        return node.values[-1]
+
+    def span_lines(self) -> tuple[int, int]:
+        if self.touched:
+            return min(self.touched), max(self.touched)
+        return self.line, max(self.end_line, self.line)
+
+    def span_text(self, source_lines: list[str]) -> str:
+        """The raw text that defines this node (its lines, in order)."""
+        if self.touched:
+            return "\n".join(source_lines[n - 1] for n in sorted(set(self.touched)) if 0 < n <= len(source_lines))
+        first, last = self.span_lines()
+        return "\n".join(source_lines[first - 1:last])
+
+
+class _LineRecordingBuilder:
+    """ElementTree parser target that builds PanNodes with expat line numbers."""
+
+    def __init__(self) -> None:
+        self.parser: DefusedXMLParser | None = None
+        self.stack: list[PanNode] = []
+        self.text_parts: list[list[str]] = []
+        self.root: PanNode | None = None
+
+    def _line(self) -> int:
+        assert self.parser is not None
+        return int(self.parser.parser.CurrentLineNumber)
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        node = PanNode(tag=tag, line=self._line(), name=attrs.get("name") if tag == "entry" else None)
+        if self.stack:
+            self.stack[-1].children.append(node)
+        else:
+            self.root = node
+        self.stack.append(node)
+        self.text_parts.append([])
+
+    def end(self, tag: str) -> None:
+        node = self.stack.pop()
+        node.end_line = self._line()
+        text = "".join(self.text_parts.pop()).strip()
+        members = [c for c in node.children if c.tag == "member"]
+        if members:
+            node.values = [v for m in members for v in m.values]
+            node.children = [c for c in node.children if c.tag != "member"]
+        elif text and not node.children:
+            node.values = [text]
+
+    def data(self, data: str) -> None:
+        if self.text_parts:
+            self.text_parts[-1].append(data)
+
+    def close(self) -> PanNode | None:
+        return self.root
+
+
+def parse_xml_tree(text: str, file: str) -> PanNode:
+    """Parse PAN-OS XML into a PanNode tree; refuse entities and malformed XML with an InputError."""
+    builder = _LineRecordingBuilder()
+    parser = DefusedXMLParser(target=builder, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    builder.parser = parser
+    try:
+        parser.feed(text)
+        root: Any = parser.close()
+    except ParseError as exc:
+        line, column = exc.position
+        raise InputError.at(file, line, column + 1, f"malformed XML: {exc.msg}", "well-formed PAN-OS XML") from exc
+    except DefusedXmlException as exc:
+        line = int(parser.parser.CurrentLineNumber)
+        column = int(parser.parser.CurrentColumnNumber) + 1
+        raise InputError.at(
+            file, line, column, f"XML refused for safety: {exc}", "XML without entity declarations"
+        ) from exc
+    if not isinstance(root, PanNode):
+        raise InputError.at(file, 1, 1, "empty XML document", "a PAN-OS <config> document")
+    return root
