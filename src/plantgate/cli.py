@@ -193,5 +193,16 @@ def write_example(directory: Path) -> None:
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def _register_subcommands() -> None:
+    from plantgate.cli_fw import fw
+
+    for command in fw.commands.values():
+        if command.callback is not None:
+            command.callback = handle_errors(command.callback)
+    main.add_command(fw)
+
+
+_register_subcommands()
+
 if __name__ == "__main__":
     main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from plantgate.checks import charter, patch, register  # noqa: F401  (registers the checks)
+from plantgate.checks import charter, firewall, patch, register  # noqa: F401  (registers the checks)
 from plantgate.checks.context import CheckContext
 from plantgate.checks.finding import Finding, Severity
 from plantgate.checks.registry import CHECKS, RULES

@@ -1,12 +1,21 @@
-"""What a check may read: the site, the date the run is judged at, and shared derived data."""
+"""What a check may read: the site, the date the run is judged at, and shared derived data.
+
+Derived data (parsed firewalls, permitted sets) is computed once per run, on first use, so
+checks that need no firewall never pay for parsing one.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
+from plantgate.errors import Location
+from plantgate.firewalls.ruleset import Rule
 from plantgate.load import Site
 from plantgate.model import Treaty
+from plantgate.netspace import FlowSet, PacketSpace, Permitter, default_space
+from plantgate.reconcile import BoundaryFirewall, conduit_flows, load_boundary_firewalls, register_flows
 
 
 @dataclass
@@ -17,3 +26,48 @@ class CheckContext:
     @property
     def treaty(self) -> Treaty:
         return self.site.treaty
+
+    @cached_property
+    def space(self) -> PacketSpace:
+        return default_space()
+
+    @cached_property
+    def firewalls(self) -> list[BoundaryFirewall]:
+        return load_boundary_firewalls(self.site, self.space)
+
+    def register(self, initiating: str, responding: str) -> FlowSet:
+        """Union of the conduits whose sessions go from ``initiating`` to ``responding``."""
+        cache = self.__dict__.setdefault("_register", {})
+        if (initiating, responding) not in cache:
+            cache[(initiating, responding)] = register_flows(self.space, self.treaty, initiating, responding)
+        result: FlowSet = cache[(initiating, responding)]
+        return result
+
+    def conduit(self, conduit_id: str) -> FlowSet:
+        cache = self.__dict__.setdefault("_conduits", {})
+        if conduit_id not in cache:
+            conduit = next(c for c in self.treaty.conduits if c.id == conduit_id)
+            cache[conduit_id] = conduit_flows(self.space, self.treaty, conduit)
+        result: FlowSet = cache[conduit_id]
+        return result
+
+
+def rule_location(rule: Rule) -> Location:
+    return Location(rule.span.file, rule.span.line)
+
+
+def permitter_evidence(permitters: list[Permitter]) -> tuple[list[Location], list[str]]:
+    """Locations and readable names of the rules behind a set of flows."""
+    locations: list[Location] = []
+    names: list[str] = []
+    for flt, rule in permitters:
+        if rule is not None:
+            locations.append(rule_location(rule))
+            names.append(f"{rule.rule_id} (line {rule.span.line})")
+        elif flt is not None:
+            if flt.span is not None:
+                locations.append(Location(flt.span.file, flt.span.line))
+            names.append(f"default {flt.default_action.value} of {flt.name}")
+        else:
+            names.append("default path action")
+    return locations, names

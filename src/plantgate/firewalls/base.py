@@ -52,13 +52,23 @@ def available_vendors() -> list[str]:
     return found
 
 
-def parser_for(vendor: str) -> FirewallParser:
+def parser_for(vendor: str, context: str = "") -> FirewallParser:
+    """The vendor's parser; ``context`` picks a VDOM, vsys or device group where the vendor has them.
+
+    A vendor module with contexts provides ``for_context(name) -> FirewallParser``.
+    """
     if vendor not in VENDOR_MODULES:
         raise InputError.at("<options>", 0, 0, f"unknown vendor {vendor!r}", ", ".join(available_vendors()))
     try:
         module = importlib.import_module(VENDOR_MODULES[vendor])
     except ModuleNotFoundError as exc:
         raise InputError.at("<options>", 0, 0, f"no parser for vendor {vendor!r} in this build") from exc
+    if context:
+        if not hasattr(module, "for_context"):
+            raise InputError.at("<options>", 0, 0, f"vendor {vendor!r} has no VDOM/vsys contexts",
+                                "no context for this vendor")
+        chosen: FirewallParser = module.for_context(context)
+        return chosen
     parser: FirewallParser = module.PARSER
     return parser
 
@@ -91,9 +101,9 @@ def detect_vendor(text: str, file: str) -> str:
     return best
 
 
-def parse_config(path: str | Path, vendor: str | None = None) -> Ruleset:
+def parse_config(path: str | Path, vendor: str | None = None, context: str = "") -> Ruleset:
     """Read and normalise one firewall config, detecting the vendor unless given."""
     text = read_config_text(path)
     file = str(path)
     chosen = vendor or detect_vendor(text, file)
-    return parser_for(chosen).parse(text, file)
+    return parser_for(chosen, context).parse(text, file)

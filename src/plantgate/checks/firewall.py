@@ -1,0 +1,204 @@
+"""Register reconciliation: what each boundary firewall really permits against the conduit register.
+
+For every pair of treaty zones a firewall joins, the exact permitted set is compared with
+the union of registered conduits: the difference is unregistered exposure, each conduit's
+missing part is an implementation gap, and each permit rule is held to the conduits it
+implements. Every finding carries the rule lines and a concrete witness packet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from plantgate.checks.context import CheckContext, permitter_evidence, rule_location
+from plantgate.checks.finding import Finding, Severity
+from plantgate.checks.references import IEC_SR_5_1, IEC_SR_5_2, NIST_AC_4, NIST_CM_3, NIST_SC_7, REF_FIREWALL
+from plantgate.checks.registry import check, rule
+from plantgate.errors import Location
+from plantgate.model.zones import Zone
+from plantgate.netspace import analyse_filter
+from plantgate.reconcile import BoundaryFirewall
+
+UNREGISTERED = rule(
+    "PG-FW-001", "Unregistered exposure: the firewall permits flows no conduit covers", Severity.HIGH,
+    (REF_FIREWALL, IEC_SR_5_2, NIST_AC_4),
+    "If the firewall config and the register disagree, that is a finding, not a shrug.")
+NOT_IMPLEMENTED = rule(
+    "PG-FW-002", "Conduit not implemented, or only in part, on its firewall", Severity.MEDIUM,
+    (REF_FIREWALL, NIST_CM_3),
+    "The register is the shared source of truth: a conduit the firewall does not carry is stale or broken.")
+BROADER = rule(
+    "PG-FW-003", "Rule broader than the conduit it implements", Severity.HIGH, (REF_FIREWALL, IEC_SR_5_2, NIST_AC_4),
+    "A rule that implements a conduit must permit no more than the register grants.")
+NOT_CONNECTED = rule(
+    "PG-FW-004", "Conduit names a firewall that does not join its zones", Severity.MEDIUM, (REF_FIREWALL, NIST_CM_3),
+    "enforced_by must name firewalls whose interface map contains both zones of the conduit.")
+UNMAPPED = rule(
+    "PG-FW-005", "Firewall zone or interface not mapped to a treaty zone", Severity.LOW, (REF_FIREWALL, IEC_SR_5_1),
+    "Traffic through an unmapped interface cannot be reconciled with the register.")
+PARSE_WARNING = rule(
+    "PG-FW-006", "Firewall construct not understood (widened toward permitted)", Severity.LOW,
+    (REF_FIREWALL,), "PlantGate never narrows what it does not understand; it widens and reports the line.")
+IT_TO_OT = rule(
+    "PG-PURDUE-002", "Firewall permits sessions between IT and OT that bypass the DMZ", Severity.CRITICAL,
+    (IEC_SR_5_1, NIST_SC_7), "Every session between IT (levels 4-5) and OT (levels 0-3) terminates in the DMZ.")
+SAFETY_UNREGISTERED = rule(
+    "PG-PURDUE-003", "Flow into a safety zone that is not in the register", Severity.CRITICAL,
+    (IEC_SR_5_2, NIST_AC_4), "Safety zones are reachable only as the register says.")
+PUSH_INTO_OT = rule(
+    "PG-PURDUE-004", "Sessions opened from IT or the DMZ into OT on patch or AV ports", Severity.HIGH,
+    (IEC_SR_5_1, NIST_SC_7), "OT pulls patches and signatures from DMZ staging; IT never pushes past the DMZ.")
+
+PUSH_PORTS: dict[str, list[tuple[int, int]]] = {
+    "WSUS": [(8530, 8531)],
+    "SCCM client push and notification (SMB, RPC, 10123)": [(135, 135), (445, 445), (10123, 10123)],
+    "AV console wake-up and push (Trellix ePO 8081, Symantec SEPM 8014, Sophos 8192-8194)": [
+        (8081, 8081), (8014, 8014), (8192, 8194)],
+}
+"""Ports on which a console or patch server initiates toward clients (push), by product."""
+
+
+def _zone_label(zone: Zone) -> str:
+    return f"{zone.id} (level {zone.level:g})"
+
+
+def _severity_for(source: Zone, target: Zone) -> Severity:
+    if target.is_safety:
+        return Severity.CRITICAL
+    if target.is_ot or source.is_ot:
+        return Severity.HIGH
+    return Severity.MEDIUM
+
+
+@check
+def unregistered_exposure(ctx: CheckContext) -> Iterator[Finding]:
+    for fw in ctx.firewalls:
+        for a_id, b_id in fw.treaty_pairs():
+            a, b = ctx.treaty.zone(a_id), ctx.treaty.zone(b_id)
+            if a is None or b is None:
+                continue
+            extra = fw.permitted(a_id, b_id) - ctx.register(a_id, b_id)
+            witness = extra.witness()
+            if witness is None:
+                continue
+            permitters = fw.permitters(a_id, b_id, extra)
+            locations, names = permitter_evidence(permitters)
+            spec = SAFETY_UNREGISTERED if b.is_safety else UNREGISTERED
+            yield spec.finding(
+                [fw.entry.id, a_id, b_id],
+                f"{fw.entry.id} permits sessions from {_zone_label(a)} to {_zone_label(b)} that no conduit "
+                f"registers, e.g. {witness}. Permitted by: {', '.join(names) or 'the default action'}.",
+                locations or [ctx.site.locate_item("firewalls", fw.entry.id)],
+                severity=_severity_for(a, b) if spec is UNREGISTERED else None,
+                witness=witness.to_dict(), discriminator=f"{a_id}>{b_id}",
+                details={"firewall": fw.entry.id, "flows": extra.count()})
+
+
+@check
+def purdue_on_firewalls(ctx: CheckContext) -> Iterator[Finding]:
+    for fw in ctx.firewalls:
+        for a_id, b_id in fw.treaty_pairs():
+            a, b = ctx.treaty.zone(a_id), ctx.treaty.zone(b_id)
+            if a is None or b is None:
+                continue
+            permitted = fw.permitted(a_id, b_id)
+            if (a.is_it and b.is_ot) or (a.is_ot and b.is_it):
+                witness = permitted.witness()
+                if witness is not None:
+                    locations, names = permitter_evidence(fw.permitters(a_id, b_id, permitted))
+                    yield IT_TO_OT.finding(
+                        [fw.entry.id, a_id, b_id],
+                        f"{fw.entry.id} lets {_zone_label(a)} open sessions straight to {_zone_label(b)}, "
+                        f"e.g. {witness}, via {', '.join(names)}.", locations, witness=witness.to_dict(),
+                        discriminator=f"{a_id}>{b_id}")
+            if b.is_ot and (a.is_it or a.is_dmz):
+                yield from _push_findings(ctx, fw, a, b)
+
+
+def _push_findings(ctx: CheckContext, fw: BoundaryFirewall, a: Zone, b: Zone) -> Iterator[Finding]:
+    permitted = fw.permitted(a.id, b.id)
+    for product, ranges in PUSH_PORTS.items():
+        ports = ctx.space.empty()
+        for protocol in (6, 17):
+            from plantgate.firewalls.ruleset import Service
+            ports = ports | ctx.space.service(Service(protocol, dst_ports=tuple(ranges)))
+        pushed = permitted & ports
+        witness = pushed.witness()
+        if witness is None:
+            continue
+        locations, names = permitter_evidence(fw.permitters(a.id, b.id, pushed))
+        yield PUSH_INTO_OT.finding(
+            [fw.entry.id, a.id, b.id],
+            f"{fw.entry.id} lets {_zone_label(a)} open {product} sessions into {_zone_label(b)}, e.g. {witness}, "
+            f"via {', '.join(names)}. OT must pull from DMZ staging.", locations, witness=witness.to_dict(),
+            discriminator=f"{a.id}>{b.id}:{product}")
+
+
+@check
+def conduit_implementation(ctx: CheckContext) -> Iterator[Finding]:
+    by_id = {fw.entry.id: fw for fw in ctx.firewalls}
+    for conduit in ctx.treaty.conduits:
+        where = [ctx.site.locate_item("conduits", conduit.id, "enforced_by")]
+        for fw_id in conduit.enforced_by:
+            fw = by_id.get(fw_id)
+            if fw is None:
+                continue
+            a, b = conduit.initiating_zone, conduit.responding_zone
+            if not fw.connects(a, b):
+                yield NOT_CONNECTED.finding(
+                    [conduit.id, fw_id], f"Conduit {conduit.id} ({a} -> {b}) names {fw_id}, whose interface map "
+                    f"joins {', '.join(sorted(fw.config_zones_of))}.", where, discriminator=fw_id)
+                continue
+            wanted = ctx.conduit(conduit.id)
+            missing = wanted - fw.permitted(a, b)
+            witness = missing.witness()
+            if witness is None:
+                continue
+            state = "does not implement" if missing == wanted else "implements only part of"
+            yield NOT_IMPLEMENTED.finding(
+                [conduit.id, fw_id], f"{fw_id} {state} conduit {conduit.id} ({a} -> {b}); denied, e.g. {witness}.",
+                where, severity=Severity.HIGH if missing == wanted else None, witness=witness.to_dict(),
+                discriminator=fw_id)
+
+
+@check
+def rules_broader_than_conduits(ctx: CheckContext) -> Iterator[Finding]:
+    for fw in ctx.firewalls:
+        for a_id, b_id in fw.treaty_pairs():
+            registered = ctx.register(a_id, b_id)
+            if registered.is_empty():
+                continue
+            in_zones = fw.permitted(a_id, b_id)
+            for x, y in fw.config_pairs(a_id, b_id):
+                for flt_name in fw.ruleset.paths.get((x, y), ()):
+                    analysis = analyse_filter(ctx.space, fw.ruleset.filters[flt_name], x, y)
+                    for fw_rule, decided in analysis.decided:
+                        if not fw_rule.action.permits:
+                            continue
+                        effective = decided & in_zones
+                        if not effective.intersects(registered):
+                            continue
+                        extra = effective - registered
+                        witness = extra.witness()
+                        if witness is None:
+                            continue
+                        yield BROADER.finding(
+                            [fw.entry.id, fw_rule.rule_id],
+                            f"{fw_rule.rule_id} on {fw.entry.id} implements a conduit from {a_id} to {b_id} but "
+                            f"also permits {witness}, which no conduit grants.", [rule_location(fw_rule)],
+                            witness=witness.to_dict(), discriminator=f"{a_id}>{b_id}")
+
+
+@check
+def firewall_mapping_and_warnings(ctx: CheckContext) -> Iterator[Finding]:
+    for fw in ctx.firewalls:
+        entry_where = ctx.site.locate_item("firewalls", fw.entry.id, "zones")
+        for zone in fw.unmapped:
+            yield UNMAPPED.finding([fw.entry.id, zone], f"{fw.entry.id}: config zone or interface '{zone}' is not "
+                                   "mapped to a treaty zone; flows through it are not reconciled.", [entry_where],
+                                   severity=Severity.INFO if zone in ("*", "self") else None, discriminator=zone)
+        for warning in fw.ruleset.warnings:
+            yield PARSE_WARNING.finding(
+                [fw.entry.id], f"{fw.entry.id}: {warning.message}" + (" (widened)" if warning.widened else ""),
+                [Location(warning.file, warning.line)],
+                severity=Severity.LOW if warning.widened else Severity.INFO, discriminator=f"{warning.message}")

@@ -1,0 +1,236 @@
+"""``plantgate fw``: query one firewall config directly (show, test, diff, lint).
+
+Thin shell over ``plantgate.firewalls`` and ``plantgate.netspace``; the vendor is detected
+from the content unless ``--vendor`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+import ipaddress
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from plantgate.errors import InputError, InputProblem, Location
+from plantgate.firewalls.base import VENDOR_MODULES, parse_config
+from plantgate.firewalls.ruleset import Rule, Ruleset
+from plantgate.model.conduits import PROTOCOL_NUMBERS
+from plantgate.netspace import Change, Flow, Permitter, Verdict, default_space, diff_rulesets, evaluate
+
+console = Console()
+VENDOR_OPTION = click.option("--vendor", type=click.Choice(sorted(VENDOR_MODULES)), default=None,
+                             help="Parser to use; detected from the content when omitted.")
+CONTEXT_OPTION = click.option("--context", default="", help="VDOM, vsys or device group, where the config has several.")
+FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+                             show_default=True)
+
+
+def load_ruleset(path: Path, vendor: str | None, context: str = "") -> Ruleset:
+    return parse_config(path, vendor, context)
+
+
+def protocol_number(text: str) -> int:
+    value = PROTOCOL_NUMBERS.get(text.lower())
+    if value is not None and value >= 0:
+        return value
+    if text.isdigit() and 0 <= int(text) <= 255:
+        return int(text)
+    raise ValueError(f"unknown protocol {text!r}: use tcp, udp, icmp, icmpv6, sctp or a number 0-255")
+
+
+def make_flow(src: str, dst: str, proto: str, sport: str | int | None, dport: str | int | None,
+              icmp_type: int | None = None, icmp_code: int | None = None) -> Flow:
+    number = protocol_number(str(proto))
+    ports = number in (6, 17, 132)
+    return Flow(ipaddress.ip_address(src.strip()), ipaddress.ip_address(dst.strip()), number,
+                sport=int(sport or 0) if ports else 0, dport=int(dport or 0) if ports else 0,
+                icmp_type=icmp_type or 0, icmp_code=icmp_code or 0)
+
+
+def rule_json(rule: Rule | None) -> dict[str, Any] | None:
+    if rule is None:
+        return None
+    return {"id": rule.rule_id, "line": rule.span.line, "text": rule.span.text}
+
+
+def verdict_json(verdict: Verdict) -> dict[str, Any]:
+    return {"verdict": "permit" if verdict.permitted else "deny", "filter": verdict.filter,
+            "rule": rule_json(verdict.rule)}
+
+
+@click.group()
+def fw() -> None:
+    """Query one firewall config: show its rules, test packets, diff two configs, lint."""
+
+
+@fw.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@VENDOR_OPTION
+@CONTEXT_OPTION
+@FORMAT_OPTION
+def show(config: Path, vendor: str | None, context: str, output_format: str) -> None:
+    """Show the normalised rules of CONFIG as a table (or JSON), with their lines."""
+    from plantgate.firewalls.dump import ruleset_to_dict
+
+    ruleset = load_ruleset(config, vendor, context)
+    if output_format == "json":
+        click.echo(json.dumps(ruleset_to_dict(ruleset, with_text=True), indent=2))
+        return
+    console.print(f"[bold]{ruleset.name}[/bold] ({ruleset.vendor}): {ruleset.rule_count()} rules in "
+                  f"{len(ruleset.filters)} filters; zones: {', '.join(ruleset.zones) or '-'}")
+    for flt in ruleset.filters.values():
+        table = Table(title=f"{flt.name} (default {flt.default_action.value})", expand=True, show_lines=False)
+        for column in ("#", "rule", "action", "zones", "source", "destination", "service", "line"):
+            table.add_column(column, overflow="fold")
+        for rule in flt.rules:
+            zones = f"{','.join(rule.from_zones) or 'any'} > {','.join(rule.to_zones) or 'any'}"
+            action = rule.action.value + ("" if rule.enabled else " (disabled)") + (" ?" if rule.uncertain else "")
+            services = ("not " if rule.service_negate else "") + ",".join(str(s) for s in rule.services)
+            table.add_row(str(rule.position), rule.rule_id, action, zones,
+                          ("not " if rule.source_negate else "") + str(rule.sources),
+                          ("not " if rule.destination_negate else "") + str(rule.destinations),
+                          services, str(rule.span.line))
+        console.print(table)
+    for warning in ruleset.warnings:
+        console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
+
+
+@fw.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--src", help="Source address.")
+@click.option("--dst", help="Destination address.")
+@click.option("--proto", default="tcp", show_default=True, help="tcp, udp, icmp, icmpv6, sctp or a number.")
+@click.option("--sport", type=click.IntRange(0, 65535), default=None, help="Source port (default 0).")
+@click.option("--dport", type=click.IntRange(0, 65535), default=None, help="Destination port.")
+@click.option("--icmp-type", type=click.IntRange(0, 255), default=None)
+@click.option("--icmp-code", type=click.IntRange(0, 255), default=None)
+@click.option("--from-zone", default=None, help="The config's own ingress interface or zone name.")
+@click.option("--to-zone", default=None, help="The config's own egress interface or zone name.")
+@click.option("--filter", "filter_name", default=None, help="Test one filter (ACL, chain); optional when only one.")
+@click.option("--packets", type=click.Path(path_type=Path), default=None,
+              help="CSV with header src,dst,proto,sport,dport[,from_zone,to_zone]: one verdict per row.")
+@VENDOR_OPTION
+@CONTEXT_OPTION
+@FORMAT_OPTION
+def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int | None, dport: int | None,
+         icmp_type: int | None, icmp_code: int | None, from_zone: str | None, to_zone: str | None,
+         filter_name: str | None, packets: Path | None, vendor: str | None, context: str,
+         output_format: str) -> None:
+    """Say whether CONFIG permits a packet (or every packet of a CSV), and which rule decides.
+
+    \b
+    Examples:
+      plantgate fw test fw.asa --src 10.10.8.5 --dst 172.16.35.30 --dport 3389 --from-zone corp --to-zone idmz
+      plantgate fw test fw.iptables --packets probes.csv --format json
+    """
+    ruleset = load_ruleset(config, vendor, context)
+    if packets is not None:
+        rows = read_packets(packets)
+        verdicts = [evaluate(ruleset, flow, row_from or from_zone, row_to or to_zone, filter_name)
+                    for flow, row_from, row_to in rows]
+        if output_format == "json":
+            click.echo(json.dumps([verdict_json(v) for v in verdicts], indent=2))
+        else:
+            for (flow, _, _), verdict in zip(rows, verdicts, strict=True):
+                click.echo(f"{flow}: {verdict}")
+        return
+    if not src or not dst:
+        raise click.UsageError("give --src and --dst (and usually --dport), or --packets FILE.csv")
+    try:
+        flow = make_flow(src, dst, proto, sport, dport, icmp_type, icmp_code)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    verdict = evaluate(ruleset, flow, from_zone, to_zone, filter_name)
+    if output_format == "json":
+        click.echo(json.dumps(verdict_json(verdict), indent=2))
+    else:
+        console.print(f"{flow}: [bold]{'PERMIT' if verdict.permitted else 'DENY'}[/bold] - {verdict}",
+                      highlight=False)
+        if verdict.rule is not None:
+            console.print(f"  {verdict.rule.span.text}", highlight=False, markup=False)
+
+
+def read_packets(path: Path) -> list[tuple[Flow, str | None, str | None]]:
+    """Packets from CSV; every bad row is reported with its line, all at once."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError.at(str(path), 0, 0, f"cannot read packets file: {exc.strerror}") from exc
+    reader = csv.DictReader(text.splitlines())
+    required = {"src", "dst", "proto", "sport", "dport"}
+    if reader.fieldnames is None or not required <= {f.strip() for f in reader.fieldnames}:
+        raise InputError.at(str(path), 1, 1, "missing CSV header", "src,dst,proto,sport,dport[,from_zone,to_zone]")
+    rows: list[tuple[Flow, str | None, str | None]] = []
+    problems: list[InputProblem] = []
+    for index, row in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        try:
+            flow = make_flow(row["src"], row["dst"], row["proto"], row["sport"] or None, row["dport"] or None)
+        except ValueError as exc:
+            problems.append(InputProblem(Location(str(path), index, 1), f"bad packet row: {exc}",
+                                         expected="src,dst,proto,sport,dport"))
+            continue
+        rows.append((flow, row.get("from_zone") or None, row.get("to_zone") or None))
+    if problems:
+        raise InputError(problems)
+    return rows
+
+
+def permitter_json(permitter: Permitter) -> dict[str, Any]:
+    flt, rule = permitter
+    if rule is not None:
+        return {"filter": flt.name if flt else None, "id": rule.rule_id, "line": rule.span.line,
+                "text": rule.span.text}
+    if flt is not None:
+        return {"filter": flt.name, "id": None, "default": flt.default_action.value}
+    return {"filter": None, "id": None, "default": "path"}
+
+
+def change_json(change: Change) -> dict[str, Any]:
+    key = change.key
+    out: dict[str, Any] = {"filter": key.filter} if key.kind == "filter" else {
+        "from_zone": key.from_zone, "to_zone": key.to_zone}
+    out["witness"] = change.witness.to_dict()
+    out["rules"] = [permitter_json(p) for p in change.rules]
+    return out
+
+
+@fw.command()
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@VENDOR_OPTION
+@click.option("--new-vendor", type=click.Choice(sorted(VENDOR_MODULES)), default=None,
+              help="Parser for NEW when it differs from OLD's.")
+@FORMAT_OPTION
+def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, output_format: str) -> None:
+    """The flows NEW permits that OLD did not (opened), and the reverse (closed), with witnesses.
+
+    Exit 0 whatever the difference; use `plantgate change prove-closing` for a pass/fail proof.
+    """
+    before = load_ruleset(old, vendor)
+    after = load_ruleset(new, new_vendor or vendor)
+    result = diff_rulesets(default_space(), before, after)
+    if output_format == "json":
+        click.echo(json.dumps({"opened": [change_json(c) for c in result.opened],
+                               "closed": [change_json(c) for c in result.closed]}, indent=2))
+        return
+    if result.unchanged:
+        console.print("No difference: both configs permit exactly the same flows.")
+        return
+    for label, changes in (("OPENED", result.opened), ("CLOSED", result.closed)):
+        for change in changes:
+            console.print(f"[bold]{label}[/bold] {change.key}: e.g. {change.witness}", highlight=False)
+            for permitter in change.rules:
+                item = permitter_json(permitter)
+                text = f"line {item['line']}: {item['text']}" if item.get("line") else f"default {item['default']}"
+                console.print(f"    {text}", highlight=False, markup=False)
+
+
+def echo_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
