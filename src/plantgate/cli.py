@@ -23,10 +23,10 @@ import click
 from rich.console import Console
 
 from plantgate import __version__
-from plantgate.checks import Finding, Severity, run_checks
+from plantgate.checks import CheckContext, Severity, run_checks
 from plantgate.errors import InputError, PlantGateError
 from plantgate.load import Site, load_site
-from plantgate.outputs.json_report import dumps, report_dict
+from plantgate.outputs.formats import CheckReport, available_formats, renderer
 from plantgate.outputs.text import print_findings
 from plantgate.schema import treaty_schema
 
@@ -103,14 +103,15 @@ def validate(site_dir: Path, output_format: str) -> None:
         console.print(f"[green]Valid[/green]: {treaty.site.name} ({treaty.site.revision or 'no revision'}): {parts}.")
 
 
-def _emit_findings(site: Site, findings: list[Finding], output_format: str, fail_on: str, as_of: dt.date) -> None:
-    treaty = site.treaty
-    if output_format == "json":
-        data = report_dict(treaty.site.name, treaty.site.revision, findings, as_of.isoformat(), site.folder)
-        click.echo(dumps(data))
-    else:
+def _emit_findings(site: Site, output_format: str, fail_on: str, as_of: dt.date) -> None:
+    context = CheckContext(site, as_of)
+    findings = run_checks(site, as_of, context)
+    if output_format == "text":
+        treaty = site.treaty
         title = f"{treaty.site.name} - {treaty.site.plant} (revision {treaty.site.revision or '-'})"
         print_findings(console, findings, title, site.folder)
+    else:
+        click.echo(renderer(output_format)(CheckReport(site, findings, as_of, context)), nl=False)
     threshold = Severity(fail_on)
     if any(f.severity.at_least(threshold) for f in findings):
         sys.exit(EXIT_FINDINGS)
@@ -121,7 +122,9 @@ def check_options(function: F) -> F:
                             help="Judge dates (review-by, outages, expiries) as of this day. Default: today.")(function)
     function = click.option("--fail-on", type=SEVERITY_CHOICE, default="low", show_default=True,
                             help="Exit 1 when a finding is at or above this severity.")(function)
-    return FORMAT_OPTION(function)
+    function = click.option("--format", "output_format", type=click.Choice(available_formats()), default="text",
+                            show_default=True, help="text for people; json, sarif or cef for tools.")(function)
+    return function
 
 
 @main.command()
@@ -135,7 +138,7 @@ def check(site_dir: Path, output_format: str, fail_on: str, as_of: dt.datetime |
     """
     site = load_site(site_dir)
     day = as_of.date() if as_of else dt.date.today()
-    _emit_findings(site, run_checks(site, day), output_format, fail_on, day)
+    _emit_findings(site, output_format, fail_on, day)
 
 
 @main.command()
@@ -169,7 +172,7 @@ def demo(directory: Path, output_format: str, fail_on: str, as_of: dt.datetime |
         err_console.print(f"Example site written to [bold]{directory}[/bold]; checking it.")
     site = load_site(directory)
     day = as_of.date() if as_of else dt.date.today()
-    _emit_findings(site, run_checks(site, day), output_format, fail_on, day)
+    _emit_findings(site, output_format, fail_on, day)
 
 
 def write_example(directory: Path) -> None:
@@ -193,13 +196,36 @@ def write_example(directory: Path) -> None:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _register_subcommands() -> None:
-    from plantgate.cli_fw import fw
+SUBCOMMANDS: list[tuple[str, str]] = [
+    ("plantgate.cli_fw", "fw"),
+    ("plantgate.cli_change", "change"),
+    ("plantgate.cli_vuln", "vuln"),
+    ("plantgate.cli_vuln", "outage"),
+    ("plantgate.cli_report", "report"),
+    ("plantgate.cli_report", "diagram"),
+    ("plantgate.cli_import", "import_group"),
+]
+"""Command modules by import path; each command's callback is wrapped in handle_errors."""
 
-    for command in fw.commands.values():
-        if command.callback is not None:
-            command.callback = handle_errors(command.callback)
-    main.add_command(fw)
+
+def _wrap(command: click.Command) -> None:
+    if command.callback is not None:
+        command.callback = handle_errors(command.callback)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _wrap(sub)
+
+
+def _register_subcommands() -> None:
+    import importlib
+    import importlib.util
+
+    for module_name, attribute in SUBCOMMANDS:
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        command = getattr(importlib.import_module(module_name), attribute)
+        _wrap(command)
+        main.add_command(command)
 
 
 _register_subcommands()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plantgate.checks.finding import Finding, Severity
 from plantgate.errors import Location
+
+if TYPE_CHECKING:
+    from plantgate.outputs.formats import CheckReport
 
 
 def report_dict(site_name: str, revision: str, findings: list[Finding], as_of: str,
@@ -35,3 +38,10 @@ def relative_location(location: Location, base: Path | None) -> str:
 
 def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, default=str)
+
+
+def render(report: CheckReport) -> str:
+    """The ``--format json`` renderer."""
+    treaty = report.site.treaty
+    return dumps(report_dict(treaty.site.name, treaty.site.revision, report.findings, report.as_of.isoformat(),
+                             report.base)) + "\n"
