@@ -1,0 +1,184 @@
+"""nftables: ``nft list ruleset`` text to a Ruleset.
+
+Modern Linux boundary hosts use nftables instead of iptables. Structure (tables, chains,
+sets, braces) is read by ``nft_syntax``; this module gives rules their meaning and maps
+base chains onto the firewall's paths:
+
+* a base chain ``type filter hook forward|input|output`` becomes a filter named
+  ``<table>/<chain>``; user chains are inlined into it (``linux_chains``);
+* several base chains on one hook are all traversed, in priority order; ``accept`` only
+  ends one of them, ``drop`` ends all: exactly the Ruleset's path semantics;
+* a table of family ``ip`` (``ip6``) never sees IPv6 (IPv4) packets, so its filters start
+  with a rule that lets the other family through;
+* a hook with no base chain filters nothing, so ``default_path_action`` is permit;
+* nat chains are recorded as NAT statements; other hooks and families are skipped with a
+  warning (they can only drop more, so skipping them errs toward "permitted").
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from plantgate.errors import InputError
+from plantgate.firewalls.linux_chains import (
+    SELF_ZONE,
+    Chain,
+    ChainRule,
+    Inliner,
+    InterfaceTerm,
+    Verdict,
+    ZoneMap,
+    hook_paths,
+)
+from plantgate.firewalls.nft_rules import RuleDraft, SetInfo, interpret_rule, read_set
+from plantgate.firewalls.nft_syntax import NftTable, parse_structure
+from plantgate.firewalls.ruleset import (
+    ANY_V4,
+    ANY_V6,
+    Action,
+    AddressSet,
+    Filter,
+    NamedObject,
+    ParseWarning,
+    Rule,
+    Ruleset,
+    SourceSpan,
+)
+
+FILTER_HOOKS = ("forward", "input", "output")
+FAMILY_UNIVERSE = {"ip": AddressSet((ANY_V4,)), "ip6": AddressSet((ANY_V6,)),
+                   "inet": AddressSet((ANY_V4, ANY_V6))}
+
+
+@dataclass
+class _TableDrafts:
+    table: NftTable
+    sets: dict[str, SetInfo]
+    rules: dict[str, list[RuleDraft]] = field(default_factory=dict)
+    nat: list[SourceSpan] = field(default_factory=list)
+
+
+class NftablesParser:
+    """``nft list ruleset`` -> Ruleset."""
+
+    vendor = "nftables"
+
+    def detect(self, text: str) -> float:
+        if re.search(r"\btype\s+filter\s+hook\s+\w+", text):
+            return 0.95
+        if re.search(r"^\s*table\s+(inet|ip6?|bridge|netdev|arp)\s+\S+\s*\{", text, re.M):
+            return 0.9
+        if re.search(r"^\s*table\s+\S+\s*\{", text, re.M):
+            return 0.5
+        return 0.0
+
+    def parse(self, text: str, file: str) -> Ruleset:
+        structure = parse_structure(text, file)
+        lines = text.splitlines()
+        warnings = [ParseWarning(file, line, what + "; ignored", lines[line - 1].strip())
+                    for line, what in structure.skipped]
+        tables: list[_TableDrafts] = []
+        for table in structure.tables:
+            if table.family not in FAMILY_UNIVERSE:
+                warnings.append(ParseWarning(file, table.header.line, f"table family {table.family} not analysed "
+                                             "(it can only drop more traffic)", lines[table.header.line - 1].strip()))
+                continue
+            sets = {name: read_set(s, file) for name, s in table.sets.items()}
+            drafts = _TableDrafts(table, sets)
+            for chain in table.chains.values():
+                if chain.chain_type == "nat":
+                    drafts.nat.extend(SourceSpan(file, s.line, s.end_line, s.text) for s in chain.rules)
+                    drafts.rules[chain.name] = []
+                    continue
+                drafts.rules[chain.name] = [
+                    interpret_rule(stmt, table.family, sets, file, warnings) for stmt in chain.rules
+                ]
+            tables.append(drafts)
+        return _build(tables, file, warnings)
+
+
+def _build(tables: list[_TableDrafts], file: str, warnings: list[ParseWarning]) -> Ruleset:
+    terms: list[InterfaceTerm] = [t for td in tables for rules in td.rules.values() for d in rules
+                                  for t in (d.in_term, d.out_term) if t is not None]
+    zone_map = ZoneMap.build(terms)
+    ruleset = Ruleset(name=Path(file).stem, vendor="nftables", file=file, zones=[*zone_map.zones, SELF_ZONE],
+                      warnings=warnings, default_path_action=Action.PERMIT)
+    hooks: dict[str, list[tuple[int, int, str]]] = {h: [] for h in FILTER_HOOKS}
+    table_names = [td.table.name for td in tables]
+    for td in tables:
+        table = td.table
+        prefix = table.name if table_names.count(table.name) == 1 else f"{table.family} {table.name}"
+        chains = _chains(td, zone_map, file, prefix)
+        for name, info in td.sets.items():
+            ruleset.objects[f"{prefix}/@{name}"] = NamedObject(f"{prefix}/@{name}", info.kind,
+                                                               info.span, info.members)
+        ruleset.nat_statements.extend(td.nat)
+        inliner = Inliner(chains, file, FAMILY_UNIVERSE[table.family], zone_map.universe)
+        for chain_name in table.order:
+            chain = table.chains[chain_name]
+            label = f"{prefix}/{chain_name}"
+            span = SourceSpan(file, chain.header.line, chain.header.line, chain.header_text)
+            if not chain.hook:
+                ruleset.objects[label] = NamedObject(label, "chain", span)
+                continue
+            if chain.chain_type == "nat":
+                continue
+            if chain.chain_type != "filter" or chain.hook not in FILTER_HOOKS:
+                warnings.append(ParseWarning(file, chain.header.line, f"{chain.chain_type} chain on hook "
+                                             f"{chain.hook} not analysed (it can only drop more traffic)",
+                                             chain.header_text))
+                continue
+            base = chains[label]
+            base.policy = Action.PERMIT if chain.policy == "accept" else Action.DROP
+            rules = inliner.flatten(base)
+            if table.family != "inet":
+                rules = [_other_family_passes(table, prefix, span)] + rules
+                rules = [replace(r, position=i) for i, r in enumerate(rules, start=1)]
+            ruleset.filters[label] = Filter(label, rules, base.policy, span, "; ".join(chain.comments))
+            hooks[chain.hook].append((chain.priority, len(hooks[chain.hook]), label))
+    ordered = {h: tuple(name for _, _, name in sorted(items)) for h, items in hooks.items()}
+    for hook, names in ordered.items():
+        if not names:
+            warnings.append(ParseWarning(file, 1, f"no filter chain on hook {hook}: that traffic is not "
+                                         "filtered by this ruleset", widened=True))
+    ruleset.paths = hook_paths(zone_map, ordered)
+    return ruleset
+
+
+def _chains(td: _TableDrafts, zone_map: ZoneMap, file: str, prefix: str) -> dict[str, Chain]:
+    table = td.table
+    chains: dict[str, Chain] = {}
+    for chain_name, drafts in td.rules.items():
+        label = f"{prefix}/{chain_name}"
+        chain = Chain(label, None)
+        for number, draft in enumerate(drafts, start=1):
+            if draft.verdict in (Verdict.JUMP, Verdict.GOTO) and draft.target not in table.chains:
+                raise InputError.at(file, draft.span.line, draft.target_column,
+                                    f"jump to undefined chain {draft.target!r}",
+                                    f"a chain of table {table.family} {table.name}")
+            if draft.match is None or draft.verdict is Verdict.CONTINUE:
+                continue
+            match = replace(draft.match, in_zones=zone_map.resolve(draft.in_term),
+                            out_zones=zone_map.resolve(draft.out_term),
+                            object_refs=tuple(f"{prefix}/{ref}" for ref in draft.match.object_refs))
+            target = f"{prefix}/{draft.target}" if draft.target else ""
+            chain.rules.append(ChainRule(label, number, draft.span, match, draft.verdict, target,
+                                         draft.target_column, draft.comment))
+        chains[label] = chain
+    return chains
+
+
+def _other_family_passes(table: NftTable, prefix: str, span: SourceSpan) -> Rule:
+    other = ipaddress.ip_network("::/0" if table.family == "ip" else "0.0.0.0/0")
+    passes = AddressSet((other,))
+    return Rule(
+        rule_id=f"{prefix}/family", position=1, action=Action.PERMIT, span=span, sources=passes,
+        destinations=passes,
+        comment=f"table family {table.family}: IPv{6 if table.family == 'ip' else 4} packets do not traverse it",
+    )
+
+
+PARSER = NftablesParser()
