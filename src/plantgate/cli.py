@@ -204,6 +204,9 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("plantgate.cli_report", "report"),
     ("plantgate.cli_report", "diagram"),
     ("plantgate.cli_import", "import_group"),
+    ("plantgate.cli_estate", "reach"),
+    ("plantgate.cli_estate", "access_map"),
+    ("plantgate.cli_estate", "render"),
 ]
 """Command modules by import path; each command's callback is wrapped in handle_errors."""
 
