@@ -20,8 +20,8 @@ def _tool(name: str) -> str:
 
 
 def test_ruff_clean() -> None:
-    result = subprocess.run([_tool("ruff"), "check", "src", "tests", "bench"], cwd=PROJECT,
-                            capture_output=True, text=True)
+    paths = [name for name in ("src", "tests", "bench") if (PROJECT / name).is_dir()]
+    result = subprocess.run([_tool("ruff"), "check", *paths], cwd=PROJECT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

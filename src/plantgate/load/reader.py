@@ -18,7 +18,8 @@ from ruamel.yaml.error import MarkedYAMLError
 from plantgate.errors import Location, ProblemCollector
 
 KeyPath = tuple[str | int, ...]
-LIST_SECTIONS = frozenset({"zones", "assets", "conduits", "firewalls", "people", "raci"})
+LIST_SECTIONS = frozenset({"zones", "assets", "conduits", "firewalls", "people", "raci", "changes"})
+CHANGES_FOLDER = "changes"
 
 
 @dataclass
@@ -94,11 +95,21 @@ def read_yaml_file(path: Path, problems: ProblemCollector, spans: SpanIndex) -> 
     return plain  # type: ignore[no-any-return]
 
 
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
 def treaty_files(root: Path) -> list[Path]:
     """The YAML files that make up a treaty: one file, or the top level of a folder."""
     if root.is_file():
         return [root]
-    return sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return _yaml_files(root)
+
+
+def change_files(root: Path) -> list[Path]:
+    """Change records: one YAML file each under ``changes/`` of the treaty folder."""
+    folder = root / CHANGES_FOLDER
+    return _yaml_files(folder) if root.is_dir() and folder.is_dir() else []
 
 
 def merge_documents(root: Path, problems: ProblemCollector) -> tuple[dict[str, Any], SpanIndex]:
@@ -139,4 +150,20 @@ def merge_documents(root: Path, problems: ProblemCollector) -> tuple[dict[str, A
                 if rest and offset and isinstance(rest[0], int):
                     rest = (rest[0] + offset, *rest[1:])
                 spans.locations[(section, *rest)] = loc
+    _merge_change_records(root, merged, spans, problems)
     return merged, spans
+
+
+def _merge_change_records(root: Path, merged: dict[str, Any], spans: SpanIndex, problems: ProblemCollector) -> None:
+    """Each file under changes/ is one item of the ``changes`` list, located in its own file."""
+    for path in change_files(root):
+        file_spans = SpanIndex()
+        record = read_yaml_file(path, problems, file_spans)
+        if record is None:
+            continue
+        changes = merged.setdefault("changes", [])
+        index = len(changes)
+        changes.append(record)
+        spans.locations[("changes", index)] = Location(str(path), 1, 1)
+        for key, loc in file_spans.locations.items():
+            spans.locations[("changes", index, *key[1:])] = loc

@@ -111,9 +111,33 @@ def check_references(treaty: Treaty, root: Path, spans: SpanIndex, problems: Pro
                 wp_path = ("patch_policy", "outages", i, "work_package")
                 refs.need("person", outage.work_package.prepared_by, (*wp_path, "prepared_by"))
                 refs.need_all("asset", outage.work_package.backups_before, (*wp_path, "backups_before"))
+    _change_references(treaty, folder, refs)
     if treaty.identity:
         for i, export in enumerate(treaty.identity.trust_exports):
             if not (folder / export.file).is_file():
                 problems.add(spans.locate(("identity", "trust_exports", i, "file")),
                              f"trust export file '{export.file}' not found",
                              expected="a path relative to the treaty folder")
+
+
+def _change_references(treaty: Treaty, folder: Path, refs: _Refs) -> None:
+    """Change records: people, the firewall, conduits (a created one may exist only in the edit), files."""
+    outages = {o.id for o in treaty.patch_policy.outages} if treaty.patch_policy else set()
+    for i, change in enumerate(treaty.changes):
+        path: KeyPath = ("changes", i)
+        refs.need("person", change.requested_by, (*path, "requested_by"))
+        refs.need("person", change.ot_approver, (*path, "ot_approver"))
+        refs.need("firewall", change.firewall, (*path, "firewall"))
+        for j, decision in enumerate(change.decisions):
+            refs.need("person", decision.person, (*path, "decisions", j, "person"))
+        proposed = {c.id for c in change.register_edit.upsert}
+        for j, item in enumerate(change.conduits):
+            if item.conduit not in proposed:
+                refs.need("conduit", item.conduit, (*path, "conduits", j, "conduit"))
+        if change.outage is not None and change.outage not in outages:
+            refs.problems.add(refs.spans.locate((*path, "outage")), f"unknown outage '{change.outage}'",
+                              expected="an outage id of patch_policy.outages")
+        for key in ("current_config", "candidate_config"):
+            if not (folder / getattr(change, key)).is_file():
+                refs.problems.add(refs.spans.locate((*path, key)), f"{key} file '{getattr(change, key)}' not found",
+                                  expected="a path relative to the treaty folder")

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from plantgate.model.assets import Asset
 from plantgate.model.base import TreatyModel
+from plantgate.model.changes import ChangeRecord
 from plantgate.model.charter import Charter
 from plantgate.model.conduits import Conduit
 from plantgate.model.firewalls import FirewallEntry
@@ -42,6 +43,7 @@ class Treaty(TreatyModel):
     raci: list[RaciEntry] = Field(default_factory=list)
     escalation: EscalationPath | None = None
     soc: SocPlaybook | None = None
+    changes: list[ChangeRecord] = Field(default_factory=list, description="Loaded from changes/*.yaml, one a file.")
 
     def zone(self, zone_id: str) -> Zone | None:
         return next((z for z in self.zones if z.id == zone_id), None)

@@ -1,0 +1,140 @@
+"""What a change record would do, proved on the packet space, and whether it may go ahead.
+
+The impact is computed on the candidate config against the current one, per pair of
+treaty zones the firewall joins: flows opened and closed with witnesses, the conduits
+touched, who loses access, and whether the candidate stays inside the register once the
+change's own register edit is applied. Emergency changes get the stronger, whole-config
+proof that the candidate permits a subset of the current config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from plantgate.decisions.change_state import DecisionReview, file_sha256, review_decisions, state_problems
+from plantgate.firewalls.base import parse_config
+from plantgate.load import Site
+from plantgate.model import Treaty
+from plantgate.model.changes import ChangeRecord
+from plantgate.model.governance import Role
+from plantgate.netspace import Flow, FlowSet, PacketSpace, Permitter, is_subset
+from plantgate.reconcile import BoundaryFirewall, conduit_flows, register_flows
+
+
+@dataclass
+class ZoneChange:
+    """Flows between two treaty zones whose verdict the change flips."""
+
+    from_zone: str
+    to_zone: str
+    flows: FlowSet
+    witness: Flow
+    rules: list[Permitter]
+    conduits: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChangeImpact:
+    record: ChangeRecord
+    candidate_sha256: str
+    review: DecisionReview
+    opened: list[ZoneChange] = field(default_factory=list)
+    closed: list[ZoneChange] = field(default_factory=list)
+    outside_register: list[ZoneChange] = field(default_factory=list)
+    losing_access: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    emergency_opened: Flow | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return not self.refusals
+
+    @property
+    def conduits_affected(self) -> list[str]:
+        found: dict[str, None] = {}
+        for item in self.record.conduits:
+            found.setdefault(item.conduit, None)
+        for change in self.opened + self.closed:
+            for conduit_id in change.conduits:
+                found.setdefault(conduit_id, None)
+        return list(found)
+
+
+def edited_treaty(treaty: Treaty, record: ChangeRecord) -> Treaty:
+    """The treaty as it would be with the change's register edit applied."""
+    replaced = {c.id for c in record.register_edit.upsert} | set(record.register_edit.remove)
+    conduits = [c for c in treaty.conduits if c.id not in replaced] + list(record.register_edit.upsert)
+    return treaty.model_copy(update={"conduits": conduits})
+
+
+def _touching(space: PacketSpace, treaty: Treaty, flows: FlowSet) -> list[str]:
+    return [c.id for c in treaty.conduits if conduit_flows(space, treaty, c).intersects(flows)]
+
+
+def assess_change(site: Site, record: ChangeRecord, space: PacketSpace) -> ChangeImpact:
+    """Validate the record and compute its impact; ``refusals`` says why it may not proceed."""
+    treaty = site.treaty
+    entry = next(f for f in treaty.firewalls if f.id == record.firewall)
+    current_path, candidate_path = site.resolve(record.current_config), site.resolve(record.candidate_config)
+    current = BoundaryFirewall(site, entry, parse_config(current_path, entry.vendor, entry.context), space)
+    candidate = BoundaryFirewall(site, entry, parse_config(candidate_path, entry.vendor, entry.context), space)
+    sha = file_sha256(Path(candidate_path))
+    ot_approvers = {p.id for p in treaty.people if Role.OT_APPROVER in p.roles}
+    review = review_decisions(record, sha, ot_approvers)
+    impact = ChangeImpact(record, sha, review)
+    edited = edited_treaty(treaty, record)
+    for a, b in current.treaty_pairs():
+        before, after = current.permitted(a, b), candidate.permitted(a, b)
+        opened, closed = after - before, before - after
+        if (witness := opened.witness()) is not None:
+            impact.opened.append(ZoneChange(a, b, opened, witness, candidate.permitters(a, b, opened),
+                                            _touching(space, edited, opened)))
+        if (witness := closed.witness()) is not None:
+            impact.closed.append(ZoneChange(a, b, closed, witness, current.permitters(a, b, closed),
+                                            _touching(space, treaty, closed)))
+            impact.losing_access += [c for c in _touching(space, treaty, closed) if c not in impact.losing_access]
+        beyond = after - register_flows(space, edited, a, b)
+        if (witness := beyond.witness()) is not None:
+            impact.outside_register.append(ZoneChange(a, b, beyond, witness, candidate.permitters(a, b, beyond)))
+    _judge(impact, record, current, candidate, space)
+    return impact
+
+
+def _judge(impact: ChangeImpact, record: ChangeRecord, current: BoundaryFirewall, candidate: BoundaryFirewall,
+           space: PacketSpace) -> None:
+    refuse = impact.refusals.append
+    if not record.conduits:
+        refuse("the change names no conduit")
+    if not record.business_reason.strip():
+        refuse("the change states no business reason")
+    if record.ot_approver is None:
+        refuse("the change names no OT approver")
+    for decision in impact.review.self_decisions:
+        refuse(f"self-approval: {decision.person} requested the change and cannot {decision.decision.value} it")
+    if impact.review.vetoes:
+        refuse("vetoed by " + ", ".join(f"{v.person} ({v.date})" for v in impact.review.vetoes))
+    if impact.opened and not impact.review.valid_ot_approvals:
+        first = impact.opened[0]
+        refuse(f"it opens flows ({first.from_zone} -> {first.to_zone}, e.g. {first.witness}) without a valid OT "
+               "approval of this candidate")
+    if record.emergency:
+        closes_only, diff = is_subset(space, candidate.ruleset, current.ruleset)
+        if not closes_only:
+            opened = diff.opened[0]
+            impact.emergency_opened = opened.witness
+            refuse(f"emergency changes may only close paths, but the candidate opens {opened.key}: "
+                   f"e.g. {opened.witness}")
+    uncovered = [z for z in impact.outside_register if any(z.flows.intersects(o.flows) for o in impact.opened)]
+    for zone_change in uncovered:
+        pair = (zone_change.from_zone, zone_change.to_zone)
+        newly = next(o for o in impact.opened if (o.from_zone, o.to_zone) == pair)
+        beyond = (newly.flows & zone_change.flows).witness()
+        refuse(f"it opens flows no conduit (existing or proposed) covers: {zone_change.from_zone} -> "
+               f"{zone_change.to_zone}, e.g. {beyond}")
+    for decision in impact.review.stale:
+        impact.notes.append(f"the {decision.decision.value} by {decision.person} on {decision.date} was for another "
+                            "candidate and does not count")
+    impact.notes += [p for p in state_problems(record, impact.review) if "requested this change" not in p
+                     and "does not carry over" not in p]
