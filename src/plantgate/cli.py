@@ -207,6 +207,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("plantgate.cli_estate", "reach"),
     ("plantgate.cli_estate", "access_map"),
     ("plantgate.cli_estate", "render"),
+    ("plantgate.cli_seed", "flows"),
 ]
 """Command modules by import path; each command's callback is wrapped in handle_errors."""
 
@@ -229,6 +230,12 @@ def _register_subcommands() -> None:
         command = getattr(importlib.import_module(module_name), attribute)
         _wrap(command)
         main.add_command(command)
+    if importlib.util.find_spec("plantgate.cli_seed") is not None and "import" in main.commands:
+        group = main.commands["import"]
+        for seed in importlib.import_module("plantgate.cli_seed").SEED_COMMANDS:
+            _wrap(seed)
+            if isinstance(group, click.Group):
+                group.add_command(seed)
 
 
 _register_subcommands()
