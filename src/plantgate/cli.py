@@ -208,6 +208,10 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("plantgate.cli_estate", "access_map"),
     ("plantgate.cli_estate", "render"),
     ("plantgate.cli_seed", "flows"),
+    ("plantgate.cli_web", "serve"),
+    ("plantgate.cli_web", "db"),
+    ("plantgate.cli_web", "admin"),
+    ("plantgate.cli_web", "audit"),
 ]
 """Command modules by import path; each command's callback is wrapped in handle_errors."""
 
