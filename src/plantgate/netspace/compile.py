@@ -19,7 +19,7 @@ Interpretation, widening toward "permitted" whenever the packet does not decide:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from plantgate.errors import InputError
@@ -133,17 +133,112 @@ def rule_match(
 # ----- one filter -----
 
 
-@dataclass
+def union_all(space: PacketSpace, nodes: list[Node]) -> Node:
+    """The union of many nodes, united pairwise (balanced), far cheaper than a running union."""
+    if not nodes:
+        return space.false
+    layer = list(nodes)
+    while len(layer) > 1:
+        paired = [layer[i] | layer[i + 1] for i in range(0, len(layer) - 1, 2)]
+        if len(layer) % 2:
+            paired.append(layer[-1])
+        layer = paired
+    return layer[0]
+
+
+class _Fold:
+    """Raw BDD results of one filter fold, cached in ``space.memo``.
+
+    It holds nodes and rules only, never the PacketSpace: a cache entry that referred back
+    to its space would form a reference cycle, and CUDD must not see its manager freed by
+    the cycle collector before its nodes.
+    """
+
+    def __init__(self, space: PacketSpace, flt: Filter, from_zone: str | None, to_zone: str | None) -> None:
+        self.matches: list[Node] = [rule_match_node(space, rule, from_zone, to_zone) for rule in flt.rules]
+        bdd, true, false = space.bdd, space.true, space.false
+        node = space.universe_node if flt.default_action.permits else false
+        # Backward fold: permitted-from-here = ite(match, action, permitted-after). A run of
+        # rules with the same action folds as one ite on the union of their matches, and
+        # the (small) matches of a run are united pairwise, so the big set is touched once per run.
+        run: list[Node] = []
+        run_permits = False
+        for rule, match in zip(reversed(flt.rules), reversed(self.matches), strict=True):
+            if match == false:
+                continue
+            if run and rule.action.permits != run_permits:
+                node = bdd.ite(union_all(space, run), true if run_permits else false, node)
+                run = []
+            run_permits = rule.action.permits
+            run.append(match)
+        if run:
+            node = bdd.ite(union_all(space, run), true if run_permits else false, node)
+        self.permitted: Node = node & space.universe_node
+        self.decided: list[Node] | None = None
+        self.rest: Node | None = None
+
+
 class FilterAnalysis:
     """The first-match fold of one filter in one zone context.
 
+    ``permitted`` is computed at once (a backward fold: one if-then-else per rule).
     ``decided`` has one entry per rule, in order: the flows that rule decides (its match
-    minus everything earlier rules decided). ``default`` is what reaches the default action.
+    minus everything earlier rules decided); ``default`` is what reaches the default
+    action. Both are computed on first use, since most callers only need ``permitted``.
     """
 
-    permitted: FlowSet
-    decided: list[tuple[Rule, FlowSet]] = field(default_factory=list)
-    default: FlowSet | None = None
+    def __init__(self, space: PacketSpace, flt: Filter, fold: _Fold) -> None:
+        self.space = space
+        self.filter = flt
+        self._fold_data = fold
+        self.permitted = FlowSet(space, fold.permitted)
+
+    def _fold(self, within: Node) -> tuple[list[Node], Node]:
+        """Forward first-match fold restricted to ``within``: per-rule decided nodes, rest."""
+        false = self.space.false
+        seen = false
+        decided: list[Node] = []
+        for match in self._fold_data.matches:
+            if match == false:
+                decided.append(false)
+                continue
+            match = match & within
+            decided.append(match & ~seen)
+            seen = seen | match
+        return decided, within & ~seen
+
+    def _ensure_decided(self) -> tuple[list[Node], Node]:
+        fold = self._fold_data
+        if fold.decided is None or fold.rest is None:
+            fold.decided, fold.rest = self._fold(self.space.universe_node)
+        return fold.decided, fold.rest
+
+    @property
+    def decided(self) -> list[tuple[Rule, FlowSet]]:
+        nodes, _ = self._ensure_decided()
+        return [(rule, FlowSet(self.space, node)) for rule, node in zip(self.filter.rules, nodes, strict=True)]
+
+    @property
+    def default(self) -> FlowSet:
+        return FlowSet(self.space, self._ensure_decided()[1])
+
+    def decided_within(self, flows: FlowSet) -> tuple[list[tuple[Rule, FlowSet]], FlowSet]:
+        """(rule, decided flows inside ``flows``) for rules deciding some of them, and the rest.
+
+        Cheap when ``flows`` is small: the fold runs on sets restricted to ``flows``.
+        """
+        false = self.space.false
+        if self._fold_data.decided is not None and self._fold_data.rest is not None:
+            nodes = [node & flows.node for node in self._fold_data.decided]
+            rest = self._fold_data.rest & flows.node
+        else:
+            nodes, rest = self._fold(flows.node)
+        hits = [
+            (rule, FlowSet(self.space, node))
+            for rule, node in zip(self.filter.rules, nodes, strict=True)
+            if node != false
+        ]
+        return hits, FlowSet(self.space, rest)
 
 
 def analyse_filter(
@@ -153,33 +248,17 @@ def analyse_filter(
     key = ("analysis", id(flt), from_zone, to_zone)
     hit = space.memo.get(key)
     if hit is not None:
-        cached_filter, rules, default_action, analysis = hit
+        cached_filter, rules, default_action, fold = hit
         if (
             cached_filter is flt
             and default_action is flt.default_action
             and len(rules) == len(flt.rules)
             and all(a is b for a, b in zip(rules, flt.rules, strict=True))
         ):
-            return analysis  # type: ignore[no-any-return]
-    seen = space.false
-    permitted = space.false
-    decided: list[tuple[Rule, FlowSet]] = []
-    for rule in flt.rules:
-        match = rule_match_node(space, rule, from_zone, to_zone)
-        if match == space.false:
-            decided.append((rule, FlowSet(space, space.false)))
-            continue
-        fresh = match & ~seen
-        decided.append((rule, FlowSet(space, fresh)))
-        seen = seen | match
-        if rule.action.permits:
-            permitted = permitted | fresh
-    rest = space.universe_node & ~seen
-    if flt.default_action.permits:
-        permitted = permitted | rest
-    analysis = FilterAnalysis(FlowSet(space, permitted), decided, FlowSet(space, rest))
-    space.memo[key] = (flt, tuple(flt.rules), flt.default_action, analysis)
-    return analysis
+            return FilterAnalysis(space, flt, fold)
+    fold = _Fold(space, flt, from_zone, to_zone)
+    space.memo[key] = (flt, tuple(flt.rules), flt.default_action, fold)
+    return FilterAnalysis(space, flt, fold)
 
 
 # ----- a ruleset -----
@@ -257,10 +336,8 @@ def rules_permitting(
         contexts = [(flt, None, None)]
     found: list[Permitter] = []
     for flt, from_zone, to_zone in contexts:
-        analysis = analyse_filter(space, flt, from_zone, to_zone)
-        for rule, decided in analysis.decided:
-            if rule.action.permits and decided.intersects(flows):
-                found.append((flt, rule))
-        if flt.default_action.permits and analysis.default is not None and analysis.default.intersects(flows):
+        hits, rest = analyse_filter(space, flt, from_zone, to_zone).decided_within(flows)
+        found.extend((flt, rule) for rule, _ in hits if rule.action.permits)
+        if flt.default_action.permits and not rest.is_empty():
             found.append((flt, None))
     return found

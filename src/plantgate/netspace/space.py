@@ -4,16 +4,23 @@ Batfish-style analyses need *exact* answers ("this change opens nothing", "these
 are permitted and nothing else"), and a witness packet for every non-empty answer.
 Intervals or sampled packets cannot prove emptiness; a BDD over the header bits can.
 
-Header fields and variable order (most significant bit first within each field):
-protocol (8), destination address (128), source address (128), destination port (16),
-source port (16), ICMP type (8), ICMP code (8). IPv4 addresses live in the IPv4-mapped
-range ``::ffff:0:0/96`` of the 128-bit address fields. Prefixes and port ranges then
-need O(bits) nodes, and a protocol test sits at the top where it splits best.
+Header fields: an IP-version bit ``family`` (1 = IPv6), protocol (8), destination and
+source address (128 each), destination and source port (16 each), ICMP type and code
+(8 each). Addresses use one 128-bit field for both versions, IPv4 in the IPv4-mapped
+range ``::ffff:0:0/96``. Variable order (``_level_plan``): family, protocol, the low 32
+bits of destination then source, ports, ICMP, then the high 96 address bits; most
+significant bit first within each group.
+
+Encoding invariant, the key to speed: on IPv4 paths (family 0) no node ever tests the
+high 96 address bits; they are implicitly ``::ffff``. So an IPv4 rule costs only its
+prefix bits and ports, and ``count()`` divides those paths' free high bits back out.
+Every builder here keeps the invariant, and union, intersection and complement preserve it.
 
 The canonical universe (every FlowSet lies inside it; complement is relative to it):
-source and destination have the same IP version, ports are 0 unless the protocol is
-TCP/UDP/SCTP, ICMP type/code are 0 unless it is ICMP/ICMPv6. ``count()`` therefore
-counts real distinct packets.
+source and destination share the IP version (one family bit serves both), an IPv6
+address is never in ``::ffff:0:0/96`` (that range means IPv4), ports are 0 unless the
+protocol is TCP/UDP/SCTP, ICMP type/code are 0 unless it is ICMP/ICMPv6. ``count()``
+therefore counts real distinct packets.
 
 A ``PacketSpace`` owns one BDD manager (CUDD when available). It is not thread-safe;
 use one per thread, or the process-wide ``default_space()`` from one thread.
@@ -21,6 +28,7 @@ use one per thread, or the process-wide ``default_space()`` from one thread.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -31,13 +39,7 @@ from plantgate.firewalls.ruleset import (
     PortRange,
     Service,
 )
-from plantgate.netspace.flow import (
-    MAPPED_V4_BASE,
-    Flow,
-    address_to_int,
-    int_to_address,
-    network_prefixes,
-)
+from plantgate.netspace.flow import MAPPED_V4_BASE, Flow, address_to_int
 
 try:  # CUDD is much faster; the pure-Python manager keeps us working without it.
     from dd import cudd as _bdd_module
@@ -47,9 +49,8 @@ except ImportError:  # pragma: no cover - exercised only where dd.cudd is not bu
 Node = Any
 """A BDD node of the manager in use (``dd.cudd.Function`` or ``dd.autoref.Function``)."""
 
-FieldName = Literal["proto", "dst", "src", "dport", "sport", "icmp_type", "icmp_code"]
-
 PACKET_FIELDS: tuple[tuple[str, int], ...] = (
+    ("family", 1),
     ("proto", 8),
     ("dst", 128),
     ("src", 128),
@@ -59,11 +60,28 @@ PACKET_FIELDS: tuple[tuple[str, int], ...] = (
     ("icmp_code", 8),
 )
 PACKET_BITS = sum(width for _, width in PACKET_FIELDS)
+HIGH_BITS = 96
+"""High address bits per address field, implicit (``::ffff``) on IPv4 paths."""
 
 AUX_FIELDS: tuple[tuple[str, int], ...] = (("zone_from", 16), ("zone_to", 16))
 """Variables below every packet variable, for analyses that add a dimension (lint zones)."""
 
+ADDRESS_FIELDS = frozenset({"src", "dst"})
+
 _CACHE_LIMIT = 200_000
+
+
+def _level_plan() -> list[tuple[str, int]]:
+    """(field, bit index) for every BDD level, top first; bit 0 is the most significant."""
+    plan: list[tuple[str, int]] = []
+    for name, width in PACKET_FIELDS:
+        low = range(HIGH_BITS, 128) if name in ADDRESS_FIELDS else range(width)
+        plan.extend((name, i) for i in low)
+    plan.extend(("dst", i) for i in range(HIGH_BITS))
+    plan.extend(("src", i) for i in range(HIGH_BITS))
+    for name, width in AUX_FIELDS:
+        plan.extend((name, i) for i in range(width))
+    return plan
 
 
 class PacketSpace:
@@ -72,31 +90,35 @@ class PacketSpace:
     def __init__(self) -> None:
         self.bdd = _bdd_module.BDD()
         self.bdd.configure(reordering=False)  # the fixed order above is the good one
-        self._vars: dict[str, list[Node]] = {}
-        self._offset: dict[str, int] = {}
-        level = 0
-        for name, width in PACKET_FIELDS + AUX_FIELDS:
-            names = [f"{name}_{i}" for i in range(width)]
-            self.bdd.declare(*names)
-            self._vars[name] = [self.bdd.var(n) for n in names]
-            self._offset[name] = level
-            level += width
+        plan = _level_plan()
+        self.bdd.declare(*(f"{name}_{i}" for name, i in plan))
+        self._levels: dict[str, list[int]] = {name: [0] * width for name, width in PACKET_FIELDS + AUX_FIELDS}
+        for level, (name, i) in enumerate(plan):
+            self._levels[name][i] = level
+        self._vars: dict[str, list[Node]] = {
+            name: [self.bdd.var(f"{name}_{i}") for i in range(width)] for name, width in PACKET_FIELDS + AUX_FIELDS
+        }
+        self._level_count = len(plan)
         self.true: Node = self.bdd.true
         self.false: Node = self.bdd.false
-        self._prefix_cache: dict[tuple[str, int, int], Node] = {}
+        self._prefix_cache: dict[tuple[str, int, int, int], Node] = {}
         self._address_cache: dict[tuple[str, AddressSet], Node] = {}
         self._service_cache: dict[Service, Node] = {}
+        self._bits_cache: dict[tuple[str, Flow], list[int]] = {}
+        self._count_cache: dict[tuple[str, str, int], tuple[Node, tuple[int, int]]] = {}
         self.memo: dict[Any, Any] = {}
         """Free-form cache for higher layers (compile); cleared when it grows too big."""
+        self.ipv4: Node = ~self._vars["family"][0]
+        self.ipv6: Node = self._vars["family"][0]
         port_proto = self.values("proto", PORT_PROTOCOLS)
         icmp_proto = self.values("proto", ICMP_PROTOCOLS)
         no_ports = self.value("dport", 0) & self.value("sport", 0)
         no_icmp = self.value("icmp_type", 0) & self.value("icmp_code", 0)
-        v4_src = self.prefix("src", MAPPED_V4_BASE, 96)
-        v4_dst = self.prefix("dst", MAPPED_V4_BASE, 96)
-        same_family = (v4_src & v4_dst) | (~v4_src & ~v4_dst)
+        mapped_high = self.bits_prefix("dst", MAPPED_V4_BASE, HIGH_BITS) | self.bits_prefix(
+            "src", MAPPED_V4_BASE, HIGH_BITS
+        )
         self.universe_node: Node = (
-            same_family & (port_proto | no_ports) & (icmp_proto | no_icmp)
+            (self.ipv4 | (self.ipv6 & ~mapped_high)) & (port_proto | no_ports) & (icmp_proto | no_icmp)
         )
         self._port_proto = port_proto
         self._icmp_proto = icmp_proto
@@ -110,26 +132,40 @@ class PacketSpace:
     def field_names(self, field: str) -> list[str]:
         return [f"{field}_{i}" for i in range(len(self._vars[field]))]
 
-    def prefix(self, field: str, value: int, length: int) -> Node:
-        """The values of ``field`` whose top ``length`` bits equal those of ``value``."""
-        key = (field, value, length)
+    def bits_prefix(self, field: str, value: int, length: int, first: int = 0) -> Node:
+        """Bits ``first .. length-1`` of ``field`` equal those of ``value`` (a raw bit pattern)."""
+        key = (field, value, length, first)
         node = self._prefix_cache.get(key)
         if node is None:
             variables = self._vars[field]
+            levels = self._levels[field]
             width = len(variables)
             node = self.true
-            for i in range(length - 1, -1, -1):  # build bottom-up: each step is O(1)
-                bit = (value >> (width - 1 - i)) & 1
-                node = self.bdd.ite(variables[i], node, self.false) if bit else self.bdd.ite(
-                    variables[i], self.false, node
-                )
+            for i in sorted(range(first, length), key=levels.__getitem__, reverse=True):  # bottom-up, O(1) steps
+                if (value >> (width - 1 - i)) & 1:
+                    node = self.bdd.ite(variables[i], node, self.false)
+                else:
+                    node = self.bdd.ite(variables[i], self.false, node)
             if len(self._prefix_cache) > _CACHE_LIMIT:
                 self._prefix_cache.clear()
             self._prefix_cache[key] = node
         return node
 
+    def address_prefix(self, field: str, value: int, length: int) -> Node:
+        """A prefix of the 128-bit address field, in the family encoding.
+
+        Inside ``::ffff:0:0/96`` it is an IPv4 prefix (family 0, low bits only); any other
+        prefix is IPv6 (family 1). An IPv6 prefix around the mapped range still names only
+        IPv6 packets: the universe removes the mapped range from family 1.
+        """
+        if length >= HIGH_BITS and value >> 32 == 0xFFFF:
+            return self.ipv4 & self.bits_prefix(field, value, length, first=HIGH_BITS)
+        return self.ipv6 & self.bits_prefix(field, value, length)
+
     def value(self, field: str, value: int) -> Node:
-        return self.prefix(field, value, len(self._vars[field]))
+        if field in ADDRESS_FIELDS:
+            return self.address_prefix(field, value, 128)
+        return self.bits_prefix(field, value, len(self._vars[field]))
 
     def values(self, field: str, values: Iterable[int]) -> Node:
         node = self.false
@@ -137,10 +173,20 @@ class PacketSpace:
             node = node | self.value(field, v)
         return node
 
+    def values_on_bits(self, field: str, values: Iterable[int], bits: int) -> Node:
+        """Values written on the top ``bits`` bits of ``field`` only (the rest left free)."""
+        width = len(self._vars[field])
+        node = self.false if bits else self.true
+        if bits:
+            for v in values:
+                node = node | self.bits_prefix(field, v << (width - bits), bits)
+        return node
+
     def range(self, field: str, low: int, high: int) -> Node:
         """The values ``low <= x <= high`` of ``field``, built bit by bit (O(width) nodes)."""
         variables = self._vars[field]
         width = len(variables)
+        assert field not in ADDRESS_FIELDS, "ranges assume most-significant-bit-first levels"
         if not 0 <= low <= high < 1 << width:
             raise ValueError(f"{field} range {low}-{high} is outside 0-{(1 << width) - 1}")
         at_least, at_most = self.true, self.true
@@ -176,12 +222,31 @@ class PacketSpace:
             self._address_cache[key] = node
         return node
 
-    def _networks(self, field: str, networks: Iterable[Any]) -> Node:
+    def _networks(self, field: str, networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> Node:
         node = self.false
         for network in networks:
-            for value, length in network_prefixes(network):
-                node = node | self.prefix(field, value, length)
+            if network.version == 4:
+                value = MAPPED_V4_BASE | int(network.network_address)
+                node = node | self.address_prefix(field, value, HIGH_BITS + network.prefixlen)
+            else:
+                node = node | self.address_prefix(field, int(network.network_address), network.prefixlen)
         return node
+
+    def address_counts(self, field: Literal["src", "dst"], node: Node) -> tuple[int, int]:
+        """(IPv4, IPv6) addresses of ``field`` in a set that constrains only that field."""
+        key = ("address-counts", field, int(node))
+        hit = self._count_cache.get(key)
+        if hit is not None and hit[0] == node:
+            return hit[1]  # type: ignore[no-any-return]
+        free_v4 = PACKET_BITS - 1 - 32
+        free_v6 = PACKET_BITS - 1 - 128
+        v4 = self._count_all(node & self.ipv4) >> free_v4
+        mapped = self.bits_prefix(field, MAPPED_V4_BASE, HIGH_BITS)
+        v6 = self._count_all(node & self.ipv6 & ~mapped) >> free_v6
+        if len(self._count_cache) > _CACHE_LIMIT:
+            self._count_cache.clear()
+        self._count_cache[key] = (node, (v4, v6))  # the node is kept so its id stays its own
+        return v4, v6
 
     def service_node(self, svc: Service) -> Node:
         """The raw set of one Service; port/ICMP constraints only bind protocols that have them."""
@@ -246,89 +311,129 @@ class PacketSpace:
             return ~low, ~high
         return low, high
 
-    def count_node(self, node: Node, bits: int = PACKET_BITS) -> int:
-        """Exact number of assignments of the first ``bits`` levels satisfying ``node``."""
+    def count_node(self, node: Node) -> int:
+        """Exact number of packets in a packet set (IPv4 paths' implicit high bits divided out)."""
+        return (self._count_all(node & self.ipv4) >> 2 * HIGH_BITS) + self._count_all(node & self.ipv6)
+
+    def _count_all(self, node: Node) -> int:
+        """Assignments of all packet levels satisfying ``node``."""
         memo: dict[int, int] = {}
-        true, false = self.true, self.false
-
-        def walk(u: Node) -> tuple[int, int]:  # (count below u's level, u's level)
-            if u == false:
-                return 0, bits
-            if u == true:
-                return 1, bits
-            key = int(u)
-            level = u.level
-            if key not in memo:
-                total = 0
-                for child in self._children(u):
-                    sub, sub_level = walk(child)
-                    total += sub << (sub_level - level - 1)
-                memo[key] = total
-            return memo[key], level
-
-        total, level = walk(node)
+        total, level = self._count_below(node, PACKET_BITS, memo)
         return total << level
+
+    def _count_below(self, u: Node, bits: int, memo: dict[int, int]) -> tuple[int, int]:
+        """(assignments of the levels from u's level down to ``bits``, u's level).
+
+        A method, not a nested closure: a self-referencing closure would hold BDD nodes in
+        a reference cycle, which CUDD must not meet after its manager is gone.
+        """
+        if u == self.false:
+            return 0, bits
+        if u == self.true:
+            return 1, bits
+        key = int(u)
+        level: int = u.level
+        if key not in memo:
+            total = 0
+            for child in self._children(u):
+                sub, sub_level = self._count_below(child, bits, memo)
+                total += sub << (sub_level - level - 1)
+            memo[key] = total
+        return memo[key], level
 
     def lowest_bits(self, node: Node) -> list[int]:
         """The lexicographically smallest satisfying assignment (all levels; 0 where free)."""
-        total = PACKET_BITS + sum(w for _, w in AUX_FIELDS)
-        bits = [0] * total
-        u = node
-        if u == self.false:
+        bits = [0] * self._level_count
+        true, false = self.true, self.false
+        if node == false:
             raise ValueError("empty set has no assignment")
-        while u != self.true:
-            low, high = self._children(u)
-            if low != self.false:
-                u = low
-            else:
+        u, flip = node, False  # flip: parity of complemented edges so far (no new nodes made)
+        while u != true and u != false:
+            if getattr(u, "negated", False):
+                flip = not flip
+            low = u.low
+            # a non-terminal child is never the constant false; a terminal one is false when
+            # its own polarity, flipped by the parity so far, says so
+            low_is_false = (low == true or low == false) and ((low == true) == flip)
+            if low_is_false:
                 bits[u.level] = 1
-                u = high
+                u = u.high
+            else:
+                u = low
         return bits
 
     def field_value(self, bits: list[int], field: str) -> int:
-        start = self._offset[field]
         value = 0
-        for bit in bits[start : start + len(self._vars[field])]:
-            value = value << 1 | bit
+        for level in self._levels[field]:
+            value = value << 1 | bits[level]
         return value
 
     def contains_node(self, node: Node, flow: Flow) -> bool:
         """Follow the flow's bits through the BDD (no new nodes)."""
-        bits: list[int] = []
-        for name, width in PACKET_FIELDS:
-            value = _flow_field(flow, name)
-            bits.extend((value >> (width - 1 - i)) & 1 for i in range(width))
+        bits = self._flow_bits(flow)
+        true, false = self.true, self.false
         u = node
-        while u != self.true and u != self.false:
-            low, high = self._children(u)
-            u = high if bits[u.level] else low
-        return bool(u == self.true)
+        negated = False  # parity of complemented edges taken so far
+        while u != true and u != false:
+            if getattr(u, "negated", False):
+                negated = not negated
+            u = u.high if bits[u.level] else u.low
+        return (u == true) != negated
+
+    def _flow_bits(self, flow: Flow) -> list[int]:
+        key = ("bits", flow)
+        cached = self._bits_cache.get(key)
+        if cached is None:
+            cached = [0] * self._level_count
+            for name, width in PACKET_FIELDS:
+                value = _flow_field(flow, name)
+                for i, level in enumerate(self._levels[name]):
+                    cached[level] = (value >> (width - 1 - i)) & 1
+            if len(self._bits_cache) > 65536:
+                self._bits_cache.clear()
+            self._bits_cache[key] = cached
+        return cached
 
     def witness_node(self, node: Node) -> Flow | None:
-        """A deterministic, readable member: common protocols, IPv4, low addresses and ports."""
+        """A deterministic, readable member: IPv4, common protocols, low addresses and ports."""
         if node == self.false:
             return None
         u = node
         preferences: list[tuple[str, list[Node]]] = [
+            ("family", [self.ipv4]),
             ("proto", [self.value("proto", p) for p in (6, 17, 1, 58)]),
-            ("dst", [self._readable_ipv4("dst"), self.prefix("dst", 1 << 125, 3)]),
-            ("src", [self._readable_ipv4("src"), self.prefix("src", 1 << 125, 3)]),
+            ("dst", [self._readable("dst")]),
+            ("src", [self._readable("src")]),
             ("dport", [self.range("dport", 1, 65535)]),
             ("sport", [self.range("sport", 1024, 65535)]),
             ("icmp_type", []),
             ("icmp_code", []),
         ]
+        ipv6 = False
         for field, preferred in preferences:
             for pref in preferred:
                 narrowed = u & pref
                 if narrowed != self.false:
                     u = narrowed
                     break
-            u = u & self.value(field, self.field_value(self.lowest_bits(u), field))
+            value = self.field_value(self.lowest_bits(u), field)
+            if field == "family":
+                ipv6 = bool(value)
+            if field in ADDRESS_FIELDS and not ipv6:
+                u = u & self.bits_prefix(field, value, 128, first=HIGH_BITS)
+            else:
+                u = u & self.bits_prefix(field, value, len(self._vars[field]))
         bits = self.lowest_bits(u)
+
+        def address(field: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+            value = self.field_value(bits, field)
+            if ipv6:
+                return ipaddress.IPv6Address(value)
+            return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+
         return Flow(
-            src=int_to_address(self.field_value(bits, "src")),
-            dst=int_to_address(self.field_value(bits, "dst")),
+            src=address("src"),
+            dst=address("dst"),
             proto=self.field_value(bits, "proto"),
             sport=self.field_value(bits, "sport"),
             dport=self.field_value(bits, "dport"),
@@ -336,10 +441,10 @@ class PacketSpace:
             icmp_code=self.field_value(bits, "icmp_code"),
         )
 
-
-    def _readable_ipv4(self, field: str) -> Node:
-        """IPv4 addresses outside 0.0.0.0/8 (which reads like "any"); 2000::/3 is the IPv6 choice."""
-        return self.prefix(field, MAPPED_V4_BASE, 96) & ~self.prefix(field, MAPPED_V4_BASE, 104)
+    def _readable(self, field: str) -> Node:
+        """IPv4 outside 0.0.0.0/8 (which reads like "any"); for IPv6, global unicast 2000::/3."""
+        v4_zero_net = self.bits_prefix(field, MAPPED_V4_BASE, 104, first=HIGH_BITS)
+        return (self.ipv4 & ~v4_zero_net) | (self.ipv6 & self.bits_prefix(field, 1 << 125, 3))
 
 
 def _checked(value: int, top: int, label: str) -> int:
@@ -349,6 +454,8 @@ def _checked(value: int, top: int, label: str) -> int:
 
 
 def _flow_field(flow: Flow, name: str) -> int:
+    if name == "family":
+        return 1 if flow.src.version == 6 else 0
     if name == "src":
         return address_to_int(flow.src)
     if name == "dst":
