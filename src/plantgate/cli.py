@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -103,8 +105,9 @@ def validate(site_dir: Path, output_format: str) -> None:
         console.print(f"[green]Valid[/green]: {treaty.site.name} ({treaty.site.revision or 'no revision'}): {parts}.")
 
 
-def _emit_findings(site: Site, output_format: str, fail_on: str, as_of: dt.date) -> None:
-    context = CheckContext(site, as_of)
+def _emit_findings(site: Site, output_format: str, fail_on: str, as_of: dt.date, syslog_target: str | None = None,
+                   context: CheckContext | None = None) -> None:
+    context = context or CheckContext(site, as_of)
     findings = run_checks(site, as_of, context)
     if output_format == "text":
         treaty = site.treaty
@@ -112,6 +115,11 @@ def _emit_findings(site: Site, output_format: str, fail_on: str, as_of: dt.date)
         print_findings(console, findings, title, site.folder)
     else:
         click.echo(renderer(output_format)(CheckReport(site, findings, as_of, context)), nl=False)
+    if syslog_target:
+        from plantgate.outputs.syslog import send_findings
+
+        sent = send_findings(CheckReport(site, findings, as_of, context), syslog_target)
+        err_console.print(f"Sent {sent} findings to {syslog_target}")
     threshold = Severity(fail_on)
     if any(f.severity.at_least(threshold) for f in findings):
         sys.exit(EXIT_FINDINGS)
@@ -122,6 +130,9 @@ def check_options(function: F) -> F:
                             help="Judge dates (review-by, outages, expiries) as of this day. Default: today.")(function)
     function = click.option("--fail-on", type=SEVERITY_CHOICE, default="low", show_default=True,
                             help="Exit 1 when a finding is at or above this severity.")(function)
+    function = click.option("--syslog", "syslog_target", metavar="HOST:PORT", default=None,
+                            help="Also send the findings as CEF over RFC 5424 syslog: HOST:PORT (UDP), "
+                            "udp://HOST:PORT or tcp://HOST:PORT.")(function)
     function = click.option("--format", "output_format", type=click.Choice(available_formats()), default="text",
                             show_default=True, help="text for people; json, sarif or cef for tools.")(function)
     return function
@@ -131,14 +142,22 @@ def check_options(function: F) -> F:
 @click.argument("site_dir", type=click.Path(path_type=Path))
 @check_options
 @handle_errors
-def check(site_dir: Path, output_format: str, fail_on: str, as_of: dt.datetime | None) -> None:
+@click.option("--flows", "flow_files", multiple=True, type=click.Path(path_type=Path),
+              help="Observed flows (Zeek conn.log, NAVV/Malcolm CSV, PCAP) to reconcile; repeatable.")
+def check(site_dir: Path, output_format: str, fail_on: str, as_of: dt.datetime | None,
+          syslog_target: str | None, flow_files: tuple[Path, ...]) -> None:
     """Check a treaty folder against its own rules and the evidence it names.
 
     Exit 1 when any finding is at or above --fail-on (default: low).
     """
     site = load_site(site_dir)
     day = as_of.date() if as_of else dt.date.today()
-    _emit_findings(site, output_format, fail_on, day)
+    context = CheckContext(site, day)
+    for path in flow_files:
+        if not path.is_file():
+            raise InputError.at(str(path), 0, 0, "flow file not found", "a Zeek conn.log, flow CSV or PCAP")
+    context.extra_flow_files = list(flow_files)
+    _emit_findings(site, output_format, fail_on, day, syslog_target, context)
 
 
 @main.command()
@@ -161,7 +180,8 @@ DEMO_MARKER = ".plantgate-demo"
 @click.argument("directory", type=click.Path(path_type=Path), default="plantgate-demo")
 @check_options
 @handle_errors
-def demo(directory: Path, output_format: str, fail_on: str, as_of: dt.datetime | None) -> None:
+def demo(directory: Path, output_format: str, fail_on: str, as_of: dt.datetime | None,
+         syslog_target: str | None) -> None:
     """Write the bundled example plant to DIRECTORY (default ./plantgate-demo) and check it.
 
     The example is deliberately imperfect: expect findings and exit code 1. Its README lists
@@ -172,7 +192,13 @@ def demo(directory: Path, output_format: str, fail_on: str, as_of: dt.datetime |
         err_console.print(f"Example site written to [bold]{directory}[/bold]; checking it.")
     site = load_site(directory)
     day = as_of.date() if as_of else dt.date.today()
-    _emit_findings(site, output_format, fail_on, day)
+    context = CheckContext(site, day)
+    if importlib.util.find_spec("plantgate.cli_report") is not None:
+        from plantgate.cli_report import write_demo_outputs
+
+        for path in write_demo_outputs(site, context, directory):
+            err_console.print(f"Wrote {path}")
+    _emit_findings(site, output_format, fail_on, day, syslog_target, context)
 
 
 def write_example(directory: Path) -> None:
@@ -225,9 +251,6 @@ def _wrap(command: click.Command) -> None:
 
 
 def _register_subcommands() -> None:
-    import importlib
-    import importlib.util
-
     for module_name, attribute in SUBCOMMANDS:
         if importlib.util.find_spec(module_name) is None:
             continue

@@ -57,7 +57,9 @@ def test_emergency_change_that_widens_is_refused_with_witness() -> None:
     assert any("emergency changes may only close paths" in r for r in data["refusals"])
     [opened] = data["opened"]
     assert opened["witness"]["dport"] == 8532 and opened["witness"]["dst"] == "172.16.35.20"
-    assert opened["rules"][0]["line"] == 17
+    live = (EXAMPLE / "firewalls" / "fw-dmz-ot.iptables").read_text(encoding="utf-8").splitlines()
+    pull_line = next(i for i, line in enumerate(live, start=1) if "OT pulls patches" in line)
+    assert opened["rules"][0]["line"] == pull_line
 
 
 def test_refusals_for_missing_conduit_reason_approver_and_self_approval(tmp_path: Path) -> None:

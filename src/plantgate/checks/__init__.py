@@ -6,9 +6,12 @@ by existing; nothing else needs to list it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib
+import os
 import pkgutil
+from typing import Any
 
 from plantgate.checks.context import CheckContext
 from plantgate.checks.finding import Finding, Severity
@@ -31,5 +34,27 @@ def run_checks(site: Site, as_of: dt.date | None = None, context: CheckContext |
     """Every registered check on one site, most severe first, in a stable order."""
     load_all_checks()
     ctx = context or CheckContext(site, as_of or dt.date.today())
-    findings = [f for function in CHECKS for f in function(ctx)]
+    findings = [_relative_messages(f, site) for function in CHECKS for f in function(ctx)]
     return sorted(findings, key=lambda f: (-f.severity.rank, f.rule_id, f.subjects, f.discriminator))
+
+
+def _relative_messages(finding: Finding, site: Site) -> Finding:
+    """Messages and details quote files relative to the treaty folder, as the evidence list does.
+
+    The same report must read the same on every checkout, and goldens must not carry the
+    path of the machine that ran the check.
+    """
+    prefixes = sorted({str(site.folder.resolve()) + os.sep, str(site.folder) + os.sep}, key=len, reverse=True)
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, str):
+            for prefix in prefixes:
+                value = value.replace(prefix, "")
+            return value
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(strip(v) for v in value)
+        return value
+
+    return dataclasses.replace(finding, message=strip(finding.message), details=strip(finding.details))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from plantgate.errors import Location
 from plantgate.firewalls.ruleset import Rule
@@ -22,6 +23,7 @@ from plantgate.reconcile import BoundaryFirewall, conduit_flows, load_boundary_f
 class CheckContext:
     site: Site
     as_of: dt.date = field(default_factory=dt.date.today)
+    extra_flow_files: list[Path] = field(default_factory=list)
 
     @property
     def treaty(self) -> Treaty:

@@ -196,7 +196,7 @@ def firewall_mapping_and_warnings(ctx: CheckContext) -> Iterator[Finding]:
         for zone in fw.unmapped:
             yield UNMAPPED.finding([fw.entry.id, zone], f"{fw.entry.id}: config zone or interface '{zone}' is not "
                                    "mapped to a treaty zone; flows through it are not reconciled.", [entry_where],
-                                   severity=Severity.INFO if zone in ("*", "self") else None, discriminator=zone)
+                                   severity=Severity.INFO if zone in ("*", "self", "lo") else None, discriminator=zone)
         for warning in fw.ruleset.warnings:
             yield PARSE_WARNING.finding(
                 [fw.entry.id], f"{fw.entry.id}: {warning.message}" + (" (widened)" if warning.widened else ""),

@@ -18,7 +18,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from plantgate.errors import Location, ProblemCollector
 
 KeyPath = tuple[str | int, ...]
-LIST_SECTIONS = frozenset({"zones", "assets", "conduits", "firewalls", "people", "raci", "changes"})
+LIST_SECTIONS = frozenset({"zones", "assets", "conduits", "firewalls", "people", "raci", "changes", "routes"})
 CHANGES_FOLDER = "changes"
 
 

@@ -112,12 +112,15 @@ def check_references(treaty: Treaty, root: Path, spans: SpanIndex, problems: Pro
                 refs.need("person", outage.work_package.prepared_by, (*wp_path, "prepared_by"))
                 refs.need_all("asset", outage.work_package.backups_before, (*wp_path, "backups_before"))
     _change_references(treaty, folder, refs)
+    _flow_file_references(treaty, folder, refs)
+    _vulnerability_references(treaty, folder, refs)
     if treaty.identity:
         for i, export in enumerate(treaty.identity.trust_exports):
             if not (folder / export.file).is_file():
                 problems.add(spans.locate(("identity", "trust_exports", i, "file")),
                              f"trust export file '{export.file}' not found",
                              expected="a path relative to the treaty folder")
+    _endpoint_backup_identity_references(treaty, refs)
 
 
 def _change_references(treaty: Treaty, folder: Path, refs: _Refs) -> None:
@@ -141,3 +144,71 @@ def _change_references(treaty: Treaty, folder: Path, refs: _Refs) -> None:
             if not (folder / getattr(change, key)).is_file():
                 refs.problems.add(refs.spans.locate((*path, key)), f"{key} file '{getattr(change, key)}' not found",
                                   expected="a path relative to the treaty folder")
+
+
+def _vulnerability_references(treaty: Treaty, folder: Path, refs: _Refs) -> None:
+    """Vulnerability governance: assets, people, outages, conduits, firewalls and feed files."""
+    governance = treaty.vulnerabilities
+    if governance is None:
+        return
+    outages = {o.id for o in treaty.patch_policy.outages} if treaty.patch_policy else set()
+    for kind in ("kev", "csaf", "vulnrichment"):
+        for i, relative in enumerate(getattr(governance.feeds, kind)):
+            if not (folder / relative).exists():
+                refs.problems.add(refs.spans.locate(("vulnerabilities", "feeds", kind, i)),
+                                  f"{kind} feed '{relative}' not found",
+                                  expected="a path relative to the treaty folder")
+    for i, match in enumerate(governance.matches):
+        refs.need("asset", match.asset, ("vulnerabilities", "matches", i, "asset"))
+        refs.need("person", match.decided_by, ("vulnerabilities", "matches", i, "decided_by"))
+    for i, override in enumerate(governance.overrides):
+        refs.need("asset", override.asset, ("vulnerabilities", "overrides", i, "asset"))
+        refs.need("person", override.decided_by, ("vulnerabilities", "overrides", i, "decided_by"))
+    for i, exception in enumerate(governance.exceptions):
+        path: KeyPath = ("vulnerabilities", "exceptions", i)
+        refs.need("asset", exception.asset, (*path, "asset"))
+        refs.need("person", exception.signed_by, (*path, "signed_by"))
+        refs.need_all("person", exception.escalation, (*path, "escalation"))
+        if exception.until_outage is not None and exception.until_outage not in outages:
+            refs.problems.add(refs.spans.locate((*path, "until_outage")),
+                              f"unknown outage '{exception.until_outage}'",
+                              expected="an outage id of patch_policy.outages")
+        for j, control in enumerate(exception.controls):
+            refs.need_all("conduit", control.conduits, (*path, "controls", j, "conduits"))
+            refs.need("firewall", control.firewall, (*path, "controls", j, "firewall"))
+    if treaty.patch_policy:
+        for i, outage in enumerate(treaty.patch_policy.outages):
+            if outage.work_package:
+                for j, approval in enumerate(outage.work_package.change_approvals):
+                    refs.need("person", approval.approved_by,
+                              ("patch_policy", "outages", i, "work_package", "change_approvals", j, "approved_by"))
+
+
+def _endpoint_backup_identity_references(treaty: Treaty, refs: _Refs) -> None:
+    """Endpoint consoles are assets, backup items name a known repository, exports are taken on a known domain."""
+    if treaty.endpoint_policy:
+        refs.need_all("asset", treaty.endpoint_policy.consoles, ("endpoint_policy", "consoles"))
+    policy = treaty.shared_services.backup_policy if treaty.shared_services else None
+    repositories = {r.id for r in policy.repositories} if policy else set()
+    for i, asset in enumerate(treaty.assets):
+        for j, item in enumerate(asset.backups):
+            if item.repository and item.repository not in repositories:
+                known = ", ".join(sorted(repositories)) or "none defined"
+                refs.problems.add(refs.spans.locate(("assets", i, "backups", j, "repository")),
+                                  f"unknown backup repository '{item.repository}'",
+                                  expected=f"an id of shared_services.backup_policy.repositories ({known})")
+    if treaty.identity:
+        domains = {d.name.lower() for d in treaty.identity.domains}
+        for i, export in enumerate(treaty.identity.trust_exports):
+            if export.taken_on.lower() not in domains:
+                refs.problems.add(refs.spans.locate(("identity", "trust_exports", i, "taken_on")),
+                                  f"trust export taken on unknown domain '{export.taken_on}'",
+                                  expected="the name of a domain listed under identity.domains")
+
+
+def _flow_file_references(treaty: Treaty, folder: Path, refs: _Refs) -> None:
+    """Observed flow files (``flows:``) must exist: a missing log must not read as "nothing observed"."""
+    for i, relative in enumerate(treaty.flows):
+        if not (folder / relative).is_file():
+            refs.problems.add(refs.spans.locate(("flows", i)), f"flow file '{relative}' not found",
+                              key_path=f"flows.{i}", expected="a path relative to the treaty folder")

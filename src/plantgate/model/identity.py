@@ -19,6 +19,7 @@ class Domain(TreatyModel):
     forest: str = ""
     side: DomainSide
     sid: str = ""
+    netbios: str = Field(default="", description="NetBIOS (flat) name, as some trust exports name the partner.")
 
 
 class TrustExport(TreatyModel):

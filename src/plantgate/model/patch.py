@@ -17,6 +17,16 @@ class QualifiedPatch(TreatyModel):
     patch_id: str
     applies_to_version: str = ""
     qualified_on: dt.date | None = None
+    fixes: list[str] = Field(default_factory=list, description="CVE ids or advisory ids the patch remediates.")
+    staged_in_dmz: bool = Field(default=False, description="Downloaded to the DMZ staging server and verified.")
+
+
+class ChangeApproval(TreatyModel):
+    """An OT approval of a firewall change record that needs the outage window."""
+
+    change: str
+    approved_by: Identifier
+    approved_on: dt.date
 
 
 class WorkPackage(TreatyModel):
@@ -27,6 +37,8 @@ class WorkPackage(TreatyModel):
     firewall_changes: list[str] = Field(default_factory=list, description="Change record ids.")
     backups_before: list[Identifier] = Field(default_factory=list, description="Asset ids to back up first.")
     notes: str = ""
+    change_approvals: list[ChangeApproval] = Field(default_factory=list,
+                                                   description="OT approvals of the firewall changes.")
 
 
 class Outage(TreatyModel):

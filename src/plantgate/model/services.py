@@ -37,9 +37,19 @@ class BackupRepository(TreatyModel):
     server: Identifier | None = Field(default=None, description="Asset id of the backup server.")
 
 
+class DiscontinuedSoftware(TreatyModel):
+    """Software the vendor no longer ships: its install media exist only in the plant's backup."""
+
+    vendor: str
+    product: str
+    version: str = Field(default="", description="Empty means every version of the product.")
+
+
 class BackupPolicy(TreatyModel):
     repositories: list[BackupRepository] = Field(default_factory=list)
     max_age_days: int | None = Field(default=None, ge=1)
+    discontinued_software: list[DiscontinuedSoftware] = Field(
+        default_factory=list, description="Assets running these need an install_media backup item.")
 
 
 class SharedServices(TreatyModel):

@@ -9,12 +9,15 @@ from plantgate.model.base import TreatyModel
 from plantgate.model.changes import ChangeRecord
 from plantgate.model.charter import Charter
 from plantgate.model.conduits import Conduit
+from plantgate.model.endpoints import EndpointPolicy
 from plantgate.model.firewalls import FirewallEntry
 from plantgate.model.governance import EscalationPath, Person, RaciEntry
 from plantgate.model.identity import Identity
 from plantgate.model.patch import PatchPolicy
+from plantgate.model.routing import ZoneRoute
 from plantgate.model.services import SharedServices
 from plantgate.model.soc import SocPlaybook
+from plantgate.model.vulns import VulnerabilityGovernance
 from plantgate.model.zones import Zone
 
 
@@ -43,7 +46,14 @@ class Treaty(TreatyModel):
     raci: list[RaciEntry] = Field(default_factory=list)
     escalation: EscalationPath | None = None
     soc: SocPlaybook | None = None
+    endpoint_policy: EndpointPolicy | None = Field(
+        default=None, description="Vendor-qualified agents per control-system product, and the endpoint consoles.")
+    vulnerabilities: VulnerabilityGovernance | None = None
     changes: list[ChangeRecord] = Field(default_factory=list, description="Loaded from changes/*.yaml, one a file.")
+    routes: list[ZoneRoute] = Field(default_factory=list, description="Routing facts: the firewalls a zone's "
+                                    "traffic to another zone crosses, in order.")
+    flows: list[str] = Field(default_factory=list, description="Observed flow files (Zeek conn.log, flow CSV, "
+                             "PCAP), relative to the treaty folder.")
 
     def zone(self, zone_id: str) -> Zone | None:
         return next((z for z in self.zones if z.id == zone_id), None)

@@ -1,0 +1,172 @@
+"""One benchmark measurement per process: time it several times, report JSON with peak memory.
+
+Why a process per measurement: peak memory (``ru_maxrss``) only ever grows, so it can be
+attributed to one measurement only when that measurement has the process to itself; and
+a fresh interpreter keeps caches of one measurement from flattering the next.
+
+    .venv/bin/python bench/measure.py NAME '{"path": ..., "repeat": 5}'
+
+prints one JSON line: ``{"times": [...], "info": {...}, "maxrss_kb": N, "children_maxrss_kb": N}``.
+Only the work named in each function's docstring is inside the timed region.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from plantgate.firewalls.base import parse_config
+from plantgate.firewalls.ruleset import Ruleset
+from plantgate.netspace import PacketSpace, diff_rulesets, evaluate, is_subset, permitted_sets
+
+Params = dict[str, Any]
+Result = dict[str, Any]
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def _repeat(params: Params, run: Callable[[], tuple[float, Any]]) -> tuple[list[float], Any]:
+    """Call ``run`` (returning (seconds, value)) ``repeat`` times, or fewer once ``budget_s`` is spent."""
+    times: list[float] = []
+    value: Any = None
+    spent_from = time.perf_counter()
+    for _ in range(params["repeat"]):
+        elapsed, value = run()
+        times.append(elapsed)
+        if time.perf_counter() - spent_from > params.get("budget_s", float("inf")):
+            break
+    return times, value
+
+
+def _source_rules(ruleset: Ruleset) -> int:
+    """Rules as written (filters that combine others reuse the same Rule objects)."""
+    return len({(rule.span.file, rule.span.line) for _, rule in ruleset.all_rules()})
+
+
+def parse(params: Params) -> Result:
+    """Timed: ``parse_config(path, vendor)`` (read, parse, normalise)."""
+    times, ruleset = _repeat(params, lambda: _timed(lambda: parse_config(params["path"], params["vendor"])))
+    return {"times": times, "info": {"rules": _source_rules(ruleset), "filters": len(ruleset.filters),
+                                     "warnings": len(ruleset.warnings), "zones": len(ruleset.zones)}}
+
+
+def permitted(params: Params) -> Result:
+    """Timed: ``permitted_sets`` of every policy key, in a fresh PacketSpace each time."""
+    ruleset = parse_config(params["path"], "asa")
+    times, sets = _repeat(params, lambda: _timed(lambda: permitted_sets(PacketSpace(), ruleset)))
+    return {"times": times, "info": {"rules": _source_rules(ruleset), "keys": len(sets)}}
+
+
+def diff(params: Params) -> Result:
+    """Timed: ``diff_rulesets`` only; both rulesets' permitted sets are built once first, untimed.
+
+    Building takes far longer than the diff, so all runs share one built space; the first
+    run's time (cold CUDD operation cache) is reported apart as ``first_s``.
+    """
+    old, new = parse_config(params["old"], "asa"), parse_config(params["new"], "asa")
+    space = PacketSpace()
+    build_s, _ = _timed(lambda: (permitted_sets(space, old), permitted_sets(space, new)))
+    times, result = _repeat(params, lambda: _timed(lambda: diff_rulesets(space, old, new)))
+    return {"times": times, "info": {"opened": len(result.opened), "closed": len(result.closed),
+                                     "first_s": round(times[0], 3), "build_s": round(build_s, 1)}}
+
+
+def lint(params: Params) -> Result:
+    """Timed: ``plantgate.netspace.lint.lint_ruleset`` in a fresh PacketSpace; absent -> unavailable."""
+    try:
+        from plantgate.netspace.lint import lint_ruleset  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as exc:
+        return {"times": [], "info": {"unavailable": f"lint not available ({exc})"}}
+    ruleset = parse_config(params["path"], "asa")
+    times, findings = _repeat(params, lambda: _timed(lambda: lint_ruleset(PacketSpace(), ruleset)))
+    count = len(findings) if isinstance(findings, list | tuple | dict) else None
+    return {"times": times, "info": {"findings": count}}
+
+
+def prove_closing(params: Params) -> Result:
+    """Timed: parse both ASA configs and ``is_subset(candidate, current)`` in a fresh PacketSpace."""
+    def run() -> tuple[bool, int]:
+        current = parse_config(params["current"], "asa")
+        candidate = parse_config(params["candidate"], "asa")
+        ok, result = is_subset(PacketSpace(), candidate, current)
+        return ok, len(result.opened)
+
+    times, outcome = _repeat(params, lambda: _timed(run))
+    return {"times": times, "info": {"subset": outcome[0], "opened_keys": outcome[1]}}
+
+
+def fw_test_cli(params: Params) -> Result:
+    """Timed: ``plantgate fw test CONFIG --packets CSV --format json`` as a subprocess, end to end."""
+    command = [params["plantgate"], "fw", "test", params["config"], "--vendor", "asa",
+               "--packets", params["packets"], "--format", "json"]
+    times, done = _repeat(params, lambda: _timed(
+        lambda: subprocess.run(command, capture_output=True, text=True, check=False)))
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {done.returncode}: {done.stderr[-2000:]}")
+    output = done.stdout
+    verdicts = [item["verdict"] == "permit" for item in json.loads(output)]
+    return {"times": times, "info": {"packets": len(verdicts)}, "verdicts": verdicts}
+
+
+def fw_test_library(params: Params) -> Result:
+    """Timed: the ``evaluate`` loop over the packets; parsing is reported apart as ``parse_s``."""
+    from plantgate.cli_fw import read_packets
+
+    parse_s, ruleset = _timed(lambda: parse_config(params["config"], "asa"))
+    rows = read_packets(Path(params["packets"]))
+    times, verdicts = _repeat(params, lambda: _timed(
+        lambda: [evaluate(ruleset, flow).permitted for flow, _, _ in rows]))
+    return {"times": times, "info": {"parse_s": round(parse_s, 3), "aces": _source_rules(ruleset)},
+            "verdicts": verdicts}
+
+
+def aclcheck(params: Params) -> Result:
+    """Timed: one ``AclCheck`` per packet; loading the Aerleon policy is reported apart as ``load_s``."""
+    import csv
+
+    from aerleon_side import aclcheck_permits, build_aerleon_policy, load_policy
+    from plant_model import build_policy
+
+    policy_dict, definitions = build_aerleon_policy(build_policy(params["rules"], params["seed"]))
+    load_s, pol = _timed(lambda: load_policy(policy_dict, definitions))
+    with open(params["packets"], newline="", encoding="utf-8") as handle:
+        rows: list[dict[str, str | int]] = list(csv.DictReader(handle))
+    times, verdicts = _repeat(params, lambda: _timed(lambda: [aclcheck_permits(pol, row) for row in rows]))
+    terms = len(policy_dict["filters"][0]["terms"])
+    return {"times": times, "info": {"load_s": round(load_s, 3), "terms": terms}, "verdicts": verdicts}
+
+
+MEASUREMENTS: dict[str, Callable[[Params], Result]] = {
+    "parse": parse, "permitted": permitted, "diff": diff, "lint": lint, "prove_closing": prove_closing,
+    "fw_test_cli": fw_test_cli, "fw_test_library": fw_test_library, "aclcheck": aclcheck,
+}
+
+
+def main() -> None:
+    name, params = sys.argv[1], json.loads(sys.argv[2])
+    if params.get("profile"):  # cProfile the whole measurement; the top functions go to stderr
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(MEASUREMENTS[name], params)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(int(params["profile"]))
+    else:
+        result = MEASUREMENTS[name](params)
+    result["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["children_maxrss_kb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

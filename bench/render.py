@@ -1,0 +1,303 @@
+"""Write a ``PlantPolicy`` as a Cisco ASA running-config, a FortiGate config or a PAN-OS XML config.
+
+Why a module of its own: the benchmark must time the real parsers on text in each
+vendor's own syntax, so the abstract policy of ``plant_model`` is rendered the way each
+vendor writes it. Where a vendor cannot write a construct inline (FortiGate has no inline
+addresses or ports, PAN-OS no inline ports), the renderer creates the named object a
+real admin would have created, once, and references it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from xml.sax.saxutils import escape, quoteattr
+
+from plant_model import GLOBAL_ACL, AddrRef, PlantPolicy, PolicyRule, SvcRef
+
+
+def _mask(net: ipaddress.IPv4Network) -> str:
+    return f"{net.network_address} {net.netmask}"
+
+
+def _port(low: int, high: int) -> str:
+    return str(low) if low == high else f"{low}-{high}"
+
+
+# ----- Cisco ASA -----
+
+
+def _asa_address(ref: AddrRef) -> str:
+    if ref.kind == "any":
+        return "any"
+    if ref.kind == "host":
+        return f"host {ref.value}"
+    if ref.kind == "subnet":
+        return _mask(ipaddress.IPv4Network(ref.value))
+    return f"{'object' if ref.kind == 'object' else 'object-group'} {ref.value}"
+
+
+def _asa_ace(policy: PlantPolicy, rule: PolicyRule) -> str:
+    action = "permit" if rule.permit else "deny"
+    src, dst, svc = _asa_address(rule.source), _asa_address(rule.destination), rule.service
+    if svc.kind == "ip":
+        body = f"ip {src} {dst}"
+    elif svc.kind == "proto":
+        body = f"{svc.protocol} {src} {dst}"
+    elif svc.kind == "eq":
+        body = f"{svc.protocol} {src} {dst} eq {svc.low}"
+    elif svc.kind == "range":
+        body = f"{svc.protocol} {src} {dst} range {svc.low} {svc.high}"
+    elif svc.kind == "gt":
+        body = f"{svc.protocol} {src} {dst} gt {svc.low - 1}"
+    elif svc.kind == "object":
+        body = f"object {svc.name} {src} {dst}"
+    elif svc.kind == "portgroup":
+        body = f"{policy.port_groups[svc.name].protocol} {src} {dst} object-group {svc.name}"
+    else:
+        body = f"object-group {svc.name} {src} {dst}"
+    return f"access-list {rule.acl} extended {action} {body}" + (" log" if rule.log else "")
+
+
+def render_asa(policy: PlantPolicy) -> str:
+    """A ``show running-config`` with interfaces, names, objects, nested groups, ACLs and access-groups."""
+    out = [": Saved", ":", "ASA Version 9.16(4)", "!", f"hostname bench-asa-{policy.seed}", "names"]
+    out += [f"name {address} {name}" for name, address in policy.host_names.items()]
+    out.append("!")
+    for zone in policy.zones:
+        out += [f"interface {zone.hardware}", f" nameif {zone.name}", f" security-level {zone.level}",
+                f" ip address {zone.network[1]} {zone.network.netmask}", "!"]
+    for obj in policy.net_objects.values():
+        out.append(f"object network {obj.name}")
+        if obj.kind == "host":
+            out.append(f" host {obj.first}")
+        elif obj.kind == "subnet":
+            out.append(f" subnet {_mask(obj.network)}")
+        else:
+            out.append(f" range {obj.first} {obj.last}")
+    for svc in policy.service_objects.values():
+        ports = f"eq {svc.low}" if svc.low == svc.high else f"range {svc.low} {svc.high}"
+        out += [f"object service {svc.name}", f" service {svc.protocol} destination {ports}"]
+    for group in policy.net_groups.values():
+        out.append(f"object-group network {group.name}")
+        out += [f" network-object {_mask(net)}" if net.prefixlen < 32 else f" network-object host {net.network_address}"
+                for net in group.networks]
+        out += [f" network-object object {name}" for name in group.objects]
+        out += [f" group-object {name}" for name in group.groups]
+    for pg in policy.port_groups.values():
+        out.append(f"object-group service {pg.name} {pg.protocol}")
+        out += [f" port-object eq {lo}" if lo == hi else f" port-object range {lo} {hi}" for lo, hi in pg.ports]
+    for sg in policy.service_groups.values():
+        out.append(f"object-group service {sg.name}")
+        out += [f" service-object object {name}" for name in sg.services]
+        out += [f" group-object {name}" for name in sg.groups]
+    out.append("!")
+    acls: dict[str, list[str]] = {}
+    for rule in policy.rules:
+        acls.setdefault(rule.acl, []).append(_asa_ace(policy, rule))
+    for acl, lines in acls.items():
+        out.append(f"access-list {acl} remark generated rules of {acl}")
+        out += lines
+    out.append("!")
+    for acl in acls:
+        if acl == GLOBAL_ACL:
+            out.append(f"access-group {acl} global")
+        else:
+            out.append(f"access-group {acl} in interface {acl.removesuffix('_in')}")
+    out += ["!", "logging enable", ": end", ""]
+    return "\n".join(out)
+
+
+# ----- FortiGate -----
+
+
+class _FortiObjects:
+    """Named addresses and services, including the ones created for inline rule fields."""
+
+    def __init__(self, policy: PlantPolicy) -> None:
+        self.policy = policy
+        self.extra_addresses: dict[str, ipaddress.IPv4Network] = {}
+        self.extra_services: dict[str, tuple[str, int, int]] = {}
+
+    def network(self, net: ipaddress.IPv4Network) -> str:
+        name = f"n-{net.network_address}-{net.prefixlen}"
+        self.extra_addresses[name] = net
+        return name
+
+    def address(self, ref: AddrRef) -> str:
+        if ref.kind == "any":
+            return "all"
+        if ref.kind == "host":
+            if ref.value in self.policy.host_names:
+                return ref.value
+            return self.network(ipaddress.IPv4Network(ref.value))
+        if ref.kind == "subnet":
+            return self.network(ipaddress.IPv4Network(ref.value))
+        return ref.value
+
+    def port_service(self, protocol: str, low: int, high: int) -> str:
+        name = f"{protocol}-{_port(low, high)}"
+        self.extra_services[name] = (protocol, low, high)
+        return name
+
+    def service(self, svc: SvcRef) -> str:
+        if svc.kind == "ip":
+            return "ALL"
+        if svc.kind == "proto":
+            return {"tcp": "ALL_TCP", "udp": "ALL_UDP"}.get(svc.protocol, "ALL_ICMP")
+        if svc.kind in ("eq", "range", "gt"):
+            return self.port_service(svc.protocol, svc.low, svc.high)
+        return svc.name
+
+
+def _quoted(names: list[str] | tuple[str, ...]) -> str:
+    return " ".join(f'"{n}"' for n in names)
+
+
+def render_fortigate(policy: PlantPolicy) -> str:
+    """A single-VDOM FortiOS config: interfaces, zones, addresses, groups, services, policies."""
+    objs = _FortiObjects(policy)
+    rule_lines: list[str] = []
+    for rule in policy.rules:
+        rule_lines += [
+            f"    edit {rule.number}", f'        set name "rule-{rule.number}"',
+            f'        set srcintf "{rule.from_zone}"', f'        set dstintf "{rule.to_zone}"',
+            f'        set action {"accept" if rule.permit else "deny"}',
+            f'        set srcaddr "{objs.address(rule.source)}"',
+            f'        set dstaddr "{objs.address(rule.destination)}"',
+            '        set schedule "always"', f'        set service "{objs.service(rule.service)}"',
+            f"        set logtraffic {'all' if rule.log else 'disable'}", "    next",
+        ]
+    group_members: dict[str, list[str]] = {
+        g.name: [objs.network(n) for n in g.networks] + list(g.objects) + list(g.groups)
+        for g in policy.net_groups.values()
+    }
+    port_group_members = {pg.name: [objs.port_service(pg.protocol, lo, hi) for lo, hi in pg.ports]
+                          for pg in policy.port_groups.values()}
+    out = ["#config-version=FGT60F-7.2.5-FW-build1517:opmode=0:vdom=0", "config system global",
+           f'    set hostname "bench-fgt-{policy.seed}"', "end", "config system interface"]
+    for i, zone in enumerate(policy.zones):
+        for port in (2 * i + 1, 2 * i + 2):
+            out += [f'    edit "port{port}"', '        set vdom "root"',
+                    f"        set ip {zone.network[port]} {zone.network.netmask}", "    next"]
+    out += ["end", "config system zone"]
+    for i, zone in enumerate(policy.zones):
+        out += [f'    edit "{zone.name}"', f'        set interface "port{2 * i + 1}" "port{2 * i + 2}"',
+                "        set intrazone deny", "    next"]
+    out += ["end", "config firewall address"]
+    for name, address in policy.host_names.items():
+        out += [f'    edit "{name}"', f"        set subnet {address} 255.255.255.255", "    next"]
+    for obj in policy.net_objects.values():
+        out.append(f'    edit "{obj.name}"')
+        if obj.kind == "range":
+            out += ["        set type iprange", f"        set start-ip {obj.first}", f"        set end-ip {obj.last}"]
+        else:
+            out.append(f"        set subnet {_mask(obj.network)}")
+        out.append("    next")
+    for name, net in objs.extra_addresses.items():
+        out += [f'    edit "{name}"', f"        set subnet {_mask(net)}", "    next"]
+    out += ["end", "config firewall addrgrp"]
+    for name, members in group_members.items():
+        out += [f'    edit "{name}"', f"        set member {_quoted(members)}", "    next"]
+    out += ["end", "config firewall service custom"]
+    services: dict[str, tuple[str, int, int]] = {
+        s.name: (s.protocol, s.low, s.high) for s in policy.service_objects.values()}
+    services.update(objs.extra_services)
+    for name, (protocol, low, high) in services.items():
+        out += [f'    edit "{name}"', f"        set {protocol}-portrange {low}" + (f"-{high}" if high != low else ""),
+                "    next"]
+    out += ["end", "config firewall service group"]
+    for name, members in port_group_members.items():
+        out += [f'    edit "{name}"', f"        set member {_quoted(members)}", "    next"]
+    for sg in policy.service_groups.values():
+        out += [f'    edit "{sg.name}"', f"        set member {_quoted(sg.services + sg.groups)}", "    next"]
+    out += ["end", "config firewall policy", *rule_lines, "end", ""]
+    return "\n".join(out)
+
+
+# ----- PAN-OS -----
+
+
+def _members(tag: str, names: list[str] | tuple[str, ...], indent: str) -> str:
+    inner = "".join(f"<member>{escape(n)}</member>" for n in names)
+    return f"{indent}<{tag}>{inner}</{tag}>"
+
+
+def _pan_address(ref: AddrRef) -> str:
+    if ref.kind == "any":
+        return "any"
+    return ref.value  # PAN-OS accepts literal addresses and CIDRs as members
+
+
+def render_panos(policy: PlantPolicy) -> str:
+    """A PAN-OS running config (XML) of vsys1: zones, addresses, groups, services, security rules."""
+    services: dict[str, tuple[str, int, int]] = {
+        s.name: (s.protocol, s.low, s.high) for s in policy.service_objects.values()}
+
+    def port_service(protocol: str, low: int, high: int) -> str:
+        name = f"{protocol}-{_port(low, high)}"
+        services[name] = (protocol, low, high)
+        return name
+
+    rules = []
+    for rule in policy.rules:
+        svc, application = rule.service, "any"
+        if svc.kind == "ip":
+            service = "any"
+        elif svc.kind == "proto" and svc.protocol == "icmp":
+            service, application = "application-default", "icmp"
+        elif svc.kind == "proto":
+            service = port_service(svc.protocol, 0, 65535)
+        elif svc.kind in ("eq", "range", "gt"):
+            service = port_service(svc.protocol, svc.low, svc.high)
+        else:
+            service = svc.name
+        ind = "            "
+        rules.append("\n".join([
+            f"          <entry name={quoteattr(f'rule-{rule.number}')}>",
+            _members("from", [rule.from_zone], ind), _members("to", [rule.to_zone], ind),
+            _members("source", [_pan_address(rule.source)], ind),
+            _members("destination", [_pan_address(rule.destination)], ind),
+            _members("application", [application], ind), _members("service", [service], ind),
+            f"{ind}<action>{'allow' if rule.permit else 'deny'}</action>",
+            f"{ind}<log-end>{'yes' if rule.log else 'no'}</log-end>", "          </entry>"]))
+    group_nets: dict[str, ipaddress.IPv4Network] = {}
+    for g in policy.net_groups.values():
+        group_nets.update({f"n-{n.network_address}-{n.prefixlen}": n for n in g.networks})
+    port_groups = {pg.name: [port_service(pg.protocol, lo, hi) for lo, hi in pg.ports]
+                   for pg in policy.port_groups.values()}
+    out = ['<?xml version="1.0"?>', '<config version="10.2.0">', "<devices>",
+           '<entry name="localhost.localdomain">', "<deviceconfig><system>",
+           f"<hostname>bench-pan-{policy.seed}</hostname>", "</system></deviceconfig>", "<vsys>",
+           '<entry name="vsys1">', "<zone>"]
+    for i, zone in enumerate(policy.zones):
+        out.append(f"  <entry name={quoteattr(zone.name)}><network><layer3>"
+                   f"<member>ethernet1/{i + 1}</member></layer3></network></entry>")
+    out += ["</zone>", "<address>"]
+    addresses = [(n, f"<ip-netmask>{a}/32</ip-netmask>") for n, a in policy.host_names.items()]
+    for obj in policy.net_objects.values():
+        value = (f"<ip-range>{obj.first}-{obj.last}</ip-range>" if obj.kind == "range"
+                 else f"<ip-netmask>{obj.network}</ip-netmask>")
+        addresses.append((obj.name, value))
+    addresses += [(n, f"<ip-netmask>{net}</ip-netmask>") for n, net in group_nets.items()]
+    out += [f"  <entry name={quoteattr(name)}>{value}</entry>" for name, value in addresses]
+    out += ["</address>", "<address-group>"]
+    for g in policy.net_groups.values():
+        names = [f"n-{n.network_address}-{n.prefixlen}" for n in g.networks] + list(g.objects) + list(g.groups)
+        out.append(f"  <entry name={quoteattr(g.name)}><static>"
+                   + "".join(f"<member>{escape(n)}</member>" for n in names) + "</static></entry>")
+    out += ["</address-group>", "<service>"]
+    for name, (protocol, low, high) in services.items():
+        out.append(f"  <entry name={quoteattr(name)}><protocol><{protocol}><port>{_port(low, high)}</port>"
+                   f"</{protocol}></protocol></entry>")
+    out += ["</service>", "<service-group>"]
+    groups = {**port_groups, **{sg.name: list(sg.services + sg.groups) for sg in policy.service_groups.values()}}
+    for name, members in groups.items():
+        out.append(f"  <entry name={quoteattr(name)}><members>"
+                   + "".join(f"<member>{escape(m)}</member>" for m in members) + "</members></entry>")
+    out += ["</service-group>", "<rulebase><security><rules>", *rules, "</rules></security></rulebase>",
+            "</entry>", "</vsys>", "</entry>", "</devices>", "</config>", ""]
+    return "\n".join(out)
+
+
+RENDERERS = {"asa": render_asa, "fortigate": render_fortigate, "panos": render_panos}
+SUFFIXES = {"asa": ".cfg", "fortigate": ".conf", "panos": ".xml"}

@@ -1,0 +1,122 @@
+"""PCAP and PCAPNG captures turned into sessions, with the originator of each, via scapy.
+
+A capture has packets, not connections; the checks need who opened each session (an
+IT-initiated session into OT is a finding, the OT host answering it is not). The
+originator is the sender of a bare SYN, the receiver of a SYN-ACK, and otherwise the
+sender of the first packet seen unless only the other side uses a well-known port.
+Packets are read one at a time; memory grows with the number of sessions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from plantgate.errors import InputError
+from plantgate.feeds.flows import FlowAggregator
+
+WELL_KNOWN_LIMIT = 1024
+ICS_PORTS = frozenset({102, 502, 2222, 2404, 4840, 20000, 34962, 34963, 34964, 44818, 47808})
+SessionKey = tuple[int, str, int, str, int]
+
+
+@dataclass(slots=True)
+class _Session:
+    src: str
+    sport: int
+    dst: str
+    dport: int
+    proto: int
+    first: float
+    last: float
+    size: int
+    answered: bool
+    frame: int
+
+
+def _service_port(port: int) -> bool:
+    return port < WELL_KNOWN_LIMIT or port in ICS_PORTS
+
+
+def _endpoints(packet: Any) -> tuple[str, str, int, int, int, int] | None:
+    """(src, dst, proto, sport, dport, tcp flags) of an IP packet; None for non-IP frames."""
+    from scapy.layers.inet import ICMP, IP, TCP, UDP
+    from scapy.layers.inet6 import IPv6
+
+    if IP in packet:
+        ip = packet[IP]
+        proto = int(ip.proto)
+    elif IPv6 in packet:
+        ip = packet[IPv6]
+        proto = int(ip.nh)
+    else:
+        return None
+    if TCP in packet:
+        tcp = packet[TCP]
+        return str(ip.src), str(ip.dst), 6, int(tcp.sport), int(tcp.dport), int(tcp.flags)
+    if UDP in packet:
+        udp = packet[UDP]
+        return str(ip.src), str(ip.dst), 17, int(udp.sport), int(udp.dport), 0
+    if ICMP in packet:
+        icmp = packet[ICMP]
+        return str(ip.src), str(ip.dst), 1, int(icmp.type), int(icmp.code), 0
+    return str(ip.src), str(ip.dst), proto, 0, 0, 0
+
+
+def _originator_is_sender(proto: int, sport: int, dport: int, flags: int) -> bool:
+    if proto == 6:
+        syn, ack = bool(flags & 0x02), bool(flags & 0x10)
+        if syn and not ack:
+            return True
+        if syn and ack:
+            return False
+    if proto in (6, 17) and _service_port(sport) and not _service_port(dport):
+        return False
+    return True
+
+
+def read_pcap(path: Path, sink: FlowAggregator) -> None:
+    """Stream a capture into sessions, then feed each session to ``sink`` (line = frame number)."""
+    from scapy.error import Scapy_Exception
+    from scapy.utils import PcapReader
+
+    sessions: dict[SessionKey, _Session] = {}
+    file = str(path)
+    frame = 0
+    try:
+        reader = PcapReader(file)
+    except (Scapy_Exception, OSError, EOFError) as exc:
+        raise InputError.at(file, 0, 0, f"cannot read capture: {exc}", "a PCAP or PCAPNG file") from None
+    try:
+        for frame, packet in enumerate(reader, start=1):
+            ends = _endpoints(packet)
+            if ends is None:
+                continue
+            src, dst, proto, sport, dport, flags = ends
+            stamp, size = float(packet.time), len(packet)
+            forward: SessionKey = (proto, src, sport, dst, dport)
+            backward: SessionKey = (proto, dst, dport, src, sport)
+            session = sessions.get(forward) or sessions.get(backward)
+            if session is None:
+                if proto in (1, 58) or _originator_is_sender(proto, sport, dport, flags):
+                    session = _Session(src, sport, dst, dport, proto, stamp, stamp, 0, False, frame)
+                else:
+                    session = _Session(dst, dport, src, sport, proto, stamp, stamp, 0, True, frame)
+                sessions[(proto, session.src, session.sport, session.dst, session.dport)] = session
+            elif session.src != src or session.sport != sport:
+                session.answered = True
+            session.last = max(session.last, stamp)
+            session.size += size
+    except Scapy_Exception as exc:
+        raise InputError.at(file, frame + 1, 0, f"corrupt capture at frame {frame + 1}: {exc}",
+                            "a complete PCAP or PCAPNG file") from None
+    finally:
+        reader.close()
+    for session in sessions.values():
+        icmp = session.proto in (1, 58)
+        key = (session.src, session.dst, str(session.proto), str(session.dport), "")
+        sink.add(key, str(session.sport), session.first, 1, session.answered or icmp, session.size,
+                 file, session.frame)
+        if session.last != session.first:
+            sink.add(key, str(session.sport), session.last, 0, False, 0, file, session.frame)

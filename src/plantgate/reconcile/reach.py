@@ -1,0 +1,343 @@
+"""End-to-end reachability: the flows every firewall on a path permits, with the packet unchanged.
+
+Each firewall alone can look reasonable while the pair lets an enterprise host reach a
+controller. Along every path of the topology the permitted sets of the hops are
+intersected (NAT is not modelled, so the packet is the same at every hop), limited at
+the ends to the source zone's and target zone's networks only: in the middle of a path
+a firewall sees the original addresses, e.g. enterprise sources on its DMZ interface.
+Every answer carries the path, each hop's permitting rules with file:line, a witness
+packet and the conduits that cover it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from plantgate.firewalls.ruleset import PORT_PROTOCOLS, Filter, IPNetwork, Rule, Ruleset
+from plantgate.load import Site
+from plantgate.model.conduits import Conduit
+from plantgate.netspace import (
+    FlowSet,
+    PacketSpace,
+    Permitter,
+    PolicyKey,
+    analyse_filter,
+    describe_permitter,
+    permitted_between,
+    rules_permitting,
+)
+from plantgate.netspace.flow import Flow
+from plantgate.netspace.space import PACKET_FIELDS, Node
+from plantgate.reconcile.boundary import BoundaryFirewall, load_boundary_firewalls
+from plantgate.reconcile.conduits import conduit_flows, zone_addresses
+from plantgate.reconcile.topology import Hop, NatLimitation, PathChoice, Topology, ZonePath
+
+PROTOCOL_NAMES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp6", 132: "sctp", 47: "gre", 50: "esp", 51: "ah"}
+
+
+@dataclass
+class HopEvidence:
+    """The rules (or default actions) of one hop that permit some of the path's flows."""
+
+    hop: Hop
+    permitters: list[Permitter]
+
+    def rule_texts(self) -> list[str]:
+        return [describe_permitter(p, self.hop.firewall.ruleset) for p in self.permitters]
+
+    def to_dict(self) -> dict[str, Any]:
+        rules = []
+        for flt, rule in self.permitters:
+            if rule is not None:
+                rules.append({"rule": rule.rule_id, "filter": flt.name if flt else None, "file": rule.span.file,
+                              "line": rule.span.line, "text": rule.span.text.strip()})
+            else:
+                rules.append({"rule": None, "filter": flt.name if flt else None,
+                              "default": f"default {flt.default_action.value}" if flt else "default path action"})
+        return {"firewall": self.hop.firewall_id, "from_zone": self.hop.from_zone, "to_zone": self.hop.to_zone,
+                "interfaces": [list(p) for p in self.hop.config_pairs()], "rules": rules}
+
+
+@dataclass
+class PathReach:
+    """What one path delivers end to end and why."""
+
+    path: ZonePath
+    flows: FlowSet
+    hops: list[HopEvidence]
+    conduits: list[Conduit]
+    uncovered: FlowSet
+
+    @property
+    def witness(self) -> Flow | None:
+        return self.flows.witness()
+
+    @property
+    def uncovered_witness(self) -> Flow | None:
+        return self.uncovered.witness()
+
+    def to_dict(self) -> dict[str, Any]:
+        witness, uncovered = self.witness, self.uncovered_witness
+        return {
+            "path": str(self.path), "zones": self.path.zones, "firewalls": self.path.firewall_ids,
+            "hops": [h.to_dict() for h in self.hops], "services": service_summary(self.flows),
+            "flows": self.flows.count(), "witness": witness.to_dict() if witness else None,
+            "conduits": [c.id for c in self.conduits],
+            "unregistered_witness": uncovered.to_dict() if uncovered else None,
+        }
+
+
+@dataclass
+class Reach:
+    """Every path from ``source`` to ``target`` that delivers something, and the caveats."""
+
+    source: str
+    target: str
+    choice: PathChoice
+    paths: list[PathReach]
+    nat: list[NatLimitation] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"from": self.source, "to": self.target, "routing": self.choice.note,
+                "paths_considered": [str(p) for p in self.choice.paths], "paths": [p.to_dict() for p in self.paths],
+                "limitations": [str(n) for n in self.nat]}
+
+
+class Estate:
+    """The boundary firewalls of a site as one network: topology plus exact hop sets."""
+
+    def __init__(self, site: Site, space: PacketSpace, firewalls: list[BoundaryFirewall] | None = None) -> None:
+        self.site = site
+        self.space = space
+        self.firewalls = firewalls if firewalls is not None else load_boundary_firewalls(site, space)
+        self.topology = Topology(site.treaty, self.firewalls, site.locate)
+        self._hops: dict[tuple[str, str, str, str, str], FlowSet] = {}
+        self._relevant: dict[tuple[int, str, str], tuple[Filter, Filter]] = {}
+        self._touched: dict[int, tuple[Filter, list[tuple[Rule, frozenset[str] | None, frozenset[str] | None]]]] = {}
+        self._zone_intervals: dict[str, Intervals] | None = None
+        self._conduits: dict[str, FlowSet] = {}
+
+    @property
+    def treaty(self) -> Any:
+        return self.site.treaty
+
+    def hop_permitted(self, hop: Hop, source: str | None = None, target: str | None = None) -> FlowSet:
+        """New flows the hop's firewall forwards from ``from_zone``'s interfaces to ``to_zone``'s.
+
+        With ``source`` and ``target`` the answer is exact only inside ``ends(source, target)``
+        (callers intersect with it): rules that cannot match a flow between those networks are
+        left out of the first-match fold, which makes large rulesets cheap to query per pair.
+        """
+        key = (hop.firewall_id, hop.from_zone, hop.to_zone, source or "", target or "")
+        if key not in self._hops:
+            total = self.space.empty()
+            for x, y in hop.config_pairs():
+                total = total | self._pair_permitted(hop.firewall.ruleset, x, y, source, target)
+            self._hops[key] = total
+        return self._hops[key]
+
+    def _pair_permitted(self, ruleset: Ruleset, x: str, y: str, source: str | None, target: str | None) -> FlowSet:
+        names = ruleset.paths.get((x, y))
+        if source is None or target is None or names is None or any(n not in ruleset.filters for n in names):
+            return permitted_between(self.space, ruleset, x, y)
+        node = self.space.universe_node
+        for name in names:
+            flt = self.relevant_filter(ruleset.filters[name], source, target)
+            node = node & analyse_filter(self.space, flt, x, y).permitted.node
+        return FlowSet(self.space, node)
+
+    def relevant_filter(self, flt: Filter, source: str, target: str) -> Filter:
+        """``flt`` without the rules that cannot match a flow from ``source``'s to ``target``'s networks."""
+        key = (id(flt), source, target)
+        hit = self._relevant.get(key)
+        if hit is not None and hit[0] is flt:
+            return hit[1]
+        rules = [rule for rule, sources, destinations in self._zones_touched(flt)
+                 if (sources is None or source in sources) and (destinations is None or target in destinations)]
+        narrowed = flt if len(rules) == len(flt.rules) else Filter(flt.name, rules, flt.default_action, flt.span,
+                                                                  flt.description)
+        self._relevant[key] = (flt, narrowed)
+        return narrowed
+
+    def _zones_touched(self, flt: Filter) -> list[tuple[Rule, frozenset[str] | None, frozenset[str] | None]]:
+        """Per rule, the treaty zones its sources and destinations overlap (None: every zone)."""
+        hit = self._touched.get(id(flt))
+        if hit is not None and hit[0] is flt and len(hit[1]) == len(flt.rules):
+            return hit[1]
+        if self._zone_intervals is None:
+            self._zone_intervals = {z.id: _intervals(zone_addresses(self.treaty, z.id).include)
+                                    for z in self.treaty.zones}
+        zones = self._zone_intervals
+
+        def touched(nets: tuple[IPNetwork, ...], negate: bool) -> frozenset[str] | None:
+            if negate:
+                return None
+            own = _intervals(nets)
+            return frozenset(z for z, zone_nets in zones.items() if _overlaps(own, zone_nets))
+
+        table = [(rule, touched(rule.sources.include, rule.source_negate),
+                  touched(rule.destinations.include, rule.destination_negate)) for rule in flt.rules]
+        self._touched[id(flt)] = (flt, table)
+        return table
+
+    def ends(self, source: str, target: str) -> FlowSet:
+        """Flows from the source zone's networks to the target zone's networks."""
+        return (self.space.addresses("src", zone_addresses(self.treaty, source))
+                & self.space.addresses("dst", zone_addresses(self.treaty, target)))
+
+    def conduit(self, conduit: Conduit) -> FlowSet:
+        if conduit.id not in self._conduits:
+            self._conduits[conduit.id] = conduit_flows(self.space, self.treaty, conduit)
+        return self._conduits[conduit.id]
+
+    def conduits_between(self, initiating: str, responding: str) -> list[Conduit]:
+        return [c for c in self.treaty.conduits
+                if c.initiating_zone == initiating and c.responding_zone == responding]
+
+    def path_flows(self, path: ZonePath, within: FlowSet | None = None) -> FlowSet:
+        """Flows every hop of ``path`` permits, between the path's end zones (and inside ``within``)."""
+        flows = self.ends(path.source, path.target)
+        if within is not None:
+            flows = flows & within
+        for hop in path.hops:
+            if flows.is_empty():
+                break
+            flows = flows & self.hop_permitted(hop, path.source, path.target)
+        return flows
+
+    def hop_evidence(self, path: ZonePath, flows: FlowSet) -> list[HopEvidence]:
+        """Per hop, the rules (or default actions) that permit some of ``flows``."""
+        evidence = []
+        for hop in path.hops:
+            found: list[Permitter] = []
+            ruleset = hop.firewall.ruleset
+            for x, y in hop.config_pairs():
+                names = ruleset.paths.get((x, y))
+                if names is None or any(n not in ruleset.filters for n in names):
+                    permitters = rules_permitting(self.space, ruleset, PolicyKey.pair(x, y), flows)
+                else:
+                    permitters = []
+                    for name in names:
+                        flt = ruleset.filters[name]
+                        analysis = analyse_filter(self.space, self.relevant_filter(flt, path.source, path.target), x, y)
+                        permitters += [(flt, rule) for rule, decided in analysis.decided
+                                       if rule.action.permits and decided.intersects(flows)]
+                        if flt.default_action.permits and analysis.default is not None \
+                                and analysis.default.intersects(flows):
+                            permitters.append((flt, None))
+                for permitter in permitters:
+                    if permitter not in found:
+                        found.append(permitter)
+            evidence.append(HopEvidence(hop, found))
+        return evidence
+
+    def reach(self, source: str, target: str, within: FlowSet | None = None, min_hops: int = 1,
+              evidence: bool = True) -> Reach:
+        """Every path from ``source`` to ``target`` with what it delivers (empty paths left out)."""
+        choice = self.topology.paths(source, target)
+        conduits = self.conduits_between(source, target)
+        registered = self.space.empty()
+        for conduit in conduits:
+            registered = registered | self.conduit(conduit)
+        results = []
+        for path in choice.paths:
+            if len(path.hops) < min_hops:
+                continue
+            flows = self.path_flows(path, within)
+            if flows.is_empty():
+                continue
+            covering = [c for c in conduits if self.conduit(c).intersects(flows)]
+            hops = self.hop_evidence(path, flows) if evidence else []
+            results.append(PathReach(path, flows, hops, covering, flows - registered))
+        nat = [n for n in self.topology.nat_limitations()
+               if any(n.firewall_id in p.path.firewall_ids for p in results)]
+        return Reach(source, target, choice, results, nat)
+
+
+Intervals = tuple[tuple[int, int, int], ...]
+"""(IP version, first address, last address) of each network, as integers."""
+
+
+def _intervals(nets: tuple[IPNetwork, ...]) -> Intervals:
+    out = []
+    for net in nets:
+        first = int(net.network_address)
+        out.append((net.version, first, first + (1 << (net.max_prefixlen - net.prefixlen)) - 1))
+    return tuple(out)
+
+
+def _overlaps(nets: Intervals, zone_nets: Intervals) -> bool:
+    return any(v == w and lo <= top and low <= hi for v, lo, hi in nets for w, low, top in zone_nets)
+
+
+# ----- reading a FlowSet back as services -----
+
+
+def _project(space: PacketSpace, node: Node, keep: str) -> Node:
+    """The node with every packet field but ``keep`` quantified away."""
+    names = {name for field_name, _ in PACKET_FIELDS if field_name != keep
+             for name in space.field_names(field_name)}
+    return space.bdd.exist(names, node)
+
+
+def field_intervals(space: PacketSpace, node: Node, field_name: str) -> list[tuple[int, int]]:
+    """The values of one field a projected node allows, as sorted, merged inclusive intervals."""
+    variables = space.field_vars(field_name)
+    width = len(variables)
+    first_level = space.bdd.level_of_var(space.field_names(field_name)[0])
+    out: list[tuple[int, int]] = []
+
+    def walk(u: Node, bit: int, prefix: int) -> None:
+        if u == space.false:
+            return
+        if u == space.true or bit == width:
+            low = prefix << (width - bit)
+            out.append((low, low + (1 << (width - bit)) - 1))
+            return
+        if u.level - first_level == bit:
+            low_child, high_child = space._children(u)
+        else:
+            low_child = high_child = u
+        walk(low_child, bit + 1, prefix << 1)
+        walk(high_child, bit + 1, prefix << 1 | 1)
+
+    walk(node, 0, 0)
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(out):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(high, merged[-1][1]))
+        else:
+            merged.append((low, high))
+    return merged
+
+
+def _interval_text(low: int, high: int) -> str:
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def service_summary(flows: FlowSet) -> list[str]:
+    """The protocols and destination ports of a set of flows, e.g. ``["tcp/443,8530-8531", "udp/53"]``."""
+    space = flows.space
+    protocols = field_intervals(space, _project(space, flows.node, "proto"), "proto")
+    if protocols == [(0, 255)]:
+        ports = field_intervals(space, _project(space, flows.node, "dport"), "dport")
+        if ports == [(0, 65535)]:
+            return ["any"]
+    out: list[str] = []
+    for low, high in protocols:
+        if high - low > 8:
+            out.append(f"ip protocols {_interval_text(low, high)}")
+            continue
+        for proto in range(low, high + 1):
+            name = PROTOCOL_NAMES.get(proto, f"proto {proto}")
+            if proto not in PORT_PROTOCOLS:
+                out.append(name)
+                continue
+            only = flows & space.wrap(space.value("proto", proto))
+            ports = field_intervals(space, _project(space, only.node, "dport"), "dport")
+            if ports == [(0, 65535)]:
+                out.append(name)
+            else:
+                out.append(f"{name}/" + ",".join(_interval_text(a, b) for a, b in ports))
+    return out

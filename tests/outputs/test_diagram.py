@@ -1,0 +1,82 @@
+"""The zone diagram: Purdue bands top to bottom, conduits coloured by what the firewalls do."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import graphviz
+import pytest
+
+from plantgate.errors import InputError
+from plantgate.outputs.diagram import EXPOSURE_COLOUR, STATE_STYLE, build_diagram, write_diagram
+from plantgate.outputs.formats import CheckReport
+from plantgate.outputs.report.status import ConduitState, conduit_statuses, unregistered_exposures
+from tests.outputs.conftest import check_report
+from tests.sites import copy_example, edit
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed "
+                               "(Debian package graphviz)")
+
+
+def _edges(graph: graphviz.Digraph) -> list[str]:
+    return [item for item in graph.body if " -> " in item and "invis" not in item]
+
+
+def test_bands_run_from_enterprise_to_field(example_report: CheckReport) -> None:
+    source = build_diagram(example_report.context).source
+    bands = re.findall(r"label=\"Level ([\d.]+):", source)
+    assert bands == ["4", "3.5", "3", "2", "1"]
+    chain = re.findall(r"band_([\d_]+) -> band_([\d_]+) \[style=invis", source)
+    assert chain == [("4", "3_5"), ("3_5", "3"), ("3", "2"), ("2", "1")]
+
+
+def test_conduits_drawn_in_the_initiators_direction(example_report: CheckReport) -> None:
+    edges = _edges(build_diagram(example_report.context))
+    pull = next(e for e in edges if "C-04-ot-patch-pull" in e)  # idmz <- ops, initiated by ops (to_zone)
+    assert pull.strip().startswith("ops -> idmz")
+    colour, _ = STATE_STYLE[ConduitState.IMPLEMENTED]
+    assert f"color=\"{colour}\"" in pull and "WSUS" in pull
+
+
+def test_exposure_is_red_dashed_with_the_witness(example_report: CheckReport) -> None:
+    edges = [e for e in _edges(build_diagram(example_report.context)) if "unregistered" in e]
+    exposures = unregistered_exposures(example_report.context)
+    assert len(edges) == len(exposures) > 0
+    vnc = next(e for e in edges if e.strip().startswith("idmz -> sup"))
+    assert f"color=\"{EXPOSURE_COLOUR}\"" in vnc and "style=dashed" in vnc
+    assert ":5900 proto 6" in vnc and "tooltip=" in vnc
+
+
+def test_status_follows_the_firewall(tmp_path: Path) -> None:
+    folder = copy_example(tmp_path)
+    edit(folder / "conduits.yaml", "services: [{protocol: tcp, ports: [5450], name: PI-to-PI replication}]",
+         "services: [{protocol: tcp, ports: [5450, 5460], name: PI-to-PI replication}]")
+    edit(folder / "conduits.yaml", "services: [{protocol: tcp, ports: [443]}]",
+         "services: [{protocol: tcp, ports: [8443]}]")
+    statuses = {s.conduit.id: s for s in conduit_statuses(check_report(folder).context)}
+    assert statuses["C-01-hist-replication"].state is ConduitState.PARTIAL
+    assert "5460" in statuses["C-01-hist-replication"].per_firewall[0].witness
+    assert statuses["C-02-bi-replica"].state is ConduitState.MISSING
+    assert statuses["C-03-patch-sync"].state is ConduitState.IMPLEMENTED
+    assert statuses["C-12-dcs-control"].state is ConduitState.NO_EVIDENCE
+
+
+@needs_dot
+@pytest.mark.parametrize("suffix, magic", [(".svg", b"<svg"), (".png", b"\x89PNG"), (".dot", b"digraph")])
+def test_writes_each_format(example_report: CheckReport, tmp_path: Path, suffix: str, magic: bytes) -> None:
+    path = write_diagram(example_report.context, tmp_path / f"zones{suffix}")
+    assert magic in path.read_bytes()[:400]
+
+
+@needs_dot
+def test_svg_tooltips_carry_the_witness(example_report: CheckReport, tmp_path: Path) -> None:
+    svg = write_diagram(example_report.context, tmp_path / "zones.svg").read_text(encoding="utf-8")
+    assert "witness 172.16.35.30:1024 &#45;&gt; 10.20.0.0:5900 proto 6" in svg
+    assert 'stroke-dasharray="5,2"' in svg
+
+
+def test_unknown_suffix_is_input_error(example_report: CheckReport, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"\.svg, \.png or \.dot"):
+        write_diagram(example_report.context, tmp_path / "zones.jpg")
