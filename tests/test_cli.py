@@ -104,3 +104,11 @@ def test_schema_rejects_unknown_keys_like_the_loader() -> None:
     schema = treaty_schema()
     assert schema["additionalProperties"] is False
     assert schema["$defs"]["Conduit"]["additionalProperties"] is False
+
+
+def test_fw_lint_names_the_overly_broad_rule() -> None:
+    code, out, _ = run("fw", "lint", str(EXAMPLE / "firewalls" / "fw-it-dmz.asa"), "--format", "json")
+    assert code == 0
+    issues = json.loads(out)
+    broad = [i for i in issues if i["kind"] == "overly_broad"]
+    assert broad and broad[0]["rule"]["id"] == "CORP_IN#2"

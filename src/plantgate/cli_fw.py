@@ -234,3 +234,37 @@ def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, outpu
 
 def echo_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+@fw.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@VENDOR_OPTION
+@CONTEXT_OPTION
+@FORMAT_OPTION
+def lint(config: Path, vendor: str | None, context: str, output_format: str) -> None:
+    """Flag shadowed, redundant, correlated, any-any, overly broad, disabled and never-matching rules,
+    and unused objects. Shadowed rules name the rules that block them.
+
+    Exit 0 whatever it finds (use `plantgate check --fail-on` to gate).
+    """
+    from plantgate.netspace.lint import lint_ruleset
+
+    ruleset = load_ruleset(config, vendor, context)
+    issues = lint_ruleset(default_space(), ruleset)
+    if output_format == "json":
+        echo_json([{
+            "kind": i.kind, "filter": i.filter, "rule": rule_json(i.rule),
+            "related": [rule_json(r) for r in i.related_rules], "message": i.message,
+            "witness": i.witness.to_dict() if i.witness else None,
+            "object": {"name": i.object.name, "kind": i.object.kind, "line": i.object.span.line} if i.object else None,
+        } for i in issues])
+        return
+    if not issues:
+        console.print(f"No hygiene issues in {ruleset.rule_count()} rules.")
+        return
+    for issue in issues:
+        line = issue.rule.span.line if issue.rule else issue.object.span.line if issue.object else 0
+        console.print(f"[bold]{issue.kind}[/bold] line {line}: {issue.message}", highlight=False)
+        if issue.witness:
+            console.print(f"    e.g. {issue.witness}", highlight=False)
+    console.print(f"{len(issues)} issues in {ruleset.rule_count()} rules.")
