@@ -23,9 +23,10 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from plantgate import __version__
-from plantgate.checks import CheckContext, Severity, run_checks
+from plantgate.checks import CHECKS, CheckContext, Finding, Severity, load_all_checks, run_checks
 from plantgate.errors import InputError, PlantGateError
 from plantgate.load import Site, load_site
 from plantgate.outputs.formats import CheckReport, available_formats, renderer
@@ -108,7 +109,7 @@ def validate(site_dir: Path, output_format: str) -> None:
 def _emit_findings(site: Site, output_format: str, fail_on: str, as_of: dt.date, syslog_target: str | None = None,
                    context: CheckContext | None = None) -> None:
     context = context or CheckContext(site, as_of)
-    findings = run_checks(site, as_of, context)
+    findings = _run_with_progress(site, as_of, context)
     if output_format == "text":
         treaty = site.treaty
         title = f"{treaty.site.name} - {treaty.site.plant} (revision {treaty.site.revision or '-'})"
@@ -123,6 +124,21 @@ def _emit_findings(site: Site, output_format: str, fail_on: str, as_of: dt.date,
     threshold = Severity(fail_on)
     if any(f.severity.at_least(threshold) for f in findings):
         sys.exit(EXIT_FINDINGS)
+
+
+def _run_with_progress(site: Site, as_of: dt.date, context: CheckContext) -> list[Finding]:
+    """Run every check, with a progress bar on a terminal and nothing otherwise."""
+    if not err_console.is_terminal:
+        return run_checks(site, as_of, context)
+    load_all_checks()
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("checking", total=len(CHECKS))
+
+        def advance(name: str) -> None:
+            bar.update(task, description=f"checking: {name}", advance=1)
+
+        return run_checks(site, as_of, context, progress=advance)
 
 
 def check_options(function: F) -> F:

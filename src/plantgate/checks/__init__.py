@@ -11,6 +11,7 @@ import datetime as dt
 import importlib
 import os
 import pkgutil
+from collections.abc import Callable
 from typing import Any
 
 from plantgate.checks.context import CheckContext
@@ -30,11 +31,19 @@ def load_all_checks() -> None:
             importlib.import_module(f"{__name__}.{module.name}")
 
 
-def run_checks(site: Site, as_of: dt.date | None = None, context: CheckContext | None = None) -> list[Finding]:
-    """Every registered check on one site, most severe first, in a stable order."""
+def run_checks(site: Site, as_of: dt.date | None = None, context: CheckContext | None = None,
+               progress: Callable[[str], None] | None = None) -> list[Finding]:
+    """Every registered check on one site, most severe first, in a stable order.
+
+    ``progress`` is called with each check's name before it runs (for a progress bar).
+    """
     load_all_checks()
     ctx = context or CheckContext(site, as_of or dt.date.today())
-    findings = [_relative_messages(f, site) for function in CHECKS for f in function(ctx)]
+    findings: list[Finding] = []
+    for function in CHECKS:
+        if progress is not None:
+            progress(function.__name__.replace("_", " "))
+        findings.extend(_relative_messages(f, site) for f in function(ctx))
     return sorted(findings, key=lambda f: (-f.severity.rank, f.rule_id, f.subjects, f.discriminator))
 
 
