@@ -23,17 +23,16 @@ def zone_addresses(treaty: Treaty, zone_id: str) -> AddressSet:
     return AddressSet(tuple(zone.ip_networks()), names=(zone_id,))
 
 
-def _narrowed(treaty: Treaty, zone_id: str, items: list[str]) -> AddressSet:
+def narrowed_addresses(treaty: Treaty, zone_id: str, items: list[str]) -> AddressSet:
+    """A conduit side: its CIDRs and asset addresses, or the whole zone when it names none."""
     if not items:
         return zone_addresses(treaty, zone_id)
     networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
     for item in items:
         if is_cidr(item):
             networks.append(ipaddress.ip_network(item, strict=False))
-            continue
-        asset = treaty.asset(item)
-        if asset is not None:
-            networks.extend(ipaddress.ip_network(a) for a in asset.addresses)
+        elif (asset := treaty.asset(item)) is not None:
+            networks.extend(ipaddress.ip_network(a, strict=False) for a in asset.addresses)
     return AddressSet(tuple(networks), names=tuple(items))
 
 
@@ -48,9 +47,8 @@ def services_of(conduit_service: ConduitService) -> list[Service]:
 
 def conduit_flows(space: PacketSpace, treaty: Treaty, conduit: Conduit) -> FlowSet:
     """Every new flow the conduit allows, as an exact set."""
-    sources = _narrowed(treaty, conduit.initiating_zone,
-                        conduit.sources)
-    destinations = _narrowed(treaty, conduit.responding_zone, conduit.destinations)
+    sources = narrowed_addresses(treaty, conduit.initiating_zone, conduit.sources)
+    destinations = narrowed_addresses(treaty, conduit.responding_zone, conduit.destinations)
     services = space.empty()
     for item in conduit.services:
         for service in services_of(item):

@@ -14,7 +14,6 @@ firewalls it names. Transit conduits keep their original addresses (no NAT).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,11 +25,10 @@ from aerleon.lib import policy as aerleon_policy
 from plantgate.errors import InputError, PlantGateError
 from plantgate.firewalls.base import parser_for
 from plantgate.firewalls.ruleset import ANY_ADDRESS, ANY_IPV4, AddressSet, Ruleset
-from plantgate.model import Treaty
-from plantgate.model.conduits import Conduit, ConduitService, is_cidr
+from plantgate.model.conduits import Conduit, ConduitService
 from plantgate.netspace import Flow, FlowSet, permitted_between
 from plantgate.reconcile.boundary import BoundaryFirewall
-from plantgate.reconcile.conduits import zone_addresses
+from plantgate.reconcile.conduits import narrowed_addresses
 from plantgate.reconcile.reach import Estate
 from plantgate.reconcile.topology import Hop
 
@@ -95,19 +93,6 @@ class Rendering:
 
 def _name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper() or "X"
-
-
-def narrowed_addresses(treaty: Treaty, zone_id: str, items: list[str]) -> AddressSet:
-    """A conduit side: its CIDRs and asset addresses, or the whole zone when it names none."""
-    if not items:
-        return zone_addresses(treaty, zone_id)
-    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-    for item in items:
-        if is_cidr(item):
-            networks.append(ipaddress.ip_network(item, strict=False))
-        elif (asset := treaty.asset(item)) is not None:
-            networks.extend(ipaddress.ip_network(a, strict=False) for a in asset.addresses)
-    return AddressSet(tuple(networks), names=tuple(items))
 
 
 def placements_on(estate: Estate, fw: BoundaryFirewall) -> list[Placement]:
