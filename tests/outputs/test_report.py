@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from plantgate.cli import main
 from plantgate.cli_report import write_demo_outputs
 from plantgate.outputs.formats import CheckReport
-from plantgate.outputs.report.html import css_string, report_html
+from plantgate.outputs.report.html import css_string, render_view, report_html
 from plantgate.outputs.report.pdf import html_to_pdf
 from plantgate.outputs.report.sections import build_view
 from tests.sites import copy_example, edit
@@ -169,3 +169,18 @@ def test_write_demo_outputs(example_report: CheckReport, tmp_path: Path) -> None
     paths = write_demo_outputs(example_report.site, example_report.context, tmp_path)
     assert [p.name for p in paths] == ["plantgate-report.html", "plantgate-report.pdf", "plantgate-zones.svg"]
     assert all(p.is_file() and p.stat().st_size > 1000 for p in paths)
+
+
+def test_access_map_and_observed_matrix_sections(example_report: CheckReport) -> None:
+    from plantgate.outputs.report.sections import build_view
+
+    view = build_view(example_report.context, example_report.findings, "test")
+    sup = next(z for z in view.access if z.zone.id == "sup")
+    enterprise = next(e for e in sup.entries if e.source == "enterprise")
+    assert enterprise.path.path.firewall_ids == ["fw-it-dmz", "fw-dmz-ot"]
+    assert [d.conduit_id for d in enterprise.decisions] == ["C-15-vendor-dashboard"]
+    bypass = [c for c in view.observed if "bypass" in c.firewall_verdict]
+    assert [(c.src, c.dst) for c in bypass] == [("enterprise", "ops")]
+    html_text = render_view(view)
+    assert "Access map: who reaches the control, field and safety zones" in html_text
+    assert "Observed flows: zone-to-zone matrix" in html_text

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from plantgate.checks.context import CheckContext
 from plantgate.checks.finding import Finding, Severity
+from plantgate.checks.observed import observed_flow_files, observed_judgements
 from plantgate.decisions.exceptions import exception_status
 from plantgate.model import Treaty
 from plantgate.model.charter import REFERENCE_TABLE, Decision
@@ -20,6 +21,9 @@ from plantgate.model.patch import Outage
 from plantgate.model.zones import level_text
 from plantgate.outputs.json_report import relative_location
 from plantgate.outputs.report.status import ConduitStatus, Exposure, conduit_statuses, unregistered_exposures
+from plantgate.reconcile.access_map import ZoneAccess, access_map
+from plantgate.reconcile.observed import MatrixCell, observed_matrix
+from plantgate.reconcile.reach import Estate
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,8 @@ class ReportView:
     counts: list[tuple[str, int]]
     diagram_svg: str = ""
     names: dict[str, str] = field(default_factory=dict)
+    access: list[ZoneAccess] = field(default_factory=list)
+    observed: list[MatrixCell] = field(default_factory=list)
 
     def name(self, person_id: str | None) -> str:
         """A person's name for a person id (the id itself when the treaty does not know it)."""
@@ -125,7 +131,9 @@ def build_view(ctx: CheckContext, findings: list[Finding], generated_by: str, di
         exceptions=_exceptions(treaty, ctx.as_of, names), signer_names=_signer_names(treaty),
         register=conduit_statuses(ctx), exposures=unregistered_exposures(ctx), outage=_next_outage(treaty, ctx.as_of),
         findings=[FindingView(f, [relative_location(e, base) for e in f.evidence], _witness(f)) for f in findings],
-        counts=[(s.value, counts[s]) for s in Severity], diagram_svg=diagram_svg, names=names)
+        counts=[(s.value, counts[s]) for s in Severity], diagram_svg=diagram_svg, names=names,
+        access=access_map(Estate(ctx.site, ctx.space), None, ctx.as_of),
+        observed=observed_matrix(observed_judgements(ctx)) if observed_flow_files(ctx) else [])
 
 
 def _charter(treaty: Treaty) -> list[CharterRow]:
