@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from plantgate import __version__
 from plantgate.checks import CHECKS, CheckContext, Finding, Severity, load_all_checks, run_checks
@@ -31,6 +30,7 @@ from plantgate.errors import InputError, PlantGateError
 from plantgate.load import Site, load_site
 from plantgate.outputs.formats import CheckReport, available_formats, renderer
 from plantgate.outputs.text import print_findings
+from plantgate.progress import steps
 from plantgate.schema import treaty_schema
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -128,17 +128,9 @@ def _emit_findings(site: Site, output_format: str, fail_on: str, as_of: dt.date,
 
 def _run_with_progress(site: Site, as_of: dt.date, context: CheckContext) -> list[Finding]:
     """Run every check, with a progress bar on a terminal and nothing otherwise."""
-    if not err_console.is_terminal:
-        return run_checks(site, as_of, context)
     load_all_checks()
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
-        task = bar.add_task("checking", total=len(CHECKS))
-
-        def advance(name: str) -> None:
-            bar.update(task, description=f"checking: {name}", advance=1)
-
-        return run_checks(site, as_of, context, progress=advance)
+    with steps(len(CHECKS)) as step:
+        return run_checks(site, as_of, context, progress=lambda name: step(f"checking: {name}"))
 
 
 def check_options(function: F) -> F:

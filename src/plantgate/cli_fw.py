@@ -22,6 +22,7 @@ from plantgate.firewalls.base import VENDOR_MODULES, parse_config
 from plantgate.firewalls.ruleset import Rule, Ruleset
 from plantgate.model.conduits import PROTOCOL_NUMBERS
 from plantgate.netspace import Change, Flow, Permitter, Verdict, default_space, diff_rulesets, evaluate
+from plantgate.progress import steps
 
 console = Console()
 VENDOR_OPTION = click.option("--vendor", type=click.Choice(sorted(VENDOR_MODULES)), default=None,
@@ -32,7 +33,9 @@ FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(["te
 
 
 def load_ruleset(path: Path, vendor: str | None, context: str = "") -> Ruleset:
-    return parse_config(path, vendor, context)
+    with steps() as step:
+        step(f"Parsing {path.name}")
+        return parse_config(path, vendor, context)
 
 
 def protocol_number(text: str) -> int:

@@ -21,6 +21,7 @@ from plantgate.decisions.matching import suggest_matches
 from plantgate.decisions.vex import build_vex, render_vex
 from plantgate.decisions.workpackage import build_plan
 from plantgate.load import load_site
+from plantgate.progress import steps
 
 console = Console()
 _FORMAT = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
@@ -44,12 +45,16 @@ def vuln() -> None:
 @_FORMAT
 def match(site_dir: Path, show_all: bool, output_format: str) -> None:
     """List suggested asset-to-advisory matches with their confidence, for a person to confirm."""
-    site = load_site(site_dir)
-    feeds = load_feeds(site)
+    with steps(2) as step:
+        step("Loading advisories (KEV, CSAF, Vulnrichment)")
+        site = load_site(site_dir)
+        feeds = load_feeds(site)
+        step("Matching assets against product trees")
+        suggestions = suggest_matches(site.treaty.assets, feeds.index)
     decided = {(m.asset, m.advisory, m.product_id): m.status.value
                for m in (site.treaty.vulnerabilities.matches if site.treaty.vulnerabilities else [])}
     rows = []
-    for suggestion in suggest_matches(site.treaty.assets, feeds.index):
+    for suggestion in suggestions:
         status = decided.get((suggestion.asset, suggestion.advisory, suggestion.product_id)) or \
             decided.get((suggestion.asset, suggestion.advisory, ""), "suggested")
         if status == "suggested" or show_all:
@@ -76,9 +81,11 @@ def match(site_dir: Path, show_all: bool, output_format: str) -> None:
 @_AS_OF
 def decide(site_dir: Path, output_format: str, as_of: dt.datetime | None) -> None:
     """Show every SSVC deployer decision with the reasons and the exception it needs or has."""
-    site = load_site(site_dir)
-    ctx = CheckContext(site, _day(as_of))
-    _, decisions = assess(ctx)
+    with steps() as step:
+        step("Loading the treaty, firewalls and advisories; deciding with SSVC")
+        site = load_site(site_dir)
+        ctx = CheckContext(site, _day(as_of))
+        _, decisions = assess(ctx)
     rows = []
     for decision in decisions:
         row = decision.to_dict()

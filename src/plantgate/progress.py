@@ -1,0 +1,34 @@
+"""Progress for long work: a rich bar on a terminal, silence in pipes, CI logs and JSON output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+err_console = Console(stderr=True)
+
+
+@contextmanager
+def steps(total: int | None = None) -> Iterator[Callable[[str], None]]:
+    """Yield ``step(description)``: each call names the work now under way and counts one step.
+
+    With ``total`` the bar shows how many steps are done; without it, a spinner.
+    """
+    columns = [SpinnerColumn(), TextColumn("{task.description}")]
+    if total is not None:
+        columns += [BarColumn(), MofNCompleteColumn()]
+    progress = Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True,
+                        disable=not err_console.is_terminal)
+    with progress:
+        task = progress.add_task("", total=total)
+        started = False
+
+        def step(description: str) -> None:
+            nonlocal started
+            progress.update(task, description=description, advance=1 if started else 0)
+            started = True
+
+        yield step
