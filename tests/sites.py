@@ -54,3 +54,11 @@ MINIMAL = {
             ot_approver: ot
         """,
 }
+
+
+def line_of(path: Path, text: str) -> int:
+    """The 1-based line of the first line of ``path`` that contains ``text``."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if text in line:
+            return number
+    raise AssertionError(f"{text!r} not in {path}")

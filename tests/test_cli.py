@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from plantgate.cli import main
 from plantgate.load import load_site
 from plantgate.schema import committed_schema, treaty_schema
-from tests.sites import EXAMPLE, MINIMAL, write_files
+from tests.sites import EXAMPLE, MINIMAL, line_of, write_files
 
 GOLDEN = Path(__file__).parent / "golden" / "example_check.json"
 
@@ -25,7 +25,8 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_demo_prints_findings_and_exits_1(tmp_path: Path) -> None:
     code, out, err = run("demo", str(tmp_path / "demo"), "--as-of", "2026-11-26")
     assert code == 1
-    assert "PG-SAFETY-001" in out and "conduits.yaml:157:5" in out
+    line = line_of(EXAMPLE / "conduits.yaml", "- id: C-14-ews-sis")
+    assert "PG-SAFETY-001" in out and f"conduits.yaml:{line}:5" in out
     assert (tmp_path / "demo" / "conduits.yaml").is_file()
     code_again, _, _ = run("demo", str(tmp_path / "demo"), "--as-of", "2026-11-26")
     assert code_again == 1, "re-running the demo replaces the previous demo folder"

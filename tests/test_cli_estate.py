@@ -48,7 +48,10 @@ def test_render_and_as_change(tmp_path: Path) -> None:
     assert code == 0, out
     record = site / "changes" / "CR-RENDER-fw-dmz-ot-2026-11-26.yaml"
     text = record.read_text()
-    assert "#   opens ops -> sup: tcp/4840" in text and "#   closes idmz -> ops: tcp/8530" in text
+    assert "#   closes idmz -> sup: tcp/443,5900" in text and "#   closes idmz -> ops: tcp/8530" in text
+    assert "opens" not in text.split("\nid:")[0], "the register is narrower than the live config: it only closes"
     loaded = load_site(site)
     change = next(c for c in loaded.treaty.changes if c.id == "CR-RENDER-fw-dmz-ot-2026-11-26")
     assert (site / change.candidate_config).read_text().startswith("# Iptables FORWARD Policy")
+    code, out = run("change", "check", str(record))
+    assert code == 0 and "inside the register after its edit: yes" in out

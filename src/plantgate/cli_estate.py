@@ -18,11 +18,12 @@ from ruamel.yaml import YAML
 from plantgate.errors import InputError
 from plantgate.firewalls.ruleset import ANY_IPV4, Service
 from plantgate.load import load_site
-from plantgate.model.changes import ChangeRecord
+from plantgate.model.changes import ChangeRecord, ConduitAction, ConduitChange
 from plantgate.model.conduits import PROTOCOL_NUMBERS
 from plantgate.netspace import FlowSet, default_space, permitted_between
 from plantgate.reconcile.access_map import access_map as build_access_map
 from plantgate.reconcile.access_map import access_map_text
+from plantgate.reconcile.conduits import zone_addresses
 from plantgate.reconcile.reach import Estate, Reach, service_summary
 from plantgate.reconcile.render import FILE_SUFFIX, TARGETS, Rendering, render_firewall
 
@@ -117,12 +118,33 @@ def impact(estate: Estate, rendering: Rendering) -> list[dict[str, Any]]:
         for x, y in fw.config_pairs(a, b):
             current = current | permitted_between(space, fw.ruleset, x, y)
             candidate = candidate | permitted_between(space, rendering.parsed, x, y)
-        for kind, flows in (("opens", (candidate - current) & family), ("closes", (current - candidate) & family)):
+        routable = family & _routable(estate, fw.config_zones_of, a, b)
+        for kind, flows in (("opens", (candidate - current) & routable), ("closes", (current - candidate) & routable)):
             witness = flows.witness()
             if witness is not None:
                 out.append({"from_zone": a, "to_zone": b, "change": kind, "witness": str(witness),
                             "services": service_summary(flows)})
     return out
+
+
+def _routable(estate: Estate, attached: dict[str, list[str]], a: str, b: str) -> FlowSet:
+    """Packets that can really cross from zone ``a``'s interface to zone ``b``'s.
+
+    A packet entering on ``a`` cannot come from a zone attached to another interface of the
+    same firewall, nor leave on ``b`` toward one: transit traffic (enterprise hosts reaching
+    L2 through the DMZ interface) stays, impossible pairings do not.
+    """
+    space = estate.space
+    allowed = space.universe()
+    for zone in attached:
+        networks = zone_addresses(estate.treaty, zone)
+        if networks.is_any:
+            continue
+        if zone != a:
+            allowed = allowed - space.addresses("src", networks)
+        if zone != b:
+            allowed = allowed - space.addresses("dst", networks)
+    return allowed
 
 
 def write_change(estate: Estate, rendering: Rendering, requested_by: str | None, day: dt.date) -> Path:
@@ -138,8 +160,10 @@ def write_change(estate: Estate, rendering: Rendering, requested_by: str | None,
     candidate = folder / f"{change_id}{FILE_SUFFIX[rendering.vendor]}"
     candidate.write_text(rendering.text, encoding="utf-8")
     approvers = sorted({p.conduit.ot_approver for p in rendering.placements if p.conduit.ot_approver})
+    conduits = [ConduitChange(conduit=cid, action=ConduitAction.ALTER)
+                for cid in dict.fromkeys(p.conduit.id for p in rendering.placements)]
     record = ChangeRecord(
-        id=change_id, title=f"Bring {fw.entry.id} into line with the conduit register",
+        id=change_id, title=f"Bring {fw.entry.id} into line with the conduit register", conduits=conduits,
         business_reason="Rendered from the register by plantgate render; proved equal to the register.",
         requested_by=requester, ot_approver=approvers[0] if approvers else None, firewall=fw.entry.id,
         current_config=fw.entry.config, candidate_config=str(candidate.relative_to(estate.site.folder)))

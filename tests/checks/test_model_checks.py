@@ -7,7 +7,7 @@ from pathlib import Path
 
 from plantgate.checks import Finding, run_checks
 from plantgate.load import load_site
-from tests.sites import MINIMAL, copy_example, edit, write_files
+from tests.sites import MINIMAL, copy_example, edit, line_of, write_files
 
 AS_OF = dt.date(2026, 11, 26)
 
@@ -33,7 +33,8 @@ def test_safety_conduit_without_approver(tmp_path: Path) -> None:
     [finding] = findings(site, "PG-SAFETY-001")
     assert finding.subjects == ("C-14-ews-sis", "sis")
     assert finding.severity.value == "critical"
-    assert str(finding.evidence[0]).endswith("conduits.yaml:157:5")
+    line = line_of(site / "conduits.yaml", "- id: C-14-ews-sis")
+    assert str(finding.evidence[0]).endswith(f"conduits.yaml:{line}:5")
     edit(site / "conduits.yaml", "    owner: d.chen\n    change_record: CR-2022-040",
          "    owner: d.chen\n    ot_approver: d.chen\n    change_record: CR-2022-040")
     assert findings(site, "PG-SAFETY-001") == []
@@ -139,4 +140,5 @@ def test_fingerprints_stable_across_line_moves(tmp_path: Path) -> None:
     after_findings = run_checks(load_site(site), AS_OF)
     assert {f.rule_id: f.fingerprint for f in after_findings} == before
     safety = next(f for f in after_findings if f.rule_id == "PG-SAFETY-001")
-    assert str(safety.evidence[0]).endswith("conduits.yaml:159:5")
+    line = line_of(site / "conduits.yaml", "- id: C-14-ews-sis")
+    assert str(safety.evidence[0]).endswith(f"conduits.yaml:{line}:5")

@@ -60,7 +60,7 @@ def test_status_follows_the_firewall(tmp_path: Path) -> None:
     assert "5460" in statuses["C-01-hist-replication"].per_firewall[0].witness
     assert statuses["C-02-bi-replica"].state is ConduitState.MISSING
     assert statuses["C-03-patch-sync"].state is ConduitState.IMPLEMENTED
-    assert statuses["C-12-dcs-control"].state is ConduitState.NO_EVIDENCE
+    assert statuses["C-15-vendor-dashboard"].state is ConduitState.NO_EVIDENCE
 
 
 @needs_dot

@@ -62,7 +62,8 @@ def test_view_judgements(example_report: CheckReport) -> None:
     assert view.outage.outage is not None and view.outage.outage.id == "OUT-2027-03" and view.outage.ready
     register = {status.conduit.id: status.state.value for status in view.register}
     assert register["C-01-hist-replication"] == "implemented"
-    assert register["C-14-ews-sis"] == "no firewall evidence"
+    assert register["C-14-ews-sis"] == "implemented"
+    assert register["C-15-vendor-dashboard"] == "no firewall evidence"
 
 
 def test_outage_readiness_names_the_gaps(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ def test_render_round_trip_is_exact(estate: Estate, vendor: str, firewall: str) 
     expected = {"fw-it-dmz": {"C-02-bi-replica", "C-03-patch-sync", "C-06-remote-jump", "C-10-soc-feed",
                               "C-15-vendor-dashboard"},
                 "fw-dmz-ot": {"C-01-hist-replication", "C-04-ot-patch-pull", "C-05-av-updates", "C-07-jump-ews",
-                              "C-08-time-sync", "C-09-ot-logs", "C-11-historian-collect", "C-15-vendor-dashboard"}}
+                              "C-08-time-sync", "C-09-ot-logs", "C-15-vendor-dashboard"}}
     assert placed == expected[firewall]
 
 
