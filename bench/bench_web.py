@@ -1,0 +1,276 @@
+"""Load test of the web app on PostgreSQL: concurrent sessions browse the register and findings and file changes.
+
+Run: .venv/bin/python bench/bench_web.py [--conduits 10000] [--sessions 50] [--rounds 10] [--workers 1]
+
+What it does, start to end (bounded in count and in time; it stops by itself):
+1. Writes the example plant with its register grown to ``--conduits`` conduits (generated from
+   the 15 real ones, same flows, new ids and reasons) and imports it into a new PostgreSQL
+   database ``plantgate_bench_<random>`` at 127.0.0.1:5432 (user postgres, trust auth).
+2. Creates one user per session (20 IT engineers who file changes, the rest OT approvers,
+   leadership, SOC and auditors who browse), each with a one-time login link, and computes
+   the findings once (the app caches them per revision and day, as in production).
+3. Starts uvicorn on 127.0.0.1 (``--workers`` processes) and waits until it answers.
+4. Runs ``--sessions`` concurrent httpx.AsyncClient sessions; each logs in through its link
+   and then does ``--rounds`` rounds of: register page (random page), register search, the
+   register via the JSON API, the findings page (filtered by severity), the dashboard, and -
+   for IT engineers - files a change (form with CSRF token). Every request is timed. ``--think``
+   adds reading pauses (two per round); the default 0 is a closed loop with no pauses at all.
+5. Prints p50/p95/p99 per kind of request and overall, and the errors; exit 1 when p99
+   >= 300 ms or there is any error. The server is stopped and the database dropped.
+Login (the one-time link) is timed separately and not counted in the percentiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+from ruamel.yaml import YAML
+from sqlalchemy import create_engine, text
+
+from plantgate.db import accounts, revisions
+from plantgate.db.accounts import Role
+from plantgate.db.engine import make_engine, session_factory, upgrade
+from plantgate.web import checking
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "src" / "plantgate" / "examples" / "petrochem"
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+AS_OF = "2026-11-26"
+SITE = "bayport"
+TARGET_P99_MS = 300.0
+BROWSING_ROLES = [Role.OT_APPROVER, Role.PLANT_LEADERSHIP, Role.SOC_ANALYST, Role.AUDITOR]
+SEARCH_TERMS = ["historian", "WSUS", "unit 42", "C-B01", "time", "replica", "vendor", "line 77"]
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def grow_register(target: Path, conduits: int, seed: int) -> Path:
+    """The example plant with ``conduits`` conduits: the real ones plus copies under new ids and reasons."""
+    shutil.copytree(EXAMPLE, target)
+    yaml = YAML()
+    path = target / "conduits.yaml"
+    document = yaml.load(path.read_text(encoding="utf-8"))
+    templates = list(document["conduits"])
+    rng = random.Random(seed)
+    for number in range(conduits - len(templates)):
+        conduit = dict(templates[number % len(templates)])
+        conduit["id"] = f"C-B{number:05d}"
+        conduit["business_reason"] = f"{conduit['business_reason']} (unit {rng.randrange(100)}, line {number})"
+        document["conduits"].append(conduit)
+    with path.open("w", encoding="utf-8") as handle:
+        yaml.dump(document, handle)
+    return target
+
+
+def seed_database(url: str, folder: Path, sessions: int, workdir: Path) -> list[tuple[str, Role, str]]:
+    """Import the site, create the users, warm the findings cache; returns (user, role, login link token)."""
+    import datetime as dt
+
+    engine = make_engine(url)
+    upgrade(engine)
+    people: list[tuple[str, Role, str]] = []
+    with session_factory(engine).begin() as session:
+        revision = revisions.import_folder(session, folder, slug=SITE, actor="bench")
+        site = revisions.site_by_slug(session, SITE)
+        assert site is not None
+        for number in range(sessions):
+            role = Role.IT_ENGINEER if number < min(20, sessions) else BROWSING_ROLES[number % len(BROWSING_ROLES)]
+            user = accounts.create_user(session, f"bench{number:02d}", None, actor="bench")
+            accounts.grant(session, user, site, role, actor="bench")
+            people.append((user.username, role, accounts.create_login_link(session, user, actor="bench")))
+    with session_factory(engine)() as session:
+        head = revisions.head(session, revisions.site_by_slug(session, SITE))  # type: ignore[arg-type]
+        assert head is not None and head.id == revision.id
+        checking.findings(session, head, dt.date.fromisoformat(AS_OF), workdir)
+    engine.dispose()
+    return people
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PLANTGATE_DATABASE_URL=url, PLANTGATE_AS_OF=AS_OF, PLANTGATE_SECURE_COOKIES="false")
+    return subprocess.Popen([sys.executable, "-m", "uvicorn", "plantgate.web.app:create_app", "--factory",
+                             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+                             "--log-level", "warning", "--no-access-log"], env=env)
+
+
+def wait_until_up(base: str, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"uvicorn exited with {server.returncode}")
+        try:
+            if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit("uvicorn did not answer in time")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.errors: list[str] = []
+
+    async def timed(self, kind: str, call: asyncio.Future[httpx.Response] | object,
+                    expect: tuple[int, ...] = (200,)) -> httpx.Response | None:
+        started = time.perf_counter()
+        try:
+            response: httpx.Response = await call  # type: ignore[misc]
+        except httpx.HTTPError as exc:
+            self.errors.append(f"{kind}: {type(exc).__name__}: {exc}")
+            return None
+        elapsed = (time.perf_counter() - started) * 1000
+        self.latencies[kind].append(elapsed)
+        if response.status_code not in expect:
+            problems = re.search(r'id="problems">(.*?)</ul>', response.text, re.S)
+            detail = problems.group(1) if problems else response.text[:200]
+            self.errors.append(f"{kind}: HTTP {response.status_code} {detail!r}")
+            return None
+        return response
+
+
+async def one_session(base: str, person: tuple[str, Role, str], rounds: int, recorder: Recorder,
+                      login_times: list[float], deadline: float, seed: int, think: float) -> None:
+    username, role, link = person
+    rng = random.Random(seed)
+    async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False) as client:
+        started = time.perf_counter()
+        response = await client.get(f"/login/once/{link}")
+        login_times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 303:
+            recorder.errors.append(f"login {username}: HTTP {response.status_code}")
+            return
+        pages = 1
+        for round_number in range(rounds):
+            if time.monotonic() > deadline:
+                recorder.errors.append(f"{username}: stopped by the time limit in round {round_number}")
+                return
+            page = await recorder.timed("register page", client.get(f"/sites/{SITE}/register",
+                                                                      params={"page": rng.randint(1, pages)}))
+            if page is not None and (found := re.search(r"page \d+ of (\d+)", page.text)):
+                pages = int(found.group(1))
+            await asyncio.sleep(rng.uniform(0, 2 * think))
+            await recorder.timed("register search", client.get(f"/sites/{SITE}/register",
+                                                               params={"q": rng.choice(SEARCH_TERMS)},
+                                                               headers={"HX-Request": "true"}))
+            await recorder.timed("register API", client.get(f"/api/v1/sites/{SITE}/register",
+                                                            params={"offset": rng.randrange(0, 9900), "limit": 100}))
+            await recorder.timed("findings page", client.get(f"/sites/{SITE}/findings",
+                                                             params={"severity": rng.choice(["high", "medium",
+                                                                                             "critical"])}))
+            await asyncio.sleep(rng.uniform(0, 2 * think))
+            dashboard = await recorder.timed("dashboard", client.get(f"/sites/{SITE}"))
+            if role is Role.IT_ENGINEER and dashboard is not None:
+                token = CSRF.search(dashboard.text)
+                if token is None:
+                    recorder.errors.append(f"{username}: no CSRF token on the dashboard")
+                    continue
+                conduit = f"C-B{rng.randrange(0, 9900):05d}"
+                await recorder.timed("file change", client.post(
+                    f"/sites/{SITE}/changes", headers={"Origin": base},
+                    data={"csrf_token": token.group(1), "title": f"bench change by {username} #{round_number}",
+                          "firewall": "fw-dmz-ot", "business_reason": "load test", "conduits": conduit,
+                          "ot_approver": "", "register_edit": ""}), expect=(303,))
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def report(recorder: Recorder, login_times: list[float], wall: float) -> bool:
+    every = [v for values in recorder.latencies.values() for v in values]
+    print(f"{'request':<18}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    for kind, values in [*sorted(recorder.latencies.items()), ("ALL", every)]:
+        if values:
+            print(f"{kind:<18}{len(values):>7}{statistics.median(values):>9.1f}{percentile(values, 0.95):>9.1f}"
+                  f"{percentile(values, 0.99):>9.1f}{max(values):>9.1f}")
+    if login_times:
+        print(f"(login by one-time link, not counted: p50 {statistics.median(login_times):.1f} ms, "
+              f"max {max(login_times):.1f} ms)")
+    print(f"{len(every)} requests in {wall:.1f} s = {len(every) / wall:.1f} req/s; errors: {len(recorder.errors)}")
+    for error in recorder.errors[:10]:
+        print("  " + error)
+    p99 = percentile(every, 0.99) if every else float("inf")
+    ok = p99 < TARGET_P99_MS and not recorder.errors
+    print(f"target p99 < {TARGET_P99_MS:.0f} ms and zero errors: {'MET' if ok else 'MISSED'} (p99 {p99:.1f} ms)")
+    return ok
+
+
+async def load(base: str, people: list[tuple[str, Role, str]], rounds: int, time_limit: float,
+               think: float) -> bool:
+    recorder, login_times = Recorder(), list[float]()
+    deadline = time.monotonic() + time_limit
+    started = time.perf_counter()
+    await asyncio.gather(*(one_session(base, person, rounds, recorder, login_times, deadline, seed, think)
+                           for seed, person in enumerate(people)))
+    return report(recorder, login_times, time.perf_counter() - started)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--conduits", type=int, default=10_000)
+    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=10, help="rounds of requests per session")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--time-limit", type=float, default=300, help="seconds for the load phase")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean pause in seconds (uniform 0..2x) twice per round, like a person reading; "
+                             "0 = closed loop, every session fires its next request at once")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}  (cores: {os.cpu_count()})")
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    name = f"plantgate_bench_{secrets.token_hex(4)}"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    scratch = Path(tempfile.mkdtemp(prefix="plantgate-bench-web-"))
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        started = time.perf_counter()
+        folder = grow_register(scratch / "site", args.conduits, args.seed)
+        people = seed_database(url, folder, args.sessions, scratch / "work")
+        print(f"seeded {args.conduits} conduits, {args.sessions} users, findings cached in "
+              f"{time.perf_counter() - started:.1f} s")
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = start_server(url, port, args.workers)
+        wait_until_up(base, server)
+        return 0 if asyncio.run(load(base, people, args.rounds, args.time_limit, args.think)) else 1
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

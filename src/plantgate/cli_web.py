@@ -1,0 +1,250 @@
+"""``plantgate serve``, ``db``, ``admin`` and ``audit``: the web app's commands, thin shells over plantgate.db.
+
+There is no default password anywhere: ``admin create-user`` asks for one (or reads it from
+stdin), and ``serve --demo`` seeds the example plant with password-less people who log in
+through one-time links printed on the terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session
+
+from plantgate.db import accounts, revisions, sso
+from plantgate.db import audit as audit_log
+from plantgate.db.accounts import Role
+from plantgate.db.engine import make_engine, session_factory, upgrade
+from plantgate.errors import InputError
+from plantgate.web.settings import DEFAULT_DATABASE_URL, Settings
+
+DATABASE_OPTION = click.option("--database-url", envvar="PLANTGATE_DATABASE_URL", default=DEFAULT_DATABASE_URL,
+                               show_default=True, help="SQLite file or postgresql://user@host/db "
+                               "(env PLANTGATE_DATABASE_URL).")
+CLI_ACTOR = "cli"
+DEMO_ROLE_MAP = {"it_engineer": Role.IT_ENGINEER, "platform_owner": Role.IT_ENGINEER,
+                 "ot_approver": Role.OT_APPROVER, "plant_leadership": Role.PLANT_LEADERSHIP,
+                 "soc_analyst": Role.SOC_ANALYST, "soc": Role.SOC_ANALYST, "auditor": Role.AUDITOR}
+
+
+@contextmanager
+def database(url: str) -> Iterator[Session]:
+    """A migrated database session that commits on success."""
+    engine = make_engine(url)
+    upgrade(engine)
+    try:
+        with session_factory(engine).begin() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _site(session: Session, slug: str) -> revisions.SiteRow:
+    site = revisions.site_by_slug(session, slug)
+    if site is None:
+        raise InputError.at(slug, 0, 0, "no such site", "the slug of an imported site")
+    return site
+
+
+@click.group()
+def db() -> None:
+    """Database: import and export treaty folders, apply migrations."""
+
+
+@db.command("upgrade")
+@DATABASE_OPTION
+def db_upgrade(database_url: str) -> None:
+    """Create or migrate the schema to the latest version."""
+    with database(database_url):
+        pass
+    click.echo("database is up to date")
+
+
+@db.command("import")
+@click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--site", "slug", default=None, help="Site slug (default: from the site name).")
+@click.option("-m", "--message", default="", help="Revision message.")
+@DATABASE_OPTION
+def db_import(directory: Path, slug: str | None, message: str, database_url: str) -> None:
+    """Validate a treaty folder and store it as the next revision of its site."""
+    with database(database_url) as session:
+        revision = revisions.import_folder(session, directory, slug=slug, actor=CLI_ACTOR, message=message)
+        site = session.get_one(revisions.SiteRow, revision.site_id)
+        click.echo(f"imported {directory} as revision {revision.number} of site {site.slug}")
+
+
+@db.command("export")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--site", "slug", required=True, help="Site slug.")
+@click.option("--revision", "number", type=int, default=None, help="Revision number (default: the head).")
+@DATABASE_OPTION
+def db_export(directory: Path, slug: str, number: int | None, database_url: str) -> None:
+    """Write a site's revision as a treaty folder (DIRECTORY must be new or empty)."""
+    with database(database_url) as session:
+        revision = revisions.export_folder(session, slug, directory, number)
+        click.echo(f"exported revision {revision.number} of {slug} to {directory}")
+
+
+@click.group()
+def admin() -> None:
+    """Accounts: create users, grant roles per site, issue API tokens."""
+
+
+@admin.command("create-user")
+@click.argument("username")
+@click.option("--name", "display_name", default="", help="Display name.")
+@click.option("--admin", "is_admin", is_flag=True, help="May manage users and roles on every site.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin instead of prompting.")
+@DATABASE_OPTION
+def create_user(username: str, display_name: str, is_admin: bool, password_stdin: bool, database_url: str) -> None:
+    """Create a local account (argon2id); the password is asked for, never given on the command line."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with database(database_url) as session:
+        accounts.create_user(session, username, password, actor=CLI_ACTOR, display_name=display_name,
+                             is_admin=is_admin)
+    click.echo(f"user {username} created")
+
+
+@admin.command("grant")
+@click.argument("username")
+@click.argument("slug")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@DATABASE_OPTION
+def grant_role(username: str, slug: str, role: str, database_url: str) -> None:
+    """Give USERNAME the ROLE at site SLUG."""
+    with database(database_url) as session:
+        user = accounts.user_by_name(session, username)
+        if user is None:
+            raise InputError.at(username, 0, 0, "no such user", "a user made with `plantgate admin create-user`")
+        accounts.grant(session, user, _site(session, slug), Role(role), actor=CLI_ACTOR)
+    click.echo(f"{username} is now {role} at {slug}")
+
+
+@admin.command("token")
+@click.argument("username")
+@click.argument("slug")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.option("--name", default="automation", help="What the token is for.")
+@DATABASE_OPTION
+def api_token(username: str, slug: str, role: str, name: str, database_url: str) -> None:
+    """Issue an API token acting as USERNAME with exactly ROLE at SLUG (printed once)."""
+    with database(database_url) as session:
+        user = accounts.user_by_name(session, username)
+        if user is None:
+            raise InputError.at(username, 0, 0, "no such user", "an existing user")
+        token = accounts.create_api_token(session, user, _site(session, slug), Role(role), name, actor=CLI_ACTOR)
+    click.echo(token)
+
+
+@admin.command("map-group")
+@click.argument("slug")
+@click.argument("group")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.option("--remove", is_flag=True, help="Remove the mapping instead.")
+@DATABASE_OPTION
+def map_group(slug: str, group: str, role: str, remove: bool, database_url: str) -> None:
+    """Single sign-on: members of IdP GROUP hold ROLE at site SLUG (from their next sign-on)."""
+    with database(database_url) as session:
+        site = _site(session, slug)
+        if remove:
+            if not sso.unmap_group(session, site, group, Role(role), actor=CLI_ACTOR):
+                raise InputError.at(group, 0, 0, f"no mapping of {group} to {role} at {slug}", "an existing mapping")
+            click.echo(f"IdP group {group} no longer gives {role} at {slug}")
+            return
+        sso.map_group(session, site, group, Role(role), actor=CLI_ACTOR)
+    click.echo(f"IdP group {group} gives {role} at {slug}")
+
+
+@admin.command("groups")
+@DATABASE_OPTION
+def list_groups(database_url: str) -> None:
+    """List the IdP group -> role mappings of every site."""
+    with database(database_url) as session:
+        for slug, group, role in sso.group_mappings(session):
+            click.echo(f"{slug}\t{group}\t{role}")
+
+
+@click.group("audit")
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+@DATABASE_OPTION
+def audit_verify(database_url: str) -> None:
+    """Check the hash chain; exit 1 naming the first entry that was edited or deleted."""
+    with database(database_url) as session:
+        result = audit_log.verify(session)
+    if result.ok:
+        click.echo(f"audit log intact: {result.problem}")
+        return
+    click.echo(f"AUDIT LOG BROKEN at entry {result.first_bad_seq}: {result.problem}", err=True)
+    sys.exit(1)
+
+
+
+def seed_demo(session: Session, base_url: str) -> list[tuple[str, str, str]]:
+    """Import the example plant; one password-less user per person; returns (user, roles, one-time URL)."""
+    source = resources.files("plantgate") / "examples" / "petrochem"
+    with resources.as_file(source) as folder:
+        site = revisions.site_by_slug(session, "bayport")
+        if site is None:
+            revisions.import_folder(session, Path(folder), slug="bayport", actor="demo", message="demo seed")
+    site_row = _site(session, "bayport")
+    treaty = revisions.snapshot_of(session, revisions.head(session, site_row)).treaty()  # type: ignore[arg-type]
+    people = [(p.id, p.name, {DEMO_ROLE_MAP[r.value] for r in p.roles if r.value in DEMO_ROLE_MAP})
+              for p in treaty.people]
+    people.append(("auditor", "Demo auditor", {Role.AUDITOR}))
+    links = []
+    for username, name, roles in people:
+        if not roles:
+            continue
+        user = accounts.user_by_name(session, username) or accounts.create_user(
+            session, username, None, actor="demo", display_name=name)
+        for role in sorted(roles):
+            accounts.grant(session, user, site_row, role, actor="demo")
+        token = accounts.create_login_link(session, user, actor="demo")
+        links.append((username, ", ".join(sorted(r.value for r in roles)), f"{base_url}/login/once/{token}"))
+    audit_log.record(session, actor="demo", action="demo.seed", object_type="site", object_id="bayport",
+                     site="bayport")
+    return links
+
+
+@click.command()
+@DATABASE_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Seed the example plant and print one-time login URLs.")
+@click.option("--ssl-certfile", type=click.Path(exists=True), default=None, help="TLS certificate (PEM).")
+@click.option("--ssl-keyfile", type=click.Path(exists=True), default=None, help="TLS private key (PEM).")
+def serve(database_url: str, host: str, port: int, demo: bool, ssl_certfile: str | None,
+          ssl_keyfile: str | None) -> None:
+    """Run the web app (creates ./plantgate.db by default).
+
+    Session cookies are Secure: browsers accept them over https, and over plain http only on
+    localhost. Serve behind TLS (or give --ssl-certfile/--ssl-keyfile) for anything else.
+    """
+    import uvicorn
+
+    from plantgate.web.app import create_app
+
+    scheme = "https" if ssl_certfile else "http"
+    if demo:
+        with database(database_url) as session:
+            links = seed_demo(session, f"{scheme}://{host}:{port}")
+        click.echo("Demo site 'bayport' ready. One-time login links (each works once, for 15 minutes):")
+        for username, roles, url in links:
+            click.echo(f"  {username:<14} {roles:<40} {url}")
+    if scheme == "http" and host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo("warning: Secure session cookies are not sent over plain http to a non-local host; "
+                   "use TLS", err=True)
+    app = create_app(Settings(database_url=database_url))
+    uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, log_level="info")

@@ -1,0 +1,226 @@
+"""Users, per-site roles, sessions, one-time login links, API tokens and login rate limiting.
+
+Secrets never reach the database in the clear: passwords are argon2id hashes, and session
+cookies, login links and API tokens are random tokens of which only the SHA-256 is stored,
+so a leaked database cannot be replayed as a login.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from plantgate.db import audit
+from plantgate.db.tables import (
+    ApiTokenRow,
+    GrantRow,
+    LoginFailureRow,
+    LoginLinkRow,
+    SessionRow,
+    SiteRow,
+    UserRow,
+    utc_now,
+)
+from plantgate.errors import InputError, PlantGateError
+
+
+class Role(StrEnum):
+    IT_ENGINEER = "it_engineer"
+    OT_APPROVER = "ot_approver"
+    PLANT_LEADERSHIP = "plant_leadership"
+    SOC_ANALYST = "soc_analyst"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+MIN_PASSWORD_LENGTH = 12
+SESSION_LIFETIME = dt.timedelta(hours=12)
+LOGIN_LINK_LIFETIME = dt.timedelta(minutes=15)
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_CLIENT = 20
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_DUMMY_HASH = _hasher.hash("timing equaliser for unknown users")
+
+
+class AuthError(PlantGateError):
+    """Authentication failed; the message is safe to show (it never says which part was wrong)."""
+
+
+class RateLimited(AuthError):
+    """Too many failed logins recently."""
+
+
+def token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite returns naive datetimes; every stored moment is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError.at("password", 0, 0, f"password is shorter than {MIN_PASSWORD_LENGTH} characters",
+                            f"at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def create_user(session: Session, username: str, password: str | None, *, actor: str, display_name: str = "",
+                is_admin: bool = False) -> UserRow:
+    """A new local account; ``password=None`` makes an account that can only log in by link or SSO."""
+    if session.scalar(select(UserRow).where(UserRow.username == username)) is not None:
+        raise InputError.at("username", 0, 0, f"user {username!r} already exists", "a new user name")
+    if password is not None:
+        check_password_strength(password)
+    user = UserRow(username=username, display_name=display_name or username, is_admin=is_admin,
+                   password_hash=_hasher.hash(password) if password is not None else None)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, action="user.create", object_type="user", object_id=username,
+                 after={"username": username, "admin": is_admin})
+    return user
+
+
+def user_by_name(session: Session, username: str) -> UserRow | None:
+    return session.scalar(select(UserRow).where(UserRow.username == username))
+
+
+def grant(session: Session, user: UserRow, site: SiteRow, role: Role, *, actor: str) -> None:
+    if session.get(GrantRow, (user.id, site.id, role.value)) is None:
+        session.add(GrantRow(user_id=user.id, site_id=site.id, role=role.value))
+        audit.record(session, actor=actor, action="role.grant", object_type="user", object_id=user.username,
+                     site=site.slug, after={"role": role.value})
+        session.flush()
+
+
+def roles_at(session: Session, user: UserRow, site: SiteRow) -> set[Role]:
+    return {Role(r) for r in session.scalars(
+        select(GrantRow.role).where(GrantRow.user_id == user.id, GrantRow.site_id == site.id))}
+
+
+def users_with_role(session: Session, site: SiteRow, role: Role) -> list[UserRow]:
+    return list(session.scalars(select(UserRow).join(GrantRow, GrantRow.user_id == UserRow.id)
+                                .where(GrantRow.site_id == site.id, GrantRow.role == role.value)))
+
+
+def _failures_since(session: Session, column: InstrumentedAttribute[str], value: str, since: dt.datetime) -> int:
+    return int(session.scalar(select(func.count()).select_from(LoginFailureRow)
+                              .where(column == value, LoginFailureRow.at >= since)) or 0)
+
+
+def authenticate(session: Session, username: str, password: str, client: str) -> UserRow:
+    """The user, or AuthError; refuses (RateLimited) after too many recent failures by name or client."""
+    since = utc_now() - FAILURE_WINDOW
+    if (_failures_since(session, LoginFailureRow.username, username, since) >= MAX_FAILURES_PER_USER
+            or _failures_since(session, LoginFailureRow.client, client, since) >= MAX_FAILURES_PER_CLIENT):
+        raise RateLimited("too many failed logins; wait 15 minutes and try again")
+    user = user_by_name(session, username)
+    stored = user.password_hash if user is not None and user.active and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+        valid = user is not None and stored is not _DUMMY_HASH
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        valid = False
+    if not valid or user is None:
+        session.add(LoginFailureRow(username=username[:100], client=client[:100]))
+        session.commit()
+        raise AuthError("wrong user name or password")
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = _hasher.hash(password)
+    session.execute(delete(LoginFailureRow).where(LoginFailureRow.username == username))
+    return user
+
+
+def change_password(session: Session, user: UserRow, current: str, new: str, *, keep_session: str | None) -> None:
+    """Change a password after checking the current one; every other session of the user is revoked."""
+    try:
+        _hasher.verify(user.password_hash or _DUMMY_HASH, current)
+        if not user.password_hash:
+            raise AuthError("this account has no local password")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise AuthError("the current password is wrong") from None
+    check_password_strength(new)
+    user.password_hash = _hasher.hash(new)
+    query = update(SessionRow).where(SessionRow.user_id == user.id)
+    if keep_session:
+        query = query.where(SessionRow.token_sha256 != token_sha256(keep_session))
+    session.execute(query.values(revoked=True))
+    audit.record(session, actor=user.username, action="user.password_change", object_type="user",
+                 object_id=user.username, reason="other sessions revoked")
+
+
+def open_session(session: Session, user: UserRow) -> tuple[str, SessionRow]:
+    """A new server-side session; returns the cookie token (shown once) and the row."""
+    token = secrets.token_urlsafe(32)
+    row = SessionRow(token_sha256=token_sha256(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
+                     expires_at=utc_now() + SESSION_LIFETIME)
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def session_user(session: Session, token: str) -> tuple[SessionRow, UserRow] | None:
+    row = session.get(SessionRow, token_sha256(token))
+    if row is None or row.revoked or aware(row.expires_at) <= utc_now():
+        return None
+    user = session.get(UserRow, row.user_id)
+    return (row, user) if user is not None and user.active else None
+
+
+def revoke_session(session: Session, token: str) -> None:
+    session.execute(update(SessionRow).where(SessionRow.token_sha256 == token_sha256(token)).values(revoked=True))
+
+
+def create_login_link(session: Session, user: UserRow, *, actor: str) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(LoginLinkRow(token_sha256=token_sha256(token), user_id=user.id,
+                             expires_at=utc_now() + LOGIN_LINK_LIFETIME))
+    audit.record(session, actor=actor, action="login_link.create", object_type="user", object_id=user.username)
+    return token
+
+
+def redeem_login_link(session: Session, token: str) -> UserRow:
+    """The link's user; the link is spent. A conditional UPDATE makes a second use fail even when concurrent."""
+    digest = token_sha256(token)
+    row = session.get(LoginLinkRow, digest)
+    if row is None or row.used or aware(row.expires_at) <= utc_now():
+        raise AuthError("this login link is invalid, used or expired")
+    spent = session.execute(update(LoginLinkRow).where(LoginLinkRow.token_sha256 == digest,
+                                                       LoginLinkRow.used.is_(False)).values(used=True))
+    user = session.get(UserRow, row.user_id)
+    if spent.rowcount != 1 or user is None:  # type: ignore[attr-defined]
+        raise AuthError("this login link is invalid, used or expired")
+    return user
+
+
+def create_api_token(session: Session, user: UserRow, site: SiteRow, role: Role, name: str, *, actor: str) -> str:
+    """A token for automation acting as ``user`` with exactly ``role`` at ``site`` (which the user must hold)."""
+    if role not in roles_at(session, user, site):
+        raise InputError.at("role", 0, 0, f"{user.username} does not hold {role.value} at {site.slug}",
+                            "a role the user holds at that site")
+    token = "pgt_" + secrets.token_urlsafe(32)
+    session.add(ApiTokenRow(token_sha256=token_sha256(token), name=name, user_id=user.id, site_id=site.id,
+                            role=role.value))
+    audit.record(session, actor=actor, action="api_token.create", object_type="user", object_id=user.username,
+                 site=site.slug, after={"name": name, "role": role.value})
+    return token
+
+
+def api_token(session: Session, token: str) -> tuple[ApiTokenRow, UserRow] | None:
+    row = session.get(ApiTokenRow, token_sha256(token))
+    if row is None or row.revoked:
+        return None
+    user = session.get(UserRow, row.user_id)
+    if user is None or not user.active or Role(row.role) not in roles_at(session, user, session.get_one(SiteRow,
+                                                                                                    row.site_id)):
+        return None
+    return row, user

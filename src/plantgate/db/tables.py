@@ -1,0 +1,266 @@
+"""The relational schema of the web app: sites, treaty revisions, people, decisions and the audit log.
+
+The treaty itself is never split into tables: each revision stores the validated pydantic
+document as JSON, so the web app and the CLI read one schema. Everything that is about
+*who decided what, when* (users, roles, sessions, approvals, signatures, audit) is relational,
+because those records are queried, constrained and joined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class SiteRow(Base):
+    """One plant. ``head_revision_id`` is the optimistic-concurrency anchor: updates compare-and-swap it."""
+
+    __tablename__ = "sites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    head_revision_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class RevisionRow(Base):
+    """A validated treaty document (Treaty.model_dump(mode='json')) with its parent, author and message."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (UniqueConstraint("site_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id"), nullable=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    layout: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class BlobRow(Base):
+    """File contents (firewall configs and other evidence), stored once by SHA-256."""
+
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RevisionFileRow(Base):
+    """A non-YAML file of a revision's treaty folder (relative path -> blob)."""
+
+    __tablename__ = "revision_files"
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(500), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class GrantRow(Base):
+    """A role a user holds at one site.
+
+    ``source`` is "local" (granted by an admin, kept until revoked) or "oidc" (derived from the
+    user's IdP groups at their last single sign-on, replaced at each one).
+    """
+
+    __tablename__ = "grants"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
+    source: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
+
+
+class OidcIdentityRow(Base):
+    """Links an IdP account (issuer + subject, never the mutable user name) to a PlantGate user."""
+
+    __tablename__ = "oidc_identities"
+    issuer: Mapped[str] = mapped_column(String(300), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class OidcGroupRoleRow(Base):
+    """Single sign-on: members of IdP group ``group_name`` hold ``role`` at one site."""
+
+    __tablename__ = "oidc_group_roles"
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class OidcLoginRow(Base):
+    """A sign-on in flight: the state (stored hashed) names the nonce and PKCE verifier; usable once."""
+
+    __tablename__ = "oidc_logins"
+    state_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(100))
+    code_verifier: Mapped[str] = mapped_column(String(200))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    next_path: Mapped[str] = mapped_column(String(500), default="/")
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SessionRow(Base):
+    """A server-side session; the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "sessions"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginLinkRow(Base):
+    """A one-time login URL (``serve --demo``): usable once, before it expires."""
+
+    __tablename__ = "login_links"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginFailureRow(Base):
+    """Failed logins, for rate limiting across processes."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    client: Mapped[str] = mapped_column(String(100), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+
+
+class ApiTokenRow(Base):
+    """An automation token scoped to one site and one role."""
+
+    __tablename__ = "api_tokens"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    role: Mapped[str] = mapped_column(String(40))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ChangeRequestRow(Base):
+    """A proposed change: a ChangeRecord (JSON) on a base revision, with an optional candidate config."""
+
+    __tablename__ = "change_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    base_revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"))
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    candidate_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
+    deployed_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    result_revision_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ApprovalRow(Base):
+    """One decision on a change request: OT approve/veto or platform sign-off, bound to the candidate."""
+
+    __tablename__ = "approvals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("change_requests.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    candidate_sha256: Mapped[str] = mapped_column(String(64), default="")
+    base_revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class RiskDecisionRow(Base):
+    """A risk decision ('patch now' or 'accept with compensating controls until OUTAGE')."""
+
+    __tablename__ = "risk_decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    decision: Mapped[str] = mapped_column(String(20))
+    compensating_controls: Mapped[str] = mapped_column(Text, default="")
+    until_outage: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class CharterSignatureRow(Base):
+    """Leadership's signature of the charter as it stands in one revision."""
+
+    __tablename__ = "charter_signatures"
+    __table_args__ = (UniqueConstraint("revision_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class CheckRunRow(Base):
+    """Findings of one revision judged on one day (a cache: the checks are deterministic)."""
+
+    __tablename__ = "check_runs"
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), primary_key=True)
+    as_of: Mapped[str] = mapped_column(String(10), primary_key=True)
+    findings: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class AuditRow(Base):
+    """The append-only, hash-chained audit log; triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    site: Mapped[str] = mapped_column(String(100), default="", index=True)
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    object_type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str] = mapped_column(String(100))
+    before: Mapped[str] = mapped_column(Text, default="")
+    after: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,176 @@
+"""Run the library's checks and proofs on a stored revision, exactly as the CLI would on a folder.
+
+A revision is materialised once into a folder (the same ``db export`` writer) and loaded with
+``load_site``; this keeps one code path from YAML to findings, with real file:line evidence.
+Revisions are immutable, so the folder and the findings per (revision, day) are cached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from plantgate.checks import CheckContext, run_checks
+from plantgate.db.revisions import snapshot_of
+from plantgate.db.tables import CheckRunRow, RevisionRow
+from plantgate.db.treaty_io import Snapshot, render_files
+from plantgate.errors import InputError
+from plantgate.load import Site, load_site
+from plantgate.netspace import Flow, FlowSet
+from plantgate.netspace.compile import Permitter, describe_permitter
+
+
+def write_snapshot(snapshot: Snapshot, target: Path) -> Path:
+    """Write a snapshot atomically to ``target`` (a rename, so readers never see half a folder)."""
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+    for relative, content in render_files(snapshot).items():
+        path = (staging / relative).resolve()
+        if not path.is_relative_to(staging.resolve()):
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    try:
+        os.rename(staging, target)
+    except OSError:  # another worker won the race; its folder is identical
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def revision_folder(db: Session, revision: RevisionRow, workdir: Path) -> Path:
+    return write_snapshot(snapshot_of(db, revision), workdir / f"revision-{revision.id}")
+
+
+def revision_site(db: Session, revision: RevisionRow, workdir: Path) -> Site:
+    return load_site(revision_folder(db, revision, workdir))
+
+
+def judge_folder(folder: Path, as_of: dt.date) -> list[dict[str, Any]]:
+    """Load a treaty folder and run every check (InputError when the folder does not load)."""
+    try:
+        site = load_site(folder)
+        result = [f.to_dict() for f in run_checks(site, as_of, CheckContext(site, as_of))]
+    except InputError as exc:  # name the treaty's files, not the server's scratch folder
+        raise InputError([replace(p, location=replace(p.location, file=_relativise(p.location.file, folder)))
+                          for p in exc.problems]) from None
+    return list(json.loads(json.dumps(_relativise(result, folder))))
+
+
+def _relativise(value: Any, folder: Path) -> Any:
+    prefix = str(folder.resolve()) + os.sep
+    if isinstance(value, str):
+        return value.replace(prefix, "").replace(str(folder) + os.sep, "")
+    if isinstance(value, list):
+        return [_relativise(v, folder) for v in value]
+    if isinstance(value, dict):
+        return {k: _relativise(v, folder) for k, v in value.items()}
+    return value
+
+
+def remember_findings(db: Session, revision: RevisionRow, as_of: dt.date, result: list[dict[str, Any]]) -> None:
+    """Cache the findings of an immutable revision for one day (a concurrent identical insert is fine)."""
+    try:
+        with db.begin_nested():
+            db.add(CheckRunRow(revision_id=revision.id, as_of=as_of.isoformat(), findings=result))
+        db.commit()
+    except IntegrityError:  # computed concurrently by another request: same result
+        db.rollback()
+
+
+def findings(db: Session, revision: RevisionRow, as_of: dt.date, workdir: Path) -> list[dict[str, Any]]:
+    """The findings of ``revision`` judged on ``as_of`` (file paths relative to the treaty folder)."""
+    cached = db.get(CheckRunRow, (revision.id, as_of.isoformat()))
+    if cached is not None:
+        return list(cached.findings)
+    result = judge_folder(revision_folder(db, revision, workdir), as_of)
+    remember_findings(db, revision, as_of, result)
+    return result
+
+
+def judge_snapshot(snapshot: Snapshot, as_of: dt.date, workdir: Path) -> list[dict[str, Any]]:
+    """The findings a snapshot WOULD have, judged before it is stored: a folder that does not load
+    (InputError) must never become a revision, or the site's head could no longer be checked."""
+    staging = Path(tempfile.mkdtemp(prefix="candidate-", dir=workdir))
+    try:
+        return judge_folder(write_snapshot(snapshot, staging / "treaty"), as_of)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+@dataclass
+class RuleRef:
+    firewall: str
+    text: str
+    file: str
+    line: int
+
+
+@dataclass
+class ExposureView:
+    firewall: str
+    from_zone: str
+    to_zone: str
+    witness: Flow
+    flows: int
+    rules: list[RuleRef]
+
+
+@dataclass
+class ConduitView:
+    """One conduit, the rules implementing it, what it lacks, and unregistered exposure beside it."""
+
+    conduit_id: str
+    implementing: list[RuleRef] = field(default_factory=list)
+    missing_witness: Flow | None = None
+    exposure: list[ExposureView] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _rule_refs(firewall: str, permitters: list[Permitter], folder: Path) -> list[RuleRef]:
+    refs = []
+    for permitter in permitters:
+        rule = permitter[1]
+        if rule is not None:
+            file = os.path.relpath(rule.span.file, folder) if os.path.isabs(rule.span.file) else rule.span.file
+            refs.append(RuleRef(firewall, rule.span.text.strip(), file, rule.span.line))
+        else:
+            refs.append(RuleRef(firewall, describe_permitter(permitter), "", 0))
+    return refs
+
+
+def conduit_view(site: Site, conduit_id: str) -> ConduitView:
+    """Implementing rules and nearby exposure (same zone pair, not in the register), with witnesses."""
+    context = CheckContext(site)
+    conduit = next(c for c in site.treaty.conduits if c.id == conduit_id)
+    view = ConduitView(conduit_id)
+    initiating, responding = conduit.initiating_zone, conduit.responding_zone
+    wanted = context.conduit(conduit_id)
+    implemented: FlowSet = context.space.empty()
+    folder = site.folder.resolve()
+    for firewall in context.firewalls:
+        if not firewall.connects(initiating, responding):
+            continue
+        permitted = firewall.permitted(initiating, responding)
+        inside = permitted & wanted
+        implemented = implemented | inside
+        view.implementing += _rule_refs(firewall.entry.id, firewall.permitters(initiating, responding, inside),
+                                        folder) if not inside.is_empty() else []
+        outside = permitted - context.register(initiating, responding)
+        if (witness := outside.witness()) is not None:
+            view.exposure.append(ExposureView(firewall.entry.id, initiating, responding, witness, outside.count(),
+                                              _rule_refs(firewall.entry.id,
+                                                         firewall.permitters(initiating, responding, outside),
+                                                         folder)))
+    view.missing_witness = (wanted - implemented).witness()
+    return view

@@ -1,0 +1,101 @@
+"""Risk decisions and charter signatures: what plant leadership signs, and nobody else.
+
+Risk decisions ("patch now", or "accept with compensating controls until OUTAGE") are kept
+in their own relational table: they are proposed by engineers or the SOC and signed by a
+*different* person holding plant leadership at that site. The charter is signed per treaty
+revision, so a signature never silently carries over to a changed treaty.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plantgate.db import audit
+from plantgate.db.revisions import head
+from plantgate.db.tables import CharterSignatureRow, RevisionRow, RiskDecisionRow, UserRow, utc_now
+from plantgate.decisions.change_state import TransitionRefused
+from plantgate.errors import InputError
+from plantgate.web.security import Forbidden, SiteAccess
+
+
+class RiskChoice(StrEnum):
+    PATCH_NOW = "patch_now"
+    ACCEPT = "accept"
+
+
+def outage_ids(revision: RevisionRow | None) -> list[str]:
+    policy = (revision.document.get("patch_policy") or {}) if revision else {}
+    return [o["id"] for o in policy.get("outages", [])]
+
+
+def propose_risk(access: SiteAccess, *, subject: str, choice: str, compensating_controls: str,
+                 until_outage: str) -> RiskDecisionRow:
+    """A decision awaiting leadership's signature; 'accept' needs controls and a known outage."""
+    try:
+        decision = RiskChoice(choice)
+    except ValueError:
+        raise InputError.at("decision", 0, 0, f"unknown decision {choice!r}", "patch_now or accept") from None
+    if not subject.strip():
+        raise InputError.at("subject", 0, 0, "a risk decision needs a subject", "the finding, CVE or asset decided")
+    if decision is RiskChoice.ACCEPT:
+        if not compensating_controls.strip():
+            raise InputError.at("compensating_controls", 0, 0, "accepting a risk needs compensating controls",
+                                "the controls that hold until the outage")
+        if until_outage not in outage_ids(head(access.db, access.site)):
+            raise InputError.at("until_outage", 0, 0, f"unknown outage {until_outage!r}",
+                                "an outage id of the patch policy")
+    row = RiskDecisionRow(site_id=access.site.id, subject=subject.strip(), decision=decision.value,
+                          compensating_controls=compensating_controls.strip(),
+                          until_outage=until_outage if decision is RiskChoice.ACCEPT else None,
+                          proposed_by=access.principal.user.id)
+    access.db.add(row)
+    access.db.flush()
+    audit.record(access.db, actor=access.principal.name, action="risk.propose", object_type="risk_decision",
+                 object_id=row.id, site=access.site.slug,
+                 after={"subject": row.subject, "decision": row.decision, "controls": row.compensating_controls,
+                        "until_outage": row.until_outage})
+    return row
+
+
+def sign_risk(access: SiteAccess, row: RiskDecisionRow) -> None:
+    if row.signed_by is not None:
+        raise TransitionRefused("this risk decision is already signed")
+    if row.proposed_by == access.principal.user.id:
+        raise Forbidden("separation of duties: you proposed this risk decision and cannot sign it")
+    row.signed_by, row.signed_at = access.principal.user.id, utc_now()
+    audit.record(access.db, actor=access.principal.name, action="risk.sign", object_type="risk_decision",
+                 object_id=row.id, site=access.site.slug, before={"signed": False},
+                 after={"signed": True, "subject": row.subject, "decision": row.decision})
+
+
+def risk_decisions(db: Session, site_id: int) -> list[tuple[RiskDecisionRow, UserRow, UserRow | None]]:
+    rows = db.scalars(select(RiskDecisionRow).where(RiskDecisionRow.site_id == site_id)
+                      .order_by(RiskDecisionRow.id.desc()))
+    return [(r, db.get_one(UserRow, r.proposed_by), db.get(UserRow, r.signed_by) if r.signed_by else None)
+            for r in rows]
+
+
+def sign_charter(access: SiteAccess) -> CharterSignatureRow:
+    """Sign the charter as it stands in the head revision (once per person and revision)."""
+    revision = head(access.db, access.site)
+    if revision is None or not revision.document.get("charter"):
+        raise InputError.at("charter", 0, 0, "the treaty has no charter to sign", "a charter section")
+    existing = access.db.scalar(select(CharterSignatureRow).where(
+        CharterSignatureRow.revision_id == revision.id, CharterSignatureRow.user_id == access.principal.user.id))
+    if existing is not None:
+        raise TransitionRefused(f"you already signed the charter of revision {revision.number}")
+    row = CharterSignatureRow(site_id=access.site.id, revision_id=revision.id, user_id=access.principal.user.id)
+    access.db.add(row)
+    access.db.flush()
+    audit.record(access.db, actor=access.principal.name, action="charter.sign", object_type="charter",
+                 object_id=revision.number, site=access.site.slug, after={"revision": revision.number})
+    return row
+
+
+def charter_signatures(db: Session, site_id: int) -> list[tuple[CharterSignatureRow, UserRow, RevisionRow]]:
+    rows = db.scalars(select(CharterSignatureRow).where(CharterSignatureRow.site_id == site_id)
+                      .order_by(CharterSignatureRow.id))
+    return [(r, db.get_one(UserRow, r.user_id), db.get_one(RevisionRow, r.revision_id)) for r in rows]

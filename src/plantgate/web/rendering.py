@@ -1,0 +1,46 @@
+"""Template rendering with what every page needs: the user, the site, their roles and the CSRF token."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from plantgate.web.permissions import Action
+from plantgate.web.security import Principal, SiteAccess
+from plantgate.web.settings import Settings
+
+
+def today(request: Request) -> dt.date:
+    settings: Settings = request.app.state.settings
+    return settings.as_of or dt.date.today()
+
+
+def workdir(request: Request) -> Path:
+    path: Path = request.app.state.workdir
+    return path
+
+
+def render(request: Request, template: str, *, access: SiteAccess | None = None, principal: Principal | None = None,
+           status_code: int = 200, **context: Any) -> Response:
+    from plantgate.web.app import templates
+
+    who = access.principal if access else principal
+    values: dict[str, Any] = {
+        "user": who.user if who else None,
+        "csrf_token": who.session_row.csrf_token if who and who.session_row else "",
+        "site": access.site if access else None,
+        "roles": sorted(r.value for r in access.roles) if access else [],
+        "may": (lambda name: access.may(Action(name))) if access else (lambda name: False),
+        "today": today(request),
+        "Action": Action,
+    }
+    values.update(context)
+    return templates.TemplateResponse(request, template, values, status_code=status_code)
+
+
+def redirect(url: str) -> Response:
+    return RedirectResponse(url, status_code=303)

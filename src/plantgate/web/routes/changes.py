@@ -1,0 +1,147 @@
+"""The change-request pages: file a change, see its proved impact, decide, rebase, implement, verify."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from plantgate.db.accounts import Role, users_with_role
+from plantgate.db.revisions import head
+from plantgate.db.tables import ChangeRequestRow, UserRow
+from plantgate.model.changes import DecisionKind
+from plantgate.web import changes
+from plantgate.web.permissions import Action
+from plantgate.web.rendering import redirect, render, today, workdir
+from plantgate.web.routes.pages import head_cached, head_or_404
+from plantgate.web.security import NotFound, SiteAccess, authorize
+
+router = APIRouter(include_in_schema=False)
+View = Annotated[SiteAccess, Depends(authorize(Action.VIEW))]
+MAX_CONFIG_BYTES = 5_000_000
+
+
+def change_or_404(access: SiteAccess, change_id: int) -> ChangeRequestRow:
+    row = access.db.get(ChangeRequestRow, change_id)
+    if row is None or row.site_id != access.site.id:
+        raise NotFound(f"no change request {change_id} at {access.site.slug}")
+    return row
+
+
+async def read_upload(upload: UploadFile | None) -> bytes | None:
+    if upload is None or not upload.filename:
+        return None
+    content = await upload.read(MAX_CONFIG_BYTES + 1)
+    if len(content) > MAX_CONFIG_BYTES:
+        from plantgate.errors import InputError
+
+        raise InputError.at(upload.filename, 0, 0, "config file too large", f"at most {MAX_CONFIG_BYTES} bytes")
+    return content or None
+
+
+@router.get("/sites/{slug}/changes")
+def change_list(request: Request, access: View, state: str = "") -> Response:
+    query = select(ChangeRequestRow).where(ChangeRequestRow.site_id == access.site.id)
+    if state:
+        query = query.where(ChangeRequestRow.state == state)
+    rows = access.db.scalars(query.order_by(ChangeRequestRow.id.desc()).limit(200)).all()
+    users = {u.id: u for u in access.db.scalars(select(UserRow).where(
+        UserRow.id.in_({r.requested_by for r in rows})))}
+    return render(request, "changes.html", access=access, rows=rows, users=users, state=state)
+
+
+@router.get("/sites/{slug}/changes/new")
+def new_change(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.CHANGE_CREATE))],
+               conduit: str = "") -> Response:
+    revision = head_or_404(access)
+    from plantgate.db.treaty_io import _dump
+
+    existing = next((c for c in revision.document.get("conduits", []) if c["id"] == conduit), None)
+    prefill = _dump({"upsert": [existing]}) if existing else ""
+    return render(request, "change_new.html", access=access, revision=revision,
+                  firewalls=revision.document.get("firewalls", []), prefill=prefill, conduit="",
+                  approvers=users_with_role(access.db, access.site, Role.OT_APPROVER))
+
+
+@router.post("/sites/{slug}/changes")
+async def file_change(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.CHANGE_CREATE))],
+                      title: Annotated[str, Form()], firewall: Annotated[str, Form()],
+                      business_reason: Annotated[str, Form()] = "", register_edit: Annotated[str, Form()] = "",
+                      ot_approver: Annotated[str, Form()] = "", emergency: Annotated[bool, Form()] = False,
+                      conduits: Annotated[str, Form()] = "",
+                      candidate: Annotated[UploadFile | None, File()] = None) -> Response:
+    row = changes.create_change(access, title=title, business_reason=business_reason, firewall_id=firewall,
+                                register_edit=register_edit, candidate=await read_upload(candidate),
+                                ot_approver=ot_approver, emergency=emergency, conduit_ids=conduits,
+                                base=head_cached(request, access))
+    access.db.commit()
+    return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
+
+
+@router.get("/sites/{slug}/changes/{change_id}")
+def change_detail(request: Request, access: View, change_id: int) -> Response:
+    row = change_or_404(access, change_id)
+    current = head(access.db, access.site)
+    impact = changes.impact(access.db, row, workdir(request))
+    return render(request, "change.html", access=access, row=row, record=row.record, impact=impact,
+                  decisions=changes.decisions_of(access.db, row),
+                  requester=access.db.get_one(UserRow, row.requested_by),
+                  stale=current is not None and current.id != row.base_revision_id,
+                  mine=row.requested_by == access.principal.user.id)
+
+
+def _decide(kind: DecisionKind):  # type: ignore[no-untyped-def]
+    action = {DecisionKind.APPROVE: Action.CHANGE_APPROVE, DecisionKind.VETO: Action.CHANGE_VETO,
+              DecisionKind.SIGN_OFF: Action.CHANGE_SIGN_OFF}[kind]
+
+    dependency = Depends(authorize(action))
+
+    def route(request: Request, change_id: int, access: SiteAccess = dependency,
+              comment: str = Form("")) -> Response:
+        row = change_or_404(access, change_id)
+        changes.decide(access, row, kind, comment, workdir(request))
+        access.db.commit()
+        return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
+
+    return route
+
+
+for _kind in DecisionKind:
+    router.add_api_route(f"/sites/{{slug}}/changes/{{change_id}}/{_kind.value}", _decide(_kind), methods=["POST"])
+
+
+@router.post("/sites/{slug}/changes/{change_id}/rebase")
+async def rebase(access: Annotated[SiteAccess, Depends(authorize(Action.CHANGE_SUBMIT))], change_id: int,
+                 candidate: Annotated[UploadFile | None, File()] = None) -> Response:
+    row = change_or_404(access, change_id)
+    changes.rebase(access, row, await read_upload(candidate))
+    access.db.commit()
+    return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
+
+
+@router.post("/sites/{slug}/changes/{change_id}/implement")
+def implement(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.CHANGE_IMPLEMENT))],
+              change_id: int) -> Response:
+    row = change_or_404(access, change_id)
+    changes.implement(access, row, workdir(request), today(request))
+    access.db.commit()
+    return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
+
+
+@router.post("/sites/{slug}/changes/{change_id}/verify")
+async def verify(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.CHANGE_VERIFY))],
+                 change_id: int, deployed: Annotated[UploadFile, File()]) -> Response:
+    row = change_or_404(access, change_id)
+    content = await read_upload(deployed)
+    if content is None:
+        from plantgate.errors import InputError
+
+        raise InputError.at("deployed", 0, 0, "no deployed config uploaded", "the config exported from the firewall")
+    problems = changes.verify(access, row, content, workdir(request))
+    access.db.commit()
+    if problems:
+        return render(request, "error.html", access=access, title="Verification failed", messages=problems,
+                      status_code=409)
+    return redirect(f"/sites/{access.site.slug}/changes/{row.id}")

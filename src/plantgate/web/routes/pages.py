@@ -1,0 +1,166 @@
+"""The site pages: dashboard, register and conduit detail, findings, risk decisions, charter, audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from plantgate.db.revisions import head
+from plantgate.db.tables import AuditRow, ChangeRequestRow, RevisionRow, RiskDecisionRow
+from plantgate.load import Site
+from plantgate.web import checking, decisions
+from plantgate.web.permissions import Action
+from plantgate.web.rendering import redirect, render, today, workdir
+from plantgate.web.revision_cache import CachedRevision, RevisionCache
+from plantgate.web.security import NotFound, SiteAccess, authorize
+
+router = APIRouter(include_in_schema=False)
+View = Annotated[SiteAccess, Depends(authorize(Action.VIEW))]
+SEVERITIES = ["critical", "high", "medium", "low", "info"]
+
+
+def head_or_404(access: SiteAccess) -> RevisionRow:
+    revision = head(access.db, access.site)
+    if revision is None:
+        raise NotFound(f"site {access.site.slug} has no treaty revision yet")
+    return revision
+
+
+def head_cached(request: Request, access: SiteAccess) -> CachedRevision:
+    """The site's head revision from the app's cache (the head pointer itself is read fresh per request)."""
+    if access.site.head_revision_id is None:
+        raise NotFound(f"site {access.site.slug} has no treaty revision yet")
+    cache: RevisionCache = request.app.state.revisions
+    return cache.revision(access.db, access.site.head_revision_id)
+
+
+def cached_findings(request: Request, access: SiteAccess, revision: CachedRevision) -> list[dict[str, Any]]:
+    cache: RevisionCache = request.app.state.revisions
+    return cache.findings(access.db, revision.id, today(request), workdir(request))
+
+
+def next_outage(revision: RevisionRow | CachedRevision, day: dt.date) -> dict[str, Any] | None:
+    outages = (revision.document.get("patch_policy") or {}).get("outages", [])
+    upcoming = sorted((o for o in outages if dt.date.fromisoformat(o["end"]) >= day), key=lambda o: o["start"])
+    return upcoming[0] if upcoming else None
+
+
+@router.get("/sites/{slug}")
+def dashboard(request: Request, access: View) -> Response:
+    revision = head_cached(request, access)
+    found = cached_findings(request, access, revision)
+    by_severity = Counter(f["severity"] for f in found)
+    charter = revision.document.get("charter") or {}
+    undecided = [name for name, layer in (charter.get("layers") or {}).items() if layer.get("decision") == "undecided"]
+    signed = [s for s, _, rev in decisions.charter_signatures(access.db, access.site.id) if rev.id == revision.id]
+    exceptions = access.db.scalars(select(RiskDecisionRow).where(RiskDecisionRow.site_id == access.site.id,
+                                                                 RiskDecisionRow.decision == "accept")).all()
+    outage = next_outage(revision, today(request))
+    package = (outage or {}).get("work_package")
+    open_changes = access.db.scalar(select(func.count()).select_from(ChangeRequestRow).where(
+        ChangeRequestRow.site_id == access.site.id, ChangeRequestRow.state.in_(["submitted", "approved"])))
+    return render(request, "dashboard.html", access=access, revision=revision, by_severity=by_severity,
+                  severities=SEVERITIES, total=len(found), undecided=undecided, signed=len(signed),
+                  exceptions=exceptions, unsigned_exceptions=[e for e in exceptions if e.signed_by is None],
+                  outage=outage, package=package, open_changes=open_changes)
+
+
+@router.get("/sites/{slug}/register")
+def register(request: Request, access: View, q: str = "", zone: str = "", page: int = 1) -> Response:
+    revision = head_cached(request, access)
+    size = request.app.state.settings.page_size
+    matching = revision.conduits(q, zone)
+    pages = max(1, -(-len(matching) // size))
+    page = min(max(1, page), pages)
+    template = "register_rows.html" if request.headers.get("hx-request") else "register.html"
+    return render(request, template, access=access, revision=revision, conduits=matching[(page - 1) * size:page * size],
+                  total=len(matching), page=page, pages=pages, q=q, zone=zone,
+                  zones=revision.document.get("zones", []))
+
+
+@router.get("/sites/{slug}/conduits/{conduit_id}")
+def conduit_detail(request: Request, access: View, conduit_id: str) -> Response:
+    revision = head_or_404(access)
+    conduit = next((c for c in revision.document.get("conduits", []) if c["id"] == conduit_id), None)
+    if conduit is None:
+        raise NotFound(f"no conduit {conduit_id!r} in revision {revision.number}")
+    site: Site = checking.revision_site(access.db, revision, workdir(request))
+    view = checking.conduit_view(site, conduit_id)
+    return render(request, "conduit.html", access=access, revision=revision, conduit=conduit, view=view)
+
+
+@router.get("/sites/{slug}/findings")
+def findings_page(request: Request, access: View, severity: str = "", rule: str = "", page: int = 1) -> Response:
+    revision = head_cached(request, access)
+    found = cached_findings(request, access, revision)
+    accepted = {r.subject for r, _, signer in decisions.risk_decisions(access.db, access.site.id)
+                if signer is not None and r.decision == "accept"}
+    shown = [f for f in found if (not severity or f["severity"] == severity) and (not rule or f["rule_id"] == rule)]
+    size = request.app.state.settings.page_size
+    pages = max(1, -(-len(shown) // size))
+    page = min(max(1, page), pages)
+    return render(request, "findings.html", access=access, revision=revision, findings=shown[(page - 1) * size:
+                  page * size], total=len(shown), page=page, pages=pages, accepted=accepted, severity=severity,
+                  rule=rule, severities=SEVERITIES)
+
+
+@router.get("/sites/{slug}/risks")
+def risks_page(request: Request, access: View) -> Response:
+    revision = head(access.db, access.site)
+    return render(request, "risks.html", access=access, rows=decisions.risk_decisions(access.db, access.site.id),
+                  outages=decisions.outage_ids(revision), subject=request.query_params.get("subject", ""))
+
+
+@router.post("/sites/{slug}/risks")
+def propose_risk(access: Annotated[SiteAccess, Depends(authorize(Action.RISK_PROPOSE))],
+                 subject: Annotated[str, Form()], decision: Annotated[str, Form()],
+                 compensating_controls: Annotated[str, Form()] = "", until_outage: Annotated[str, Form()] = "",
+                 ) -> Response:
+    decisions.propose_risk(access, subject=subject, choice=decision, compensating_controls=compensating_controls,
+                           until_outage=until_outage)
+    access.db.commit()
+    return redirect(f"/sites/{access.site.slug}/risks")
+
+
+@router.post("/sites/{slug}/risks/{risk_id}/sign")
+def sign_risk(access: Annotated[SiteAccess, Depends(authorize(Action.RISK_SIGN))], risk_id: int) -> Response:
+    row = access.db.get(RiskDecisionRow, risk_id)
+    if row is None or row.site_id != access.site.id:
+        raise NotFound(f"no risk decision {risk_id} at {access.site.slug}")
+    decisions.sign_risk(access, row)
+    access.db.commit()
+    return redirect(f"/sites/{access.site.slug}/risks")
+
+
+@router.get("/sites/{slug}/charter")
+def charter_page(request: Request, access: View) -> Response:
+    revision = head_or_404(access)
+    return render(request, "charter.html", access=access, revision=revision,
+                  charter=revision.document.get("charter") or {},
+                  signatures=decisions.charter_signatures(access.db, access.site.id))
+
+
+@router.post("/sites/{slug}/charter/sign")
+def sign_charter(access: Annotated[SiteAccess, Depends(authorize(Action.CHARTER_SIGN))]) -> Response:
+    decisions.sign_charter(access)
+    access.db.commit()
+    return redirect(f"/sites/{access.site.slug}/charter")
+
+
+@router.get("/sites/{slug}/audit")
+def audit_page(request: Request, access: View, actor: str = "", action: str = "", page: int = 1) -> Response:
+    query = select(AuditRow).where(AuditRow.site == access.site.slug)
+    if actor:
+        query = query.where(AuditRow.actor == actor)
+    if action:
+        query = query.where(AuditRow.action.startswith(action))
+    size = request.app.state.settings.page_size
+    page = max(1, page)
+    rows = access.db.scalars(query.order_by(AuditRow.seq.desc()).offset((page - 1) * size).limit(size + 1)).all()
+    return render(request, "audit.html", access=access, rows=rows[:size], page=page, more=len(rows) > size,
+                  actor=actor, action=action)

@@ -1,0 +1,43 @@
+"""The one settings class of the web app (environment ``PLANTGATE_*`` or command-line options)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./plantgate.db"
+
+
+class Settings(BaseSettings):
+    """Where the data lives and how the app behaves; never holds a secret in the clear."""
+
+    model_config = SettingsConfigDict(env_prefix="PLANTGATE_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secure_cookies: bool = True
+    """``__Host-`` cookies need Secure; only tests over plain http to a non-local host turn this off."""
+    as_of: dt.date | None = None
+    """Judge dates as of this day instead of today (demo and tests)."""
+    page_size: int = 50
+    trusted_origins: list[str] = []
+    """Extra origins allowed to POST (e.g. behind a reverse proxy); the request's own origin always is."""
+    public_url: str = ""
+    """The app's external base URL (e.g. https://plantgate.example), for the OIDC redirect URI behind a proxy;
+    empty means the URL of the request."""
+    oidc_issuer: str = ""
+    """OpenID Connect issuer URL (discovery at ``<issuer>/.well-known/openid-configuration``); empty disables SSO."""
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr = SecretStr("")
+    oidc_scope: str = "openid profile email groups"
+    oidc_groups_claim: str = "groups"
+    """The ID token claim that lists the user's IdP groups (mapped to roles per site: ``admin map-group``)."""
+    oidc_username_claim: str = "preferred_username"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+
+SESSION_COOKIE = "__Host-plantgate_session"

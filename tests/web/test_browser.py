@@ -1,0 +1,175 @@
+"""The user journey in headless Chromium: log in, file, veto, see the veto, approve, sign a risk decision,
+and the auditor sees everything but changes nothing. The app runs under uvicorn on a free local port."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from plantgate.db import accounts, revisions
+from plantgate.web.app import create_app
+from plantgate.web.settings import Settings
+from tests.web.conftest import AS_OF, PASSWORD, SITE, USERS
+from tests.web.test_changes import OPENING_RULE
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
+                                reason="Debian chromium and chromium-driver are not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    from tests.sites import copy_example
+
+    folder = tmp_path_factory.mktemp("browser")
+    example = copy_example(folder)
+    app = create_app(Settings(database_url=f"sqlite:///{folder / 'web.db'}", as_of=AS_OF))
+    with app.state.sessions.begin() as session:
+        revisions.import_folder(session, example, slug=SITE, actor="test")
+        site = revisions.site_by_slug(session, SITE)
+        assert site is not None
+        for username, roles in USERS.items():
+            user = accounts.create_user(session, username, PASSWORD, actor="test")
+            for role in roles:
+                accounts.grant(session, user, site, role, actor="test")
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn_server = uvicorn.Server(config)
+    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uvicorn_server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert uvicorn_server.started
+    yield f"http://127.0.0.1:{port}", example
+    uvicorn_server.should_exit = True
+    thread.join(timeout=10)
+    app.state.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.implicitly_wait(20)  # generous: a loaded 2-core CI machine computes impacts slowly
+    yield driver
+    driver.quit()
+
+
+def submit(driver: WebDriver, element_id: str) -> None:
+    """Click a submitting button and wait until the next page has replaced this one."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.ID, element_id).click()
+    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(page))
+
+
+def log_in(driver: WebDriver, base: str, username: str) -> None:
+    driver.delete_all_cookies()
+    driver.get(f"{base}/login")
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    submit(driver, "login")
+    assert driver.find_element(By.ID, "whoami").text == username
+
+
+def file_change(driver: WebDriver, base: str, title: str, candidate: Path) -> str:
+    driver.get(f"{base}/sites/{SITE}/changes")
+    submit(driver, "new-change")
+    driver.find_element(By.ID, "title").send_keys(title)
+    driver.find_element(By.ID, "business_reason").send_keys("Legacy controllers log over UDP syslog.")
+    driver.find_element(By.ID, "register_edit").send_keys(
+        "upsert:\n- id: C-20-ot-syslog-udp\n  from_zone: ops\n  to_zone: idmz\n  services: [{protocol: udp, "
+        "ports: [514]}]\n  sources: [10.30.0.22/32]\n  destinations: [172.16.35.40/32]\n  business_reason: logs\n")
+    driver.find_element(By.ID, "candidate").send_keys(str(candidate))
+    submit(driver, "file-change")
+    assert driver.find_element(By.ID, "change-state").text.lower() == "submitted"
+    return driver.current_url
+
+
+def test_user_journey(server: tuple[str, Path], browser: WebDriver, tmp_path: Path) -> None:
+    base, example = server
+    current = (example / "firewalls" / "fw-dmz-ot.iptables").read_text()
+    candidate = tmp_path / "candidate.iptables"
+    candidate.write_text(current.replace("-A OT_TO_DMZ -j RETURN\n", OPENING_RULE + "-A OT_TO_DMZ -j RETURN\n"))
+
+    log_in(browser, base, "j.lindqvist")  # an IT engineer files a change
+    first = file_change(browser, base, "UDP syslog, first try", candidate)
+    assert "10.30.0.22" in browser.find_element(By.TAG_NAME, "main").text  # the impact's witness
+
+    log_in(browser, base, "r.alvarez")  # the OT approver vetoes
+    browser.get(first)
+    browser.find_element(By.ID, "veto-comment").send_keys("Not during the cracker campaign")
+    submit(browser, "veto")
+    assert browser.find_element(By.ID, "change-state").text.lower() == "vetoed"
+
+    log_in(browser, base, "j.lindqvist")  # the requester sees the veto
+    browser.get(first)
+    assert browser.find_element(By.ID, "change-state").text.lower() == "vetoed"
+    assert "Not during the cracker campaign" in browser.find_element(By.ID, "decisions").text
+    second = file_change(browser, base, "UDP syslog, after the campaign", candidate)
+    assert not browser.find_elements(By.ID, "approve")  # nobody approves their own change
+
+    log_in(browser, base, "r.alvarez")  # a second change is approved
+    browser.get(second)
+    submit(browser, "approve")
+    log_in(browser, base, "m.okafor")
+    browser.get(second)
+    submit(browser, "sign-off")
+    assert browser.find_element(By.ID, "change-state").text.lower() == "approved"
+
+    log_in(browser, base, "k.soc")  # leadership signs a risk decision
+    browser.get(f"{base}/sites/{SITE}/risks")
+    browser.find_element(By.ID, "risk-subject").send_keys("CVE-2024-3400 on the DMZ firewall")
+    submit(browser, "propose-risk")
+    log_in(browser, base, "s.patel")
+    browser.get(f"{base}/sites/{SITE}/risks")
+    submit(browser, "sign-risk-1")
+    assert "signed by s.patel" in browser.find_element(By.ID, "risks").text
+
+    log_in(browser, base, "a.auditor")  # the auditor sees everything but changes nothing
+    for page, marker in [("", "findings-card"), ("/register", "conduits"), ("/findings", "findings"),
+                         ("/changes", "changes"), ("/risks", "risks"), ("/audit", "audit")]:
+        browser.get(f"{base}/sites/{SITE}{page}")
+        assert browser.find_element(By.ID, marker).is_displayed()
+    assert "change.veto" in browser.find_element(By.ID, "audit").text
+    browser.get(second)
+    assert not browser.find_elements(By.CSS_SELECTOR, "main form")  # no action offered
+    status = browser.execute_script(
+        "const body = new URLSearchParams({csrf_token: document.body.getAttribute('hx-headers')"
+        ".split('\"')[3]});"
+        f"return fetch('{second}/veto', {{method: 'POST', body}}).then(r => r.status);")
+    assert status == 403  # and the server refuses when tried anyway
+    browser.get(f"{base}/sites/{SITE}/register")
+    browser.find_element(By.ID, "q").send_keys("time")  # htmx search swaps the rows in place
+    deadline = time.monotonic() + 5
+    while "C-08-time-sync" not in browser.find_element(By.ID, "conduit-rows").text or \
+            "C-01" in browser.find_element(By.ID, "conduit-rows").text:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)

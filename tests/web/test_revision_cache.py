@@ -1,0 +1,38 @@
+"""The per-app cache of immutable revisions: one computation per key even under concurrent misses, bounded size."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from plantgate.web.revision_cache import _Lru, filter_conduits
+
+
+def test_concurrent_misses_compute_once_and_the_cache_stays_bounded() -> None:
+    cache: _Lru[int, str] = _Lru(capacity=2)
+    calls: list[int] = []
+
+    def make() -> str:
+        calls.append(1)
+        time.sleep(0.05)
+        return "value"
+
+    threads = [threading.Thread(target=cache.get_or_make, args=(1, make)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and cache[1] == "value"
+    for key in (2, 3):
+        cache.get_or_make(key, lambda: "other")
+    assert list(cache) == [2, 3]  # the least recently used went first
+
+
+def test_register_search_uses_the_precomputed_text_like_the_plain_search() -> None:
+    conduits = [{"id": "C-1", "from_zone": "ops", "to_zone": "idmz", "business_reason": "Historian replication"},
+                {"id": "C-2", "from_zone": "idmz", "to_zone": "enterprise", "owner": "m.okafor"}]
+    haystacks = [" ".join(str(c.get(k, "")) for k in ("id", "business_reason", "owner", "description", "from_zone",
+                                                      "to_zone", "services")).lower() for c in conduits]
+    for q, zone in [("historian", ""), ("OKAFOR", ""), ("", "idmz"), ("c-", "enterprise"), ("nothing", "")]:
+        assert filter_conduits(conduits, q, zone, haystacks) == filter_conduits(conduits, q, zone)
+    assert [c["id"] for c in filter_conduits(conduits, "", "idmz", haystacks)] == ["C-1", "C-2"]
