@@ -30,6 +30,7 @@ from plantgate.errors import InputError
 from plantgate.firewalls.asa_acl import AceLine, build_rule
 from plantgate.firewalls.asa_objects import AsaSyntaxError, ObjectStore, parse_ip
 from plantgate.firewalls.asa_tables import HARMLESS_COMMANDS
+from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.ruleset import (
     Action,
     Filter,
@@ -123,6 +124,7 @@ class AsaParser:
             score = max(score, 0.4)
         return score
 
+    @with_collector_paused
     def parse(self, text: str, file: str) -> Ruleset:
         if "\x00" in text or _mostly_binary(text):
             raise InputError.at(file, 1, 1, "this is not a text file", "a Cisco ASA running-config")

@@ -32,6 +32,7 @@ from plantgate.errors import InputError
 from plantgate.firewalls.fortigate_objects import ObjectBook, parse_subnet
 from plantgate.firewalls.fortigate_policy import PolicyContext, policy_rule
 from plantgate.firewalls.fortigate_syntax import ConfigTree, Table, read_tree, settings
+from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.ruleset import (
     Action,
     Filter,
@@ -234,6 +235,7 @@ def _vdom_entry_line(tree: ConfigTree) -> int:
     return vdoms.line if vdoms else 1
 
 
+@with_collector_paused
 def parse_vdoms(text: str, file: str) -> dict[str, Ruleset]:
     """Every VDOM of the config, by name; a single-VDOM config gives {"root": ...}."""
     tree = read_tree(text, file)
@@ -261,6 +263,7 @@ class FortiGateParser:
             score = min(1.0, score + 0.05)
         return score
 
+    @with_collector_paused
     def parse(self, text: str, file: str) -> Ruleset:
         tree = read_tree(text, file)
         scopes, global_tables, multi = _scopes(tree)

@@ -77,6 +77,9 @@ class AddressValue:
 
 def collapse(nets: Iterable[IPNetwork]) -> tuple[IPNetwork, ...]:
     """Merge networks into the fewest covering CIDRs, IPv4 before IPv6."""
+    nets = tuple(nets)
+    if len(nets) <= 1:
+        return nets  # one network is already its own cover
     v4 = [n for n in nets if n.version == 4]
     v6 = [n for n in nets if n.version == 6]
     return tuple(ipaddress.collapse_addresses(v4)) + tuple(ipaddress.collapse_addresses(v6))  # type: ignore[arg-type]
@@ -218,6 +221,7 @@ class ObjectBook:
         self._addresses: dict[tuple[str, str], AddressValue] = {}
         self._services: dict[str, ServiceValue] = {}
         self._resolving: set[tuple[str, str]] = set()
+        self._collapsed: dict[tuple[IPNetwork, ...], tuple[IPNetwork, ...]] = {}
         for path, kind, version in ADDRESS_TABLES:
             self._register(tables.get(path), f"address{version}", kind)
         for path, kind in SERVICE_TABLES:
@@ -238,6 +242,20 @@ class ObjectBook:
             self.entries[(namespace, name)] = (kind, entry)
             if (namespace, name) not in self.keys:
                 self.keys[(namespace, name)] = name if name not in taken else f"{kind}:{name}"
+
+    def collapse(self, nets: Iterable[IPNetwork]) -> tuple[IPNetwork, ...]:
+        """``collapse``, remembered per network list: thousands of policies name the same groups."""
+        key = tuple(nets)
+        if len(key) <= 1:
+            return key
+        found = self._collapsed.get(key)
+        if found is None:
+            found = self._collapsed[key] = collapse(key)
+        return found
+
+    def exact(self, value: AddressValue) -> tuple[IPNetwork, ...]:
+        """``exact(value)``, with the collapse remembered."""
+        return subtract(value.include, value.exclude) if value.exclude else self.collapse(value.include)
 
     def resolve_all(self) -> None:
         """Resolve every object once, so malformed or unused objects are reported too."""
@@ -301,10 +319,10 @@ class ObjectBook:
                 if value is None:
                     unresolved.append(f"group {name!r} member {member!r} is not defined")
                     continue
-                into.extend(exact(value))
+                into.extend(self.exact(value))
                 unresolved.extend(value.unresolved)
                 approximate.extend(value.approximate)
-        return AddressValue(collapse(include), collapse(exclude), tuple(unresolved), tuple(approximate))
+        return AddressValue(self.collapse(include), self.collapse(exclude), tuple(unresolved), tuple(approximate))
 
     def service(self, name: str) -> ServiceValue | None:
         """The value of service or service group ``name``; config first, then the factory table."""

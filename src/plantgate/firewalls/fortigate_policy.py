@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from plantgate.firewalls.fortigate_objects import AddressValue, ObjectBook, collapse, complement, exact
+from plantgate.firewalls.fortigate_objects import AddressValue, ObjectBook, complement
 from plantgate.firewalls.fortigate_syntax import ConfigTree, Entry, Setting, settings
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
@@ -88,6 +88,10 @@ RESTRICTING_KEYS = {
 }
 
 
+_Half = tuple[AddressValue, tuple[tuple[IPNetwork, ...], tuple[IPNetwork, ...]]]
+"""An address field's value and its collapsed include and exclude networks."""
+
+
 @dataclass
 class PolicyContext:
     """What turning a policy into a rule needs from the rest of the VDOM."""
@@ -97,6 +101,8 @@ class PolicyContext:
     resolve_interface: Callable[[str, int], tuple[str, bool]]
     """name, line -> (zone name, True if the mapping widened the interface to its whole zone)."""
     warnings: list[ParseWarning] = field(default_factory=list)
+    halves: dict[tuple[tuple[str, ...], int, bool], _Half] = field(default_factory=dict)
+    """Address fields already resolved: (names, IP version, negated) -> value and collapsed networks."""
 
 
 @dataclass
@@ -223,23 +229,17 @@ def _addresses(
         return ANY_ADDRESS if draft.permits else AddressSet(())
     include: list[IPNetwork] = []
     exclude: list[IPNetwork] = []
+    collapsed: tuple[tuple[IPNetwork, ...], tuple[IPNetwork, ...]] = ((), ())
     names: list[str] = []
     widened_any = False
     for key, version, negate_key in present:
         setting = attrs[key]
-        values: list[AddressValue] = []
         for name in setting.values:
-            value = ctx.book.address(name, version)
             ref = ctx.book.key(f"address{version}", name)
             if ref:
                 draft.refs.append(ref)
-            if value is None:
-                value = AddressValue((), unresolved=(f"address {name!r} is not defined",))
-            values.append(value)
-        value = _union(values)
         negated = negate_key in attrs and attrs[negate_key].first == "enable"
-        if negated:
-            value = complement(value, version)
+        value, collapsed = _half(ctx, setting.values, version, negated)
         names += [("not " if negated else "") + n for n in setting.values]
         for reason in value.unresolved:
             warn(setting.line, f"{draft.label} {key}: {reason}; "
@@ -249,20 +249,39 @@ def _addresses(
             draft.unsure(reason)
         if value.unresolved and draft.permits:
             include.append(ANY_V4 if version == 4 else ANY_V6)
+            collapsed = ((include[-1],), ())
             widened_any = True
             continue
         include.extend(value.include)
         exclude.extend(value.exclude)
-    return AddressSet(collapse(include), collapse(exclude), () if widened_any else tuple(names))
+    if len(present) > 1:
+        collapsed = (ctx.book.collapse(include), ctx.book.collapse(exclude))
+    return AddressSet(collapsed[0], collapsed[1], () if widened_any else tuple(names))
 
 
-def _union(values: list[AddressValue]) -> AddressValue:
+def _half(ctx: PolicyContext, names: tuple[str, ...], version: int, negated: bool) -> _Half:
+    """The value of one address field and its collapsed include/exclude, remembered per field value."""
+    key = (names, version, negated)
+    known = ctx.halves.get(key)
+    if known is None:
+        values = [
+            ctx.book.address(name, version) or AddressValue((), unresolved=(f"address {name!r} is not defined",))
+            for name in names
+        ]
+        value = _union(values, ctx.book)
+        if negated:
+            value = complement(value, version)
+        known = ctx.halves[key] = (value, (ctx.book.collapse(value.include), ctx.book.collapse(value.exclude)))
+    return known
+
+
+def _union(values: list[AddressValue], book: ObjectBook) -> AddressValue:
     """Union of several objects; a single object keeps its exclusion visible, several are flattened."""
     unresolved = tuple(r for v in values for r in v.unresolved)
     approximate = tuple(r for v in values for r in v.approximate)
     if len(values) == 1:
         return AddressValue(values[0].include, values[0].exclude, unresolved, approximate)
-    nets = collapse(n for v in values for n in exact(v))
+    nets = book.collapse(n for v in values for n in book.exact(v))
     return AddressValue(nets, (), unresolved, approximate)
 
 

@@ -10,6 +10,7 @@ object code free of syntax and keeps every statement's line number for the evide
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -81,17 +82,52 @@ SETTING_VERBS = frozenset({"set", "unset", "append", "select", "unselect"})
 TABLE_VERBS = frozenset({"move", "clone", "delete", "rename", "purge"})
 
 
+# A line whose words are all plain or wholly quoted: no backslash, every quote closed on the line,
+# and no quote glued to another piece of the same word. Nearly every real line is one of these.
+SIMPLE_LINE = re.compile(r"""(?:[ \t\r]*(?:"[^"\\]*"|'[^'\\]*'|[^ \t\r"'\\]+)(?=[ \t\r]|\Z))*[ \t\r]*""")
+SIMPLE_WORD = re.compile(r""""([^"]*)"|'([^']*)'|([^ \t\r"']+)""")
+
+
 def tokenize(text: str, file: str) -> list[Statement]:
-    """Split the text into statements; a quoted value may span lines, ``#`` starts a comment line."""
+    """Split the text into statements; a quoted value may span lines, ``#`` starts a comment line.
+
+    Simple lines are split with a compiled regex; a line with a backslash, a quote inside a
+    word or a quote left open falls back to the character scanner, which defines the syntax.
+    """
     statements: list[Statement] = []
+    lines = text.split("\n")
+    offset = 0
+    index = 0
+    count = len(lines)
+    while index < count:
+        raw = lines[index]
+        stripped = raw.lstrip(" \t\r")
+        if not stripped or stripped[0] == "#":
+            offset += len(raw) + 1
+            index += 1
+        elif SIMPLE_LINE.fullmatch(raw):
+            words = tuple(["".join(groups) for groups in SIMPLE_WORD.findall(raw)])
+            statements.append(Statement(words, index + 1, index + 1))
+            offset += len(raw) + 1
+            index += 1
+        else:
+            offset, next_line = _scan_statement(text, offset, index + 1, file, statements)
+            index = next_line - 1
+    return statements
+
+
+def _scan_statement(text: str, i: int, line: int, file: str, statements: list[Statement]) -> tuple[int, int]:
+    """Scan one statement character by character from the start of ``line`` (offset ``i``).
+
+    Appends the statement (if the line is not blank) and returns the offset and number of the
+    line after the newline that ends it; a quoted value may span lines.
+    """
     words: list[str] = []
     current: list[str] = []
     in_word = False
     quote = ""
-    start_line = 0
+    start_line = line
     quote_line = 0
-    line = 1
-    i = 0
     n = len(text)
 
     def finish_word() -> None:
@@ -121,11 +157,7 @@ def tokenize(text: str, file: str) -> list[Statement]:
             finish_word()
             if words:
                 statements.append(Statement(tuple(words), start_line, line))
-                words = []
-            line += 1
-            at_line_start = True
-            i += 1
-            continue
+            return i + 1, line + 1
         if at_line_start and ch in " \t\r":
             i += 1
             continue
@@ -159,7 +191,7 @@ def tokenize(text: str, file: str) -> list[Statement]:
     finish_word()
     if words:
         statements.append(Statement(tuple(words), start_line, line))
-    return statements
+    return n, line + 1
 
 
 def read_tree(text: str, file: str) -> ConfigTree:
@@ -273,13 +305,15 @@ def settings(
     """
     out: dict[str, Setting] = {}
     for st in statements:
-        if len(st.words) < 2:
+        words = st.words
+        if len(words) < 2:
             continue
-        verb, key, values = st.verb, st.words[1], tuple(st.words[2:])
-        if verb in ("set", "select"):
+        verb, key, values = words[0], words[1], words[2:]
+        if verb == "set" or verb == "select":
             out[key] = Setting(values, st.line)
-            for cleared in (resets or {}).get(key, ()):
-                out.pop(cleared, None)
+            if resets:
+                for cleared in resets.get(key, ()):
+                    out.pop(cleared, None)
         elif verb == "append":
             old = out.get(key)
             out[key] = Setting((old.values if old else ()) + values, st.line)

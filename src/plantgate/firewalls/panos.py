@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
+from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.panos_apps import (
     APP_DEFAULT_SERVICES,
     PREDEFINED_SERVICES,
@@ -88,6 +89,10 @@ class _Resolved:
     refs: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
+    def copy(self) -> _Resolved:
+        """An independent copy (resolved names are cached; callers must not share the lists)."""
+        return _Resolved(list(self.nets), list(self.services), list(self.refs), list(self.problems))
+
     def add(self, other: _Resolved) -> None:
         self.nets += other.nets
         self.services += other.services
@@ -124,6 +129,9 @@ class _Reader:
     def __init__(self, target: _Target, file: str, source: list[str], ruleset: Ruleset) -> None:
         self.target, self.file, self.source, self.ruleset = target, file, source, ruleset
         self.scope_nodes = target.scopes
+        # names resolved once (a success has no cycle below it), handed out as copies
+        self._addresses: dict[str, _Resolved] = {}
+        self._services: dict[str, _Resolved] = {}
 
     # ---- object lookup -------------------------------------------------------------
     def lookup(self, kind: str, name: str) -> PanNode | None:
@@ -172,6 +180,11 @@ class _Reader:
         if name in stack:
             raise InputError.at(self.file, line, 0, f"address group cycle: {' -> '.join(stack + (name,))}",
                                 "groups that do not contain themselves")
+        if (known := self._addresses.get(name)) is None:
+            known = self._addresses[name] = self._resolve_address(name, stack)
+        return known.copy()
+
+    def _resolve_address(self, name: str, stack: tuple[str, ...]) -> _Resolved:
         if (node := self.lookup("address", name)) is not None:
             return self._address_object(node, name)
         if (node := self.lookup("address-group", name)) is not None:
@@ -212,6 +225,11 @@ class _Reader:
         if name in stack:
             raise InputError.at(self.file, line, 0, f"service group cycle: {' -> '.join(stack + (name,))}",
                                 "groups that do not contain themselves")
+        if (known := self._services.get(name)) is None:
+            known = self._services[name] = self._resolve_service(name, stack)
+        return known.copy()
+
+    def _resolve_service(self, name: str, stack: tuple[str, ...]) -> _Resolved:
         if (node := self.lookup("service", name)) is not None:
             return _Resolved(services=self._service_object(node, name), refs=[name])
         if (node := self.lookup("service-group", name)) is not None:
@@ -522,6 +540,7 @@ class PanosParser:
             return 0.9
         return 0.4 if _SET_WEAK.search(text) else 0.0
 
+    @with_collector_paused
     def parse(self, text: str, file: str) -> Ruleset:
         root, unknown_lines = _read_tree(text, file)
         target = _select_target(root, file, self.vsys, self.device_group)

@@ -105,7 +105,7 @@ class TreeWriter:
         found = node.child(tag)
         if found is None:
             found = PanNode(tag, line=line, end_line=line)
-            node.children.append(found)
+            node.add_child(found)
         found.end_line = max(found.end_line, line)
         return found
 
@@ -113,7 +113,7 @@ class TreeWriter:
         found = holder.entry(name)
         if found is None:
             found = PanNode("entry", line=line, end_line=line, name=name)
-            holder.children.append(found)
+            holder.add_child(found)
         found.end_line = max(found.end_line, line)
         found.touched.append(line)
         return found
@@ -202,6 +202,7 @@ class TreeWriter:
                                 "move names an entry that is not defined above", "a defined rule name")
         holder, moved = found
         holder.children.remove(moved)
+        holder.children_changed()
         moved.touched.append(tokens[0].line)
         where = words[where_at]
         if where == "top":
@@ -210,17 +211,19 @@ class TreeWriter:
             holder.children.append(moved)
         else:
             if where_at + 1 >= len(words) or (anchor := holder.entry(words[where_at + 1])) is None:
-                holder.children.append(moved)  # restore before refusing
+                holder.add_child(moved)  # restore before refusing
                 raise InputError.at(self.file, tokens[0].line, tokens[0].column,
                                     f"move {where} names an undefined entry", "a defined rule name")
             index = holder.children.index(anchor)
             holder.children.insert(index if where == "before" else index + 1, moved)
+        holder.children_changed()
 
     def delete(self, tokens: list[Token]) -> bool:
         """Remove the named node, or the last word from its parent's values; False when absent."""
         found = self.find(tokens)
         if found is not None:
             found[0].children.remove(found[1])
+            found[0].children_changed()
             return True
         parent = self.find(tokens[:-1]) if len(tokens) > 1 else None
         if parent is not None and tokens[-1].text in parent[1].values:

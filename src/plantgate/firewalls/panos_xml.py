@@ -7,8 +7,8 @@ the same policy in any format yields the same Ruleset.
 
 XML is untrusted input: it is parsed with defusedxml (entity declarations, DTD
 external references and network access refused, so a billion-laughs file is an
-InputError, not an out-of-memory). ElementTree drops line numbers, so a parser target
-records the expat line of every start and end tag; every rule keeps its source line.
+InputError, not an out-of-memory). ElementTree drops line numbers, so expat element handlers
+record the expat line of every start and end tag; every rule keeps its source line.
 """
 
 from __future__ import annotations
@@ -40,6 +40,12 @@ class PanNode:
     values: list[str] = field(default_factory=list)
     children: list[PanNode] = field(default_factory=list)
     touched: list[int] = field(default_factory=list)
+    # Entries by name, built on first lookup: a rulebase or address list holds thousands of
+    # entries and every rule looks several names up. Valid while ``children`` is the same list
+    # with the same length; code that reorders or replaces children calls ``children_changed``.
+    _entry_index: dict[str, PanNode] | None = field(default=None, init=False, repr=False, compare=False)
+    _indexed_children: list[PanNode] | None = field(default=None, init=False, repr=False, compare=False)
+    _indexed_count: int = field(default=-1, init=False, repr=False, compare=False)
 
     def child(self, tag: str) -> PanNode | None:
         """The first child element with this tag."""
@@ -61,10 +67,27 @@ class PanNode:
         return node
 
     def entry(self, name: str) -> PanNode | None:
-        for node in self.children:
-            if node.tag == "entry" and node.name == name:
-                return node
-        return None
+        """The first ``entry`` child named ``name``."""
+        index = self._entry_index
+        if index is None or self._indexed_children is not self.children or self._indexed_count != len(self.children):
+            index = {}
+            for node in self.children:
+                if node.tag == "entry" and node.name is not None:
+                    index.setdefault(node.name, node)
+            self._entry_index, self._indexed_children, self._indexed_count = index, self.children, len(self.children)
+        return index.get(name)
+
+    def add_child(self, node: PanNode) -> None:
+        """Append a child, keeping the entry index current."""
+        self.children.append(node)
+        if self._entry_index is not None and self._indexed_children is self.children:
+            if node.tag == "entry" and node.name is not None:
+                self._entry_index.setdefault(node.name, node)
+            self._indexed_count += 1
+
+    def children_changed(self) -> None:
+        """Forget the entry index after ``children`` was reordered or shrunk in place."""
+        self._entry_index = None
 
     def entries(self, tag: str) -> list[PanNode]:
         """The named entries below ``<tag>`` (every ``<tag>`` child, in order)."""
@@ -99,20 +122,36 @@ class PanNode:
 
 
 class _LineRecordingBuilder:
-    """ElementTree parser target that builds PanNodes with expat line numbers."""
+    """Builds PanNodes with expat line numbers, as expat's own element handlers.
+
+    ElementTree's parser target would receive the same events through a Python wrapper per
+    element (tag and attribute name fixing, an attribute dict); a 20,000-rule config has
+    hundreds of thousands of elements, so the handlers are installed on the expat parser
+    directly. Namespaced names are spelled ``{uri}local`` exactly as ElementTree does.
+    """
 
     def __init__(self) -> None:
-        self.parser: DefusedXMLParser | None = None
+        self.expat: Any = None
         self.stack: list[PanNode] = []
         self.text_parts: list[list[str]] = []
         self.root: PanNode | None = None
 
-    def _line(self) -> int:
-        assert self.parser is not None
-        return int(self.parser.parser.CurrentLineNumber)
+    def attach(self, expat: Any) -> None:
+        """Take over element events from the ElementTree parser that owns ``expat``."""
+        self.expat = expat
+        expat.StartElementHandler = self.start
+        expat.EndElementHandler = self.end
 
-    def start(self, tag: str, attrs: dict[str, str]) -> None:
-        node = PanNode(tag=tag, line=self._line(), name=attrs.get("name") if tag == "entry" else None)
+    def start(self, tag: str, attr_list: list[str]) -> None:
+        """Expat start handler; ``attr_list`` alternates names and values (ordered_attributes)."""
+        if "}" in tag:
+            tag = "{" + tag
+        name = None
+        if tag == "entry":
+            for i in range(0, len(attr_list), 2):
+                if attr_list[i] == "name":
+                    name = attr_list[i + 1]
+        node = PanNode(tag=tag, line=self.expat.CurrentLineNumber, name=name)
         if self.stack:
             self.stack[-1].children.append(node)
         else:
@@ -122,13 +161,14 @@ class _LineRecordingBuilder:
 
     def end(self, tag: str) -> None:
         node = self.stack.pop()
-        node.end_line = self._line()
-        text = "".join(self.text_parts.pop()).strip()
-        members = [c for c in node.children if c.tag == "member"]
-        if members:
-            node.values = [v for m in members for v in m.values]
-            node.children = [c for c in node.children if c.tag != "member"]
-        elif text and not node.children:
+        node.end_line = self.expat.CurrentLineNumber
+        parts = self.text_parts.pop()
+        if node.children:
+            members = [c for c in node.children if c.tag == "member"]
+            if members:
+                node.values = [v for m in members for v in m.values]
+                node.children = [c for c in node.children if c.tag != "member"]
+        elif parts and (text := "".join(parts).strip()):
             node.values = [text]
 
     def data(self, data: str) -> None:
@@ -143,7 +183,7 @@ def parse_xml_tree(text: str, file: str) -> PanNode:
     """Parse PAN-OS XML into a PanNode tree; refuse entities and malformed XML with an InputError."""
     builder = _LineRecordingBuilder()
     parser = DefusedXMLParser(target=builder, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-    builder.parser = parser
+    builder.attach(parser.parser)
     try:
         parser.feed(text)
         root: Any = parser.close()

@@ -15,11 +15,12 @@ from plantgate.firewalls.ruleset import (
     PORT_PROTOCOLS,
     AddressSet,
     Filter,
+    IPNetwork,
     Rule,
     Ruleset,
     Service,
 )
-from plantgate.netspace.flow import Flow, IPAddress, address_to_int, network_prefixes, prefix_contains
+from plantgate.netspace.flow import Flow, IPAddress, address_to_int, network_prefixes
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,46 @@ class Verdict:
         return f"{outcome} by the default path action (no filter between these zones)"
 
 
-def address_matches(addrs: AddressSet, address: IPAddress) -> bool:
-    value = address_to_int(address)
-    inside = any(prefix_contains(p, value) for net in addrs.include for p in network_prefixes(net))
-    if not inside:
+PrefixKeys = tuple[tuple[int, int], ...]
+"""Prefixes as (shift, base >> shift): an address value is inside when value >> shift equals the key."""
+
+_KEYS_LIMIT = 1 << 16
+_keys_by_id: dict[int, tuple[AddressSet, PrefixKeys, PrefixKeys]] = {}
+
+
+def _prefix_keys(networks: tuple[IPNetwork, ...]) -> PrefixKeys:
+    return tuple(
+        (128 - length, base >> (128 - length)) for net in networks for base, length in network_prefixes(net)
+    )
+
+
+def _address_keys(addrs: AddressSet) -> tuple[AddressSet, PrefixKeys, PrefixKeys]:
+    """The include and exclude prefixes of ``addrs``, built once per AddressSet object.
+
+    ``fw test --packets`` checks every packet against every rule, and would otherwise turn
+    the same networks into prefixes each time. Keyed by identity (hashing a set of networks
+    costs as much as building its prefixes); the entry holds the set itself, so its id cannot
+    be reused while cached. AddressSet is frozen, so an entry never goes stale; the cache is
+    emptied when it reaches its bound.
+    """
+    found = _keys_by_id.get(id(addrs))
+    if found is None or found[0] is not addrs:
+        if len(_keys_by_id) >= _KEYS_LIMIT:
+            _keys_by_id.clear()
+        found = _keys_by_id[id(addrs)] = (addrs, _prefix_keys(addrs.include), _prefix_keys(addrs.exclude))
+    return found
+
+
+def _value_matches(addrs: AddressSet, value: int) -> bool:
+    _, include, exclude = _address_keys(addrs)
+    if not any(value >> shift == key for shift, key in include):
         return False
-    return not any(prefix_contains(p, value) for net in addrs.exclude for p in network_prefixes(net))
+    return not any(value >> shift == key for shift, key in exclude)
+
+
+def address_matches(addrs: AddressSet, address: IPAddress) -> bool:
+    """Whether ``address`` is in the include networks and in none of the exclude networks."""
+    return _value_matches(addrs, address_to_int(address))
 
 
 def service_matches(svc: Service, flow: Flow) -> bool:
@@ -76,6 +111,13 @@ def _zone_allows(zones: tuple[str, ...], context: str | None, permit: bool) -> b
 
 def rule_matches(rule: Rule, flow: Flow, from_zone: str | None = None, to_zone: str | None = None) -> bool:
     """Whether ``rule`` matches ``flow`` as a new session; same semantics as ``compile.rule_match``."""
+    return _rule_matches(rule, flow, address_to_int(flow.src), address_to_int(flow.dst), from_zone, to_zone)
+
+
+def _rule_matches(
+    rule: Rule, flow: Flow, src: int, dst: int, from_zone: str | None, to_zone: str | None
+) -> bool:
+    """``rule_matches`` with the flow's addresses already converted (once per flow, not per rule)."""
     if not rule.enabled or rule.stateful_return_only:
         return False
     permit = rule.action.permits
@@ -84,9 +126,9 @@ def rule_matches(rule: Rule, flow: Flow, from_zone: str | None = None, to_zone: 
     from_ok = _zone_allows(rule.from_zones, from_zone, permit)
     if not (from_ok and _zone_allows(rule.to_zones, to_zone, permit)):
         return False
-    if address_matches(rule.sources, flow.src) == rule.source_negate:
+    if _value_matches(rule.sources, src) == rule.source_negate:
         return False
-    if address_matches(rule.destinations, flow.dst) == rule.destination_negate:
+    if _value_matches(rule.destinations, dst) == rule.destination_negate:
         return False
     service_hit = any(service_matches(svc, flow) for svc in rule.services)
     return service_hit != rule.service_negate
@@ -96,8 +138,9 @@ def evaluate_filter(
     flt: Filter, flow: Flow, from_zone: str | None = None, to_zone: str | None = None
 ) -> Verdict:
     """First match wins; the default action when no rule matches."""
+    src, dst = address_to_int(flow.src), address_to_int(flow.dst)
     for rule in flt.rules:
-        if rule_matches(rule, flow, from_zone, to_zone):
+        if _rule_matches(rule, flow, src, dst, from_zone, to_zone):
             return Verdict(rule.action.permits, flt.name, rule)
     return Verdict(flt.default_action.permits, flt.name, None)
 
