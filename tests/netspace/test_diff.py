@@ -82,3 +82,18 @@ def test_default_action_change_is_reported_with_the_default_as_permitter(space: 
     [change] = diff.opened
     assert change.flows == ~space.service(MODBUS[0])
     assert change.rules == [(new.filters["a"], None)]
+
+
+def test_policy_equal_by_content_is_skipped_and_an_edit_is_still_found() -> None:
+    """Two parses of one config are different objects with different spans: nothing changes."""
+    from plantgate.firewalls.base import parser_for
+    from plantgate.netspace import default_space, diff_rulesets
+
+    text = ("access-list A extended permit tcp 10.0.0.0 255.255.255.0 any eq 443\n"
+            "access-list B extended permit udp any host 10.1.1.1 eq 53\n")
+    asa = parser_for("asa")
+    first, second = asa.parse(text, "first.cfg"), asa.parse(text, "second.cfg")
+    assert diff_rulesets(default_space(), first, second).unchanged
+    edited = asa.parse(text.replace("eq 53", "range 53 54"), "edited.cfg")
+    diff = diff_rulesets(default_space(), first, edited)
+    assert [str(c.key) for c in diff.opened] == ["filter B"] and diff.opened[0].witness.dport == 54

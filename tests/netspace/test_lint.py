@@ -141,3 +141,31 @@ def test_related_rules_are_capped(space: PacketSpace) -> None:
     deny = rule("d", "deny", src=addrs("10.0.0.0/27"), services=(Service(UDP),))
     [shadow] = [i for i in lint_filter(space, filt("acl", *hosts, deny)) if i.rule is deny]
     assert shadow.kind == "shadowed" and shadow.related_rules == hosts[:10]
+
+
+def _described(issues: list[LintIssue]) -> list[tuple[object, ...]]:
+    return [(i.kind, i.rule.rule_id if i.rule else "", i.message, [r.rule_id for r in i.related_rules], i.witness)
+            for i in issues]
+
+
+def test_filter_extending_another_resumes_it_with_the_same_issues() -> None:
+    """An ASA interface ACL followed by the global ACL lints exactly as if linted alone."""
+    own = [
+        rule("o1", src=addrs("10.0.0.0/24"), services=HTTPS),
+        rule("o2", "deny", src=addrs("10.0.0.0/25"), services=HTTPS),
+        rule("o3", src=addrs("10.0.0.0/24"), services=SSH),
+    ]
+    shared = [
+        rule("g1", src=addrs("10.0.0.0/26"), services=SSH),
+        rule("g2", "deny", src=addrs("10.0.0.0/8"), services=HTTPS),
+        rule("g3", src=addrs("10.0.0.0/24")),
+    ]
+    interface, glob = filt("in", *own), filt("global", *shared)
+    combined = filt("combined:in+global", *own, *shared)
+    twin = filt("twin", *own)  # the very same rules as "in": resumed or not, no cycle
+    issues = lint_ruleset(PacketSpace(), ruleset(combined, twin, interface, glob))
+    alone = PacketSpace()
+    for flt in (combined, twin, interface, glob):
+        got = [i for i in issues if i.filter == flt.name]
+        assert _described(got) == _described(lint_filter(alone, flt))
+    assert {i.kind for i in issues if i.filter == combined.name} >= {"shadowed", "redundant"}

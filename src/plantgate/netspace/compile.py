@@ -79,12 +79,25 @@ def _zone_allows(zones: tuple[str, ...], context: str | None, permit: bool) -> b
     return context in zones
 
 
-def fields_node(space: PacketSpace, rule: Rule) -> Node:
-    """The raw packet-field match of a rule (negations applied, zones and state ignored)."""
-    key = ("fields", id(rule))
+def raw_fields_node(space: PacketSpace, rule: Rule) -> Node:
+    """The packet-field match of a rule before it is cut to the canonical universe.
+
+    Folds only need a match to be right inside the universe (their result is cut to it
+    once at the end), so they skip the per-rule intersection with the universe, which
+    would cost one more BDD operation and copy per rule.
+    """
+    key = ("raw-fields", id(rule))
     hit = space.memo.get(key)
     if hit is not None and hit[0] is rule:
         return hit[1]
+    # Two parses of one config (a change proof) give equal rules as different objects:
+    # keyed by content they share one node, and CUDD's cache then serves their folds too.
+    content = ("raw-fields-of", rule.sources, rule.destinations, rule.services,
+               rule.source_negate, rule.destination_negate, rule.service_negate)
+    node = space.memo.get(content)
+    if node is not None:
+        space.memo[key] = (rule, node)
+        return node
     try:
         src = space.address_node("src", rule.sources)
         dst = space.address_node("dst", rule.destinations)
@@ -99,7 +112,21 @@ def fields_node(space: PacketSpace, rule: Rule) -> Node:
         dst = ~dst
     if rule.service_negate:
         svc = ~svc
-    node = src & dst & svc & space.universe_node
+    node = svc & (dst & src)  # dst lies above src: this order copies the fewest nodes
+    if len(space.memo) > _MEMO_LIMIT:
+        space.memo.clear()
+    space.memo[key] = (rule, node)
+    space.memo[content] = node
+    return node
+
+
+def fields_node(space: PacketSpace, rule: Rule) -> Node:
+    """The packet-field match of a rule (negations applied, zones and state ignored)."""
+    key = ("fields", id(rule))
+    hit = space.memo.get(key)
+    if hit is not None and hit[0] is rule:
+        return hit[1]
+    node = raw_fields_node(space, rule) & space.universe_node
     if len(space.memo) > _MEMO_LIMIT:
         space.memo.clear()
     space.memo[key] = (rule, node)
@@ -113,14 +140,17 @@ def rule_takes_part(rule: Rule) -> bool:
     return rule.decided_by_packet or rule.action.permits
 
 
-def rule_match_node(space: PacketSpace, rule: Rule, from_zone: str | None, to_zone: str | None) -> Node:
+def rule_match_node(
+    space: PacketSpace, rule: Rule, from_zone: str | None, to_zone: str | None, raw: bool = False
+) -> Node:
+    """The node of ``rule_match``; ``raw`` skips the cut to the universe (for folds)."""
     if not rule_takes_part(rule):
         return space.false
     permit = rule.action.permits
     from_ok = _zone_allows(rule.from_zones, from_zone, permit)
     if not (from_ok and _zone_allows(rule.to_zones, to_zone, permit)):
         return space.false
-    return fields_node(space, rule)
+    return raw_fields_node(space, rule) if raw else fields_node(space, rule)
 
 
 def rule_match(
@@ -155,7 +185,7 @@ class _Fold:
     """
 
     def __init__(self, space: PacketSpace, flt: Filter, from_zone: str | None, to_zone: str | None) -> None:
-        self.matches: list[Node] = [rule_match_node(space, rule, from_zone, to_zone) for rule in flt.rules]
+        self.matches: list[Node] = [rule_match_node(space, rule, from_zone, to_zone, raw=True) for rule in flt.rules]
         bdd, true, false = space.bdd, space.true, space.false
         node = space.universe_node if flt.default_action.permits else false
         # Backward fold: permitted-from-here = ite(match, action, permitted-after). A run of
@@ -244,8 +274,15 @@ class FilterAnalysis:
 def analyse_filter(
     space: PacketSpace, flt: Filter, from_zone: str | None = None, to_zone: str | None = None
 ) -> FilterAnalysis:
-    """First-match fold of ``flt`` plus its default action (cached per filter contents)."""
-    key = ("analysis", id(flt), from_zone, to_zone)
+    """First-match fold of ``flt`` plus its default action (cached per filter contents).
+
+    The cache key keeps a context zone only when some rule of the filter names zones on
+    that side: otherwise every rule matches the same flows in every context, and an
+    interface ACL on the path to seven zones is folded once, not seven times.
+    """
+    from_relevant = any(rule.from_zones for rule in flt.rules)
+    to_relevant = any(rule.to_zones for rule in flt.rules)
+    key = ("analysis", id(flt), from_zone if from_relevant else None, to_zone if to_relevant else None)
     hit = space.memo.get(key)
     if hit is not None:
         cached_filter, rules, default_action, fold = hit

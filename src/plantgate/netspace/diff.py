@@ -8,9 +8,10 @@ would open and the new rules that open it. Every change also shows what it close
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
-from plantgate.firewalls.ruleset import Ruleset
+from plantgate.firewalls.ruleset import Filter, Ruleset
 from plantgate.netspace.compile import (
     Permitter,
     PolicyKey,
@@ -57,6 +58,46 @@ def _keys(old: Ruleset, new: Ruleset) -> list[PolicyKey]:
     return list(seen)
 
 
+class _Signatures:
+    """What decides a key's permitted set, by content, so identical policy is never folded twice.
+
+    A change usually edits a few rules of one filter. Two keys whose filters are equal rule
+    for rule (by match, action and state, not by source line) permit exactly the same
+    flows, so the diff skips them without building either set: the proof then costs what
+    the edited filters cost, not the whole config.
+    """
+
+    def __init__(self) -> None:
+        self._by_filter: dict[int, tuple[Filter, Hashable]] = {}
+
+    def of_filter(self, flt: Filter) -> Hashable:
+        hit = self._by_filter.get(id(flt))
+        if hit is not None and hit[0] is flt:
+            return hit[1]
+        signature = (flt.default_action, tuple(
+            (r.action, r.enabled, r.stateful_return_only, r.uncertain, r.applications, r.sources, r.destinations,
+             r.services, r.source_negate, r.destination_negate, r.service_negate, r.from_zones, r.to_zones)
+            for r in flt.rules))
+        self._by_filter[id(flt)] = (flt, signature)
+        return signature
+
+    def of_key(self, ruleset: Ruleset, key: PolicyKey) -> Hashable | None:
+        """The key's signature, or None when it cannot be told from content alone."""
+        if key.kind == "filter":
+            flt = ruleset.filters.get(key.filter)
+            return None if flt is None else ("filter", self.of_filter(flt))
+        names = ruleset.paths.get((key.from_zone, key.to_zone))
+        if names is None:
+            return ("default", ruleset.default_path_action)
+        if any(name not in ruleset.filters for name in names):
+            return None
+        return ("path", key.from_zone, key.to_zone, tuple(self.of_filter(ruleset.filters[n]) for n in names))
+
+    def same_policy(self, old: Ruleset, new: Ruleset, key: PolicyKey) -> bool:
+        before, after = self.of_key(old, key), self.of_key(new, key)
+        return before is not None and before == after
+
+
 def diff_rulesets(space: PacketSpace, old: Ruleset, new: Ruleset) -> RulesetDiff:
     """Per policy key present in either ruleset: the flows opened and closed by old -> new.
 
@@ -64,7 +105,10 @@ def diff_rulesets(space: PacketSpace, old: Ruleset, new: Ruleset) -> RulesetDiff
     (a missing zone pair falls to its default path action; a missing filter permits nothing).
     """
     result = RulesetDiff()
+    signatures = _Signatures()
     for key in _keys(old, new):
+        if signatures.same_policy(old, new, key):
+            continue
         before = permitted_for(space, old, key)
         after = permitted_for(space, new, key)
         if before == after:

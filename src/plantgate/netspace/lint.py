@@ -28,7 +28,7 @@ or of UDP. A rule that is ``any_any`` is reported as that alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from plantgate.firewalls.ruleset import TCP, UDP, Filter, NamedObject, Rule, Ruleset
 from plantgate.netspace.compile import fields_node
@@ -61,6 +61,26 @@ class LintIssue:
     object: NamedObject | None = None
 
 
+@dataclass
+class _ForwardState:
+    """The forward pass after a filter's rules: a filter that starts with the same rules resumes here.
+
+    ASA writes every interface ACL twice (alone and followed by the global ACL), so
+    resuming halves the lint of such a ruleset. Holds nodes only, never the space.
+    """
+
+    rules: tuple[Rule, ...]
+    zones: tuple[str, ...]
+    seen: Node
+    by_permit: Node
+    by_deny: Node
+    history: dict[str, list[Node]]
+    matches: list[Node]
+    decided: list[Node]
+    judged: list[bool]
+    issues: list[LintIssue]
+
+
 class _FilterLinter:
     """Lints one filter; holds the per-rule sets of the forward and backward passes."""
 
@@ -68,6 +88,8 @@ class _FilterLinter:
         self.space = space
         self.flt = flt
         zones = sorted({z for r in flt.rules for z in (*r.from_zones, *r.to_zones)})
+        self.zones = tuple(zones)
+        self.state: _ForwardState | None = None
         self.zone_index = {z: i for i, z in enumerate(zones)}
         self.rule_index = {id(r): i for i, r in enumerate(flt.rules)}
         # Zone values 0..len(zones) (the last is "a zone the filter does not name") use as
@@ -94,24 +116,31 @@ class _FilterLinter:
                witness: Flow | None = None) -> None:
         self.issues.append(LintIssue(kind, self.flt.name, rule, message, related or [], witness))
 
-    def run(self) -> list[LintIssue]:
+    def run(self, resume: _ForwardState | None = None) -> list[LintIssue]:
+        """Lint the filter; ``resume`` is the state after a prefix of its rules (same zones)."""
         space, false = self.space, self.space.false
         rules = self.flt.rules
+        start = 0
         seen, by_permit, by_deny = false, false, false
         history: dict[str, list[Node]] = {"all": [], "permit": [], "deny": []}
         matches: list[Node] = []
         decided: list[Node] = []
         judged: list[bool] = []  # candidates for the removal (redundancy) check
-        for rule in rules:
+        if resume is not None:
+            start = len(resume.rules)
+            seen, by_permit, by_deny = resume.seen, resume.by_permit, resume.by_deny
+            history = {key: list(nodes) for key, nodes in resume.history.items()}
+            matches, decided, judged = list(resume.matches), list(resume.decided), list(resume.judged)
+            self.issues = [replace(issue, filter=self.flt.name, related_rules=list(issue.related_rules))
+                           for issue in resume.issues]
+        for rule in rules[start:]:
             match, fresh, judge = false, false, False
             if not rule.enabled:
                 self._issue("disabled", rule, f"rule {rule.rule_id} is disabled")
             elif not rule.stateful_return_only:
-                match = (
-                    fields_node(space, rule)
-                    & self._zones("zone_from", rule.from_zones)
-                    & self._zones("zone_to", rule.to_zones)
-                )
+                match = fields_node(space, rule)
+                if self.zone_bits:
+                    match = match & self._zones("zone_from", rule.from_zones) & self._zones("zone_to", rule.to_zones)
                 permit = rule.action.permits
                 if not rule.decided_by_packet and not permit:
                     match = false  # an uncertain deny: its true match is unknown
@@ -138,6 +167,8 @@ class _FilterLinter:
             history["all"].append(seen)
             history["permit"].append(by_permit)
             history["deny"].append(by_deny)
+        self.state = _ForwardState(tuple(rules), self.zones, seen, by_permit, by_deny, history, matches,
+                                   decided, judged, list(self.issues))
         self._removal_check(rules, matches, decided, judged)
         return self.issues
 
@@ -209,26 +240,31 @@ class _FilterLinter:
 
     def _removal_check(self, rules: list[Rule], matches: list[Node], decided: list[Node],
                        judged: list[bool]) -> None:
-        """Redundant when removing the rule leaves the filter's permitted set unchanged."""
+        """Redundant when removing the rule leaves the filter's permitted set unchanged.
+
+        One backward pass: ``rest`` is what the rules after rule i (and the default action)
+        permit, checked against rule i's decided flows before rule i is folded in.
+        """
         space = self.space
-        rest = self.universe if self.flt.default_action.permits else space.false
-        after: list[Node] = [space.false] * len(rules)
+        true, false = space.true, space.false
+        rest = self.universe if self.flt.default_action.permits else false
+        found: list[LintIssue] = []
         for i in range(len(rules) - 1, -1, -1):
-            after[i] = rest
-            if matches[i] != space.false:
-                rest = space.bdd.ite(matches[i], space.true if rules[i].action.permits else space.false, rest)
-        for i, rule in enumerate(rules):
-            if not judged[i] or decided[i] == space.false:
-                continue
-            if rule.action.permits:
-                same = decided[i] & ~after[i] == space.false
-            else:
-                same = decided[i] & after[i] == space.false
-            if same:
-                self._issue("redundant", rule,
-                            f"removing rule {rule.rule_id} changes nothing: the later rules or the default "
-                            f"action give every packet it decides the same verdict",
-                            [], self._witness(decided[i]))
+            rule = rules[i]
+            if judged[i] and decided[i] != false:
+                if rule.action.permits:
+                    same = decided[i] & ~rest == false
+                else:
+                    same = decided[i] & rest == false
+                if same:
+                    found.append(LintIssue(
+                        "redundant", self.flt.name, rule,
+                        f"removing rule {rule.rule_id} changes nothing: the later rules or the default "
+                        f"action give every packet it decides the same verdict",
+                        [], self._witness(decided[i])))
+            if matches[i] != false:
+                rest = space.bdd.ite(matches[i], true if rule.action.permits else false, rest)
+        self.issues.extend(reversed(found))
 
     def _breadth(self, rule: Rule) -> None:
         space = self.space
@@ -278,10 +314,54 @@ def lint_filter(space: PacketSpace, flt: Filter) -> list[LintIssue]:
     return _FilterLinter(space, flt).run()
 
 
+def _is_prefix(shorter: Filter, longer: Filter) -> bool:
+    """Whether ``longer`` starts with exactly the rule objects of ``shorter``."""
+    if len(shorter.rules) > len(longer.rules) or shorter is longer or not shorter.rules:
+        return False
+    return all(a is b for a, b in zip(shorter.rules, longer.rules[: len(shorter.rules)], strict=True))
+
+
 def lint_ruleset(space: PacketSpace, ruleset: Ruleset) -> list[LintIssue]:
-    """Rule-level issues of every filter, then unused objects."""
+    """Rule-level issues of every filter, then unused objects.
+
+    A filter whose rules start with another filter's rules (an ASA interface ACL followed
+    by the global ACL) resumes that filter's forward pass instead of repeating it; the
+    issues are the same as linting it alone.
+    """
+    filters = list(ruleset.filters.values())
+    parent: dict[int, Filter] = {}
+    for position, flt in enumerate(filters):
+        # a filter with the very same rules as a later one is never that one's extension (no cycles)
+        prefixes = [other for i, other in enumerate(filters) if _is_prefix(other, flt)
+                    and (len(other.rules) < len(flt.rules) or i < position)]
+        if prefixes:
+            parent[id(flt)] = max(prefixes, key=lambda other: len(other.rules))
+    waiting = {id(flt): sum(1 for p in parent.values() if p is flt) for flt in filters}
+    states: dict[int, _ForwardState] = {}
+    results: dict[int, list[LintIssue]] = {}
+
+    def lint_one(flt: Filter) -> None:
+        if id(flt) in results:
+            return
+        base = parent.get(id(flt))
+        resume = None
+        if base is not None:
+            lint_one(base)
+            resume = states.get(id(base))
+            waiting[id(base)] -= 1
+            if waiting[id(base)] <= 0:
+                states.pop(id(base), None)  # keep a state only while an extension still needs it
+        linter = _FilterLinter(space, flt)
+        if resume is not None and resume.zones != linter.zones:
+            resume = None  # the zone encoding differs: the stored sets do not apply
+        results[id(flt)] = linter.run(resume)
+        if waiting[id(flt)] > 0 and linter.state is not None:
+            states[id(flt)] = linter.state
+
+    for flt in filters:
+        lint_one(flt)
     issues: list[LintIssue] = []
-    for flt in ruleset.filters.values():
-        issues.extend(lint_filter(space, flt))
+    for flt in filters:
+        issues.extend(results[id(flt)])
     issues.extend(unused_objects(ruleset))
     return issues
