@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import ipaddress
-import json
-import os
 from pathlib import Path
 
 import pytest
 
 from plantgate.errors import InputError
-from plantgate.firewalls.dump import ruleset_to_dict
 from plantgate.firewalls.fortigate import PARSER, FortiGateParser, parse_vdoms
 from plantgate.firewalls.fortigate_objects import ObjectBook
 from plantgate.firewalls.fortigate_services import ServiceValue
 from plantgate.firewalls.fortigate_syntax import read_tree, settings, tokenize
 from plantgate.firewalls.ruleset import ICMP, SCTP, TCP, UDP, Action, Rule, Ruleset, Service
 from tests.conftest import shared_path
+from tests.firewalls.golden import check_golden
 
 HERE = Path(__file__).parent
 DATA = HERE / "data" / "fortigate"
-GOLDEN = HERE / "golden" / "fortigate"
-UPDATE = os.environ.get("PLANTGATE_UPDATE_GOLDEN") == "1"
 
 
 def _parse(name: str) -> Ruleset:
@@ -29,25 +25,15 @@ def _parse(name: str) -> Ruleset:
     return PARSER.parse(path.read_text(), str(path))
 
 
-def _check_golden(ruleset: Ruleset, golden_name: str) -> None:
-    text = json.dumps(ruleset_to_dict(ruleset), indent=2, sort_keys=True) + "\n"
-    golden = GOLDEN / golden_name
-    if UPDATE:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text)
-    assert golden.exists(), f"missing golden {golden}; run with PLANTGATE_UPDATE_GOLDEN=1 and review it"
-    assert text == golden.read_text()
-
-
 @pytest.mark.parametrize("name", ["zones", "objects"])
 def test_golden(name: str) -> None:
-    _check_golden(_parse(f"{name}.conf"), f"{name}.json")
+    check_golden(_parse(f"{name}.conf"), "fortigate", name)
 
 
 def test_golden_vdoms() -> None:
     path = DATA / "vdoms.conf"
     for vdom, ruleset in parse_vdoms(path.read_text(), str(path)).items():
-        _check_golden(ruleset, f"vdoms-{vdom}.json")
+        check_golden(ruleset, "fortigate", f"vdoms-{vdom}")
 
 
 def _rule(ruleset: Ruleset, prefix: str) -> Rule:

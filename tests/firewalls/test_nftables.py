@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
-import json
-import os
 from pathlib import Path
 
 import pytest
 
 from plantgate.errors import InputError
-from plantgate.firewalls.dump import ruleset_to_dict
 from plantgate.firewalls.nftables import PARSER
 from plantgate.firewalls.ruleset import Action, Ruleset
 from tests.conftest import shared_path
+from tests.firewalls.golden import check_golden
 
 HERE = Path(__file__).parent
 DATA = HERE / "data" / "nftables"
-
-
-def check_golden(ruleset: Ruleset, vendor: str, name: str) -> None:
-    """Compare with the reviewed golden JSON; PLANTGATE_UPDATE_GOLDEN=1 rewrites it."""
-    golden = HERE / "golden" / vendor / f"{name}.json"
-    text = json.dumps(ruleset_to_dict(ruleset), indent=2, sort_keys=True) + "\n"
-    if os.environ.get("PLANTGATE_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text)
-    assert golden.exists(), f"missing golden {golden}; run with PLANTGATE_UPDATE_GOLDEN=1 and review it"
-    assert text == golden.read_text()
 
 
 def parse(text: str) -> Ruleset:
