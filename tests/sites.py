@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import textwrap
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
+
+from plantgate.checks import CheckContext, Finding
+from plantgate.load import load_site
 
 EXAMPLE = Path(str(resources.files("plantgate") / "examples" / "petrochem"))
 
@@ -62,3 +67,12 @@ def line_of(path: Path, text: str) -> int:
         if text in line:
             return number
     raise AssertionError(f"{text!r} not in {path}")
+
+
+AS_OF = dt.date(2026, 11, 26)
+"""The day the example's goldens and expectations are judged at."""
+
+
+def run_check(folder: Path, check: Callable[[CheckContext], Iterator[Finding]]) -> list[Finding]:
+    """One check function's findings on a treaty folder, as of AS_OF."""
+    return list(check(CheckContext(load_site(folder), AS_OF)))

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from plantgate.checks import CheckContext, Finding
 from plantgate.checks.endpoints import (
     agents_qualified,
     console_in_dmz,
     consoles_alert_and_log,
     no_enterprise_remediation,
 )
-from plantgate.load import load_site
 from tests.sites import EXAMPLE, copy_example, edit
-
-AS_OF = dt.date(2026, 11, 26)
-Check = Callable[[CheckContext], Iterator[Finding]]
-
-
-def run(folder: Path, check: Check) -> list[Finding]:
-    return list(check(CheckContext(load_site(folder), AS_OF)))
+from tests.sites import run_check as run
 
 
 def test_example_agents_are_qualified_and_unqualified_ones_are_found(tmp_path: Path) -> None:

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from plantgate.checks import CheckContext, Finding
 from plantgate.checks.governance import escalation_joint, firewall_raci
-from plantgate.load import load_site
 from tests.sites import EXAMPLE, copy_example, edit
-
-AS_OF = dt.date(2026, 11, 26)
-Check = Callable[[CheckContext], Iterator[Finding]]
-
-
-def run(folder: Path, check: Check) -> list[Finding]:
-    return list(check(CheckContext(load_site(folder), AS_OF)))
+from tests.sites import run_check as run
 
 
 def test_example_raci_and_escalation_pass() -> None:

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from plantgate.checks import CheckContext, Finding
 from plantgate.checks.shared_services import (
     ot_assets_use_ot_servers,
     ot_instances_sync_outward,
     patches_pulled_not_pushed,
     sensors_feed_outward_only,
 )
-from plantgate.load import load_site
 from tests.sites import EXAMPLE, copy_example, edit
-
-AS_OF = dt.date(2026, 11, 26)
-Check = Callable[[CheckContext], Iterator[Finding]]
-
-
-def run(folder: Path, check: Check) -> list[Finding]:
-    return list(check(CheckContext(load_site(folder), AS_OF)))
+from tests.sites import run_check as run
 
 
 def test_ot_asset_pointing_at_enterprise_dns(tmp_path: Path) -> None:
