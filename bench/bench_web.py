@@ -1,6 +1,7 @@
 """Load test of the web app on PostgreSQL: concurrent sessions browse the register and findings and file changes.
 
-Run: .venv/bin/python bench/bench_web.py [--conduits 10000] [--sessions 50] [--rounds 10] [--workers 1]
+Run: .venv/bin/python bench/bench_web.py [--conduits 10000] [--sessions 50] [--rounds 10] [--workers 2]
+     [--think 0] [--warmup-rounds 1] [--compare-with OLD_SRC]
 
 What it does, start to end (bounded in count and in time; it stops by itself):
 1. Writes the example plant with its register grown to ``--conduits`` conduits (generated from
@@ -9,15 +10,22 @@ What it does, start to end (bounded in count and in time; it stops by itself):
 2. Creates one user per session (20 IT engineers who file changes, the rest OT approvers,
    leadership, SOC and auditors who browse), each with a one-time login link, and computes
    the findings once (the app caches them per revision and day, as in production).
-3. Starts uvicorn on 127.0.0.1 (``--workers`` processes) and waits until it answers.
-4. Runs ``--sessions`` concurrent httpx.AsyncClient sessions; each logs in through its link
-   and then does ``--rounds`` rounds of: register page (random page), register search, the
-   register via the JSON API, the findings page (filtered by severity), the dashboard, and -
-   for IT engineers - files a change (form with CSRF token). Every request is timed. ``--think``
-   adds reading pauses (two per round); the default 0 is a closed loop with no pauses at all.
+3. Starts uvicorn on 127.0.0.1 (``--workers`` processes, default 2: the app keeps its state in
+   the database and its caches per process) and waits until it answers.
+4. Runs ``--sessions`` concurrent httpx.AsyncClient sessions (HTTP keep-alive, one client each,
+   in this process; the server is another); each logs in through its link, does
+   ``--warmup-rounds`` unmeasured rounds (a running server is warm: revision caches filled in
+   every worker), waits for the others, and then does ``--rounds`` rounds of: register page
+   (random page), register search, the register via the JSON API, the findings page (filtered
+   by severity), the dashboard, and - for IT engineers - files a change (form with CSRF token).
+   Every request is timed. ``--think`` adds reading pauses (two per round); the default 0 is a
+   closed loop with no pauses at all.
 5. Prints p50/p95/p99 per kind of request and overall, and the errors; exit 1 when p99
    >= 300 ms or there is any error. The server is stopped and the database dropped.
 Login (the one-time link) is timed separately and not counted in the percentiles.
+``--compare-with DIR`` first runs the same load against a server started from another source
+tree (e.g. ``git archive HEAD src | tar -x -C /tmp/before``, then ``--compare-with /tmp/before/src``)
+on the same database, then against this one, and prints both: before/after in one run.
 """
 
 from __future__ import annotations
@@ -76,26 +84,33 @@ def grow_register(target: Path, conduits: int, seed: int) -> Path:
     return target
 
 
-def seed_database(url: str, folder: Path, sessions: int, workdir: Path) -> list[tuple[str, Role, str]]:
-    """Import the site, create the users, warm the findings cache; returns (user, role, login link token)."""
+def seed_database(url: str, folder: Path, workdir: Path) -> None:
+    """Import the site and compute its findings once (the app caches them per revision and day, as in production)."""
     import datetime as dt
 
     engine = make_engine(url)
     upgrade(engine)
-    people: list[tuple[str, Role, str]] = []
     with session_factory(engine).begin() as session:
         revision = revisions.import_folder(session, folder, slug=SITE, actor="bench")
-        site = revisions.site_by_slug(session, SITE)
-        assert site is not None
-        for number in range(sessions):
-            role = Role.IT_ENGINEER if number < min(20, sessions) else BROWSING_ROLES[number % len(BROWSING_ROLES)]
-            user = accounts.create_user(session, f"bench{number:02d}", None, actor="bench")
-            accounts.grant(session, user, site, role, actor="bench")
-            people.append((user.username, role, accounts.create_login_link(session, user, actor="bench")))
     with session_factory(engine)() as session:
         head = revisions.head(session, revisions.site_by_slug(session, SITE))  # type: ignore[arg-type]
         assert head is not None and head.id == revision.id
         checking.findings(session, head, dt.date.fromisoformat(AS_OF), workdir)
+    engine.dispose()
+
+
+def create_people(url: str, sessions: int, prefix: str) -> list[tuple[str, Role, str]]:
+    """One user per session (20 IT engineers, the rest browse); returns (user, role, one-time login link)."""
+    engine = make_engine(url)
+    people: list[tuple[str, Role, str]] = []
+    with session_factory(engine).begin() as session:
+        site = revisions.site_by_slug(session, SITE)
+        assert site is not None
+        for number in range(sessions):
+            role = Role.IT_ENGINEER if number < min(20, sessions) else BROWSING_ROLES[number % len(BROWSING_ROLES)]
+            user = accounts.create_user(session, f"{prefix}{number:02d}", None, actor="bench")
+            accounts.grant(session, user, site, role, actor="bench")
+            people.append((user.username, role, accounts.create_login_link(session, user, actor="bench")))
     engine.dispose()
     return people
 
@@ -106,8 +121,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, workers: int, source: Path | None = None) -> subprocess.Popen[bytes]:
+    """uvicorn with ``workers`` processes; ``source``: run the package from that src folder instead."""
     env = dict(os.environ, PLANTGATE_DATABASE_URL=url, PLANTGATE_AS_OF=AS_OF, PLANTGATE_SECURE_COOKIES="false")
+    if source is not None:
+        env["PYTHONPATH"] = str(source.resolve())
     return subprocess.Popen([sys.executable, "-m", "uvicorn", "plantgate.web.app:create_app", "--factory",
                              "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                              "--log-level", "warning", "--no-access-log"], env=env)
@@ -150,48 +168,72 @@ class Recorder:
         return response
 
 
+async def log_in(client: httpx.AsyncClient, person: tuple[str, Role, str], recorder: Recorder,
+                 login_times: list[float]) -> bool:
+    username, _, link = person
+    started = time.perf_counter()
+    try:
+        response = await client.get(f"/login/once/{link}")
+    except httpx.HTTPError as exc:
+        recorder.errors.append(f"login {username}: {type(exc).__name__}: {exc}")
+        return False
+    login_times.append((time.perf_counter() - started) * 1000)
+    if response.status_code != 303:
+        recorder.errors.append(f"login {username}: HTTP {response.status_code}")
+        return False
+    return True
+
+
+async def browse(client: httpx.AsyncClient, base: str, person: tuple[str, Role, str], rounds: int,
+                 recorder: Recorder, deadline: float, rng: random.Random, think: float) -> None:
+    """``rounds`` rounds of a person's work: the register, a search, the API, findings, dashboard, a change."""
+    username, role, _ = person
+    pages = 1
+    for round_number in range(rounds):
+        if time.monotonic() > deadline:
+            recorder.errors.append(f"{username}: stopped by the time limit in round {round_number}")
+            return
+        page = await recorder.timed("register page", client.get(f"/sites/{SITE}/register",
+                                                                  params={"page": rng.randint(1, pages)}))
+        if page is not None and (found := re.search(r"page \d+ of (\d+)", page.text)):
+            pages = int(found.group(1))
+        await asyncio.sleep(rng.uniform(0, 2 * think))
+        await recorder.timed("register search", client.get(f"/sites/{SITE}/register",
+                                                           params={"q": rng.choice(SEARCH_TERMS)},
+                                                           headers={"HX-Request": "true"}))
+        await recorder.timed("register API", client.get(f"/api/v1/sites/{SITE}/register",
+                                                        params={"offset": rng.randrange(0, 9900), "limit": 100}))
+        await recorder.timed("findings page", client.get(f"/sites/{SITE}/findings",
+                                                         params={"severity": rng.choice(["high", "medium",
+                                                                                         "critical"])}))
+        await asyncio.sleep(rng.uniform(0, 2 * think))
+        dashboard = await recorder.timed("dashboard", client.get(f"/sites/{SITE}"))
+        if role is Role.IT_ENGINEER and dashboard is not None:
+            token = CSRF.search(dashboard.text)
+            if token is None:
+                recorder.errors.append(f"{username}: no CSRF token on the dashboard")
+                continue
+            conduit = f"C-B{rng.randrange(0, 9900):05d}"
+            await recorder.timed("file change", client.post(
+                f"/sites/{SITE}/changes", headers={"Origin": base},
+                data={"csrf_token": token.group(1), "title": f"bench change by {username} #{round_number}",
+                      "firewall": "fw-dmz-ot", "business_reason": "load test", "conduits": conduit,
+                      "ot_approver": "", "register_edit": ""}), expect=(303,))
+
+
 async def one_session(base: str, person: tuple[str, Role, str], rounds: int, recorder: Recorder,
-                      login_times: list[float], deadline: float, seed: int, think: float) -> None:
-    username, role, link = person
+                      login_times: list[float], deadline: float, seed: int, think: float, warmup_rounds: int,
+                      warm: asyncio.Barrier, warm_errors: list[str]) -> None:
     rng = random.Random(seed)
     async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False) as client:
-        started = time.perf_counter()
-        response = await client.get(f"/login/once/{link}")
-        login_times.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 303:
-            recorder.errors.append(f"login {username}: HTTP {response.status_code}")
-            return
-        pages = 1
-        for round_number in range(rounds):
-            if time.monotonic() > deadline:
-                recorder.errors.append(f"{username}: stopped by the time limit in round {round_number}")
-                return
-            page = await recorder.timed("register page", client.get(f"/sites/{SITE}/register",
-                                                                      params={"page": rng.randint(1, pages)}))
-            if page is not None and (found := re.search(r"page \d+ of (\d+)", page.text)):
-                pages = int(found.group(1))
-            await asyncio.sleep(rng.uniform(0, 2 * think))
-            await recorder.timed("register search", client.get(f"/sites/{SITE}/register",
-                                                               params={"q": rng.choice(SEARCH_TERMS)},
-                                                               headers={"HX-Request": "true"}))
-            await recorder.timed("register API", client.get(f"/api/v1/sites/{SITE}/register",
-                                                            params={"offset": rng.randrange(0, 9900), "limit": 100}))
-            await recorder.timed("findings page", client.get(f"/sites/{SITE}/findings",
-                                                             params={"severity": rng.choice(["high", "medium",
-                                                                                             "critical"])}))
-            await asyncio.sleep(rng.uniform(0, 2 * think))
-            dashboard = await recorder.timed("dashboard", client.get(f"/sites/{SITE}"))
-            if role is Role.IT_ENGINEER and dashboard is not None:
-                token = CSRF.search(dashboard.text)
-                if token is None:
-                    recorder.errors.append(f"{username}: no CSRF token on the dashboard")
-                    continue
-                conduit = f"C-B{rng.randrange(0, 9900):05d}"
-                await recorder.timed("file change", client.post(
-                    f"/sites/{SITE}/changes", headers={"Origin": base},
-                    data={"csrf_token": token.group(1), "title": f"bench change by {username} #{round_number}",
-                          "firewall": "fw-dmz-ot", "business_reason": "load test", "conduits": conduit,
-                          "ot_approver": "", "register_edit": ""}), expect=(303,))
+        logged_in = await log_in(client, person, recorder, login_times)
+        if logged_in and warmup_rounds:
+            scratch = Recorder()
+            await browse(client, base, person, warmup_rounds, scratch, deadline, rng, think)
+            warm_errors.extend(scratch.errors)
+        await warm.wait()  # every session starts measuring together, on a warm server
+        if logged_in:
+            await browse(client, base, person, rounds, recorder, deadline, rng, think)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -219,13 +261,38 @@ def report(recorder: Recorder, login_times: list[float], wall: float) -> bool:
 
 
 async def load(base: str, people: list[tuple[str, Role, str]], rounds: int, time_limit: float,
-               think: float) -> bool:
-    recorder, login_times = Recorder(), list[float]()
+               think: float, warmup_rounds: int = 1) -> bool:
+    recorder, login_times, warm_errors = Recorder(), list[float](), list[str]()
     deadline = time.monotonic() + time_limit
+    warm = asyncio.Barrier(len(people) + 1)
+    sessions = asyncio.gather(*(one_session(base, person, rounds, recorder, login_times, deadline, seed, think,
+                                            warmup_rounds, warm, warm_errors)
+                                for seed, person in enumerate(people)))
+    await warm.wait()
     started = time.perf_counter()
-    await asyncio.gather(*(one_session(base, person, rounds, recorder, login_times, deadline, seed, think)
-                           for seed, person in enumerate(people)))
+    await sessions
+    if warm_errors:
+        print(f"warm-up ({warmup_rounds} round(s) per session, not counted) had {len(warm_errors)} errors:")
+        for error in warm_errors[:5]:
+            print("  " + error)
     return report(recorder, login_times, time.perf_counter() - started)
+
+
+def run_against(url: str, args: argparse.Namespace, people: list[tuple[str, Role, str]],
+                source: Path | None) -> bool:
+    """Start a server (from ``source`` when given), run the load, stop the server."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(url, port, args.workers, source)
+    try:
+        wait_until_up(base, server)
+        return asyncio.run(load(base, people, args.rounds, args.time_limit, args.think, args.warmup_rounds))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def main() -> int:
@@ -233,11 +300,15 @@ def main() -> int:
     parser.add_argument("--conduits", type=int, default=10_000)
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=10, help="rounds of requests per session")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--time-limit", type=float, default=300, help="seconds for the load phase")
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean pause in seconds (uniform 0..2x) twice per round, like a person reading; "
                              "0 = closed loop, every session fires its next request at once")
+    parser.add_argument("--warmup-rounds", type=int, default=1,
+                        help="unmeasured rounds per session before measuring (0 = measure from a cold server)")
+    parser.add_argument("--compare-with", type=Path, default=None, metavar="SRC",
+                        help="first run the same load against the package in this src folder (before/after)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}  (cores: {os.cpu_count()})")
@@ -247,25 +318,19 @@ def main() -> int:
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     scratch = Path(tempfile.mkdtemp(prefix="plantgate-bench-web-"))
-    server: subprocess.Popen[bytes] | None = None
     try:
         started = time.perf_counter()
         folder = grow_register(scratch / "site", args.conduits, args.seed)
-        people = seed_database(url, folder, args.sessions, scratch / "work")
-        print(f"seeded {args.conduits} conduits, {args.sessions} users, findings cached in "
-              f"{time.perf_counter() - started:.1f} s")
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = start_server(url, port, args.workers)
-        wait_until_up(base, server)
-        return 0 if asyncio.run(load(base, people, args.rounds, args.time_limit, args.think)) else 1
+        seed_database(url, folder, scratch / "work")
+        print(f"seeded {args.conduits} conduits, findings cached in {time.perf_counter() - started:.1f} s")
+        ok = True
+        if args.compare_with is not None:
+            print(f"--- before: package from {args.compare_with}")
+            ok = run_against(url, args, create_people(url, args.sessions, "before"), args.compare_with)
+            print("--- after: this tree")
+        ok = run_against(url, args, create_people(url, args.sessions, "bench"), None) and ok
+        return 0 if ok else 1
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -20,6 +20,7 @@ from tests.web.conftest import AS_OF, PASSWORD, SITE, USERS
 from tests.web.test_changes import OPENING_RULE
 
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
@@ -87,7 +88,9 @@ def submit(driver: WebDriver, element_id: str) -> None:
     """Click a submitting button and wait until the next page has replaced this one."""
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(page))
+    # while the old document is being torn down, Chrome may answer "node does not belong to the document"
+    # instead of "stale element": both mean the page is being replaced, so keep waiting
+    WebDriverWait(driver, 60, ignored_exceptions=(WebDriverException,)).until(expected_conditions.staleness_of(page))
 
 
 def log_in(driver: WebDriver, base: str, username: str) -> None:

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plantgate import __version__
 from plantgate.db.accounts import AuthError, RateLimited
@@ -28,6 +29,7 @@ from plantgate.web.settings import Settings
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.auto_reload = False  # templates ship with the package: no stat() of the file on every page view
 
 
 def _wants_json(request: Request) -> bool:
@@ -68,6 +70,39 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(request, 400, "Invalid input", [str(p) for p in exc.problems])
 
 
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"), (b"referrer-policy", b"same-origin"),
+    (b"content-security-policy",
+     b"default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'"),
+]
+
+
+class SecurityHeaders:
+    """Adds the security headers a response does not set itself, as plain ASGI middleware.
+
+    (``@app.middleware("http")`` wraps every request in streams and a task group: under load that
+    cost more than rendering most pages.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                missing = [header for header in SECURITY_HEADERS if header[0] not in present]
+                if missing:
+                    message = {**message, "headers": [*message.get("headers", []), *missing]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
     """A ready app on ``settings.database_url`` (migrated to the latest schema unless told not to)."""
     settings = settings or Settings()
@@ -85,15 +120,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _install_error_handlers(app)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     from plantgate.web.routes.api import router as api_router
     from plantgate.web.routes.auth import router as auth_router

@@ -78,6 +78,13 @@ def risk_decisions(db: Session, site_id: int) -> list[tuple[RiskDecisionRow, Use
             for r in rows]
 
 
+def accepted_subjects(db: Session, site_id: int) -> set[str]:
+    """Subjects of signed 'accept' decisions at the site (one query; the findings page marks them)."""
+    return set(db.scalars(select(RiskDecisionRow.subject).where(
+        RiskDecisionRow.site_id == site_id, RiskDecisionRow.decision == RiskChoice.ACCEPT.value,
+        RiskDecisionRow.signed_by.is_not(None))))
+
+
 def sign_charter(access: SiteAccess) -> CharterSignatureRow:
     """Sign the charter as it stands in the head revision (once per person and revision)."""
     revision = head(access.db, access.site)

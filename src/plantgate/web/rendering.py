@@ -44,3 +44,11 @@ def render(request: Request, template: str, *, access: SiteAccess | None = None,
 
 def redirect(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
+
+
+def render_fragment(template: str, **context: Any) -> str:
+    """A template rendered to a string, for HTML that the caller caches (it must not depend on who asks
+    unless the caller's cache key says so)."""
+    from plantgate.web.app import templates
+
+    return templates.get_template(template).render(**context)

@@ -7,15 +7,23 @@ hot pages (register, findings, dashboard and the JSON API) therefore read the he
 through this cache, keyed by revision id, held per app (one database per app), bounded, and
 thread-safe (sync routes run in a thread pool). The site's head pointer itself is always read
 fresh from the database, so a new revision is seen on the very next request.
+
+Derived from a revision and cached with it, because they were the next hot spots under load:
+register searches (a scan of 10,000 conduits per keystroke), each conduit's JSON for the API
+(pydantic re-validated and re-encoded 100 dicts per call), rendered register tables, and the
+analysis workspace of the detail pages (the revision's treaty, firewalls and packet sets:
+loading it is ~0.5 s, so it is built once, on the first detail view).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -48,20 +56,6 @@ def filter_conduits(conduits: list[dict[str, Any]], q: str, zone: str,
     return out
 
 
-@dataclass(frozen=True)
-class CachedRevision:
-    """The parts of a stored revision the hot pages read; never mutate ``document``."""
-
-    id: int
-    number: int
-    site_id: int
-    document: dict[str, Any]
-    haystacks: list[str] = field(repr=False)
-
-    def conduits(self, q: str = "", zone: str = "") -> list[dict[str, Any]]:
-        return filter_conduits(self.document.get("conduits", []), q, zone, self.haystacks)
-
-
 class _Lru(OrderedDict[K, V]):
     def __init__(self, capacity: int) -> None:
         super().__init__()
@@ -89,12 +83,66 @@ class _Lru(OrderedDict[K, V]):
         return value
 
 
+def conduit_json(conduit: dict[str, Any]) -> str:
+    """One conduit as the API sends it (the same JSON as FastAPI's encoder: compact, UTF-8)."""
+    return json.dumps(conduit, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class CachedRevision:
+    """The parts of a stored revision the hot pages read; never mutate ``document``."""
+
+    id: int
+    number: int
+    site_id: int
+    document: dict[str, Any]
+    haystacks: list[str] = field(repr=False)
+    searches: _Lru[tuple[str, str], list[dict[str, Any]]] = field(default_factory=lambda: _Lru(256), repr=False)
+    fragments: _Lru[tuple[Any, ...], str] = field(default_factory=lambda: _Lru(256), repr=False)
+    """Rendered HTML that depends on this revision and the request's parameters only (not on who asks)."""
+    _json: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def conduits(self, q: str = "", zone: str = "") -> list[dict[str, Any]]:
+        """The register filtered by text and zone (the whole register, unfiltered, at no cost)."""
+        everything: list[dict[str, Any]] = self.document.get("conduits", [])
+        needle = q.strip().lower()
+        if not needle and not zone:
+            return everything
+        return self.searches.get_or_make((needle, zone),
+                                         lambda: filter_conduits(everything, needle, zone, self.haystacks))
+
+    @cached_property
+    def conduit_ids(self) -> frozenset[str]:
+        return frozenset(c["id"] for c in self.document.get("conduits", []))
+
+    def conduit(self, conduit_id: str) -> dict[str, Any] | None:
+        return self._by_id.get(conduit_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, dict[str, Any]]:
+        return {c["id"]: c for c in self.document.get("conduits", [])}
+
+    def conduits_json(self, conduits: list[dict[str, Any]]) -> str:
+        """A JSON array of these conduits (each encoded once per revision, then reused)."""
+        encoded = self._json
+        parts = []
+        for conduit in conduits:
+            text = encoded.get(conduit["id"])
+            if text is None:
+                text = encoded[conduit["id"]] = conduit_json(conduit)
+            parts.append(text)
+        return "[" + ",".join(parts) + "]"
+
+
 class RevisionCache:
     """Per-app cache of revisions and their findings (a few revisions: the head and its recent parents)."""
 
     def __init__(self, capacity: int = 4) -> None:
         self._revisions: _Lru[int, CachedRevision] = _Lru(capacity)
         self._findings: _Lru[tuple[int, str], list[dict[str, Any]]] = _Lru(capacity * 2)
+        self._workspaces: _Lru[int, checking.RevisionWorkspace] = _Lru(2)  # tens of MB each at 10,000 conduits
+        self._conduit_views: _Lru[tuple[int, str], checking.ConduitView] = _Lru(512)
+        self._derived: _Lru[tuple[Any, ...], Any] = _Lru(64)
 
     def revision(self, db: Session, revision_id: int) -> CachedRevision:
         def load() -> CachedRevision:
@@ -110,3 +158,22 @@ class RevisionCache:
         return self._findings.get_or_make(
             (revision_id, as_of.isoformat()),
             lambda: checking.findings(db, db.get_one(RevisionRow, revision_id), as_of, workdir))
+
+    def workspace(self, db: Session, revision_id: int, workdir: Path) -> checking.RevisionWorkspace:
+        """The revision's analysis workspace (treaty model, evidence files, parsed firewalls, packet sets)."""
+        return self._workspaces.get_or_make(
+            revision_id, lambda: checking.revision_workspace(db, db.get_one(RevisionRow, revision_id), workdir))
+
+    def conduit_view(self, db: Session, revision_id: int, conduit_id: str, workdir: Path) -> checking.ConduitView:
+        """One conduit's implementing rules and nearby exposure in a revision (both immutable: computed once)."""
+        def make() -> checking.ConduitView:
+            space = self.workspace(db, revision_id, workdir)
+            return checking.conduit_view(space.site, conduit_id, space.context)
+
+        return self._conduit_views.get_or_make((revision_id, conduit_id), make)
+
+    def derived(self, key: tuple[Any, ...], make: Callable[[], V]) -> V:
+        """Anything else computed from immutable inputs that ``key`` names completely (e.g. a change's impact
+        keyed by its base revision, candidate digest and record with its decisions)."""
+        value: V = self._derived.get_or_make(key, make)
+        return value

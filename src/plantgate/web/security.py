@@ -9,10 +9,12 @@ Sec-Fetch-Site / Origin and the CSRF token. Nothing is decided in templates.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
@@ -44,15 +46,22 @@ class CsrfRefused(Exception):
     """A state-changing request that did not come from our own pages."""
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """The request's database session, opened without I/O on the event loop and closed in a worker thread.
+
+    A sync generator dependency costs two trips through the thread pool (enter and exit); this costs
+    one. The close must not run on the event loop: returning the connection does I/O, and a loop
+    blocked on a full pool could never run the closes that would free it.
+    """
     session: Session = request.app.state.sessions()
     try:
         yield session
     finally:
-        session.close()
+        with anyio.CancelScope(shield=True):  # a client that hangs up must not leak the connection
+            await anyio.to_thread.run_sync(session.close)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -81,10 +90,15 @@ class Principal:
         return roles
 
 
-def optional_principal(request: Request, db: Db) -> Principal | None:
+def _bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        found = accounts.api_token(db, header[7:].strip())
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def optional_principal(request: Request, db: Db) -> Principal | None:
+    bearer = _bearer_token(request)
+    if bearer is not None:
+        found = accounts.api_token(db, bearer)
         if found is None:
             raise NotAuthenticated("invalid or revoked API token")
         return Principal(found[1], token_row=found[0])
@@ -96,7 +110,7 @@ def optional_principal(request: Request, db: Db) -> Principal | None:
     return None
 
 
-def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+async def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
     if principal is None:
         raise NotAuthenticated("log in first")
     return principal
@@ -151,25 +165,48 @@ class SiteAccess:
         return allowed(self.roles, action)
 
 
+def principal_at_site(request: Request, db: Session, slug: str) -> tuple[Principal, SiteRow | None, set[Role]]:
+    """Who asks, the site and their roles there; NotAuthenticated without a live session or valid token.
+
+    A browser session is resolved with its site and roles in one query (the hot path of every page);
+    an API token keeps its own checks (its role must still be held by its user).
+    """
+    if _bearer_token(request) is None:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        found = accounts.session_site_access(db, cookie, slug) if cookie else None
+        if found is None:
+            raise NotAuthenticated("log in first")
+        session_row, user, site, roles = found
+        if user.is_admin:
+            roles.add(Role.ADMIN)
+        return Principal(user, session_row=session_row), site, roles
+    principal = optional_principal(request, db)
+    if principal is None:
+        raise NotAuthenticated("log in first")
+    site = site_by_slug(db, slug)
+    return principal, site, principal.roles_at(db, site) if site is not None else set()
+
+
 def authorize(action: Action) -> Callable[..., Any]:
     """A dependency: the SiteAccess for ``slug`` when the principal may perform ``action`` there."""
 
-    async def dependency(slug: str, request: Request, db: Db,
-                         principal: Annotated[Principal, Depends(current_principal)],
-                         settings: Annotated[Settings, Depends(get_settings)]) -> SiteAccess:
-        site = site_by_slug(db, slug)
-        roles = principal.roles_at(db, site) if site is not None else set()
+    def site_access(slug: str, request: Request, db: Db) -> SiteAccess:  # sync: database I/O in the thread pool
+        principal, site, roles = principal_at_site(request, db, slug)
         if site is None or not roles:
             raise NotFound(f"no site {slug!r} that you have access to")  # do not reveal other sites
         if not allowed(roles, action):
             raise Forbidden(f"{action.value} needs one of the roles "
                             f"{', '.join(sorted(r.value for r in PERMISSIONS[action]))} at {site.slug}")
-        await require_csrf(request, principal, settings)
         return SiteAccess(db, principal, site, roles)
 
+    resolved = Depends(site_access)  # a default, not Annotated: the string annotation could not name a local
+
+    async def dependency(request: Request, settings: Annotated[Settings, Depends(get_settings)],
+                         access: SiteAccess = resolved) -> SiteAccess:
+        await require_csrf(request, access.principal, settings)
+        return access
+
     return dependency
-
-
 
 
 async def authenticated_form(request: Request, principal: Annotated[Principal, Depends(current_principal)],

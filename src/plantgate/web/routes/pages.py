@@ -7,15 +7,15 @@ from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from plantgate.db.revisions import head
 from plantgate.db.tables import AuditRow, ChangeRequestRow, RevisionRow, RiskDecisionRow
-from plantgate.load import Site
-from plantgate.web import checking, decisions
+from plantgate.web import decisions
 from plantgate.web.permissions import Action
-from plantgate.web.rendering import redirect, render, today, workdir
+from plantgate.web.rendering import redirect, render, render_fragment, today, workdir
 from plantgate.web.revision_cache import CachedRevision, RevisionCache
 from plantgate.web.security import NotFound, SiteAccess, authorize
 
@@ -44,6 +44,18 @@ def cached_findings(request: Request, access: SiteAccess, revision: CachedRevisi
     return cache.findings(access.db, revision.id, today(request), workdir(request))
 
 
+def filtered_findings(request: Request, access: SiteAccess, revision: CachedRevision, severity: str = "",
+                      rule: str = "") -> list[dict[str, Any]]:
+    """The findings of one severity and/or rule (the list is immutable per revision and day: filtered once)."""
+    found = cached_findings(request, access, revision)
+    if not severity and not rule:
+        return found
+    cache: RevisionCache = request.app.state.revisions
+    return cache.derived(("findings", revision.id, today(request), severity, rule),
+                         lambda: [f for f in found if (not severity or f["severity"] == severity)
+                                  and (not rule or f["rule_id"] == rule)])
+
+
 def next_outage(revision: RevisionRow | CachedRevision, day: dt.date) -> dict[str, Any] | None:
     outages = (revision.document.get("patch_policy") or {}).get("outages", [])
     upcoming = sorted((o for o in outages if dt.date.fromisoformat(o["end"]) >= day), key=lambda o: o["start"])
@@ -54,7 +66,9 @@ def next_outage(revision: RevisionRow | CachedRevision, day: dt.date) -> dict[st
 def dashboard(request: Request, access: View) -> Response:
     revision = head_cached(request, access)
     found = cached_findings(request, access, revision)
-    by_severity = Counter(f["severity"] for f in found)
+    cache: RevisionCache = request.app.state.revisions
+    by_severity = cache.derived(("by severity", revision.id, today(request)),
+                                lambda: Counter(f["severity"] for f in found))
     charter = revision.document.get("charter") or {}
     undecided = [name for name, layer in (charter.get("layers") or {}).items() if layer.get("decision") == "undecided"]
     signed = [s for s, _, rev in decisions.charter_signatures(access.db, access.site.id) if rev.id == revision.id]
@@ -77,36 +91,46 @@ def register(request: Request, access: View, q: str = "", zone: str = "", page: 
     matching = revision.conduits(q, zone)
     pages = max(1, -(-len(matching) // size))
     page = min(max(1, page), pages)
-    template = "register_rows.html" if request.headers.get("hx-request") else "register.html"
-    return render(request, template, access=access, revision=revision, conduits=matching[(page - 1) * size:page * size],
-                  total=len(matching), page=page, pages=pages, q=q, zone=zone,
+    rows = revision.fragments.get_or_make(
+        ("register", q, zone, page, size),
+        lambda: render_fragment("register_rows.html", site=access.site, q=q, zone=zone, page=page, pages=pages,
+                                total=len(matching), conduits=matching[(page - 1) * size:page * size]))
+    if request.headers.get("hx-request"):
+        return HTMLResponse(rows)
+    return render(request, "register.html", access=access, revision=revision, rows=Markup(rows), q=q, zone=zone,
                   zones=revision.document.get("zones", []))
 
 
 @router.get("/sites/{slug}/conduits/{conduit_id}")
 def conduit_detail(request: Request, access: View, conduit_id: str) -> Response:
-    revision = head_or_404(access)
-    conduit = next((c for c in revision.document.get("conduits", []) if c["id"] == conduit_id), None)
+    revision = head_cached(request, access)
+    conduit = revision.conduit(conduit_id)
     if conduit is None:
         raise NotFound(f"no conduit {conduit_id!r} in revision {revision.number}")
-    site: Site = checking.revision_site(access.db, revision, workdir(request))
-    view = checking.conduit_view(site, conduit_id)
+    cache: RevisionCache = request.app.state.revisions
+    view = cache.conduit_view(access.db, revision.id, conduit_id, workdir(request))
     return render(request, "conduit.html", access=access, revision=revision, conduit=conduit, view=view)
 
 
 @router.get("/sites/{slug}/findings")
 def findings_page(request: Request, access: View, severity: str = "", rule: str = "", page: int = 1) -> Response:
     revision = head_cached(request, access)
-    found = cached_findings(request, access, revision)
-    accepted = {r.subject for r, _, signer in decisions.risk_decisions(access.db, access.site.id)
-                if signer is not None and r.decision == "accept"}
-    shown = [f for f in found if (not severity or f["severity"] == severity) and (not rule or f["rule_id"] == rule)]
+    shown = filtered_findings(request, access, revision, severity, rule)
+    accepted = decisions.accepted_subjects(access.db, access.site.id)
     size = request.app.state.settings.page_size
     pages = max(1, -(-len(shown) // size))
     page = min(max(1, page), pages)
-    return render(request, "findings.html", access=access, revision=revision, findings=shown[(page - 1) * size:
-                  page * size], total=len(shown), page=page, pages=pages, accepted=accepted, severity=severity,
-                  rule=rule, severities=SEVERITIES)
+    listed = shown[(page - 1) * size:page * size]
+    may_decide = access.may(Action.RISK_PROPOSE)
+    # the table depends on the revision, the day, the filter, which listed findings are accepted (signed risk
+    # decisions, read fresh above) and whether the reader may propose a decision: all of it is in the key
+    rows = revision.fragments.get_or_make(
+        ("findings", today(request), severity, rule, page, size, may_decide,
+         tuple(f["fingerprint"] in accepted for f in listed)),
+        lambda: render_fragment("findings_rows.html", site=access.site, findings=listed, accepted=accepted,
+                                may_decide=may_decide))
+    return render(request, "findings.html", access=access, revision=revision, rows=Markup(rows), total=len(shown),
+                  page=page, pages=pages, severity=severity, rule=rule, severities=SEVERITIES)
 
 
 @router.get("/sites/{slug}/risks")
