@@ -17,6 +17,7 @@ from plantgate.load import Site
 from plantgate.model import Treaty
 from plantgate.netspace import FlowSet, PacketSpace, Permitter, default_space
 from plantgate.reconcile import BoundaryFirewall, conduit_flows, load_boundary_firewalls, register_flows
+from plantgate.reconcile.reach import Estate
 
 
 @dataclass
@@ -36,6 +37,11 @@ class CheckContext:
     @cached_property
     def firewalls(self) -> list[BoundaryFirewall]:
         return load_boundary_firewalls(self.site, self.space)
+
+    @cached_property
+    def estate(self) -> Estate:
+        """The firewalls as one network (topology and end-to-end hops), built once per run."""
+        return Estate(self.site, self.space, self.firewalls)
 
     def register(self, initiating: str, responding: str) -> FlowSet:
         """Union of the conduits whose sessions go from ``initiating`` to ``responding``."""

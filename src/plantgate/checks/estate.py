@@ -45,15 +45,6 @@ NAT_LIMIT = rule(
     "End-to-end results assume the packet is unchanged; a NAT statement may make a path reach elsewhere.")
 
 
-def estate_of(ctx: CheckContext) -> Estate:
-    """One Estate per check run, sharing the context's firewalls and packet space."""
-    estate: Estate | None = ctx.__dict__.get("_estate")
-    if estate is None:
-        estate = Estate(ctx.site, ctx.space, ctx.firewalls)
-        ctx.__dict__["_estate"] = estate
-    return estate
-
-
 def _has_series(ctx: CheckContext) -> bool:
     return len(ctx.treaty.firewalls) >= MIN_HOPS
 
@@ -82,7 +73,7 @@ def _discriminator(path: ZonePath) -> str:
 def end_to_end_purdue(ctx: CheckContext) -> Iterator[Finding]:
     if not _has_series(ctx):
         return
-    estate = estate_of(ctx)
+    estate = ctx.estate
     for source in ctx.treaty.zones:
         for target in ctx.treaty.zones:
             if source.id == target.id or not (source.is_it and target.is_ot):
@@ -107,7 +98,7 @@ def end_to_end_purdue(ctx: CheckContext) -> Iterator[Finding]:
 def end_to_end_safety(ctx: CheckContext) -> Iterator[Finding]:
     if not _has_series(ctx):
         return
-    estate = estate_of(ctx)
+    estate = ctx.estate
     for target in ctx.treaty.zones:
         if not target.is_safety:
             continue
@@ -131,7 +122,7 @@ def end_to_end_safety(ctx: CheckContext) -> Iterator[Finding]:
 def broken_conduit_paths(ctx: CheckContext) -> Iterator[Finding]:
     if not _has_series(ctx):
         return
-    estate = estate_of(ctx)
+    estate = ctx.estate
     for conduit in ctx.treaty.conduits:
         source, target = conduit.initiating_zone, conduit.responding_zone
         choice = estate.topology.paths(source, target)
@@ -173,7 +164,7 @@ def _broken_on(ctx: CheckContext, estate: Estate, conduit_id: str, path: ZonePat
 def nat_not_modelled(ctx: CheckContext) -> Iterator[Finding]:
     if not _has_series(ctx):
         return
-    for limitation in estate_of(ctx).topology.nat_limitations():
+    for limitation in ctx.estate.topology.nat_limitations():
         yield NAT_LIMIT.finding(
             [limitation.firewall_id], f"{limitation.firewall_id}: NAT is not modelled; end-to-end paths through it "
             f"assume the packet unchanged: {limitation.span.text.strip()}",

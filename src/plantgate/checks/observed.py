@@ -19,7 +19,6 @@ from plantgate.checks.registry import check, rule
 from plantgate.errors import Location
 from plantgate.feeds.flows import ObservedFlow, read_flows
 from plantgate.reconcile.observed import Judgement, ObservedReconciler
-from plantgate.reconcile.topology import Topology
 
 UNREGISTERED = rule(
     "PG-OBSERVED-001", "Observed cross-zone flow that no conduit covers", Severity.HIGH,
@@ -62,8 +61,7 @@ def observed_judgements(ctx: CheckContext) -> list[Judgement]:
     if cached is None:
         files = observed_flow_files(ctx)
         flows = read_flows(files, progress=False) if files else []
-        reconciler = ObservedReconciler(ctx.treaty, ctx.firewalls, Topology(ctx.treaty, ctx.firewalls,
-                                                                             ctx.site.locate))
+        reconciler = ObservedReconciler(ctx.treaty, ctx.firewalls, ctx.estate.topology)
         cached = ctx.__dict__["_observed_judgements"] = reconciler.judge_all(flows)
     result: list[Judgement] = cached
     return result

@@ -23,7 +23,6 @@ from plantgate.outputs.json_report import relative_location
 from plantgate.outputs.report.status import ConduitStatus, Exposure, conduit_statuses, unregistered_exposures
 from plantgate.reconcile.access_map import ZoneAccess, access_map
 from plantgate.reconcile.observed import MatrixCell, observed_matrix
-from plantgate.reconcile.reach import Estate
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,7 @@ def build_view(ctx: CheckContext, findings: list[Finding], generated_by: str, di
         register=conduit_statuses(ctx), exposures=unregistered_exposures(ctx), outage=_next_outage(treaty, ctx.as_of),
         findings=[FindingView(f, [relative_location(e, base) for e in f.evidence], _witness(f)) for f in findings],
         counts=[(s.value, counts[s]) for s in Severity], diagram_svg=diagram_svg, names=names,
-        access=access_map(Estate(ctx.site, ctx.space), None, ctx.as_of),
+        access=access_map(ctx.estate, None, ctx.as_of),
         observed=observed_matrix(observed_judgements(ctx)) if observed_flow_files(ctx) else [])
 
 
