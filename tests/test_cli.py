@@ -83,7 +83,7 @@ def test_internal_error_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
     def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("plantgate.cli.run_checks", explode)
+    monkeypatch.setattr("plantgate.cli_check.run_checks", explode)
     code, _, err = run("check", str(EXAMPLE))
     assert code == 3 and "Internal error" in err and "boom" in err
 

@@ -6,32 +6,19 @@ This is the only place that turns errors into exit codes:
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import importlib
-import importlib.util
-import json
 import os
-import shutil
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
-from importlib import resources
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 
 from plantgate import __version__
-from plantgate.checks import CHECKS, CheckContext, Finding, Severity, load_all_checks, run_checks
 from plantgate.errors import InputError, PlantGateError
-from plantgate.load import Site, load_site
-from plantgate.outputs.formats import CheckReport, available_formats, renderer
-from plantgate.outputs.text import print_findings
-from plantgate.progress import steps
-from plantgate.schema import treaty_schema
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,7 +28,6 @@ err_console = Console(stderr=True)
 
 FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
                              show_default=True, help="text for people, json for tools.")
-SEVERITY_CHOICE = click.Choice([s.value for s in Severity])
 
 
 def handle_errors(function: F) -> F:
@@ -73,7 +59,58 @@ def handle_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("plantgate.cli_check", "validate"),
+    "check": ("plantgate.cli_check", "check"),
+    "demo": ("plantgate.cli_check", "demo"),
+    "schema": ("plantgate.cli_check", "schema"),
+    "fw": ("plantgate.cli_fw", "fw"),
+    "change": ("plantgate.cli_change", "change"),
+    "vuln": ("plantgate.cli_vuln", "vuln"),
+    "outage": ("plantgate.cli_vuln", "outage"),
+    "report": ("plantgate.cli_report", "report"),
+    "diagram": ("plantgate.cli_report", "diagram"),
+    "import": ("plantgate.cli_import", "import_group"),
+    "reach": ("plantgate.cli_estate", "reach"),
+    "access-map": ("plantgate.cli_estate", "access_map"),
+    "render": ("plantgate.cli_estate", "render"),
+    "flows": ("plantgate.cli_seed", "flows"),
+    "serve": ("plantgate.cli_web", "serve"),
+    "db": ("plantgate.cli_web", "db"),
+    "admin": ("plantgate.cli_web", "admin"),
+    "audit": ("plantgate.cli_web", "audit"),
+}
+"""Every command: its module and attribute. Loaded on use, each callback wrapped in handle_errors."""
+
+
+def _wrap(command: click.Command) -> None:
+    if command.callback is not None:
+        command.callback = handle_errors(command.callback)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _wrap(sub)
+
+
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command is used.
+
+    ``plantgate fw test`` then starts without the checks, the report or the web stack
+    (a third of a second instead of a second); ``plantgate --help`` still lists everything.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module_name, attribute = COMMANDS[cmd_name]
+            command: click.Command = getattr(importlib.import_module(module_name), attribute)
+            _wrap(command)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="plantgate")
 def main() -> None:
     """PlantGate keeps the IT/OT boundary of an industrial plant honest.
@@ -88,192 +125,6 @@ def main() -> None:
     Exit codes:   0 clean, 1 findings at or above --fail-on, 2 invalid input, 3 internal error
     """
 
-
-@main.command()
-@click.argument("site_dir", type=click.Path(path_type=Path))
-@FORMAT_OPTION
-@handle_errors
-def validate(site_dir: Path, output_format: str) -> None:
-    """Load and validate a treaty folder; report every problem with file:line:column."""
-    site = load_site(site_dir)
-    treaty = site.treaty
-    counts = {"zones": len(treaty.zones), "assets": len(treaty.assets), "conduits": len(treaty.conduits),
-              "firewalls": len(treaty.firewalls), "people": len(treaty.people)}
-    if output_format == "json":
-        click.echo(json.dumps({"valid": True, "site": treaty.site.name, "counts": counts}, indent=2))
-    else:
-        parts = ", ".join(f"{n} {k}" for k, n in counts.items())
-        console.print(f"[green]Valid[/green]: {treaty.site.name} ({treaty.site.revision or 'no revision'}): {parts}.")
-
-
-def _emit_findings(site: Site, output_format: str, fail_on: str, as_of: dt.date, syslog_target: str | None = None,
-                   context: CheckContext | None = None) -> None:
-    context = context or CheckContext(site, as_of)
-    findings = _run_with_progress(site, as_of, context)
-    if output_format == "text":
-        treaty = site.treaty
-        title = f"{treaty.site.name} - {treaty.site.plant} (revision {treaty.site.revision or '-'})"
-        print_findings(console, findings, title, site.folder)
-    else:
-        click.echo(renderer(output_format)(CheckReport(site, findings, as_of, context)), nl=False)
-    if syslog_target:
-        from plantgate.outputs.syslog import send_findings
-
-        sent = send_findings(CheckReport(site, findings, as_of, context), syslog_target)
-        err_console.print(f"Sent {sent} findings to {syslog_target}")
-    threshold = Severity(fail_on)
-    if any(f.severity.at_least(threshold) for f in findings):
-        sys.exit(EXIT_FINDINGS)
-
-
-def _run_with_progress(site: Site, as_of: dt.date, context: CheckContext) -> list[Finding]:
-    """Run every check, with a progress bar on a terminal and nothing otherwise."""
-    load_all_checks()
-    with steps(len(CHECKS)) as step:
-        return run_checks(site, as_of, context, progress=lambda name: step(f"checking: {name}"))
-
-
-def check_options(function: F) -> F:
-    function = click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                            help="Judge dates (review-by, outages, expiries) as of this day. Default: today.")(function)
-    function = click.option("--fail-on", type=SEVERITY_CHOICE, default="low", show_default=True,
-                            help="Exit 1 when a finding is at or above this severity.")(function)
-    function = click.option("--syslog", "syslog_target", metavar="HOST:PORT", default=None,
-                            help="Also send the findings as CEF over RFC 5424 syslog: HOST:PORT (UDP), "
-                            "udp://HOST:PORT or tcp://HOST:PORT.")(function)
-    function = click.option("--format", "output_format", type=click.Choice(available_formats()), default="text",
-                            show_default=True, help="text for people; json, sarif or cef for tools.")(function)
-    return function
-
-
-@main.command()
-@click.argument("site_dir", type=click.Path(path_type=Path))
-@check_options
-@handle_errors
-@click.option("--flows", "flow_files", multiple=True, type=click.Path(path_type=Path),
-              help="Observed flows (Zeek conn.log, NAVV/Malcolm CSV, PCAP) to reconcile; repeatable.")
-def check(site_dir: Path, output_format: str, fail_on: str, as_of: dt.datetime | None,
-          syslog_target: str | None, flow_files: tuple[Path, ...]) -> None:
-    """Check a treaty folder against its own rules and the evidence it names.
-
-    Exit 1 when any finding is at or above --fail-on (default: low).
-    """
-    site = load_site(site_dir)
-    day = as_of.date() if as_of else dt.date.today()
-    context = CheckContext(site, day)
-    for path in flow_files:
-        if not path.is_file():
-            raise InputError.at(str(path), 0, 0, "flow file not found", "a Zeek conn.log, flow CSV or PCAP")
-    context.extra_flow_files = list(flow_files)
-    _emit_findings(site, output_format, fail_on, day, syslog_target, context)
-
-
-@main.command()
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
-@handle_errors
-def schema(output: Path | None) -> None:
-    """Print the JSON Schema of the treaty, for editors (yaml-language-server) and CI."""
-    text = json.dumps(treaty_schema(), indent=2) + "\n"
-    if output:
-        output.write_text(text, encoding="utf-8")
-        err_console.print(f"Schema written to {output}")
-    else:
-        click.echo(text, nl=False)
-
-
-DEMO_MARKER = ".plantgate-demo"
-
-
-@main.command()
-@click.argument("directory", type=click.Path(path_type=Path), default="plantgate-demo")
-@check_options
-@handle_errors
-def demo(directory: Path, output_format: str, fail_on: str, as_of: dt.datetime | None,
-         syslog_target: str | None) -> None:
-    """Write the bundled example plant to DIRECTORY (default ./plantgate-demo) and check it.
-
-    The example is deliberately imperfect: expect findings and exit code 1. Its README lists
-    each planted problem. Re-running replaces a previous demo folder, never anything else.
-    """
-    write_example(directory)
-    if output_format == "text":
-        err_console.print(f"Example site written to [bold]{directory}[/bold]; checking it.")
-    site = load_site(directory)
-    day = as_of.date() if as_of else dt.date.today()
-    context = CheckContext(site, day)
-    if importlib.util.find_spec("plantgate.cli_report") is not None:
-        from plantgate.cli_report import write_demo_outputs
-
-        for path in write_demo_outputs(site, context, directory):
-            err_console.print(f"Wrote {path}")
-    _emit_findings(site, output_format, fail_on, day, syslog_target, context)
-
-
-def write_example(directory: Path) -> None:
-    """Copy the packaged example into place atomically; refuse to overwrite anything but a demo."""
-    if directory.exists() and any(directory.iterdir()) and not (directory / DEMO_MARKER).exists():
-        raise InputError.at(str(directory), 0, 0, "folder exists and is not a PlantGate demo folder",
-                            "an empty or new folder name")
-    source = resources.files("plantgate") / "examples" / "petrochem"
-    parent = directory.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".plantgate-demo-", dir=parent))
-    try:
-        with resources.as_file(source) as src:
-            shutil.copytree(src, staging, dirs_exist_ok=True)
-        (staging / DEMO_MARKER).write_text("written by plantgate demo\n", encoding="utf-8")
-        if directory.exists():
-            shutil.rmtree(directory)
-        staging.rename(directory)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-
-
-SUBCOMMANDS: list[tuple[str, str]] = [
-    ("plantgate.cli_fw", "fw"),
-    ("plantgate.cli_change", "change"),
-    ("plantgate.cli_vuln", "vuln"),
-    ("plantgate.cli_vuln", "outage"),
-    ("plantgate.cli_report", "report"),
-    ("plantgate.cli_report", "diagram"),
-    ("plantgate.cli_import", "import_group"),
-    ("plantgate.cli_estate", "reach"),
-    ("plantgate.cli_estate", "access_map"),
-    ("plantgate.cli_estate", "render"),
-    ("plantgate.cli_seed", "flows"),
-    ("plantgate.cli_web", "serve"),
-    ("plantgate.cli_web", "db"),
-    ("plantgate.cli_web", "admin"),
-    ("plantgate.cli_web", "audit"),
-]
-"""Command modules by import path; each command's callback is wrapped in handle_errors."""
-
-
-def _wrap(command: click.Command) -> None:
-    if command.callback is not None:
-        command.callback = handle_errors(command.callback)
-    if isinstance(command, click.Group):
-        for sub in command.commands.values():
-            _wrap(sub)
-
-
-def _register_subcommands() -> None:
-    for module_name, attribute in SUBCOMMANDS:
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        command = getattr(importlib.import_module(module_name), attribute)
-        _wrap(command)
-        main.add_command(command)
-    if importlib.util.find_spec("plantgate.cli_seed") is not None and "import" in main.commands:
-        group = main.commands["import"]
-        for seed in importlib.import_module("plantgate.cli_seed").SEED_COMMANDS:
-            _wrap(seed)
-            if isinstance(group, click.Group):
-                group.add_command(seed)
-
-
-_register_subcommands()
 
 if __name__ == "__main__":
     main()

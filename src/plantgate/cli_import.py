@@ -27,6 +27,7 @@ from rich.console import Console
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from plantgate.cli_seed import SEED_COMMANDS
 from plantgate.errors import InputError, Location, ProblemCollector
 from plantgate.feeds.asset_inventory import InventoryRow, parse_role, read_inventory, slug
 from plantgate.load import Site, load_site
@@ -176,7 +177,7 @@ def write_imported(folder: Path, added: list[Asset]) -> Path:
     return target
 
 
-@click.group("import")
+@click.group("import", commands=SEED_COMMANDS)
 def import_group() -> None:
     """Merge evidence exported by other tools into the treaty."""
 

@@ -1,7 +1,7 @@
 """CLI for onboarding and observed flows: ``import nmap|netbox|csv`` and ``plantgate flows``.
 
-Thin shells over ``plantgate.onboard`` and ``plantgate.reconcile.observed``; the lead adds
-the three seed commands (SEED_COMMANDS) to the ``import`` group.
+Thin shells over ``plantgate.onboard`` and ``plantgate.reconcile.observed``; ``cli_import``
+adds the three seed commands (SEED_COMMANDS) to its ``import`` group.
 """
 
 from __future__ import annotations
