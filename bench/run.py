@@ -160,7 +160,7 @@ def plan(args: argparse.Namespace, files: dict[str, str]) -> list[tuple[str, str
          {"rules": args.aerleon_rules, "seed": args.seed + 1, "packets": files["packets"], "repeat": r}),
         ("fw_test_cli", f"plantgate fw test --packets, {args.packets:,} packets (CLI, end to end)", None,
          {**test, "plantgate": plantgate}),
-        ("fw_test_library", f"plantgate evaluate loop, {args.packets:,} packets (library)", None, test),
+        ("fw_test_library", f"plantgate evaluate_batch, {args.packets:,} packets (library)", None, test),
         ("permitted", f"permitted sets for every filter of a {a:,}-rule ruleset", 3.0,
          {"path": files["current"], "repeat": r}),
         ("diff", f"diff of two {a:,}-rule rulesets, after build", 1.0,
@@ -214,8 +214,9 @@ def print_comparison(rows: dict[str, Row]) -> None:
     print("\nSide by side on the same packets (Aerleon policy -> Aerleon ciscoasa -> PlantGate ASA parser):")
     print(f"  verdicts: {agree}/{len(verdicts[0])} packets agree across aclcheck, fw test CLI and evaluate "
           f"({permits} permitted){'' if agree == len(verdicts[0]) else '  <-- DISAGREEMENT'}")
-    print(f"  aclcheck loop {aer.median:.3f} s vs PlantGate evaluate loop {lib.median:.3f} s: "
-          f"PlantGate takes {lib.median / aer.median:.2f}x the time of aclcheck")
+    print(f"  aclcheck loop {aer.median:.3f} s vs PlantGate evaluate_batch {lib.median:.3f} s: "
+          f"PlantGate takes {lib.median / aer.median:.2f}x the time of aclcheck "
+          f"(one-packet evaluate loop: {lib.result['info']['loop_s']:.3f} s, same verdicts)")
     print(f"  aclcheck load+loop {load_s + aer.median:.3f} s vs `plantgate fw test --packets` end to end "
           f"{cli.median:.3f} s (incl. interpreter start and parse {parse_s:.3f} s): "
           f"{cli.median / (load_s + aer.median):.2f}x")

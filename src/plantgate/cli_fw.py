@@ -22,6 +22,7 @@ from plantgate.firewalls.base import VENDOR_MODULES, parse_config
 from plantgate.firewalls.ruleset import Rule, Ruleset
 from plantgate.model.conduits import PROTOCOL_NUMBERS
 from plantgate.netspace import Change, Flow, Permitter, Verdict, default_space, diff_rulesets, evaluate
+from plantgate.netspace.batch import evaluate_batch
 from plantgate.progress import steps
 
 console = Console()
@@ -135,8 +136,8 @@ def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int 
     ruleset = load_ruleset(config, vendor, context)
     if packets is not None:
         rows = read_packets(packets)
-        verdicts = [evaluate(ruleset, flow, row_from or from_zone, row_to or to_zone, filter_name)
-                    for flow, row_from, row_to in rows]
+        verdicts = evaluate_batch(ruleset, [(flow, row_from or from_zone, row_to or to_zone)
+                                            for flow, row_from, row_to in rows], filter_name)
         if output_format == "json":
             click.echo(json.dumps([verdict_json(v) for v in verdicts], indent=2))
         else:

@@ -57,7 +57,7 @@ def _prefix_keys(networks: tuple[IPNetwork, ...]) -> PrefixKeys:
     )
 
 
-def _address_keys(addrs: AddressSet) -> tuple[AddressSet, PrefixKeys, PrefixKeys]:
+def address_keys(addrs: AddressSet) -> tuple[AddressSet, PrefixKeys, PrefixKeys]:
     """The include and exclude prefixes of ``addrs``, built once per AddressSet object.
 
     ``fw test --packets`` checks every packet against every rule, and would otherwise turn
@@ -75,7 +75,7 @@ def _address_keys(addrs: AddressSet) -> tuple[AddressSet, PrefixKeys, PrefixKeys
 
 
 def _value_matches(addrs: AddressSet, value: int) -> bool:
-    _, include, exclude = _address_keys(addrs)
+    _, include, exclude = address_keys(addrs)
     if not any(value >> shift == key for shift, key in include):
         return False
     return not any(value >> shift == key for shift, key in exclude)
@@ -118,14 +118,21 @@ def _rule_matches(
     rule: Rule, flow: Flow, src: int, dst: int, from_zone: str | None, to_zone: str | None
 ) -> bool:
     """``rule_matches`` with the flow's addresses already converted (once per flow, not per rule)."""
+    return rule_applies(rule, from_zone, to_zone) and packet_matches(rule, flow, src, dst)
+
+
+def rule_applies(rule: Rule, from_zone: str | None, to_zone: str | None) -> bool:
+    """The part of a match that does not depend on the packet: state, action and zones."""
     if not rule.enabled or rule.stateful_return_only:
         return False
     permit = rule.action.permits
     if not rule.decided_by_packet and not permit:
         return False
-    from_ok = _zone_allows(rule.from_zones, from_zone, permit)
-    if not (from_ok and _zone_allows(rule.to_zones, to_zone, permit)):
-        return False
+    return _zone_allows(rule.from_zones, from_zone, permit) and _zone_allows(rule.to_zones, to_zone, permit)
+
+
+def packet_matches(rule: Rule, flow: Flow, src: int, dst: int) -> bool:
+    """The packet fields against the rule's addresses and services (``src``/``dst`` as integers)."""
     if _value_matches(rule.sources, src) == rule.source_negate:
         return False
     if _value_matches(rule.destinations, dst) == rule.destination_negate:
@@ -165,11 +172,26 @@ def evaluate(
     last filter's verdict stands. With neither and exactly one filter: that filter.
     Anything else is an input error naming the options.
     """
+    filters = filters_to_evaluate(ruleset, from_zone, to_zone, filter_name)
+    if filters is None:
+        return Verdict(ruleset.default_path_action.permits, None, None)
+    verdict = Verdict(True, None, None)
+    for flt in filters:
+        verdict = evaluate_filter(flt, flow, from_zone, to_zone)
+        if not verdict.permitted:
+            return verdict
+    return verdict
+
+
+def filters_to_evaluate(
+    ruleset: Ruleset, from_zone: str | None, to_zone: str | None, filter_name: str | None
+) -> list[Filter] | None:
+    """The filters a packet meets, in order (see ``evaluate``); None: the default path action decides."""
     if filter_name is not None:
         flt = ruleset.filters.get(filter_name)
         if flt is None:
             raise InputError.at(ruleset.file, 0, 0, f"no filter named {filter_name!r}", _choices(ruleset))
-        return evaluate_filter(flt, flow, from_zone, to_zone)
+        return [flt]
     if (from_zone is None) != (to_zone is None):
         raise InputError.at(
             ruleset.file, 0, 0, "a zone path needs both a from-zone and a to-zone", _choices(ruleset)
@@ -182,20 +204,18 @@ def evaluate(
                 raise InputError.at(
                     ruleset.file, 0, 0, f"unknown zone in {from_zone} -> {to_zone}", _choices(ruleset)
                 )
-            return Verdict(ruleset.default_path_action.permits, None, None)
-        verdict = Verdict(True, None, None)
+            return None
+        filters = []
         for name in names:
             flt = ruleset.filters.get(name)
             if flt is None:
                 raise InputError.at(
                     ruleset.file, 0, 0, f"path {from_zone} -> {to_zone} names undefined filter {name!r}"
                 )
-            verdict = evaluate_filter(flt, flow, from_zone, to_zone)
-            if not verdict.permitted:
-                return verdict
-        return verdict
+            filters.append(flt)
+        return filters
     if len(ruleset.filters) == 1:
-        return evaluate_filter(next(iter(ruleset.filters.values())), flow)
+        return [next(iter(ruleset.filters.values()))]
     raise InputError.at(
         ruleset.file, 0, 0,
         f"the ruleset has {len(ruleset.filters)} filters; say which one to test or give a zone pair",
