@@ -8,10 +8,10 @@ would open and the new rules that open it. Every change also shows what it close
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 
-from plantgate.firewalls.ruleset import Filter, Ruleset
+from plantgate.firewalls.gc_pause import collector_paused
+from plantgate.firewalls.ruleset import Ruleset
 from plantgate.netspace.compile import (
     Permitter,
     PolicyKey,
@@ -20,6 +20,8 @@ from plantgate.netspace.compile import (
     rules_permitting,
 )
 from plantgate.netspace.flow import Flow
+from plantgate.netspace.restricted import EditRestriction
+from plantgate.netspace.signatures import Signatures
 from plantgate.netspace.space import FlowSet, PacketSpace
 
 
@@ -58,70 +60,43 @@ def _keys(old: Ruleset, new: Ruleset) -> list[PolicyKey]:
     return list(seen)
 
 
-class _Signatures:
-    """What decides a key's permitted set, by content, so identical policy is never folded twice.
-
-    A change usually edits a few rules of one filter. Two keys whose filters are equal rule
-    for rule (by match, action and state, not by source line) permit exactly the same
-    flows, so the diff skips them without building either set: the proof then costs what
-    the edited filters cost, not the whole config.
-    """
-
-    def __init__(self) -> None:
-        self._by_filter: dict[int, tuple[Filter, Hashable]] = {}
-
-    def of_filter(self, flt: Filter) -> Hashable:
-        hit = self._by_filter.get(id(flt))
-        if hit is not None and hit[0] is flt:
-            return hit[1]
-        signature = (flt.default_action, tuple(
-            (r.action, r.enabled, r.stateful_return_only, r.uncertain, r.applications, r.sources, r.destinations,
-             r.services, r.source_negate, r.destination_negate, r.service_negate, r.from_zones, r.to_zones)
-            for r in flt.rules))
-        self._by_filter[id(flt)] = (flt, signature)
-        return signature
-
-    def of_key(self, ruleset: Ruleset, key: PolicyKey) -> Hashable | None:
-        """The key's signature, or None when it cannot be told from content alone."""
-        if key.kind == "filter":
-            flt = ruleset.filters.get(key.filter)
-            return None if flt is None else ("filter", self.of_filter(flt))
-        names = ruleset.paths.get((key.from_zone, key.to_zone))
-        if names is None:
-            return ("default", ruleset.default_path_action)
-        if any(name not in ruleset.filters for name in names):
-            return None
-        return ("path", key.from_zone, key.to_zone, tuple(self.of_filter(ruleset.filters[n]) for n in names))
-
-    def same_policy(self, old: Ruleset, new: Ruleset, key: PolicyKey) -> bool:
-        before, after = self.of_key(old, key), self.of_key(new, key)
-        return before is not None and before == after
-
-
 def diff_rulesets(space: PacketSpace, old: Ruleset, new: Ruleset) -> RulesetDiff:
     """Per policy key present in either ruleset: the flows opened and closed by old -> new.
 
     A key only one ruleset has is compared against that key's permitted set in the other
     (a missing zone pair falls to its default path action; a missing filter permits nothing).
+    A key whose filters differ only in rules is compared inside the flows its edited rules
+    match (``restricted``, exact); any other key by its full permitted sets.
     """
+    with collector_paused():  # millions of live parsed objects make every collector scan slow
+        return _diff(space, old, new)
+
+
+def _diff(space: PacketSpace, old: Ruleset, new: Ruleset) -> RulesetDiff:
     result = RulesetDiff()
-    signatures = _Signatures()
+    signatures = Signatures()
+    restriction = EditRestriction(space, signatures)
     for key in _keys(old, new):
         if signatures.same_policy(old, new, key):
             continue
-        before = permitted_for(space, old, key)
-        after = permitted_for(space, new, key)
+        restricted = restriction.compare(old, new, key)
+        if restricted is None:
+            before, after = permitted_for(space, old, key), permitted_for(space, new, key)
+        else:
+            before, after = restricted.permitted(restricted.old), restricted.permitted(restricted.new)
         if before == after:
             continue
         opened = after - before
         closed = before - after
         opened_witness = opened.witness()
         if opened_witness is not None:
-            permitters = rules_permitting(space, new, key, opened)
+            permitters = (rules_permitting(space, new, key, opened) if restricted is None
+                          else restricted.permitters(restricted.new, opened))
             result.opened.append(Change(key, opened, opened_witness, permitters))
         closed_witness = closed.witness()
         if closed_witness is not None:
-            permitters = rules_permitting(space, old, key, closed)
+            permitters = (rules_permitting(space, old, key, closed) if restricted is None
+                          else restricted.permitters(restricted.old, closed))
             result.closed.append(Change(key, closed, closed_witness, permitters))
     return result
 
