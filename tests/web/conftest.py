@@ -163,7 +163,7 @@ def example_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def web(database_url: str, example_copy: Path) -> Iterator[WebSite]:
-    app = create_app(Settings(database_url=database_url, as_of=AS_OF), migrate=False)
+    app = create_app(Settings(database_url=database_url, as_of=AS_OF, check_wait_seconds=120), migrate=False)
     sessions: sessionmaker[Session] = app.state.sessions
     with sessions.begin() as session:
         revisions.import_folder(session, example_copy, slug=SITE, actor="test")

@@ -43,7 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
     folder = tmp_path_factory.mktemp("browser")
     example = copy_example(folder)
-    app = create_app(Settings(database_url=f"sqlite:///{folder / 'web.db'}", as_of=AS_OF))
+    app = create_app(Settings(database_url=f"sqlite:///{folder / 'web.db'}", as_of=AS_OF, check_wait_seconds=120))
     with app.state.sessions.begin() as session:
         revisions.import_folder(session, example, slug=SITE, actor="test")
         site = revisions.site_by_slug(session, SITE)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from plantgate.db import audit
 from plantgate.db.revisions import head, site_by_slug, snapshot_of
-from plantgate.db.tables import ChangeRequestRow
-from tests.web.conftest import SITE, WebSite, post
+from plantgate.db.tables import ChangeRequestRow, CheckRunRow
+from tests.web.conftest import AS_OF, SITE, WebSite, post
 
 NEW_CONDUIT = """
 upsert:
@@ -114,6 +114,7 @@ def test_approved_change_is_implemented_as_a_new_revision_and_verified(web: WebS
         assert site is not None
         revision = head(session, site)
         assert revision is not None and revision.number == 2
+        assert session.get(CheckRunRow, (revision.id, AS_OF.isoformat())) is not None  # its checks have started
         snapshot = snapshot_of(session, revision)
         treaty = snapshot.treaty()
         assert any(c.id == "C-20-ot-syslog-udp" for c in treaty.conduits)

@@ -54,7 +54,7 @@ class CheckContext:
     def conduit(self, conduit_id: str) -> FlowSet:
         cache = self.__dict__.setdefault("_conduits", {})
         if conduit_id not in cache:
-            conduit = next(c for c in self.treaty.conduits if c.id == conduit_id)
+            conduit = self.treaty.conduits[self.site.index_of("conduits", conduit_id)]  # indexed: 10,000 conduits
             cache[conduit_id] = conduit_flows(self.space, self.treaty, conduit)
         result: FlowSet = cache[conduit_id]
         return result

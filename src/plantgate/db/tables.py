@@ -240,12 +240,18 @@ class CharterSignatureRow(Base):
 
 
 class CheckRunRow(Base):
-    """Findings of one revision judged on one day (a cache: the checks are deterministic)."""
+    """Findings of one revision judged on one day (a cache: the checks are deterministic).
+
+    The row is also the run's lock across app workers: inserted as ``running`` by the worker that
+    computes it, then ``done`` with the findings or ``failed`` with the error."""
 
     __tablename__ = "check_runs"
     revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), primary_key=True)
     as_of: Mapped[str] = mapped_column(String(10), primary_key=True)
     findings: Mapped[list[Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(10), default="done", server_default="done")
+    error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class AuditRow(Base):

@@ -1,21 +1,18 @@
 """Read a treaty folder's YAML files into one plain document, remembering where every value was.
 
-ruamel.yaml (YAML 1.2) is used because it keeps line and column for every key and item;
-those positions are what turn a validation error into ``zones.yaml:14:9``.
+Every key and list item keeps its line and column (see ``yaml12``: libyaml with the YAML 1.2
+semantics the treaty was written for); those positions are what turn a validation error into
+``zones.yaml:14:9`` and give each finding its file:line evidence.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
-
 from plantgate.errors import Location, ProblemCollector
+from plantgate.load.yaml12 import YamlProblem, parse
 
 KeyPath = tuple[str | int, ...]
 LIST_SECTIONS = frozenset({"zones", "assets", "conduits", "firewalls", "people", "raci", "changes", "routes"})
@@ -37,38 +34,8 @@ class SpanIndex:
         return Location("<treaty>")
 
 
-def _plain(node: Any, file: str, path: KeyPath, spans: SpanIndex) -> Any:
-    """Convert ruamel nodes to plain Python values while recording positions."""
-    if isinstance(node, CommentedMap):
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            line, col = node.lc.key(key)
-            spans.locations[(*path, str(key))] = Location(file, line + 1, col + 1)
-            out[str(key)] = _plain(value, file, (*path, str(key)), spans)
-        return out
-    if isinstance(node, CommentedSeq):
-        items = []
-        for index, value in enumerate(node):
-            line, col = node.lc.item(index)
-            spans.locations[(*path, index)] = Location(file, line + 1, col + 1)
-            items.append(_plain(value, file, (*path, index), spans))
-        return items
-    if isinstance(node, dt.datetime):
-        return node
-    if isinstance(node, str):
-        return str(node)
-    return node
-
-
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.version = (1, 2)  # type: ignore[assignment]
-    yaml.allow_duplicate_keys = False
-    return yaml
-
-
-def read_yaml_file(path: Path, problems: ProblemCollector, spans: SpanIndex) -> dict[str, Any] | None:
-    """One YAML file as a plain mapping; syntax problems are collected, not raised."""
+def read_yaml_file(path: Path, problems: ProblemCollector) -> tuple[dict[str, Any], dict[KeyPath, Location]] | None:
+    """One YAML file as a plain mapping and where each of its keys and items is; problems are collected."""
     file = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -76,23 +43,18 @@ def read_yaml_file(path: Path, problems: ProblemCollector, spans: SpanIndex) -> 
         problems.add(Location(file), f"cannot read file: {exc}")
         return None
     try:
-        node = _yaml().load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        problems.add(Location(file, line, col), f"YAML syntax error: {exc.problem or exc.context}",
+        document, positions = parse(text)
+    except YamlProblem as exc:
+        problems.add(Location(file, exc.line, exc.column), f"YAML syntax error: {exc.message}",
                      expected="valid YAML 1.2")
         return None
-    if node is None:
-        return {}
-    if not isinstance(node, CommentedMap):
+    if document is None:
+        return {}, {}
+    if not isinstance(document, dict):
         problems.add(Location(file, 1, 1), "a treaty file must be a mapping of sections",
                      expected="top-level keys such as site:, zones:, conduits:")
         return None
-    file_spans = SpanIndex()
-    plain = _plain(node, file, (), file_spans)
-    spans.locations.update({(file, *k): v for k, v in file_spans.locations.items()})
-    return plain  # type: ignore[no-any-return]
+    return document, {key: Location(file, line, column) for key, (line, column) in positions.items()}
 
 
 def _yaml_files(folder: Path) -> list[Path]:
@@ -114,7 +76,6 @@ def change_files(root: Path) -> list[Path]:
 
 def merge_documents(root: Path, problems: ProblemCollector) -> tuple[dict[str, Any], SpanIndex]:
     """Merge every file's sections: list sections concatenate, other sections appear once."""
-    per_file = SpanIndex()
     merged: dict[str, Any] = {}
     spans = SpanIndex()
     first_seen: dict[str, Location] = {}
@@ -122,12 +83,13 @@ def merge_documents(root: Path, problems: ProblemCollector) -> tuple[dict[str, A
     if not files:
         problems.add(Location(str(root)), "no treaty files found", expected="*.yaml files in the folder")
     for path in files:
-        document = read_yaml_file(path, problems, per_file)
-        if document is None:
+        read = read_yaml_file(path, problems)
+        if read is None:
             continue
-        file = str(path)
+        document, positions = read
+        offsets: dict[str, int] = {}  # the sections this file contributes, and where its list items start
         for section, value in document.items():
-            where = per_file.locations[(file, section)]
+            where = positions[(section,)]
             offset = 0
             if section in LIST_SECTIONS and isinstance(value, list):
                 existing = merged.setdefault(section, [])
@@ -142,14 +104,14 @@ def merge_documents(root: Path, problems: ProblemCollector) -> tuple[dict[str, A
             else:
                 merged[section] = value
             first_seen.setdefault(section, where)
-            spans.locations.setdefault((section,), where)
-            for key, loc in per_file.locations.items():
-                if key[0] != file or len(key) < 2 or key[1] != section:
-                    continue
-                rest = key[2:]
-                if rest and offset and isinstance(rest[0], int):
-                    rest = (rest[0] + offset, *rest[1:])
-                spans.locations[(section, *rest)] = loc
+            offsets[section] = offset
+        for key, loc in positions.items():
+            shift = offsets.get(str(key[0]))
+            if shift is None:
+                continue
+            if shift and len(key) > 1 and isinstance(key[1], int):
+                key = (key[0], key[1] + shift, *key[2:])
+            spans.locations[key] = loc
     _merge_change_records(root, merged, spans, problems)
     return merged, spans
 
@@ -157,13 +119,13 @@ def merge_documents(root: Path, problems: ProblemCollector) -> tuple[dict[str, A
 def _merge_change_records(root: Path, merged: dict[str, Any], spans: SpanIndex, problems: ProblemCollector) -> None:
     """Each file under changes/ is one item of the ``changes`` list, located in its own file."""
     for path in change_files(root):
-        file_spans = SpanIndex()
-        record = read_yaml_file(path, problems, file_spans)
-        if record is None:
+        read = read_yaml_file(path, problems)
+        if read is None:
             continue
+        record, positions = read
         changes = merged.setdefault("changes", [])
         index = len(changes)
         changes.append(record)
         spans.locations[("changes", index)] = Location(str(path), 1, 1)
-        for key, loc in file_spans.locations.items():
-            spans.locations[("changes", index, *key[1:])] = loc
+        for key, loc in positions.items():
+            spans.locations[("changes", index, *key)] = loc

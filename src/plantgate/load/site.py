@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from plantgate.errors import InputError, Location, ProblemCollector
@@ -32,8 +33,21 @@ class Site:
         return (self.folder / relative).resolve()
 
     def index_of(self, section: str, item_id: str) -> int:
-        items = getattr(self.treaty, section)
-        return next(i for i, item in enumerate(items) if item.id == item_id)
+        """Where item ``item_id`` is in ``section`` (KeyError when it is not there).
+
+        Checks ask this for thousands of conduits; a scan each time made them quadratic, so each
+        section is indexed once (a loaded treaty is never changed in place)."""
+        index = self._item_indexes.get(section)
+        if index is None:
+            index = {}
+            for position, item in enumerate(getattr(self.treaty, section)):
+                index.setdefault(item.id, position)
+            self._item_indexes[section] = index
+        return index[item_id]
+
+    @cached_property
+    def _item_indexes(self) -> dict[str, dict[str, int]]:
+        return {}
 
     def locate_item(self, section: str, item_id: str, *rest: str | int) -> Location:
         path: KeyPath = (section, self.index_of(section, item_id), *rest)

@@ -12,7 +12,8 @@ Derived from a revision and cached with it, because they were the next hot spots
 register searches (a scan of 10,000 conduits per keystroke), each conduit's JSON for the API
 (pydantic re-validated and re-encoded 100 dicts per call), rendered register tables, and the
 analysis workspace of the detail pages (the revision's treaty, firewalls and packet sets:
-loading it is ~0.5 s, so it is built once, on the first detail view).
+loading it is ~0.5 s, so it is built once, on the first detail view). Findings are kept here
+once their check run is done (``check_runs``); until then every view asks the database.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from plantgate.db.tables import RevisionRow
 from plantgate.web import checking
+from plantgate.web.check_runs import DONE, BackgroundChecks, CheckRun
 
 SEARCHED_FIELDS = ("id", "business_reason", "owner", "description", "from_zone", "to_zone", "services")
 K = TypeVar("K")
@@ -81,6 +83,17 @@ class _Lru(OrderedDict[K, V]):
                 while len(self) > self.capacity:
                     self.popitem(last=False)
         return value
+
+    def peek(self, key: K) -> V | None:
+        with self.lock:
+            return self.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        with self.lock:
+            self[key] = value
+            self.move_to_end(key)
+            while len(self) > self.capacity:
+                self.popitem(last=False)
 
 
 def conduit_json(conduit: dict[str, Any]) -> str:
@@ -153,11 +166,17 @@ class RevisionCache:
 
         return self._revisions.get_or_make(revision_id, load)
 
-    def findings(self, db: Session, revision_id: int, as_of: dt.date, workdir: Path) -> list[dict[str, Any]]:
-        """The revision's findings on ``as_of`` (computed or read from the database once, then from memory)."""
-        return self._findings.get_or_make(
-            (revision_id, as_of.isoformat()),
-            lambda: checking.findings(db, db.get_one(RevisionRow, revision_id), as_of, workdir))
+    def check_run(self, checks: BackgroundChecks, db: Session, revision_id: int, as_of: dt.date,
+                  wait: float) -> CheckRun:
+        """The revision's check run on ``as_of``: from memory once done, else from the database after waiting up
+        to ``wait`` seconds (started in the background when no worker has started it)."""
+        key = (revision_id, as_of.isoformat())
+        if (found := self._findings.peek(key)) is not None:
+            return CheckRun(DONE, found)
+        run = checks.run(db, revision_id, as_of, wait)
+        if run.findings is not None:
+            self._findings.put(key, run.findings)
+        return run
 
     def workspace(self, db: Session, revision_id: int, workdir: Path) -> checking.RevisionWorkspace:
         """The revision's analysis workspace (treaty model, evidence files, parsed firewalls, packet sets)."""

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     as_of: dt.date | None = None
     """Judge dates as of this day instead of today (demo and tests)."""
     page_size: int = 50
+    check_wait_seconds: float = 1.0
+    """How long a page waits for the findings of a revision being checked before it says "checking revision N"
+    and refreshes itself (the checks run in the background: seconds at 10,000 conduits)."""
+    api_check_wait_seconds: float = 120.0
+    """How long ``GET .../findings`` of the API waits for them before answering 503 with Retry-After."""
     trusted_origins: list[str] = []
     """Extra origins allowed to POST (e.g. behind a reverse proxy); the request's own origin always is."""
     public_url: str = ""

@@ -12,20 +12,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from plantgate.db.revisions import StaleRevision, commit_revision, snapshot_of
 from plantgate.db.treaty_io import sha256_hex
 from plantgate.errors import InputError
 from plantgate.firewalls.base import parse_config
-from plantgate.web import checking, decisions
+from plantgate.web import check_runs, checking, decisions
+from plantgate.web.check_runs import FAILED
 from plantgate.web.permissions import Action
 from plantgate.web.rendering import today, workdir
-from plantgate.web.routes.pages import cached_findings, head_cached, head_or_404
+from plantgate.web.routes.pages import check_run, head_cached, head_or_404
 from plantgate.web.security import SiteAccess, authorize
 
 MAX_CONFIG_BYTES = 5_000_000
+RETRY_AFTER_SECONDS = 5
 
 
 class ErrorOut(BaseModel):
@@ -78,13 +80,23 @@ def _parse_or_refuse(content: bytes, entry: dict[str, Any], folder: Path) -> Non
     parse_config(target, entry["vendor"], entry.get("context", ""))
 
 
-@router.get("/sites/{slug}/findings", response_model=FindingsOut)
+@router.get("/sites/{slug}/findings", response_model=FindingsOut, responses={
+    500: {"model": ErrorOut, "description": "The checks of the head revision failed (the error says why)"},
+    503: {"model": ErrorOut, "description": "The head revision is still being checked: ask again after Retry-After "
+                                            "seconds"}})
 def get_findings(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.VIEW))],
-                 severity: str = "") -> FindingsOut:
+                 severity: str = "") -> Response | FindingsOut:
+    """The head revision's findings today; waits while it is being checked (up to ``api_check_wait_seconds``)."""
     revision = head_cached(request, access)
-    found = cached_findings(request, access, revision)
+    run = check_run(request, access, revision, request.app.state.settings.api_check_wait_seconds)
+    if run.state == FAILED:
+        return JSONResponse({"error": f"the checks of revision {revision.number} failed", "problems": [run.error]},
+                            status_code=500)
+    if run.findings is None:
+        return JSONResponse({"error": f"checking revision {revision.number}", "problems": ["retry shortly"]},
+                            status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return FindingsOut(site=access.site.slug, revision=revision.number, as_of=today(request).isoformat(),
-                       findings=[f for f in found if not severity or f["severity"] == severity])
+                       findings=[f for f in run.findings if not severity or f["severity"] == severity])
 
 
 @router.get("/sites/{slug}/register", response_model=RegisterOut)
@@ -137,5 +149,5 @@ async def post_config(request: Request, firewall_id: str,
     new = commit_revision(access.db, access.site, snapshot, based_on=revision.id, author_id=access.principal.user.id,
                           actor=access.principal.name, message=f"deployed config of {firewall_id} uploaded")
     access.db.commit()
-    checking.remember_findings(access.db, new, today(request), found)
+    check_runs.finish(access.db, new.id, today(request), found)
     return FindingsOut(site=access.site.slug, revision=new.number, as_of=today(request).isoformat(), findings=found)

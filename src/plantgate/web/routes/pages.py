@@ -14,10 +14,12 @@ from sqlalchemy import func, select
 from plantgate.db.revisions import head
 from plantgate.db.tables import AuditRow, ChangeRequestRow, RevisionRow, RiskDecisionRow
 from plantgate.web import decisions
+from plantgate.web.check_runs import CheckRun
 from plantgate.web.permissions import Action
 from plantgate.web.rendering import redirect, render, render_fragment, today, workdir
 from plantgate.web.revision_cache import CachedRevision, RevisionCache
 from plantgate.web.security import NotFound, SiteAccess, authorize
+from plantgate.web.settings import Settings
 
 router = APIRouter(include_in_schema=False)
 View = Annotated[SiteAccess, Depends(authorize(Action.VIEW))]
@@ -39,15 +41,17 @@ def head_cached(request: Request, access: SiteAccess) -> CachedRevision:
     return cache.revision(access.db, access.site.head_revision_id)
 
 
-def cached_findings(request: Request, access: SiteAccess, revision: CachedRevision) -> list[dict[str, Any]]:
+def check_run(request: Request, access: SiteAccess, revision: CachedRevision, wait: float | None = None) -> CheckRun:
+    """The head revision's check run today, after waiting for it up to ``wait`` (default: the page's setting)."""
     cache: RevisionCache = request.app.state.revisions
-    return cache.findings(access.db, revision.id, today(request), workdir(request))
+    settings: Settings = request.app.state.settings
+    return cache.check_run(request.app.state.checks, access.db, revision.id, today(request),
+                           settings.check_wait_seconds if wait is None else wait)
 
 
-def filtered_findings(request: Request, access: SiteAccess, revision: CachedRevision, severity: str = "",
+def filtered_findings(request: Request, revision: CachedRevision, found: list[dict[str, Any]], severity: str = "",
                       rule: str = "") -> list[dict[str, Any]]:
     """The findings of one severity and/or rule (the list is immutable per revision and day: filtered once)."""
-    found = cached_findings(request, access, revision)
     if not severity and not rule:
         return found
     cache: RevisionCache = request.app.state.revisions
@@ -65,10 +69,11 @@ def next_outage(revision: RevisionRow | CachedRevision, day: dt.date) -> dict[st
 @router.get("/sites/{slug}")
 def dashboard(request: Request, access: View) -> Response:
     revision = head_cached(request, access)
-    found = cached_findings(request, access, revision)
+    run = check_run(request, access, revision)
+    found = run.findings or []
     cache: RevisionCache = request.app.state.revisions
     by_severity = cache.derived(("by severity", revision.id, today(request)),
-                                lambda: Counter(f["severity"] for f in found))
+                                lambda: Counter(f["severity"] for f in found)) if run.findings is not None else {}
     charter = revision.document.get("charter") or {}
     undecided = [name for name, layer in (charter.get("layers") or {}).items() if layer.get("decision") == "undecided"]
     signed = [s for s, _, rev in decisions.charter_signatures(access.db, access.site.id) if rev.id == revision.id]
@@ -78,7 +83,7 @@ def dashboard(request: Request, access: View) -> Response:
     package = (outage or {}).get("work_package")
     open_changes = access.db.scalar(select(func.count()).select_from(ChangeRequestRow).where(
         ChangeRequestRow.site_id == access.site.id, ChangeRequestRow.state.in_(["submitted", "approved"])))
-    return render(request, "dashboard.html", access=access, revision=revision, by_severity=by_severity,
+    return render(request, "dashboard.html", access=access, revision=revision, run=run, by_severity=by_severity,
                   severities=SEVERITIES, total=len(found), undecided=undecided, signed=len(signed),
                   exceptions=exceptions, unsigned_exceptions=[e for e in exceptions if e.signed_by is None],
                   outage=outage, package=package, open_changes=open_changes)
@@ -115,7 +120,11 @@ def conduit_detail(request: Request, access: View, conduit_id: str) -> Response:
 @router.get("/sites/{slug}/findings")
 def findings_page(request: Request, access: View, severity: str = "", rule: str = "", page: int = 1) -> Response:
     revision = head_cached(request, access)
-    shown = filtered_findings(request, access, revision, severity, rule)
+    run = check_run(request, access, revision)
+    if run.findings is None:
+        return render(request, "findings.html", access=access, revision=revision, run=run, rows="", total=0, page=1,
+                      pages=1, severity=severity, rule=rule, severities=SEVERITIES)
+    shown = filtered_findings(request, revision, run.findings, severity, rule)
     accepted = decisions.accepted_subjects(access.db, access.site.id)
     size = request.app.state.settings.page_size
     pages = max(1, -(-len(shown) // size))
@@ -129,8 +138,8 @@ def findings_page(request: Request, access: View, severity: str = "", rule: str 
          tuple(f["fingerprint"] in accepted for f in listed)),
         lambda: render_fragment("findings_rows.html", site=access.site, findings=listed, accepted=accepted,
                                 may_decide=may_decide))
-    return render(request, "findings.html", access=access, revision=revision, rows=Markup(rows), total=len(shown),
-                  page=page, pages=pages, severity=severity, rule=rule, severities=SEVERITIES)
+    return render(request, "findings.html", access=access, revision=revision, run=run, rows=Markup(rows),
+                  total=len(shown), page=page, pages=pages, severity=severity, rule=rule, severities=SEVERITIES)
 
 
 @router.get("/sites/{slug}/risks")
