@@ -20,6 +20,7 @@ from plantgate.checks.registry import check, rule
 from plantgate.model import Treaty
 from plantgate.model.assets import Asset, AssetRole
 from plantgate.model.conduits import Conduit, ConduitService
+from plantgate.model.networks import cidr
 from plantgate.model.services import SharedServiceKind
 from plantgate.model.zones import Zone
 
@@ -106,9 +107,8 @@ def names_asset(treaty: Treaty, items: list[str], asset: Asset) -> bool:
     for item in items:
         if item == asset.id:
             return True
-        try:
-            network = ipaddress.ip_network(item, strict=False)
-        except ValueError:
+        network = cidr(item)
+        if network is None:
             continue
         if any(a.version == network.version and a in network for a in asset.ip_addresses()):
             return True

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import re
 from enum import StrEnum
 
 from pydantic import Field, field_validator, model_validator
 
 from plantgate.model.base import Identifier, TreatyModel
+from plantgate.model.networks import cidr
 
 PROTOCOL_NUMBERS = {"icmp": 1, "tcp": 6, "udp": 17, "icmpv6": 58, "icmp6": 58, "sctp": 132, "gre": 47,
                     "esp": 50, "ah": 51, "ospf": 89, "ip": -1, "any": -1}
@@ -117,8 +117,4 @@ class Conduit(TreatyModel):
 
 
 def is_cidr(text: str) -> bool:
-    try:
-        ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return False
-    return True
+    return cidr(text) is not None

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import Field, field_validator
 
 from plantgate.model.base import Identifier, TreatyModel
+from plantgate.model.networks import cidrs
 
 PURDUE_LEVELS = (0.0, 1.0, 2.0, 3.0, 3.5, 4.0, 5.0)
 DMZ_LEVEL = 3.5
@@ -85,7 +86,7 @@ class Zone(TreatyModel):
         return self.safety or self.kind is ZoneKind.SAFETY
 
     def ip_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-        return [ipaddress.ip_network(n) for n in self.networks]
+        return cidrs(self.networks)
 
 
 def level_text(level: float) -> str:

@@ -7,11 +7,10 @@ registered services, whatever the direction the data itself travels.
 
 from __future__ import annotations
 
-import ipaddress
-
 from plantgate.firewalls.ruleset import ANY_ADDRESS, AddressSet, Service
 from plantgate.model import Treaty
-from plantgate.model.conduits import Conduit, ConduitService, is_cidr
+from plantgate.model.conduits import Conduit, ConduitService
+from plantgate.model.networks import IPNetwork, cidr, cidrs
 from plantgate.netspace import FlowSet, PacketSpace
 
 
@@ -27,12 +26,12 @@ def narrowed_addresses(treaty: Treaty, zone_id: str, items: list[str]) -> Addres
     """A conduit side: its CIDRs and asset addresses, or the whole zone when it names none."""
     if not items:
         return zone_addresses(treaty, zone_id)
-    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    networks: list[IPNetwork] = []
     for item in items:
-        if is_cidr(item):
-            networks.append(ipaddress.ip_network(item, strict=False))
+        if (network := cidr(item)) is not None:
+            networks.append(network)
         elif (asset := treaty.asset(item)) is not None:
-            networks.extend(ipaddress.ip_network(a, strict=False) for a in asset.addresses)
+            networks.extend(cidrs(asset.addresses))
     return AddressSet(tuple(networks), names=tuple(items))
 
 

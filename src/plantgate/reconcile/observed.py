@@ -17,12 +17,12 @@ from functools import cached_property
 from plantgate.feeds.flows import ObservedFlow
 from plantgate.firewalls.ruleset import AddressSet
 from plantgate.model import Treaty
-from plantgate.model.conduits import Conduit, is_cidr
+from plantgate.model.conduits import Conduit
 from plantgate.model.zones import Zone
 from plantgate.netspace import Verdict, evaluate
 from plantgate.netspace.evaluate import address_matches, service_matches
 from plantgate.reconcile.boundary import BoundaryFirewall
-from plantgate.reconcile.conduits import services_of, zone_addresses
+from plantgate.reconcile.conduits import narrowed_addresses, services_of
 from plantgate.reconcile.topology import Topology, ZonePath
 
 EXPECTED_SERVICES: dict[tuple[int, int], frozenset[str]] = {
@@ -138,19 +138,9 @@ class ObservedReconciler:
 
     @cached_property
     def _conduit_sides(self) -> list[tuple[Conduit, AddressSet, AddressSet]]:
-        return [(c, self._side(c.initiating_zone, c.sources), self._side(c.responding_zone, c.destinations))
+        return [(c, narrowed_addresses(self.treaty, c.initiating_zone, c.sources),
+                 narrowed_addresses(self.treaty, c.responding_zone, c.destinations))
                 for c in self.treaty.conduits]
-
-    def _side(self, zone_id: str, items: list[str]) -> AddressSet:
-        if not items:
-            return zone_addresses(self.treaty, zone_id)
-        networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-        for item in items:
-            if is_cidr(item):
-                networks.append(ipaddress.ip_network(item, strict=False))
-            elif (asset := self.treaty.asset(item)) is not None:
-                networks.extend(ipaddress.ip_network(a) for a in asset.addresses)
-        return AddressSet(tuple(networks), names=tuple(items))
 
     def judge(self, flow: ObservedFlow) -> Judgement:
         src_zone, dst_zone = self.zones.zone_of(flow.src), self.zones.zone_of(flow.dst)
