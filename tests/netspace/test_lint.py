@@ -148,8 +148,8 @@ def _described(issues: list[LintIssue]) -> list[tuple[object, ...]]:
             for i in issues]
 
 
-def test_filter_extending_another_resumes_it_with_the_same_issues() -> None:
-    """An ASA interface ACL followed by the global ACL lints exactly as if linted alone."""
+def test_ruleset_without_paths_lints_every_filter_as_alone() -> None:
+    """A bare fragment: every filter is linted, each exactly as if linted alone."""
     own = [
         rule("o1", src=addrs("10.0.0.0/24"), services=HTTPS),
         rule("o2", "deny", src=addrs("10.0.0.0/25"), services=HTTPS),
@@ -162,7 +162,7 @@ def test_filter_extending_another_resumes_it_with_the_same_issues() -> None:
     ]
     interface, glob = filt("in", *own), filt("global", *shared)
     combined = filt("combined:in+global", *own, *shared)
-    twin = filt("twin", *own)  # the very same rules as "in": resumed or not, no cycle
+    twin = filt("twin", *own)  # the very same rules as "in"
     issues = lint_ruleset(PacketSpace(), ruleset(combined, twin, interface, glob))
     alone = PacketSpace()
     for flt in (combined, twin, interface, glob):

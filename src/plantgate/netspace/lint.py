@@ -15,10 +15,14 @@ Rules the packet does not decide: an uncertain deny is not judged (its true matc
 unknown); an application or uncertain permit is judged (its true match lies inside its
 written fields) but never counts as shadowing later rules.
 
-Cost: one forward pass keeps the "decided so far" sets (all, by permits, by denies) and
-one backward pass keeps "what the rest of the filter permits", so a filter of n rules
-costs O(n) BDD operations. The rules blocking a flagged rule are found by binary search
-over the stored "decided so far" sets, O(log n) operations per named rule.
+Which filters: ``linted_filters`` - what the device applies (for ASA the interface ACL
+followed by the global ACL, not the interface ACL alone), and every rule at least once.
+
+Cost: rules of a real filter rarely meet, so each rule consults only the earlier rules
+whose interval boxes meet its own (``box_index``), with small BDD operations; a broad rule
+meeting many takes "decided so far" from one running union (``prefix_unions``). The
+removal check walks, per rule, only the later rules that meet it, on ever fewer flows.
+Witnesses are memoised by node for the whole run.
 
 Thresholds (``overly_broad``): a permit is overly broad when its source or destination
 covers more than ``MAX_IPV4_ADDRESSES`` IPv4 addresses (a /8) or more than
@@ -28,11 +32,16 @@ or of UDP. A rule that is ``any_any`` is reported as that alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
 
 from plantgate.firewalls.ruleset import TCP, UDP, Filter, NamedObject, Rule, Ruleset
-from plantgate.netspace.compile import fields_node
+from plantgate.netspace.box_index import earlier_meeting
+from plantgate.netspace.boxes import Box, Boxes
+from plantgate.netspace.compile import fields_node, union_all
 from plantgate.netspace.flow import Flow
+from plantgate.netspace.prefix_unions import PrefixUnions
 from plantgate.netspace.space import Node, PacketSpace
 
 MAX_IPV4_ADDRESSES = 2**24
@@ -41,6 +50,9 @@ MAX_IPV6_ADDRESSES = 2**96
 """More IPv6 addresses than a /32 makes a permit overly broad."""
 MAX_RELATED = 10
 """At most this many related rules are named per issue (the message says when more exist)."""
+
+MANY_MEETING = 64
+"""A rule meeting more earlier rules than this takes its covered part from the running union."""
 
 KINDS = (
     "shadowed", "redundant", "correlated", "any_any", "overly_broad", "disabled", "never_matches",
@@ -61,37 +73,47 @@ class LintIssue:
     object: NamedObject | None = None
 
 
-@dataclass
-class _ForwardState:
-    """The forward pass after a filter's rules: a filter that starts with the same rules resumes here.
+class _Witnesses:
+    """Witness flows of rule matches, for one lint run: a rule in several filters (the ASA
+    global ACL after each interface ACL) is often redundant in each, with its match as
+    the witness set, and a witness costs far more than a lookup.
 
-    ASA writes every interface ACL twice (alone and followed by the global ACL), so
-    resuming halves the lint of such a ruleset. Holds nodes only, never the space.
+    Only matches are kept: they live in the space's memo anyway, whereas keeping every
+    decided set would hold a filter's large sets for the whole run. Each entry keeps its
+    node, so the node's id cannot be reused by another node.
     """
 
-    rules: tuple[Rule, ...]
-    zones: tuple[str, ...]
-    seen: Node
-    by_permit: Node
-    by_deny: Node
-    history: dict[str, list[Node]]
-    matches: list[Node]
-    decided: list[Node]
-    judged: list[bool]
-    issues: list[LintIssue]
+    def __init__(self, space: PacketSpace) -> None:
+        self.space = space
+        self._memo: dict[int, tuple[Node, Flow | None]] = {}
+
+    def of(self, node: Node) -> Flow | None:
+        hit = self._memo.get(int(node))
+        if hit is not None and hit[0] == node:
+            return hit[1]
+        flow = self.space.witness_node(node)
+        self._memo[int(node)] = (node, flow)
+        return flow
+
+
+def _box_or_none(boxes: Boxes, rule: Rule) -> Box | None:
+    """The rule's box, or None when lint gives it no match (it then meets no rule)."""
+    if not rule.enabled or rule.stateful_return_only or not (rule.decided_by_packet or rule.action.permits):
+        return None
+    return boxes.of_rule(rule)
 
 
 class _FilterLinter:
-    """Lints one filter; holds the per-rule sets of the forward and backward passes."""
+    """Lints one filter; holds the per-rule sets of the forward pass and which rules meet."""
 
-    def __init__(self, space: PacketSpace, flt: Filter) -> None:
+    def __init__(self, space: PacketSpace, flt: Filter, witnesses: _Witnesses, boxes: Boxes) -> None:
         self.space = space
         self.flt = flt
+        self.witnesses = witnesses
+        self.boxes = boxes
         zones = sorted({z for r in flt.rules for z in (*r.from_zones, *r.to_zones)})
         self.zones = tuple(zones)
-        self.state: _ForwardState | None = None
         self.zone_index = {z: i for i, z in enumerate(zones)}
-        self.rule_index = {id(r): i for i, r in enumerate(flt.rules)}
         # Zone values 0..len(zones) (the last is "a zone the filter does not name") use as
         # few of the zone variables as needed; a filter without zones uses none at all.
         self.zone_bits = len(zones).bit_length() if zones else 0
@@ -99,7 +121,6 @@ class _FilterLinter:
             f: space.values_on_bits(f, range(len(zones) + 1), self.zone_bits) for f in ("zone_from", "zone_to")
         }
         self.zone_vars = space.field_names("zone_from") + space.field_names("zone_to")
-        self.universe = space.universe_node & self.zone_domain["zone_from"] & self.zone_domain["zone_to"]
         self.issues: list[LintIssue] = []
 
     def _zones(self, fld: str, zones: tuple[str, ...]) -> Node:
@@ -112,29 +133,30 @@ class _FilterLinter:
             node = self.space.bdd.exist(self.zone_vars, node)
         return self.space.witness_node(node)
 
+    def _match_witness(self, match: Node) -> Flow | None:
+        if self.zone_bits:
+            return self._witness(match)
+        return self.witnesses.of(match)
+
     def _issue(self, kind: str, rule: Rule, message: str, related: list[Rule] | None = None,
                witness: Flow | None = None) -> None:
         self.issues.append(LintIssue(kind, self.flt.name, rule, message, related or [], witness))
 
-    def run(self, resume: _ForwardState | None = None) -> list[LintIssue]:
-        """Lint the filter; ``resume`` is the state after a prefix of its rules (same zones)."""
+    def run(self) -> list[LintIssue]:
+        """Lint the filter: one forward pass in rule order, then the removal check."""
         space, false = self.space, self.space.false
         rules = self.flt.rules
-        start = 0
-        seen, by_permit, by_deny = false, false, false
-        history: dict[str, list[Node]] = {"all": [], "permit": [], "deny": []}
         matches: list[Node] = []
-        decided: list[Node] = []
+        decided: list[Node] = []  # what each rule decides: its match minus every earlier decided match
         judged: list[bool] = []  # candidates for the removal (redundancy) check
-        if resume is not None:
-            start = len(resume.rules)
-            seen, by_permit, by_deny = resume.seen, resume.by_permit, resume.by_deny
-            history = {key: list(nodes) for key, nodes in resume.history.items()}
-            matches, decided, judged = list(resume.matches), list(resume.decided), list(resume.judged)
-            self.issues = [replace(issue, filter=self.flt.name, related_rules=list(issue.related_rules))
-                           for issue in resume.issues]
-        for rule in rules[start:]:
+        # per rule, the earlier rules whose boxes meet its own: every rule whose match meets it, and maybe more
+        meeting: list[list[int]] = []
+        meeting_boxes = earlier_meeting([_box_or_none(self.boxes, rule) for rule in rules])
+        seen = PrefixUnions(space)  # the matches of the rules that decide by the packet
+        for i in range(len(rules)):
+            rule = rules[i]
             match, fresh, judge = false, false, False
+            met: list[int] = []
             if not rule.enabled:
                 self._issue("disabled", rule, f"rule {rule.rule_id} is disabled")
             elif not rule.stateful_return_only:
@@ -149,122 +171,115 @@ class _FilterLinter:
                 else:
                     if permit:
                         self._breadth(rule)
-                    fresh = match & ~seen
-                    judge = self._judge(rule, match, fresh, by_deny if permit else by_permit, history,
-                                        len(matches))
-                    if rule.decided_by_packet:
-                        seen = seen | match
-                        if permit:
-                            by_permit = by_permit | fresh
-                        else:
-                            by_deny = by_deny | fresh
-                    else:
+                    met = meeting_boxes[i]
+                    fresh = self._fresh(match, met, matches, seen)
+                    judge = self._judge(rule, match, fresh, met, decided)
+                    if not rule.decided_by_packet:
                         fresh = false
-                        judge = False  # still matches in the backward pass, never shadows
+                        judge = False  # still matches in the removal check, never shadows
             matches.append(match)
+            seen.append(match if rule.decided_by_packet else false)
             decided.append(fresh)
             judged.append(judge)
-            history["all"].append(seen)
-            history["permit"].append(by_permit)
-            history["deny"].append(by_deny)
-        self.state = _ForwardState(tuple(rules), self.zones, seen, by_permit, by_deny, history, matches,
-                                   decided, judged, list(self.issues))
-        self._removal_check(rules, matches, decided, judged)
+            meeting.append(met)
+        self._removal_check(rules, matches, decided, judged, meeting)
         return self.issues
 
-    def _judge(self, rule: Rule, match: Node, fresh: Node, opposite: Node,
-               history: dict[str, list[Node]], index: int) -> bool:
-        """Shadowed / redundant-by-cover / correlated; True when the rule still decides flows."""
+    def _fresh(self, match: Node, meeting: list[int], matches: list[Node], seen: PrefixUnions) -> Node:
+        """The part of ``match`` that no earlier rule decides.
+
+        Few earlier rules meet it: unite their small intersections with ``match``. Many (a
+        broad rule): subtract the running union of every earlier rule instead.
+        """
+        if len(meeting) > MANY_MEETING:
+            return match & ~seen.prefix(len(matches))
         false = self.space.false
-        against = match & opposite
+        rules = self.flt.rules
+        covered = [part for k in meeting if rules[k].decided_by_packet and (part := matches[k] & match) != false]
+        return match & ~union_all(self.space, covered)
+
+    def _judge(self, rule: Rule, match: Node, fresh: Node, met: list[int], decided: list[Node]) -> bool:
+        """Shadowed / redundant-by-cover / correlated; True when the rule still decides flows.
+
+        ``met`` holds every earlier rule whose match meets this one (and maybe some whose
+        match does not), so the earlier rules deciding some of its packets are among them.
+        """
+        false = self.space.false
+        rules = self.flt.rules
+        permit = rule.action.permits
+
+        def taken(action: bool | None) -> Iterator[tuple[int, Node]]:
+            """(earlier rule's index, the part of this match it decides), in rule order; None: any action."""
+            for k in met:
+                if decided[k] != false and (action is None or rules[k].action.permits == action):
+                    part = decided[k] & match
+                    if part != false:
+                        yield k, part
+
+        def against() -> Node:
+            return union_all(self.space, [part for _, part in taken(not permit)])
+
         if fresh == false:
-            if against != false:
-                related = self._related(history["all"][:index], match)
+            if next(taken(not permit), None) is not None:
+                related = [rules[k] for k, _ in islice(taken(None), MAX_RELATED)]
                 names = ", ".join(r.rule_id for r in related)
                 self._issue("shadowed", rule,
                             f"rule {rule.rule_id} never decides a packet: earlier rules {names} "
                             f"take all its packets, some with the opposite action",
-                            related, self._witness(against))
+                            related, self._witness(against()))
             else:
-                key = "permit" if rule.action.permits else "deny"
-                related = self._related(history[key][:index], match)
+                related = [rules[k] for k, _ in islice(taken(permit), MAX_RELATED)]
                 names = ", ".join(r.rule_id for r in related)
                 self._issue("redundant", rule,
                             f"rule {rule.rule_id} is covered by earlier rules {names} with the same action",
-                            related, self._witness(match))
+                            related, self._match_witness(match))
             return False
-        if against != false:
-            key = "deny" if rule.action.permits else "permit"
-            related = self._partially_overlapping(history[key][:index], match)
-            if not related:  # every overlapping earlier rule lies inside this one: generalisation
-                return rule.decided_by_packet
+        # earlier opposite rules whose decided sets stick out of this rule, among the first
+        # 2 * MAX_RELATED that meet it (the message names at most MAX_RELATED of them)
+        opposite = [k for k, _ in islice(taken(not permit), 2 * MAX_RELATED)]
+        related = [rules[k] for k in opposite if decided[k] & ~match != false][:MAX_RELATED]
+        if related:  # without them every overlapping earlier rule lies inside this one: generalisation
             names = ", ".join(r.rule_id for r in related)
             self._issue("correlated", rule,
                         f"rule {rule.rule_id} partly overlaps earlier rules {names} with the opposite "
                         f"action; in the overlap the earlier rules win",
-                        related, self._witness(against))
+                        related, self._witness(against()))
         return rule.decided_by_packet
 
-    def _partially_overlapping(self, history: list[Node], target: Node) -> list[Rule]:
-        """Earlier rules whose decided sets meet ``target`` without lying inside it."""
-        false = self.space.false
-        found: list[Rule] = []
-        for rule in self._related(history, target, limit=2 * MAX_RELATED):
-            i = self.rule_index[id(rule)]
-            own = history[i] & ~history[i - 1] if i else history[i]
-            if own & ~target != false:
-                found.append(rule)
-                if len(found) == MAX_RELATED:
-                    break
-        return found
-
-    def _related(self, history: list[Node], target: Node, limit: int = MAX_RELATED) -> list[Rule]:
-        """Earlier rules whose decided sets meet ``target``, by binary search on the history."""
-        false = self.space.false
-        found: list[Rule] = []
-        start, inside = 0, false
-        while start < len(history) and len(found) < limit:
-            if history[-1] & target == inside:
-                break
-            low, high = start, len(history) - 1
-            while low < high:
-                mid = (low + high) // 2
-                if history[mid] & target != inside:
-                    high = mid
-                else:
-                    low = mid + 1
-            found.append(self.flt.rules[low])
-            inside = history[low] & target
-            start = low + 1
-        return found
-
     def _removal_check(self, rules: list[Rule], matches: list[Node], decided: list[Node],
-                       judged: list[bool]) -> None:
+                       judged: list[bool], meeting: list[list[int]]) -> None:
         """Redundant when removing the rule leaves the filter's permitted set unchanged.
 
-        One backward pass: ``rest`` is what the rules after rule i (and the default action)
-        permit, checked against rule i's decided flows before rule i is folded in.
+        Only the rule's decided flows matter, and once it is gone only the later rules that
+        meet its match can decide them: they are walked in order, on ever fewer flows, until
+        one gives some flow the other verdict or none are left (small sets throughout).
         """
-        space = self.space
-        true, false = space.true, space.false
-        rest = self.universe if self.flt.default_action.permits else false
-        found: list[LintIssue] = []
-        for i in range(len(rules) - 1, -1, -1):
-            rule = rules[i]
-            if judged[i] and decided[i] != false:
-                if rule.action.permits:
-                    same = decided[i] & ~rest == false
-                else:
-                    same = decided[i] & rest == false
-                if same:
-                    found.append(LintIssue(
-                        "redundant", self.flt.name, rule,
-                        f"removing rule {rule.rule_id} changes nothing: the later rules or the default "
-                        f"action give every packet it decides the same verdict",
-                        [], self._witness(decided[i])))
-            if matches[i] != false:
-                rest = space.bdd.ite(matches[i], true if rule.action.permits else false, rest)
-        self.issues.extend(reversed(found))
+        false = self.space.false
+        later: list[list[int]] = [[] for _ in rules]
+        for i, met in enumerate(meeting):
+            for k in met:
+                later[k].append(i)
+        for i, rule in enumerate(rules):
+            if judged[i] and decided[i] != false and self._same_verdict_after(i, later[i], matches, decided):
+                self._issue("redundant", rule,
+                            f"removing rule {rule.rule_id} changes nothing: the later rules or the default "
+                            f"action give every packet it decides the same verdict",
+                            [], self._witness(decided[i]))
+
+    def _same_verdict_after(self, i: int, later: list[int], matches: list[Node], decided: list[Node]) -> bool:
+        """Whether the rules after rule ``i`` (and the default) give its decided flows its verdict."""
+        false = self.space.false
+        rules = self.flt.rules
+        permit = rules[i].action.permits
+        remaining = decided[i]
+        for k in later:
+            if matches[k] & remaining != false:
+                if rules[k].action.permits != permit:
+                    return False
+                remaining = remaining & ~matches[k]
+                if remaining == false:
+                    return True
+        return self.flt.default_action.permits == permit
 
     def _breadth(self, rule: Rule) -> None:
         space = self.space
@@ -311,57 +326,35 @@ def unused_objects(ruleset: Ruleset) -> list[LintIssue]:
 
 def lint_filter(space: PacketSpace, flt: Filter) -> list[LintIssue]:
     """Every rule-level issue of one filter, in rule order."""
-    return _FilterLinter(space, flt).run()
+    return _FilterLinter(space, flt, _Witnesses(space), Boxes()).run()
 
 
-def _is_prefix(shorter: Filter, longer: Filter) -> bool:
-    """Whether ``longer`` starts with exactly the rule objects of ``shorter``."""
-    if len(shorter.rules) > len(longer.rules) or shorter is longer or not shorter.rules:
-        return False
-    return all(a is b for a, b in zip(shorter.rules, longer.rules[: len(shorter.rules)], strict=True))
+def linted_filters(ruleset: Ruleset) -> list[Filter]:
+    """The filters lint reports on: what the device applies, and every rule at least once.
+
+    When the ruleset has paths, a filter that no path uses and whose rules all lie in
+    filters that paths use is left out: its rules are linted where the device applies
+    them. ASA applies an interface ACL only followed by the global ACL (the filter
+    ``combined:<in>+<global>``), so linting the interface ACL alone would judge its rules
+    in a filter that never exists on the device: "removing rule X changes nothing" there
+    can be false on the device, where the packets then reach the global ACL. A filter no
+    path uses that has rules of its own (an ACL bound to no interface) is still linted,
+    and so is every filter of a ruleset without paths (a bare ACL fragment).
+    """
+    filters = list(ruleset.filters.values())
+    if not ruleset.paths:
+        return filters
+    applied = {name for names in ruleset.paths.values() for name in names}
+    covered = {id(rule) for flt in filters if flt.name in applied for rule in flt.rules}
+    return [flt for flt in filters
+            if flt.name in applied or any(id(rule) not in covered for rule in flt.rules)]
 
 
 def lint_ruleset(space: PacketSpace, ruleset: Ruleset) -> list[LintIssue]:
-    """Rule-level issues of every filter, then unused objects.
-
-    A filter whose rules start with another filter's rules (an ASA interface ACL followed
-    by the global ACL) resumes that filter's forward pass instead of repeating it; the
-    issues are the same as linting it alone.
-    """
-    filters = list(ruleset.filters.values())
-    parent: dict[int, Filter] = {}
-    for position, flt in enumerate(filters):
-        # a filter with the very same rules as a later one is never that one's extension (no cycles)
-        prefixes = [other for i, other in enumerate(filters) if _is_prefix(other, flt)
-                    and (len(other.rules) < len(flt.rules) or i < position)]
-        if prefixes:
-            parent[id(flt)] = max(prefixes, key=lambda other: len(other.rules))
-    waiting = {id(flt): sum(1 for p in parent.values() if p is flt) for flt in filters}
-    states: dict[int, _ForwardState] = {}
-    results: dict[int, list[LintIssue]] = {}
-
-    def lint_one(flt: Filter) -> None:
-        if id(flt) in results:
-            return
-        base = parent.get(id(flt))
-        resume = None
-        if base is not None:
-            lint_one(base)
-            resume = states.get(id(base))
-            waiting[id(base)] -= 1
-            if waiting[id(base)] <= 0:
-                states.pop(id(base), None)  # keep a state only while an extension still needs it
-        linter = _FilterLinter(space, flt)
-        if resume is not None and resume.zones != linter.zones:
-            resume = None  # the zone encoding differs: the stored sets do not apply
-        results[id(flt)] = linter.run(resume)
-        if waiting[id(flt)] > 0 and linter.state is not None:
-            states[id(flt)] = linter.state
-
-    for flt in filters:
-        lint_one(flt)
+    """Rule-level issues of every filter of ``linted_filters``, then unused objects."""
+    witnesses, boxes = _Witnesses(space), Boxes()
     issues: list[LintIssue] = []
-    for flt in filters:
-        issues.extend(results[id(flt)])
+    for flt in linted_filters(ruleset):
+        issues.extend(_FilterLinter(space, flt, witnesses, boxes).run())
     issues.extend(unused_objects(ruleset))
     return issues

@@ -101,6 +101,13 @@ class PacketSpace:
             name: [self.bdd.var(f"{name}_{i}") for i in range(width)] for name, width in PACKET_FIELDS + AUX_FIELDS
         }
         self._level_count = len(plan)
+        self._level_weights: dict[str, dict[int, int]] = {
+            name: {level: 1 << (len(levels) - 1 - i) for i, level in enumerate(levels)}
+            for name, levels in self._levels.items()
+        }
+        self._last_level = {name: max(levels) for name, levels in self._levels.items()}
+        self._last_ipv4_level = {name: max(self._levels[name][HIGH_BITS:]) for name in ADDRESS_FIELDS}
+        self._plan: list[tuple[str, list[Node], list[str]]] | None = None
         self.true: Node = self.bdd.true
         self.false: Node = self.bdd.false
         self._prefix_cache: dict[tuple[str, int, int, int], Node] = {}
@@ -343,31 +350,32 @@ class PacketSpace:
             memo[key] = total
         return memo[key], level
 
-    def lowest_bits(self, node: Node) -> list[int]:
-        """The lexicographically smallest satisfying assignment (all levels; 0 where free)."""
-        bits = [0] * self._level_count
+    def _lowest_value(self, node: Node, field: str, ipv4: bool) -> int:
+        """``field`` in the lexicographically smallest satisfying assignment (0 where free).
+
+        One walk down the leftmost satisfying path, stopped below the field's last level
+        (the levels under it cannot change the field; an IPv4 address has only its low 32
+        bits, the high ones are implicit); no new nodes are made.
+        """
+        weights = self._level_weights[field]
+        last = self._last_ipv4_level[field] if ipv4 and field in ADDRESS_FIELDS else self._last_level[field]
         true, false = self.true, self.false
-        if node == false:
-            raise ValueError("empty set has no assignment")
-        u, flip = node, False  # flip: parity of complemented edges so far (no new nodes made)
+        value = 0
+        u, flip = node, False  # flip: parity of complemented edges so far
         while u != true and u != false:
+            level: int = u.level
+            if level > last:
+                break
             if getattr(u, "negated", False):
                 flip = not flip
             low = u.low
             # a non-terminal child is never the constant false; a terminal one is false when
             # its own polarity, flipped by the parity so far, says so
-            low_is_false = (low == true or low == false) and ((low == true) == flip)
-            if low_is_false:
-                bits[u.level] = 1
+            if (low == true or low == false) and ((low == true) == flip):
+                value |= weights.get(level, 0)
                 u = u.high
             else:
                 u = low
-        return bits
-
-    def field_value(self, bits: list[int], field: str) -> int:
-        value = 0
-        for level in self._levels[field]:
-            value = value << 1 | bits[level]
         return value
 
     def contains_node(self, node: Node, flow: Flow) -> bool:
@@ -397,57 +405,72 @@ class PacketSpace:
         return cached
 
     def witness_node(self, node: Node) -> Flow | None:
-        """A deterministic, readable member: IPv4, common protocols, low addresses and ports."""
+        """A deterministic, readable member: IPv4, common protocols, low addresses and ports.
+
+        Field by field (``_witness_plan`` order): narrow to the first preferred subset that
+        keeps members, then fix the field to its lowest value among them.
+        """
         if node == self.false:
             return None
         u = node
-        preferences: list[tuple[str, list[Node]]] = [
-            ("family", [self.ipv4]),
-            ("proto", [self.value("proto", p) for p in (6, 17, 1, 58)]),
-            ("dst", [self._readable("dst")]),
-            ("src", [self._readable("src")]),
-            ("dport", [self.range("dport", 1, 65535)]),
-            ("sport", [self.range("sport", 1024, 65535)]),
-            ("icmp_type", []),
-            ("icmp_code", []),
-        ]
-        ipv6 = False
-        unfixed = {field for field, _ in preferences}
-        for field, preferred in preferences:
+        values: dict[str, int] = {}
+        plan = self._witness_plan()
+        for field, preferred, above in plan:
             for pref in preferred:
                 narrowed = u & pref
                 if narrowed != self.false:
                     u = narrowed
                     break
-            unfixed.discard(field)
-            # The lowest assignment minimises the top levels first: fields still free above this
-            # one (ports lie above addresses) are quantified away so this field is minimised.
-            above = [name for other in unfixed if self._levels[other][0] < self._levels[field][0]
-                     for name in self.field_names(other)]
-            value = self.field_value(self.lowest_bits(self.bdd.exist(above, u) if above else u), field)
-            if field == "family":
-                ipv6 = bool(value)
-            if field in ADDRESS_FIELDS and not ipv6:
+            ipv4 = values.get("family") == 0
+            value = self._lowest_value(self.bdd.exist(above, u) if above else u, field, ipv4)
+            values[field] = value
+            if field == plan[-1][0]:
+                break  # every field is fixed: the witness is ``values``
+            if field in ADDRESS_FIELDS and not values["family"]:
                 u = u & self.bits_prefix(field, value, 128, first=HIGH_BITS)
             else:
                 u = u & self.bits_prefix(field, value, len(self._vars[field]))
-        bits = self.lowest_bits(u)
 
         def address(field: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-            value = self.field_value(bits, field)
-            if ipv6:
-                return ipaddress.IPv6Address(value)
-            return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+            if values["family"]:
+                return ipaddress.IPv6Address(values[field])
+            return ipaddress.IPv4Address(values[field] & 0xFFFFFFFF)
 
         return Flow(
             src=address("src"),
             dst=address("dst"),
-            proto=self.field_value(bits, "proto"),
-            sport=self.field_value(bits, "sport"),
-            dport=self.field_value(bits, "dport"),
-            icmp_type=self.field_value(bits, "icmp_type"),
-            icmp_code=self.field_value(bits, "icmp_code"),
+            proto=values["proto"],
+            sport=values["sport"],
+            dport=values["dport"],
+            icmp_type=values["icmp_type"],
+            icmp_code=values["icmp_code"],
         )
+
+    def _witness_plan(self) -> list[tuple[str, list[Node], list[str]]]:
+        """(field, preferred subsets, variables to quantify before minimising it), built once.
+
+        The lowest assignment minimises the top levels first, so the fields still free
+        that lie above a field (ports lie above addresses) are quantified away first.
+        """
+        if self._plan is None:
+            preferences: list[tuple[str, list[Node]]] = [
+                ("family", [self.ipv4]),
+                ("proto", [self.value("proto", p) for p in (6, 17, 1, 58)]),
+                ("dst", [self._readable("dst")]),
+                ("src", [self._readable("src")]),
+                ("dport", [self.range("dport", 1, 65535)]),
+                ("sport", [self.range("sport", 1024, 65535)]),
+                ("icmp_type", []),
+                ("icmp_code", []),
+            ]
+            plan = []
+            for position, (field, preferred) in enumerate(preferences):
+                later = [other for other, _ in preferences[position + 1:]]
+                above = [name for other in later if self._levels[other][0] < self._levels[field][0]
+                         for name in self.field_names(other)]
+                plan.append((field, preferred, above))
+            self._plan = plan
+        return self._plan
 
     def _readable(self, field: str) -> Node:
         """IPv4 outside 0.0.0.0/8 (which reads like "any"); for IPv6, global unicast 2000::/3."""
