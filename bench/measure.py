@@ -83,15 +83,24 @@ def diff(params: Params) -> Result:
 
 
 def lint(params: Params) -> Result:
-    """Timed: ``plantgate.netspace.lint.lint_ruleset`` in a fresh PacketSpace; absent -> unavailable."""
-    try:
-        from plantgate.netspace.lint import lint_ruleset  # type: ignore[import-not-found,unused-ignore]
-    except ImportError as exc:
-        return {"times": [], "info": {"unavailable": f"lint not available ({exc})"}}
+    """Timed: what ``plantgate fw lint`` runs, ``lint_ruleset_parallel`` (one worker per core).
+
+    One serial ``lint_ruleset`` run in a fresh PacketSpace is reported beside it as ``serial_s``
+    and must find the very same issues. Peak RSS is per process (the workers are children);
+    ``workers_mb`` is the largest worker's, so the machine holds at most about
+    parent + workers x ``workers_mb``.
+    """
+    from plantgate.netspace.lint import lint_ruleset
+    from plantgate.netspace.lint_parallel import lint_ruleset_parallel, usable_cores
+
     ruleset = parse_config(params["path"], "asa")
-    times, findings = _repeat(params, lambda: _timed(lambda: lint_ruleset(PacketSpace(), ruleset)))
-    count = len(findings) if isinstance(findings, list | tuple | dict) else None
-    return {"times": times, "info": {"findings": count}}
+    times, findings = _repeat(params, lambda: _timed(lambda: lint_ruleset_parallel(ruleset)))
+    serial_s, serial = _timed(lambda: lint_ruleset(PacketSpace(), ruleset))
+    if [(i.kind, i.message) for i in serial] != [(i.kind, i.message) for i in findings]:
+        raise RuntimeError("the parallel and the serial lint disagree")
+    workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    return {"times": times, "info": {"findings": len(findings), "workers": usable_cores(),
+                                     "serial_s": round(serial_s, 3), "workers_mb": workers_mb}}
 
 
 def prove_closing(params: Params) -> Result:

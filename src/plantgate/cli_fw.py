@@ -251,10 +251,10 @@ def lint(config: Path, vendor: str | None, context: str, output_format: str) -> 
 
     Exit 0 whatever it finds (use `plantgate check --fail-on` to gate).
     """
-    from plantgate.netspace.lint import lint_ruleset
+    from plantgate.netspace.lint_parallel import lint_ruleset_parallel
 
     ruleset = load_ruleset(config, vendor, context)
-    issues = lint_ruleset(default_space(), ruleset)
+    issues = lint_ruleset_parallel(ruleset)
     if output_format == "json":
         echo_json([{
             "kind": i.kind, "filter": i.filter, "rule": rule_json(i.rule),

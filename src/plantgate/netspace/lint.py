@@ -352,9 +352,13 @@ def linted_filters(ruleset: Ruleset) -> list[Filter]:
 
 def lint_ruleset(space: PacketSpace, ruleset: Ruleset) -> list[LintIssue]:
     """Rule-level issues of every filter of ``linted_filters``, then unused objects."""
+    return lint_filters(space, linted_filters(ruleset)) + unused_objects(ruleset)
+
+
+def lint_filters(space: PacketSpace, filters: list[Filter]) -> list[LintIssue]:
+    """Rule-level issues of the filters, in order; witnesses and boxes shared between them."""
     witnesses, boxes = _Witnesses(space), Boxes()
     issues: list[LintIssue] = []
-    for flt in linted_filters(ruleset):
+    for flt in filters:
         issues.extend(_FilterLinter(space, flt, witnesses, boxes).run())
-    issues.extend(unused_objects(ruleset))
     return issues

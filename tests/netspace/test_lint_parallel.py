@@ -1,0 +1,64 @@
+"""Linting on several cores gives exactly the serial lint: same issues, same order, same rule objects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from plantgate.firewalls.base import parse_config
+from plantgate.firewalls.ruleset import TCP, Ruleset, Service
+from plantgate.netspace import PacketSpace, lint_parallel
+from plantgate.netspace.lint import LintIssue, lint_ruleset
+from plantgate.netspace.lint_parallel import lint_ruleset_parallel
+from tests.conftest import shared_path
+from tests.netspace.builders import addrs, filt, rule, ruleset
+from tests.sites import EXAMPLE
+
+
+def _identity(issues: list[LintIssue]) -> list[tuple[object, ...]]:
+    return [(i.kind, i.filter, id(i.rule), i.message, tuple(id(r) for r in i.related_rules), i.witness,
+             id(i.object)) for i in issues]
+
+
+def _messy() -> Ruleset:
+    """Three filters with shadowed, redundant and correlated rules, bound on paths."""
+    web = (Service(TCP, dst_ports=((80, 443),)),)
+    filters = []
+    for name in ("a", "b", "c"):
+        filters.append(filt(
+            name,
+            rule(f"{name}-deny-net", "deny", src=addrs("10.0.0.0/16")),
+            rule(f"{name}-web", src=addrs("10.0.1.0/24"), services=web),  # shadowed by the deny
+            rule(f"{name}-web-wide", src=addrs("10.0.0.0/8"), services=web),  # correlated with the deny
+            rule(f"{name}-web-again", src=addrs("10.1.0.0/24"), services=web),  # redundant
+        ))
+    return ruleset(*filters, zones=("x", "y", "z"),
+                   paths={("x", "y"): ("a",), ("y", "z"): ("b",), ("z", "x"): ("c",)})
+
+
+def _rulesets() -> list[Ruleset]:
+    configs = sorted((EXAMPLE / "firewalls").glob("fw-*"))
+    configs += sorted(shared_path("firewall-configs", "cisco-asa").glob("batfish__asa-filters*.cfg"))
+    return [_messy(), *(parse_config(path) for path in configs)]
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_parallel_lint_equals_serial_lint(monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    monkeypatch.setattr(lint_parallel, "PARALLEL_FROM_RULES", 0)  # the example configs are small
+    kinds: set[str] = set()
+    for each in _rulesets():
+        serial = lint_ruleset(PacketSpace(), each)
+        parallel = lint_ruleset_parallel(each, workers=workers)
+        assert _identity(parallel) == _identity(serial), each.file
+        kinds |= {issue.kind for issue in serial if issue.witness is not None}
+    assert {"shadowed", "redundant", "correlated"} <= kinds  # the comparison has witnessed issues to compare
+
+
+def test_small_rulesets_stay_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_pool(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a small ruleset must not start worker processes")
+
+    monkeypatch.setattr(lint_parallel, "ProcessPoolExecutor", no_pool)
+    ruleset = parse_config(Path(EXAMPLE / "firewalls" / "fw-it-dmz.asa"))
+    assert _identity(lint_ruleset_parallel(ruleset, workers=2)) == _identity(lint_ruleset(PacketSpace(), ruleset))
