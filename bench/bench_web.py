@@ -294,7 +294,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
-def report(recorder: Recorder, login_times: list[float], wall: float) -> bool:
+def report(recorder: Recorder, login_times: list[float], wall: float, judged: bool) -> bool:
     every = [v for values in recorder.latencies.values() for v in values]
     print(f"{'request':<18}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for kind, values in [*sorted(recorder.latencies.items()), ("ALL", every)]:
@@ -309,12 +309,15 @@ def report(recorder: Recorder, login_times: list[float], wall: float) -> bool:
         print("  " + error)
     p99 = percentile(every, 0.99) if every else float("inf")
     ok = p99 < TARGET_P99_MS and not recorder.errors
-    print(f"target p99 < {TARGET_P99_MS:.0f} ms and zero errors: {'MET' if ok else 'MISSED'} (p99 {p99:.1f} ms)")
+    if judged:
+        print(f"target p99 < {TARGET_P99_MS:.0f} ms and zero errors: {'MET' if ok else 'MISSED'} (p99 {p99:.1f} ms)")
+    else:
+        print(f"stress figure, not judged against the target: p99 {p99:.1f} ms, {len(recorder.errors)} errors")
     return ok
 
 
 async def load(base: str, people: list[tuple[str, Role, str]], rounds: int, time_limit: float,
-               think: float, warmup_rounds: int = 1) -> bool:
+               think: float, warmup_rounds: int = 1, judged: bool = True) -> bool:
     recorder, login_times, warm_errors = Recorder(), list[float](), list[str]()
     deadline = time.monotonic() + time_limit
     warm = asyncio.Barrier(len(people) + 1)
@@ -328,7 +331,7 @@ async def load(base: str, people: list[tuple[str, Role, str]], rounds: int, time
         print(f"warm-up ({warmup_rounds} round(s) per session, not counted) had {len(warm_errors)} errors:")
         for error in warm_errors[:5]:
             print("  " + error)
-    return report(recorder, login_times, time.perf_counter() - started)
+    return report(recorder, login_times, time.perf_counter() - started, judged)
 
 
 def run_against(url: str, args: argparse.Namespace, source: Path | None, label: str) -> bool:
@@ -347,7 +350,8 @@ def run_against(url: str, args: argparse.Namespace, source: Path | None, label: 
         for phase, think in phases:
             print(f"-- {phase}: {args.sessions} sessions, think {think:g} s")
             people = create_people(url, args.sessions, f"{label}{phase.split()[0][:5]}")
-            results.append(asyncio.run(load(base, people, args.rounds, args.time_limit, think, args.warmup_rounds)))
+            results.append(asyncio.run(load(base, people, args.rounds, args.time_limit, think, args.warmup_rounds,
+                                            judged=not results)))
         return results[0]
     finally:
         server.terminate()
