@@ -255,8 +255,12 @@ def parse(text: str) -> tuple[Any, dict[Path, Position]]:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise YamlProblem(mark.line + 1 if mark else 0, mark.column + 1 if mark else 0,
-                          str(exc.problem or exc.context)) from None
+        message = str(exc.problem or exc.context)
+        if exc.problem and exc.context and exc.context_mark and exc.context_mark is not mark:
+            # e.g. an unclosed quote is only noticed at the end of the file: say where it began
+            where = exc.context_mark
+            message += f" ({exc.context} at line {where.line + 1}, column {where.column + 1})"
+        raise YamlProblem(mark.line + 1 if mark else 0, mark.column + 1 if mark else 0, message) from None
     except yaml.YAMLError as exc:  # e.g. a character YAML does not allow: no mark, the message says where
         raise YamlProblem(0, 0, str(exc)) from None
     finally:
