@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from plantgate.cli import main
+from plantgate.firewalls.base import parse_config
 from plantgate.load import load_site
 from plantgate.schema import committed_schema, treaty_schema
 from tests.sites import EXAMPLE, MINIMAL, line_of, write_files
@@ -113,3 +114,10 @@ def test_fw_lint_names_the_overly_broad_rule() -> None:
     issues = json.loads(out)
     broad = [i for i in issues if i["kind"] == "overly_broad"]
     assert broad and broad[0]["rule"]["id"] == "CORP_IN#2"
+
+
+def test_fw_lint_text_counts_each_written_rule_once() -> None:
+    code, out, _ = run("fw", "lint", str(EXAMPLE / "firewalls" / "fw-it-dmz.asa"))
+    written = len({id(r) for f in parse_config(EXAMPLE / "firewalls" / "fw-it-dmz.asa").filters.values()
+                   for r in f.rules})
+    assert code == 0 and f"issues in {written} rules; filters linted as the device applies them: CORP_IN" in out

@@ -251,6 +251,7 @@ def lint(config: Path, vendor: str | None, context: str, output_format: str) -> 
 
     Exit 0 whatever it finds (use `plantgate check --fail-on` to gate).
     """
+    from plantgate.netspace.lint import linted_filters
     from plantgate.netspace.lint_parallel import lint_ruleset_parallel
 
     ruleset = load_ruleset(config, vendor, context)
@@ -263,12 +264,14 @@ def lint(config: Path, vendor: str | None, context: str, output_format: str) -> 
             "object": {"name": i.object.name, "kind": i.object.kind, "line": i.object.span.line} if i.object else None,
         } for i in issues])
         return
-    if not issues:
-        console.print(f"No hygiene issues in {ruleset.rule_count()} rules.")
-        return
     for issue in issues:
         line = issue.rule.span.line if issue.rule else issue.object.span.line if issue.object else 0
         console.print(f"[bold]{issue.kind}[/bold] line {line}: {issue.message}", highlight=False)
         if issue.witness:
             console.print(f"    e.g. {issue.witness}", highlight=False)
-    console.print(f"{len(issues)} issues in {ruleset.rule_count()} rules.")
+    # filters may share rules (an ASA interface ACL inside its combined filter): count each rule once
+    written = len({id(rule) for flt in ruleset.filters.values() for rule in flt.rules})
+    filters = ", ".join(flt.name for flt in linted_filters(ruleset)) or "none"
+    console.print(f"{len(issues) or 'No hygiene'} issues in {written} rule{'' if written == 1 else 's'}; "
+                  f"filters linted as the device "
+                  f"applies them: {filters}.", highlight=False, markup=False)
