@@ -27,7 +27,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 
 from plantgate.firewalls.ruleset import PORT_PROTOCOLS, AddressSet, IPNetwork, Rule, Service
-from plantgate.netspace.flow import MAPPED_V4_BASE
+from plantgate.netspace.flow import network_prefixes
 
 Intervals = tuple[tuple[int, int], ...]
 """Sorted, disjoint, non-adjacent inclusive integer intervals."""
@@ -37,8 +37,6 @@ Axis = Intervals | None
 
 Box = tuple[Axis, Axis, Axis]
 """(source address, destination address, service) axes of a rule's match."""
-
-_MAPPED_LAST = MAPPED_V4_BASE + (1 << 32) - 1
 
 
 def merged(intervals: Iterable[tuple[int, int]]) -> Intervals:
@@ -70,17 +68,9 @@ def minus(a: Intervals, b: Intervals) -> Intervals:
     return tuple(out)
 
 
-def _network_intervals(net: IPNetwork) -> list[tuple[int, int]]:
-    base = int(net.network_address)
-    if net.version == 4:
-        base |= MAPPED_V4_BASE
-        return [(base, base + (1 << (32 - net.prefixlen)) - 1)]
-    last = base + (1 << (128 - net.prefixlen)) - 1
-    if net.prefixlen < 96 and base <= MAPPED_V4_BASE <= last:
-        # an IPv6 network around ::ffff:0:0/96 means IPv6 packets only: the IPv4 range is cut out
-        parts = [(base, MAPPED_V4_BASE - 1), (_MAPPED_LAST + 1, last)]
-        return [(low, high) for low, high in parts if low <= high]
-    return [(base, last)]
+def _network_intervals(net: IPNetwork) -> Intervals:
+    """The field values of a configured network: its prefixes (``flow.network_prefixes``) as intervals."""
+    return merged((base, base + (1 << (128 - length)) - 1) for base, length in network_prefixes(net))
 
 
 def axes_meet(a: Axis, b: Axis) -> bool:
@@ -219,7 +209,7 @@ class Boxes:
     def _network(self, net: IPNetwork) -> Intervals:
         hit = self._networks.get(id(net))  # configs name the same network objects from many rules
         if hit is None or hit[0] is not net:
-            hit = self._networks[id(net)] = (net, tuple(_network_intervals(net)))
+            hit = self._networks[id(net)] = (net, _network_intervals(net))
         return hit[1]
 
     def _services_axis(self, services: tuple[Service, ...]) -> tuple[bool, Axis]:

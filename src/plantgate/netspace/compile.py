@@ -301,7 +301,8 @@ def analyse_filter(
 # ----- a ruleset -----
 
 
-def _path_filters(ruleset: Ruleset, from_zone: str, to_zone: str) -> list[Filter] | None:
+def path_filters(ruleset: Ruleset, from_zone: str, to_zone: str) -> list[Filter] | None:
+    """The filters on a zone pair's path, in order; None when the pair has no path (an undefined name is an error)."""
     names = ruleset.paths.get((from_zone, to_zone))
     if names is None:
         return None
@@ -319,7 +320,7 @@ def _path_filters(ruleset: Ruleset, from_zone: str, to_zone: str) -> list[Filter
 
 def permitted_between(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> FlowSet:
     """New flows from ``from_zone`` to ``to_zone`` that every filter on the path permits."""
-    filters = _path_filters(ruleset, from_zone, to_zone)
+    filters = path_filters(ruleset, from_zone, to_zone)
     if filters is None:
         return space.universe() if ruleset.default_path_action.permits else space.empty()
     node = space.universe_node
@@ -360,7 +361,7 @@ def rules_permitting(
     if flows.is_empty():
         return []
     if key.kind == "pair":
-        filters = _path_filters(ruleset, key.from_zone, key.to_zone)
+        filters = path_filters(ruleset, key.from_zone, key.to_zone)
         if filters is None:
             return [(None, None)] if ruleset.default_path_action.permits else []
         contexts: list[tuple[Filter, str | None, str | None]] = [

@@ -34,7 +34,7 @@ from difflib import SequenceMatcher
 
 from plantgate.firewalls.ruleset import Filter, Rule, Ruleset
 from plantgate.netspace.boxes import Boxes, BoxSet
-from plantgate.netspace.compile import Permitter, PolicyKey, rule_match_node, union_all
+from plantgate.netspace.compile import Permitter, PolicyKey, path_filters, rule_match_node, union_all
 from plantgate.netspace.signatures import Signatures
 from plantgate.netspace.space import FlowSet, Node, PacketSpace
 
@@ -209,14 +209,11 @@ class EditRestriction:
 
 
 def _filters_of(ruleset: Ruleset, key: PolicyKey) -> list[Filter] | None:
-    """The filters deciding ``key`` in order, or None when a path is missing or names an undefined filter."""
+    """The filters deciding ``key`` in order, or None when the filter or the path is missing."""
     if key.kind == "filter":
         flt = ruleset.filters.get(key.filter)
         return None if flt is None else [flt]
-    names = ruleset.paths.get((key.from_zone, key.to_zone))
-    if names is None or any(name not in ruleset.filters for name in names):
-        return None
-    return [ruleset.filters[name] for name in names]
+    return path_filters(ruleset, key.from_zone, key.to_zone)
 
 
 def _context(key: PolicyKey, old: Filter, new: Filter) -> Context:

@@ -96,8 +96,7 @@ class PacketSpace:
 
     def __init__(self) -> None:
         self.bdd = _bdd_module.BDD()
-        self.bdd.configure(reordering=False)  # the fixed order above is the good one
-        self.bdd.configure(max_cache_hard=CACHE_ENTRIES)
+        self.bdd.configure(reordering=False, max_cache_hard=CACHE_ENTRIES)  # the fixed order above is the good one
         plan = _level_plan()
         self.bdd.declare(*(f"{name}_{i}" for name, i in plan))
         self._levels: dict[str, list[int]] = {name: [0] * width for name, width in PACKET_FIELDS + AUX_FIELDS}
