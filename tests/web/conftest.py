@@ -161,17 +161,21 @@ def example_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_example(tmp_path_factory.mktemp("example"))
 
 
-@pytest.fixture
-def web(database_url: str, example_copy: Path) -> Iterator[WebSite]:
-    app = create_app(Settings(database_url=database_url, as_of=AS_OF, check_wait_seconds=120), migrate=False)
-    sessions: sessionmaker[Session] = app.state.sessions
+def seed_site(sessions: sessionmaker[Session], folder: Path) -> None:
+    """Import the treaty folder as site SITE and create the USERS with their roles on it."""
     with sessions.begin() as session:
-        revisions.import_folder(session, example_copy, slug=SITE, actor="test")
+        revisions.import_folder(session, folder, slug=SITE, actor="test")
         site = revisions.site_by_slug(session, SITE)
         assert site is not None
         for username, roles in USERS.items():
             user = accounts.create_user(session, username, PASSWORD, actor="test")
             for role in roles:
                 accounts.grant(session, user, site, role, actor="test")
-    yield WebSite(app, sessions, example_copy)
+
+
+@pytest.fixture
+def web(database_url: str, example_copy: Path) -> Iterator[WebSite]:
+    app = create_app(Settings(database_url=database_url, as_of=AS_OF, check_wait_seconds=120), migrate=False)
+    seed_site(app.state.sessions, example_copy)
+    yield WebSite(app, app.state.sessions, example_copy)
     app.state.engine.dispose()

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from plantgate.db import accounts, revisions
 from plantgate.web.app import create_app
 from plantgate.web.settings import Settings
-from tests.web.conftest import AS_OF, PASSWORD, SITE, USERS
+from tests.web.conftest import AS_OF, PASSWORD, SITE, seed_site
 from tests.web.test_changes import OPENING_RULE
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -44,14 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     folder = tmp_path_factory.mktemp("browser")
     example = copy_example(folder)
     app = create_app(Settings(database_url=f"sqlite:///{folder / 'web.db'}", as_of=AS_OF, check_wait_seconds=120))
-    with app.state.sessions.begin() as session:
-        revisions.import_folder(session, example, slug=SITE, actor="test")
-        site = revisions.site_by_slug(session, SITE)
-        assert site is not None
-        for username, roles in USERS.items():
-            user = accounts.create_user(session, username, PASSWORD, actor="test")
-            for role in roles:
-                accounts.grant(session, user, site, role, actor="test")
+    seed_site(app.state.sessions, example)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     uvicorn_server = uvicorn.Server(config)
