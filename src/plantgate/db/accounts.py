@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import secrets
 from enum import StrEnum
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -23,6 +24,7 @@ from plantgate.db.tables import (
     GrantRow,
     LoginFailureRow,
     LoginLinkRow,
+    OidcLoginRow,
     SessionRow,
     SiteRow,
     UserRow,
@@ -66,6 +68,22 @@ def token_sha256(token: str) -> str:
 def aware(moment: dt.datetime) -> dt.datetime:
     """SQLite returns naive datetimes; every stored moment is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+OneTime = TypeVar("OneTime", LoginLinkRow, OidcLoginRow)
+
+
+def spend_once(session: Session, row_type: type[OneTime], key: InstrumentedAttribute[str],
+               digest: str) -> OneTime | None:
+    """The unused, unexpired one-time row ``digest`` names, now spent; None when there is none.
+
+    The conditional UPDATE makes a second use fail even when the two uses are concurrent.
+    """
+    row = session.get(row_type, digest)
+    if row is None or row.used or aware(row.expires_at) <= utc_now():
+        return None
+    spent = session.execute(update(row_type).where(key == digest, row_type.used.is_(False)).values(used=True))
+    return row if spent.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
 def check_password_strength(password: str) -> None:
@@ -212,15 +230,10 @@ def create_login_link(session: Session, user: UserRow, *, actor: str) -> str:
 
 
 def redeem_login_link(session: Session, token: str) -> UserRow:
-    """The link's user; the link is spent. A conditional UPDATE makes a second use fail even when concurrent."""
-    digest = token_sha256(token)
-    row = session.get(LoginLinkRow, digest)
-    if row is None or row.used or aware(row.expires_at) <= utc_now():
-        raise AuthError("this login link is invalid, used or expired")
-    spent = session.execute(update(LoginLinkRow).where(LoginLinkRow.token_sha256 == digest,
-                                                       LoginLinkRow.used.is_(False)).values(used=True))
-    user = session.get(UserRow, row.user_id)
-    if spent.rowcount != 1 or user is None:  # type: ignore[attr-defined]
+    """The link's user; the link is spent (``spend_once``)."""
+    row = spend_once(session, LoginLinkRow, LoginLinkRow.token_sha256, token_sha256(token))
+    user = session.get(UserRow, row.user_id) if row is not None else None
+    if user is None:
         raise AuthError("this login link is invalid, used or expired")
     return user
 

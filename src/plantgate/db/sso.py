@@ -15,11 +15,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from plantgate.db import audit
-from plantgate.db.accounts import AuthError, Role, aware, create_user, token_sha256, user_by_name
+from plantgate.db.accounts import AuthError, Role, create_user, spend_once, token_sha256, user_by_name
 from plantgate.db.tables import GrantRow, OidcGroupRoleRow, OidcIdentityRow, OidcLoginRow, SiteRow, UserRow, utc_now
 
 SIGN_ON_LIFETIME = dt.timedelta(minutes=10)
@@ -36,14 +36,9 @@ def begin_sign_on(session: Session, *, state: str, nonce: str, code_verifier: st
 
 
 def finish_sign_on(session: Session, state: str) -> OidcLoginRow:
-    """The sign-on ``state`` names; it is spent (a conditional UPDATE, so a replay fails even when concurrent)."""
-    digest = token_sha256(state)
-    row = session.get(OidcLoginRow, digest)
-    if row is None or row.used or aware(row.expires_at) <= utc_now():
-        raise AuthError("this sign-on is unknown, used or expired; start again")
-    spent = session.execute(update(OidcLoginRow).where(OidcLoginRow.state_sha256 == digest,
-                                                       OidcLoginRow.used.is_(False)).values(used=True))
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
+    """The sign-on ``state`` names; it is spent (``spend_once``: a replay fails even when concurrent)."""
+    row = spend_once(session, OidcLoginRow, OidcLoginRow.state_sha256, token_sha256(state))
+    if row is None:
         raise AuthError("this sign-on is unknown, used or expired; start again")
     return row
 
