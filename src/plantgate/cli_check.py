@@ -16,7 +16,6 @@ import click
 
 from plantgate.checks import CHECKS, CheckContext, Finding, Severity, load_all_checks, run_checks
 from plantgate.cli import EXIT_FINDINGS, FORMAT_OPTION, console, err_console
-from plantgate.cli_report import write_demo_outputs
 from plantgate.errors import InputError
 from plantgate.load import Site, load_site
 from plantgate.outputs.formats import CheckReport, available_formats, renderer
@@ -137,6 +136,8 @@ def demo(directory: Path, output_format: str, fail_on: str, as_of: dt.datetime |
     site = load_site(directory)
     day = as_of.date() if as_of else dt.date.today()
     context = CheckContext(site, day)
+    from plantgate.cli_report import write_demo_outputs  # the report stack only where the demo needs it
+
     for path in write_demo_outputs(site, context, directory):
         err_console.print(f"Wrote {path}")
     _emit_findings(site, output_format, fail_on, day, syslog_target, context)
