@@ -91,7 +91,9 @@ def test_prefix_unions_unite_the_first_sets(drawn: list[Rule]) -> None:
 
 
 def _reference_witness(space: PacketSpace, node: Node) -> Flow | None:
-    """The witness chooser before it was tuned: full lowest assignments, preferences rebuilt."""
+    """The witness by its definition, on whole sets: in level order, a field's first run of
+    levels narrows the set to the field's first preferred subset that keeps members, then
+    every run of levels takes its lowest values that keep members."""
     if node == space.false:
         return None
 
@@ -115,33 +117,38 @@ def _reference_witness(space: PacketSpace, node: Node) -> Flow | None:
             value = value << 1 | bits[level]
         return value
 
-    preferences = [
-        ("family", [space.ipv4]),
-        ("proto", [space.value("proto", p) for p in (6, 17, 1, 58)]),
-        ("dst", [space._readable("dst")]),
-        ("src", [space._readable("src")]),
-        ("dport", [space.range("dport", 1, 65535)]),
-        ("sport", [space.range("sport", 1024, 65535)]),
-        ("icmp_type", []),
-        ("icmp_code", []),
-    ]
-    u, ipv6 = node, False
-    unfixed = {f for f, _ in preferences}
-    for field, preferred in preferences:
-        for pref in preferred:
-            if u & pref != space.false:
-                u = u & pref
-                break
-        unfixed.discard(field)
-        above = [name for other in unfixed if space._levels[other][0] < space._levels[field][0]
-                 for name in space.field_names(other)]
-        value = field_value(lowest_bits(space.bdd.exist(above, u) if above else u), field)
-        if field == "family":
-            ipv6 = bool(value)
-        if field in ADDRESS_FIELDS and not ipv6:
-            u = u & space.bits_prefix(field, value, 128, first=HIGH_BITS)
+    def preferred(field: str, ipv6: bool) -> list[Node]:
+        if field in ADDRESS_FIELDS:
+            v4, v6 = space._readable(field)
+            return [space.ipv6 & v6] if ipv6 else [space.ipv4 & v4]
+        return {
+            "family": [space.ipv4],
+            "proto": [space.value("proto", p) for p in (6, 17, 1, 58)],
+            "dport": [space.range("dport", 1, 65535)],
+            "sport": [space.range("sport", 1024, 65535)],
+        }.get(field, [])
+
+    owner = {level: field for field, levels in space._levels.items() for level in levels}
+    runs: list[tuple[str, list[int]]] = []
+    for level in range(len(space.bdd.vars)):
+        if runs and runs[-1][0] == owner[level]:
+            runs[-1][1].append(level)
         else:
-            u = u & space.bits_prefix(field, value, 128 if field in ADDRESS_FIELDS else len(space.field_names(field)))
+            runs.append((owner[level], [level]))
+    u, ipv6, narrowed = node, False, set()
+    for field, levels in runs:
+        if field not in narrowed:
+            narrowed.add(field)
+            for pref in preferred(field, ipv6):
+                if u & pref != space.false:
+                    u = u & pref
+                    break
+        bits = lowest_bits(u)
+        for level in levels:
+            var = space.bdd.var(space.bdd.var_at_level(level))
+            u = u & (var if bits[level] else ~var)
+        if field == "family":
+            ipv6 = bool(bits[levels[0]])
     bits = lowest_bits(u)
 
     def address(field: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:

@@ -44,9 +44,9 @@ def test_exposure_is_red_dashed_with_the_witness(example_report: CheckReport) ->
     edges = [e for e in _edges(build_diagram(example_report.context)) if "unregistered" in e]
     exposures = unregistered_exposures(example_report.context)
     assert len(edges) == len(exposures) > 0
-    vnc = next(e for e in edges if e.strip().startswith("idmz -> sup"))
-    assert f"color=\"{EXPOSURE_COLOUR}\"" in vnc and "style=dashed" in vnc
-    assert ":5900 proto 6" in vnc and "tooltip=" in vnc
+    exposure = next(e for e in edges if e.strip().startswith("idmz -> sup"))
+    assert f"color=\"{EXPOSURE_COLOUR}\"" in exposure and "style=dashed" in exposure
+    assert "-> 10.20.0.10:443 proto 6" in exposure and "tooltip=" in exposure
 
 
 def test_status_follows_the_firewall(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_writes_each_format(example_report: CheckReport, tmp_path: Path, suffix:
 @needs_dot
 def test_svg_tooltips_carry_the_witness(example_report: CheckReport, tmp_path: Path) -> None:
     svg = write_diagram(example_report.context, tmp_path / "zones.svg").read_text(encoding="utf-8")
-    assert "witness 172.16.35.30:1024 &#45;&gt; 10.20.0.0:5900 proto 6" in svg
+    assert "witness 172.16.35.0:1024 &#45;&gt; 10.20.0.10:443 proto 6" in svg
     assert 'stroke-dasharray="5,2"' in svg
 
 

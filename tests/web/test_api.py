@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from plantgate.db import accounts
 from plantgate.db.accounts import Role
 from plantgate.db.revisions import import_folder, site_by_slug
@@ -35,16 +37,24 @@ def test_posting_a_config_rechecks_and_returns_findings(web: WebSite) -> None:
     headers = {"Authorization": f"Bearer {token_for(web, 'm.okafor', Role.IT_ENGINEER)}",
                "Content-Type": "text/plain"}
     before = client.get(f"/api/v1/sites/{SITE}/findings", headers=headers).json()["findings"]
-    def firewall_vnc(findings: list[dict[str, str]]) -> list[str]:  # observed-flow findings mention it either way
-        return [f["rule_id"] for f in findings if "5900" in f["message"] and not f["rule_id"].startswith("PG-OBS")]
 
-    assert firewall_vnc(before)
+    def exposure_rules(findings: list[dict[str, Any]], config: str) -> list[str]:
+        """The fw-dmz-ot rules (config lines) cited by the unregistered idmz -> sup exposure."""
+        lines, prefix = config.splitlines(), "firewalls/fw-dmz-ot.iptables:"
+        exposure = next(f for f in findings if f["rule_id"] == "PG-FW-001" and "from idmz" in f["message"]
+                        and "to sup" in f["message"])
+        return [lines[int(e[len(prefix):]) - 1] for e in exposure["evidence"] if e.startswith(prefix)]
+
     config = (web.folder / "firewalls" / "fw-dmz-ot.iptables").read_text()
+    assert [("5900" in line, "443" in line) for line in exposure_rules(before, config)] == [(True, False),
+                                                                                             (False, True)]
     closed = "".join(line for line in config.splitlines(keepends=True) if "--dport 5900" not in line)
     response = client.post(f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config", content=closed, headers=headers)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["revision"] == 2 and firewall_vnc(body["findings"]) == []
+    # rechecked on the new config: the exposure left is the any-source rule to DCS A, now one line up
+    assert body["revision"] == 2
+    assert [("5900" in line, "443" in line) for line in exposure_rules(body["findings"], closed)] == [(False, True)]
     stale = client.post(f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config", params={"based_on": 1}, content=closed,
                         headers=headers)
     assert stale.status_code == 409  # optimistic concurrency for automation too

@@ -106,13 +106,11 @@ class PacketSpace:
             name: [self.bdd.var(f"{name}_{i}") for i in range(width)] for name, width in PACKET_FIELDS + AUX_FIELDS
         }
         self._level_count = len(plan)
-        self._level_weights: dict[str, dict[int, int]] = {
-            name: {level: 1 << (len(levels) - 1 - i) for i, level in enumerate(levels)}
-            for name, levels in self._levels.items()
-        }
-        self._last_level = {name: max(levels) for name, levels in self._levels.items()}
-        self._last_ipv4_level = {name: max(self._levels[name][HIGH_BITS:]) for name in ADDRESS_FIELDS}
-        self._plan: list[tuple[str, list[Node], list[str]]] | None = None
+        self._level_owners: list[tuple[str, int]] = [
+            (name, 1 << (len(self._vars[name]) - 1 - i)) for name, i in plan
+        ]
+        """(field, weight of the level's bit in the field's value) of every level."""
+        self._stages: list[tuple[str, int, tuple[list[Node], list[Node]]]] | None = None
         self.true: Node = self.bdd.true
         self.false: Node = self.bdd.false
         self._prefix_cache: dict[tuple[str, int, int, int], Node] = {}
@@ -355,34 +353,6 @@ class PacketSpace:
             memo[key] = total
         return memo[key], level
 
-    def _lowest_value(self, node: Node, field: str, ipv4: bool) -> int:
-        """``field`` in the lexicographically smallest satisfying assignment (0 where free).
-
-        One walk down the leftmost satisfying path, stopped below the field's last level
-        (the levels under it cannot change the field; an IPv4 address has only its low 32
-        bits, the high ones are implicit); no new nodes are made.
-        """
-        weights = self._level_weights[field]
-        last = self._last_ipv4_level[field] if ipv4 and field in ADDRESS_FIELDS else self._last_level[field]
-        true, false = self.true, self.false
-        value = 0
-        u, flip = node, False  # flip: parity of complemented edges so far
-        while u != true and u != false:
-            level: int = u.level
-            if level > last:
-                break
-            if getattr(u, "negated", False):
-                flip = not flip
-            low = u.low
-            # a non-terminal child is never the constant false; a terminal one is false when
-            # its own polarity, flipped by the parity so far, says so
-            if (low == true or low == false) and ((low == true) == flip):
-                value |= weights.get(level, 0)
-                u = u.high
-            else:
-                u = low
-        return value
-
     def contains_node(self, node: Node, flow: Flow) -> bool:
         """Follow the flow's bits through the BDD (no new nodes)."""
         bits = self._flow_bits(flow)
@@ -410,47 +380,44 @@ class PacketSpace:
         return cached
 
     def witness_node(self, node: Node) -> Flow | None:
-        """A deterministic, readable member: IPv4, common protocols, low addresses and ports.
+        """A deterministic, readable member: IPv4, common protocols, low ports and addresses.
 
-        Field by field (``_witness_plan`` order): narrow to the first preferred subset that
-        keeps members, then fix the field to its lowest value among them.
+        One walk down the BDD in level order (family, protocol, ports, addresses). Where a
+        field starts, the rest is narrowed to the field's first preferred subset that keeps
+        members; through the field's levels the walk then takes the lowest branch that
+        keeps members. Each step works on what lies below the fields already fixed, never
+        on the whole set, so a witness of a large set costs about as little as a small one.
         """
         if node == self.false:
             return None
-        u = node
-        values: dict[str, int] = {}
-        plan = self._witness_plan()
-        # Fields minimised with the same variables quantified (the addresses, below the ports)
-        # work on one projection of ``u``; their fixes reach ``u`` together, in one operation.
-        # Fixing a field to a value of its preferred subset keeps the member inside that subset.
-        projected: Node | None = None
-        projected_above: list[str] = []
-        pending = self.true
-        for field, preferred, above in plan:
-            if above != projected_above or not above:
-                if pending != self.true:
-                    u, pending = u & pending, self.true
-                projected = self.bdd.exist(above, u) if above else None
-                projected_above = above
-            target = u if projected is None else projected
-            for pref in preferred:
-                narrowed = target & pref
-                if narrowed != self.false:
-                    target = narrowed
+        true, false = self.true, self.false
+        owners = self._level_owners
+        values = dict.fromkeys(self._levels, 0)
+        u, flip = node, False  # the set below the fixed fields is ``u``, complemented when ``flip``
+        for _, last, preferred in self._witness_stages():
+            narrowing = preferred[values["family"]]
+            if narrowing:
+                here = ~u if flip else u
+                for pref in narrowing:
+                    narrowed = here & pref
+                    if narrowed != false:
+                        u, flip = narrowed, False
+                        break
+            while u != true and u != false:
+                level: int = u.level
+                if level > last:
                     break
-            value = self._lowest_value(target, field, values.get("family") == 0)
-            values[field] = value
-            if field == plan[-1][0]:
-                break  # every field is fixed: the witness is ``values``
-            if field in ADDRESS_FIELDS and not values["family"]:
-                fix = self.bits_prefix(field, value, 128, first=HIGH_BITS)
-            else:
-                fix = self.bits_prefix(field, value, len(self._vars[field]))
-            if projected is None:
-                u = target & fix
-            else:
-                projected = target & fix
-                pending = pending & fix
+                if getattr(u, "negated", False):
+                    flip = not flip
+                low = u.low
+                # a non-terminal child is never the constant false; a terminal one is false
+                # when its own polarity, flipped by the parity so far, says so
+                if (low == true or low == false) and ((low == true) == flip):
+                    name, weight = owners[level]
+                    values[name] |= weight
+                    u = u.high
+                else:
+                    u = low
 
         def address(field: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
             if values["family"]:
@@ -467,36 +434,38 @@ class PacketSpace:
             icmp_code=values["icmp_code"],
         )
 
-    def _witness_plan(self) -> list[tuple[str, list[Node], list[str]]]:
-        """(field, preferred subsets, variables to quantify before minimising it), built once.
+    def _witness_stages(self) -> list[tuple[str, int, tuple[list[Node], list[Node]]]]:
+        """(field, its last level in this run of levels, preferred subsets), top run first, built once.
 
-        The lowest assignment minimises the top levels first, so the fields still free
-        that lie above a field (ports lie above addresses) are quantified away first.
+        A field's preferences sit on its first run of levels, one list per family (indexed
+        by the family bit): below the family level only the family's own part of a
+        preference (an address's readable range) may narrow the set.
         """
-        if self._plan is None:
-            preferences: list[tuple[str, list[Node]]] = [
-                ("family", [self.ipv4]),
-                ("proto", [self.value("proto", p) for p in (6, 17, 1, 58)]),
-                ("dst", [self._readable("dst")]),
-                ("src", [self._readable("src")]),
-                ("dport", [self.range("dport", 1, 65535)]),
-                ("sport", [self.range("sport", 1024, 65535)]),
-                ("icmp_type", []),
-                ("icmp_code", []),
-            ]
-            plan = []
-            for position, (field, preferred) in enumerate(preferences):
-                later = [other for other, _ in preferences[position + 1:]]
-                above = [name for other in later if self._levels[other][0] < self._levels[field][0]
-                         for name in self.field_names(other)]
-                plan.append((field, preferred, above))
-            self._plan = plan
-        return self._plan
+        if self._stages is None:
+            readable = {field: self._readable(field) for field in ADDRESS_FIELDS}
+            protocols = [self.value("proto", p) for p in (6, 17, 1, 58)]
+            ports = {"dport": [self.range("dport", 1, 65535)], "sport": [self.range("sport", 1024, 65535)]}
+            preferences: dict[str, tuple[list[Node], list[Node]]] = {
+                "family": ([self.ipv4], [self.ipv4]),
+                "proto": (protocols, protocols),
+                **{field: (pref, pref) for field, pref in ports.items()},
+                **{field: ([v4], [v6]) for field, (v4, v6) in readable.items()},
+            }
+            stages: list[tuple[str, int, tuple[list[Node], list[Node]]]] = []
+            for level, (field, _) in enumerate(self._level_owners):
+                if stages and stages[-1][0] == field and stages[-1][1] == level - 1:
+                    stages[-1] = (field, level, stages[-1][2])
+                    continue
+                first_run = all(name != field for name, _, _ in stages)
+                stages.append((field, level, preferences.get(field, ([], [])) if first_run else ([], [])))
+            self._stages = stages
+        return self._stages
 
-    def _readable(self, field: str) -> Node:
-        """IPv4 outside 0.0.0.0/8 (which reads like "any"); for IPv6, global unicast 2000::/3."""
+    def _readable(self, field: str) -> tuple[Node, Node]:
+        """(IPv4, IPv6) parts of a readable address: IPv4 outside 0.0.0.0/8 (which reads
+        like "any"); for IPv6, global unicast 2000::/3. Neither tests the family bit."""
         v4_zero_net = self.bits_prefix(field, MAPPED_V4_BASE, 104, first=HIGH_BITS)
-        return (self.ipv4 & ~v4_zero_net) | (self.ipv6 & self.bits_prefix(field, 1 << 125, 3))
+        return ~v4_zero_net, self.bits_prefix(field, 1 << 125, 3)
 
 
 def _checked(value: int, top: int, label: str) -> int:
