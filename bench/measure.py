@@ -62,10 +62,29 @@ def parse(params: Params) -> Result:
 
 
 def permitted(params: Params) -> Result:
-    """Timed: ``permitted_sets`` of every policy key, in a fresh PacketSpace each time."""
+    """Timed: what ``plantgate check`` runs for a firewall, in a fresh PacketSpace each time:
+    ``prefold`` (the filters folded on every core), then ``permitted_sets`` of every policy key.
+
+    One serial ``permitted_sets`` run is reported beside it as ``serial_s`` and must give the
+    very same sets (packet counts per key); ``workers_mb`` is the largest child's peak RSS.
+    """
+    from plantgate.netspace.cores import usable_cores
+    from plantgate.netspace.prefold import prefold
+
     ruleset = parse_config(params["path"], "asa")
-    times, sets = _repeat(params, lambda: _timed(lambda: permitted_sets(PacketSpace(), ruleset)))
-    return {"times": times, "info": {"rules": _source_rules(ruleset), "keys": len(sets)}}
+
+    def on_every_core() -> dict[Any, Any]:
+        space = PacketSpace()
+        prefold(space, [ruleset])
+        return permitted_sets(space, ruleset)
+
+    times, sets = _repeat(params, lambda: _timed(on_every_core))
+    serial_s, serial = _timed(lambda: permitted_sets(PacketSpace(), ruleset))
+    if {key: flows.count() for key, flows in sets.items()} != {key: flows.count() for key, flows in serial.items()}:
+        raise RuntimeError("the permitted sets folded on every core differ from the serial ones")
+    workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    return {"times": times, "info": {"rules": _source_rules(ruleset), "keys": len(sets), "workers": usable_cores(),
+                                     "serial_s": round(serial_s, 3), "workers_mb": workers_mb}}
 
 
 def diff(params: Params) -> Result:
@@ -90,8 +109,9 @@ def lint(params: Params) -> Result:
     ``workers_mb`` is the largest worker's, so the machine holds at most about
     parent + workers x ``workers_mb``.
     """
+    from plantgate.netspace.cores import usable_cores
     from plantgate.netspace.lint import lint_ruleset
-    from plantgate.netspace.lint_parallel import lint_ruleset_parallel, usable_cores
+    from plantgate.netspace.lint_parallel import lint_ruleset_parallel
 
     ruleset = parse_config(params["path"], "asa")
     times, findings = _repeat(params, lambda: _timed(lambda: lint_ruleset_parallel(ruleset)))

@@ -97,7 +97,7 @@ def check(site_dir: Path, output_format: str, fail_on: str, as_of: dt.datetime |
     """
     site = load_site(site_dir)
     day = as_of.date() if as_of else dt.date.today()
-    context = CheckContext(site, day)
+    context = CheckContext(site, day, may_fork=True)
     for path in flow_files:
         if not path.is_file():
             raise InputError.at(str(path), 0, 0, "flow file not found", "a Zeek conn.log, flow CSV or PCAP")
@@ -135,7 +135,7 @@ def demo(directory: Path, output_format: str, fail_on: str, as_of: dt.datetime |
         err_console.print(f"Example site written to [bold]{directory}[/bold]; checking it.")
     site = load_site(directory)
     day = as_of.date() if as_of else dt.date.today()
-    context = CheckContext(site, day)
+    context = CheckContext(site, day, may_fork=True)
     from plantgate.cli_report import write_demo_outputs  # the report stack only where the demo needs it
 
     for path in write_demo_outputs(site, context, directory):

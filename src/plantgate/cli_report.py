@@ -46,7 +46,7 @@ def report(site_dir: Path, html_path: Path | None, pdf_path: Path | None, no_dia
     with steps(4 if pdf_path else 3) as step:
         step("Loading the treaty and firewall configs")
         site = load_site(site_dir)
-        context = CheckContext(site, as_of.date() if as_of else dt.date.today())
+        context = CheckContext(site, as_of.date() if as_of else dt.date.today(), may_fork=True)
         findings = run_checks(site, context.as_of, context)
         step("Drawing the zone diagram and rendering the report")
         html = report_html(context, findings, with_diagram=not no_diagram)
@@ -70,7 +70,7 @@ def diagram(site_dir: Path, output: Path, as_of: dt.datetime | None) -> None:
     with steps(1) as step:
         step("Drawing the zone diagram")
         site = load_site(site_dir)
-        context = CheckContext(site, as_of.date() if as_of else dt.date.today())
+        context = CheckContext(site, as_of.date() if as_of else dt.date.today(), may_fork=True)
         write_diagram(context, output)
     click.echo(str(output))
 

@@ -16,6 +16,7 @@ from plantgate.firewalls.ruleset import Rule
 from plantgate.load import Site
 from plantgate.model import Treaty
 from plantgate.netspace import FlowSet, PacketSpace, Permitter, default_space
+from plantgate.netspace.prefold import prefold
 from plantgate.reconcile import BoundaryFirewall, conduit_flows, load_boundary_firewalls, register_flows
 from plantgate.reconcile.reach import Estate
 
@@ -25,6 +26,9 @@ class CheckContext:
     site: Site
     as_of: dt.date = field(default_factory=dt.date.today)
     extra_flow_files: list[Path] = field(default_factory=list)
+    may_fork: bool = False
+    """True only for a caller that owns its process (the CLI): the filters of large firewalls
+    are then folded on every core (``netspace.prefold``). The web app runs threads: never."""
 
     @property
     def treaty(self) -> Treaty:
@@ -36,7 +40,10 @@ class CheckContext:
 
     @cached_property
     def firewalls(self) -> list[BoundaryFirewall]:
-        return load_boundary_firewalls(self.site, self.space)
+        firewalls = load_boundary_firewalls(self.site, self.space)
+        if self.may_fork:
+            prefold(self.space, [fw.ruleset for fw in firewalls])
+        return firewalls
 
     @cached_property
     def estate(self) -> Estate:

@@ -181,11 +181,22 @@ class _Fold:
 
     It holds nodes and rules only, never the PacketSpace: a cache entry that referred back
     to its space would form a reference cycle, and CUDD must not see its manager freed by
-    the cycle collector before its nodes.
+    the cycle collector before its nodes. ``matches`` is None for a fold computed in another
+    process (``prefold``) until a caller needs the rules one by one.
     """
 
-    def __init__(self, space: PacketSpace, flt: Filter, from_zone: str | None, to_zone: str | None) -> None:
-        self.matches: list[Node] = [rule_match_node(space, rule, from_zone, to_zone, raw=True) for rule in flt.rules]
+    def __init__(self, permitted: Node, matches: list[Node] | None, from_zone: str | None,
+                 to_zone: str | None) -> None:
+        self.permitted = permitted
+        self.matches = matches
+        self.from_zone = from_zone
+        self.to_zone = to_zone
+        self.decided: list[Node] | None = None
+        self.rest: Node | None = None
+
+    @classmethod
+    def of(cls, space: PacketSpace, flt: Filter, from_zone: str | None, to_zone: str | None) -> _Fold:
+        matches = [rule_match_node(space, rule, from_zone, to_zone, raw=True) for rule in flt.rules]
         bdd, true, false = space.bdd, space.true, space.false
         node = space.universe_node if flt.default_action.permits else false
         # Backward fold: permitted-from-here = ite(match, action, permitted-after). A run of
@@ -193,7 +204,7 @@ class _Fold:
         # the (small) matches of a run are united pairwise, so the big set is touched once per run.
         run: list[Node] = []
         run_permits = False
-        for rule, match in zip(reversed(flt.rules), reversed(self.matches), strict=True):
+        for rule, match in zip(reversed(flt.rules), reversed(matches), strict=True):
             if match == false:
                 continue
             if run and rule.action.permits != run_permits:
@@ -203,9 +214,12 @@ class _Fold:
             run.append(match)
         if run:
             node = bdd.ite(union_all(space, run), true if run_permits else false, node)
-        self.permitted: Node = node & space.universe_node
-        self.decided: list[Node] | None = None
-        self.rest: Node | None = None
+        return cls(node & space.universe_node, matches, from_zone, to_zone)
+
+    def rule_matches(self, space: PacketSpace, flt: Filter) -> list[Node]:
+        if self.matches is None:
+            self.matches = [rule_match_node(space, rule, self.from_zone, self.to_zone, raw=True) for rule in flt.rules]
+        return self.matches
 
 
 class FilterAnalysis:
@@ -228,7 +242,7 @@ class FilterAnalysis:
         false = self.space.false
         seen = false
         decided: list[Node] = []
-        for match in self._fold_data.matches:
+        for match in self._fold_data.rule_matches(self.space, self.filter):
             if match == false:
                 decided.append(false)
                 continue
@@ -271,30 +285,49 @@ class FilterAnalysis:
         return hits, FlowSet(self.space, rest)
 
 
-def analyse_filter(
-    space: PacketSpace, flt: Filter, from_zone: str | None = None, to_zone: str | None = None
-) -> FilterAnalysis:
-    """First-match fold of ``flt`` plus its default action (cached per filter contents).
+def fold_key(flt: Filter, from_zone: str | None, to_zone: str | None) -> tuple[object, ...]:
+    """The cache key of a filter fold in a zone context.
 
-    The cache key keeps a context zone only when some rule of the filter names zones on
-    that side: otherwise every rule matches the same flows in every context, and an
-    interface ACL on the path to seven zones is folded once, not seven times.
+    It keeps a context zone only when some rule of the filter names zones on that side:
+    otherwise every rule matches the same flows in every context, and an interface ACL on
+    the path to seven zones is folded once, not seven times.
     """
     from_relevant = any(rule.from_zones for rule in flt.rules)
     to_relevant = any(rule.to_zones for rule in flt.rules)
-    key = ("analysis", id(flt), from_zone if from_relevant else None, to_zone if to_relevant else None)
-    hit = space.memo.get(key)
-    if hit is not None:
-        cached_filter, rules, default_action, fold = hit
-        if (
-            cached_filter is flt
-            and default_action is flt.default_action
-            and len(rules) == len(flt.rules)
-            and all(a is b for a, b in zip(rules, flt.rules, strict=True))
-        ):
-            return FilterAnalysis(space, flt, fold)
-    fold = _Fold(space, flt, from_zone, to_zone)
-    space.memo[key] = (flt, tuple(flt.rules), flt.default_action, fold)
+    return ("analysis", id(flt), from_zone if from_relevant else None, to_zone if to_relevant else None)
+
+
+def cached_fold(space: PacketSpace, flt: Filter, from_zone: str | None, to_zone: str | None) -> _Fold | None:
+    """The fold of ``flt`` in this context when ``space`` holds it for the filter's current contents."""
+    hit = space.memo.get(fold_key(flt, from_zone, to_zone))
+    if hit is None:
+        return None
+    cached_filter, rules, default_action, fold = hit
+    if (
+        cached_filter is flt
+        and default_action is flt.default_action
+        and len(rules) == len(flt.rules)
+        and all(a is b for a, b in zip(rules, flt.rules, strict=True))
+    ):
+        return fold  # type: ignore[no-any-return]
+    return None
+
+
+def install_fold(space: PacketSpace, flt: Filter, from_zone: str | None, to_zone: str | None,
+                 permitted: Node, matches: list[Node] | None = None) -> None:
+    """Cache the fold of ``flt`` in this context (``permitted`` may come from another process)."""
+    fold = _Fold(permitted, matches, from_zone, to_zone)
+    space.memo[fold_key(flt, from_zone, to_zone)] = (flt, tuple(flt.rules), flt.default_action, fold)
+
+
+def analyse_filter(
+    space: PacketSpace, flt: Filter, from_zone: str | None = None, to_zone: str | None = None
+) -> FilterAnalysis:
+    """First-match fold of ``flt`` plus its default action (cached per filter contents, ``fold_key``)."""
+    fold = cached_fold(space, flt, from_zone, to_zone)
+    if fold is None:
+        fold = _Fold.of(space, flt, from_zone, to_zone)
+        space.memo[fold_key(flt, from_zone, to_zone)] = (flt, tuple(flt.rules), flt.default_action, fold)
     return FilterAnalysis(space, flt, fold)
 
 
@@ -323,9 +356,10 @@ def permitted_between(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_z
     filters = path_filters(ruleset, from_zone, to_zone)
     if filters is None:
         return space.universe() if ruleset.default_path_action.permits else space.empty()
-    node = space.universe_node
-    for flt in filters:
-        node = node & analyse_filter(space, flt, from_zone, to_zone).permitted.node
+    node = space.universe_node  # every permitted set lies inside it: the first one needs no intersection
+    for i, flt in enumerate(filters):
+        permitted = analyse_filter(space, flt, from_zone, to_zone).permitted.node
+        node = permitted if i == 0 else node & permitted
     return FlowSet(space, node)
 
 

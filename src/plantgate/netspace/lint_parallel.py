@@ -13,10 +13,10 @@ other threads (the web app) can deadlock the child, so ``lint_ruleset`` stays se
 from __future__ import annotations
 
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 
 from plantgate.firewalls.ruleset import Filter, Ruleset
+from plantgate.netspace.cores import can_fork, usable_cores
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.lint import LintIssue, lint_filters, linted_filters, unused_objects
 from plantgate.netspace.space import PacketSpace
@@ -31,15 +31,11 @@ PlainIssue = tuple[str, int, str, tuple[int, ...], Flow | None]
 """(kind, rule position, message, related rule positions, witness) of one issue in one filter."""
 
 
-def usable_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def lint_ruleset_parallel(ruleset: Ruleset, workers: int | None = None) -> list[LintIssue]:
     """``lint_ruleset`` with its filters spread over ``workers`` processes (default: the usable cores)."""
     filters = linted_filters(ruleset)
     workers = min(workers or usable_cores(), len(filters))
-    if workers < 2 or sum(len(f.rules) for f in filters) < PARALLEL_FROM_RULES or not _can_fork():
+    if workers < 2 or sum(len(f.rules) for f in filters) < PARALLEL_FROM_RULES or not can_fork():
         return lint_filters(PacketSpace(), filters) + unused_objects(ruleset)
     global _RULESET
     _RULESET = ruleset
@@ -53,10 +49,6 @@ def lint_ruleset_parallel(ruleset: Ruleset, workers: int | None = None) -> list[
     for flt in filters:
         issues.extend(_rebuilt(flt, plain[flt.name]))
     return issues + unused_objects(ruleset)
-
-
-def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _lint_in_worker(name: str) -> list[PlainIssue]:

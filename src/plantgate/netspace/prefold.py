@@ -1,0 +1,133 @@
+"""Fold the filters of large rulesets on every core, before an analysis reads them.
+
+A site's check folds every filter of every boundary firewall, a few tenths of a second of
+BDD work per 1,500-rule filter. A BDD manager is single-threaded and CPython runs one
+thread at a time, so a second core needs a second process. A forked child inherits the
+parsed rulesets and the manager, folds its share of the filters and writes each permitted
+set to a DDDMP file (CUDD's own format); the parent folds the rest meanwhile, then loads the
+child's sets into its manager, where they are the very nodes it would have built (the child
+is a fork of it: same variables, same order). The folds land in the space's cache, so each
+later ``analyse_filter`` of those filters is a lookup, and the analysis runs as before.
+
+Only for a caller that owns its process (the CLI): forking a process that runs other threads
+(the web app) can deadlock the child. A child that fails leaves its folds undone, and the
+parent's analysis then folds them itself, so an error is reported exactly as without workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from plantgate.errors import InputError
+from plantgate.firewalls.ruleset import Filter, Ruleset
+from plantgate.netspace.compile import (
+    analyse_filter,
+    cached_fold,
+    fold_key,
+    install_fold,
+    path_filters,
+    policy_keys,
+)
+from plantgate.netspace.cores import can_fork, usable_cores
+from plantgate.netspace.space import PacketSpace
+
+PARALLEL_FROM_RULES = 4000
+"""Below this many rules to fold, forking and loading cost more than they save."""
+
+FoldJob = tuple[Filter, str | None, str | None]
+"""A filter and the (from zone, to zone) context it is folded in."""
+
+
+def fold_jobs(rulesets: Iterable[Ruleset]) -> list[FoldJob]:
+    """Every filter fold the permitted sets of these rulesets need, once each.
+
+    A path that names a filter its ruleset lacks is skipped here; the analysis reports it.
+    """
+    jobs: list[FoldJob] = []
+    seen: set[tuple[object, ...]] = set()
+    for ruleset in rulesets:
+        for key in policy_keys(ruleset):
+            if key.kind == "pair":
+                try:
+                    filters = path_filters(ruleset, key.from_zone, key.to_zone) or []
+                except InputError:
+                    continue
+                contexts: list[FoldJob] = [(flt, key.from_zone, key.to_zone) for flt in filters]
+            else:
+                contexts = [(ruleset.filters[key.filter], None, None)]
+            for job in contexts:
+                if (cache_key := fold_key(*job)) not in seen:
+                    seen.add(cache_key)
+                    jobs.append(job)
+    return jobs
+
+
+def prefold(space: PacketSpace, rulesets: Iterable[Ruleset], workers: int | None = None) -> int:
+    """Fold, on ``workers`` processes (default: the usable cores), every filter the rulesets'
+    permitted sets need and ``space`` does not hold yet; returns how many folds came from children."""
+    jobs = [job for job in fold_jobs(rulesets) if cached_fold(space, *job) is None]
+    workers = min(workers or usable_cores(), len(jobs))
+    if workers < 2 or sum(len(flt.rules) for flt, _, _ in jobs) < PARALLEL_FROM_RULES or not can_fork():
+        return 0
+    jobs.sort(key=lambda job: -len(job[0].rules))  # biggest first, so the last jobs taken are short
+    context = multiprocessing.get_context("fork")
+    taken = context.Value("i", 0)  # the next job to take: each process takes jobs until none are left
+    with tempfile.TemporaryDirectory(prefix="plantgate-folds-") as tmp:
+        directory = Path(tmp)
+        children = [context.Process(target=_fold_in_child, args=(space, jobs, taken, directory), daemon=True)
+                    for _ in range(workers - 1)]
+        loaded = 0
+        try:
+            for child in children:
+                child.start()
+            for i in _take(jobs, taken):
+                try:
+                    analyse_filter(space, *jobs[i])
+                except InputError:
+                    pass  # left to the analysis, which reports it where a run without workers does
+            for child in children:
+                child.join()
+            for i, job in enumerate(jobs):
+                path = directory / f"{i}.dddmp"  # written whole: renamed into place when complete
+                if path.exists():
+                    install_fold(space, *job, space.bdd.load(str(path))[0])
+                    loaded += 1
+        finally:
+            for child in children:
+                if child.is_alive():
+                    child.terminate()
+                    child.join()
+    return loaded
+
+
+def _take(jobs: list[FoldJob], taken: Any) -> Iterator[int]:
+    """The indices of the jobs this process takes, one at a time, until every job is taken."""
+    while True:
+        with taken.get_lock():
+            i = int(taken.value)
+            taken.value = i + 1
+        if i >= len(jobs):
+            return
+        yield i
+
+
+def _fold_in_child(space: PacketSpace, jobs: list[FoldJob], taken: Any, directory: Path) -> None:
+    """In a child: fold the jobs it takes and write each permitted set to ``directory/<job>.dddmp``.
+
+    Any failure ends the child quietly with exit code 1: the folds it did not write are then
+    done by the parent's analysis, which reports the error the way a run without workers does.
+    """
+    try:
+        for i in _take(jobs, taken):
+            node = analyse_filter(space, *jobs[i]).permitted.node
+            partial = directory / f"{i}.partial"
+            space.bdd.dump(str(partial), [node], filetype="dddmp")
+            partial.rename(directory / f"{i}.dddmp")
+    except BaseException:  # noqa: BLE001 - reported by the parent's own fold, never here
+        os._exit(1)
+    os._exit(0)
