@@ -111,3 +111,22 @@ def test_the_cli_check_folds_on_every_core_and_the_web_context_never(monkeypatch
     assert result.exit_code == 1 and len(calls) == 1  # findings, and one prefold of the boundary firewalls
     assert len(calls[0]) == len(load_site(EXAMPLE).treaty.firewalls)
     assert CheckContext(load_site(EXAMPLE)).firewalls and len(calls) == 1  # the default context does not fork
+
+
+def test_without_shared_memory_or_processes_the_folds_stay_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prefold, "PARALLEL_FROM_RULES", 0)
+    rulesets = _rulesets()
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError("refused")
+
+    context = prefold.multiprocessing.get_context("fork")
+    for owner, name in ((type(context), "Value"), (context.Process, "start")):
+        with monkeypatch.context() as patch:
+            patch.setattr(owner, name, refuse)
+            space = PacketSpace()
+            assert prefold.prefold(space, rulesets, workers=2) == 0
+        serial = PacketSpace()
+        for each in rulesets:
+            assert {k: v.count() for k, v in permitted_sets(space, each).items()} == {
+                k: v.count() for k, v in permitted_sets(serial, each).items()}

@@ -76,15 +76,22 @@ def prefold(space: PacketSpace, rulesets: Iterable[Ruleset], workers: int | None
         return 0
     jobs.sort(key=lambda job: -len(job[0].rules))  # biggest first, so the last jobs taken are short
     context = multiprocessing.get_context("fork")
-    taken = context.Value("i", 0)  # the next job to take: each process takes jobs until none are left
+    try:
+        taken = context.Value("i", 0)  # the next job to take: each process takes jobs until none are left
+    except OSError:  # no shared memory for the counter (a locked-down container): fold in this process
+        return 0
     with tempfile.TemporaryDirectory(prefix="plantgate-folds-") as tmp:
         directory = Path(tmp)
-        children = [context.Process(target=_fold_in_child, args=(space, jobs, taken, directory), daemon=True)
-                    for _ in range(workers - 1)]
+        children = []
         loaded = 0
         try:
-            for child in children:
-                child.start()
+            for _ in range(workers - 1):
+                child = context.Process(target=_fold_in_child, args=(space, jobs, taken, directory), daemon=True)
+                try:
+                    child.start()
+                except OSError:  # no process to be had: this process takes the jobs a child would have
+                    break
+                children.append(child)
             for i in _take(jobs, taken):
                 try:
                     analyse_filter(space, *jobs[i])
