@@ -314,10 +314,13 @@ def cached_fold(space: PacketSpace, flt: Filter, from_zone: str | None, to_zone:
 
 
 def install_fold(space: PacketSpace, flt: Filter, from_zone: str | None, to_zone: str | None,
-                 permitted: Node, matches: list[Node] | None = None) -> None:
-    """Cache the fold of ``flt`` in this context (``permitted`` may come from another process)."""
-    fold = _Fold(permitted, matches, from_zone, to_zone)
-    space.memo[fold_key(flt, from_zone, to_zone)] = (flt, tuple(flt.rules), flt.default_action, fold)
+                 permitted: Node) -> None:
+    """Cache a fold of ``flt`` in this context computed elsewhere (``prefold``: in another process)."""
+    _store(space, flt, _Fold(permitted, None, from_zone, to_zone))
+
+
+def _store(space: PacketSpace, flt: Filter, fold: _Fold) -> None:
+    space.memo[fold_key(flt, fold.from_zone, fold.to_zone)] = (flt, tuple(flt.rules), flt.default_action, fold)
 
 
 def analyse_filter(
@@ -327,7 +330,7 @@ def analyse_filter(
     fold = cached_fold(space, flt, from_zone, to_zone)
     if fold is None:
         fold = _Fold.of(space, flt, from_zone, to_zone)
-        space.memo[fold_key(flt, from_zone, to_zone)] = (flt, tuple(flt.rules), flt.default_action, fold)
+        _store(space, flt, fold)
     return FilterAnalysis(space, flt, fold)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -97,13 +98,21 @@ def prefold(space: PacketSpace, rulesets: Iterable[Ruleset], workers: int | None
                     analyse_filter(space, *jobs[i])
                 except InputError:
                     pass  # left to the analysis, which reports it where a run without workers does
+            # load the children's folds as they land, while the last ones are still being folded
+            pending = {i for i in range(len(jobs)) if cached_fold(space, *jobs[i]) is None}
+            while True:
+                running = any(child.is_alive() for child in children)
+                landed = [i for i in sorted(pending) if (directory / f"{i}.dddmp").exists()]
+                for i in landed:  # a file is renamed into place only once written whole
+                    install_fold(space, *jobs[i], space.bdd.load(str(directory / f"{i}.dddmp"))[0])
+                    pending.discard(i)
+                loaded += len(landed)
+                if not running:
+                    break
+                if not landed:
+                    time.sleep(0.005)
             for child in children:
                 child.join()
-            for i, job in enumerate(jobs):
-                path = directory / f"{i}.dddmp"  # written whole: renamed into place when complete
-                if path.exists():
-                    install_fold(space, *job, space.bdd.load(str(path))[0])
-                    loaded += 1
         finally:
             for child in children:
                 if child.is_alive():
