@@ -19,12 +19,12 @@ from plantgate.firewalls.base import parse_config
 from plantgate.firewalls.ruleset import Action, AddressSet, Filter, Rule, Service, SourceSpan
 from plantgate.netspace import lint
 from plantgate.netspace.box_index import earlier_meeting
-from plantgate.netspace.boxes import Boxes, axes_meet
+from plantgate.netspace.boxes import Boxes, address_counts, axes_meet
 from plantgate.netspace.compile import fields_node, union_all
 from plantgate.netspace.flow import MAPPED_V4_BASE, Flow
 from plantgate.netspace.lint import LintIssue, lint_filter, lint_ruleset, linted_filters
 from plantgate.netspace.prefix_unions import PrefixUnions
-from plantgate.netspace.space import ADDRESS_FIELDS, HIGH_BITS, Node, PacketSpace
+from plantgate.netspace.space import ADDRESS_FIELDS, HIGH_BITS, PACKET_FIELDS, Node, PacketSpace
 from tests.netspace.lint_reference import reference_lint_filter
 from tests.netspace.test_properties import rules
 
@@ -71,6 +71,21 @@ def test_index_finds_every_meeting(drawn: list[Rule]) -> None:
             both = boxes[i] is not None and boxes[k] is not None
             if both and fields_node(SPACE, a) & fields_node(SPACE, b) != SPACE.false:
                 assert k in expected[i]
+
+
+@SETTINGS
+@given(rules(1))
+def test_address_counts_of_intervals_are_the_bdd_counts(drawn: Rule) -> None:
+    """Interval counts (lint's breadth check) against counting the raw address BDD by family."""
+    for field, addrs, negate in (("src", drawn.sources, drawn.source_negate),
+                                 ("dst", drawn.destinations, drawn.destination_negate)):
+        node = SPACE.address_node(field, addrs)  # type: ignore[arg-type]
+        node = ~node if negate else node
+        other = sum(width for name, width in PACKET_FIELDS if name != "family")  # every level but the family bit
+        v4 = SPACE._count_all(node & SPACE.ipv4) >> (other - 32)
+        mapped = SPACE.bits_prefix(field, MAPPED_V4_BASE, HIGH_BITS)
+        v6 = SPACE._count_all(node & SPACE.ipv6 & ~mapped) >> (other - 128)
+        assert address_counts(Boxes().addresses(addrs), negate) == (v4, v6)
 
 
 @SETTINGS

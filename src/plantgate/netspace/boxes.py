@@ -27,7 +27,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 
 from plantgate.firewalls.ruleset import PORT_PROTOCOLS, AddressSet, IPNetwork, Rule, Service
-from plantgate.netspace.flow import network_prefixes
+from plantgate.netspace.flow import MAPPED_V4_BASE, network_prefixes
 
 Intervals = tuple[tuple[int, int], ...]
 """Sorted, disjoint, non-adjacent inclusive integer intervals."""
@@ -66,6 +66,24 @@ def minus(a: Intervals, b: Intervals) -> Intervals:
         if low <= high:
             out.append((low, high))
     return tuple(out)
+
+
+V4_VALUES = (MAPPED_V4_BASE, MAPPED_V4_BASE + (1 << 32) - 1)
+"""The address-field values of IPv4 addresses (``::ffff:0:0/96``); every other value is IPv6."""
+
+
+def address_counts(intervals: Intervals, negate: bool = False) -> tuple[int, int]:
+    """(IPv4, IPv6) addresses among exact address-field values, or outside them when ``negate``."""
+    v4 = total = 0
+    for low, high in intervals:
+        total += high - low + 1
+        v4_low, v4_high = max(low, V4_VALUES[0]), min(high, V4_VALUES[1])
+        if v4_low <= v4_high:
+            v4 += v4_high - v4_low + 1
+    v6 = total - v4
+    if negate:
+        return (1 << 32) - v4, (1 << 128) - (1 << 32) - v6
+    return v4, v6
 
 
 def _network_intervals(net: IPNetwork) -> Intervals:

@@ -38,7 +38,7 @@ from itertools import islice
 
 from plantgate.firewalls.ruleset import TCP, UDP, Filter, NamedObject, Rule, Ruleset
 from plantgate.netspace.box_index import earlier_meeting
-from plantgate.netspace.boxes import Box, Boxes
+from plantgate.netspace.boxes import Box, Boxes, address_counts
 from plantgate.netspace.compile import fields_node, union_all
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.prefix_unions import PrefixUnions
@@ -288,14 +288,11 @@ class _FilterLinter:
             self._issue("any_any", rule, f"rule {rule.rule_id} permits any source to any destination, any service")
             return
         reasons = []
-        for label, fld, addrs, negate in (
-            ("source", "src", rule.sources, rule.source_negate),
-            ("destination", "dst", rule.destinations, rule.destination_negate),
+        for label, addrs, negate in (
+            ("source", rule.sources, rule.source_negate),
+            ("destination", rule.destinations, rule.destination_negate),
         ):
-            node = space.address_node(fld, addrs)  # type: ignore[arg-type]
-            if negate:
-                node = ~node
-            v4_count, v6_count = space.address_counts(fld, node)  # type: ignore[arg-type]
+            v4_count, v6_count = address_counts(self.boxes.addresses(addrs), negate)
             if v4_count > MAX_IPV4_ADDRESSES:
                 reasons.append(f"its {label} covers {v4_count} IPv4 addresses (more than a /8)")
             if v6_count > MAX_IPV6_ADDRESSES:

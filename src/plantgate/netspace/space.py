@@ -117,7 +117,6 @@ class PacketSpace:
         self._address_cache: dict[tuple[str, AddressSet], Node] = {}
         self._service_cache: dict[Service, Node] = {}
         self._bits_cache: dict[tuple[str, Flow], list[int]] = {}
-        self._count_cache: dict[tuple[str, str, int], tuple[Node, tuple[int, int]]] = {}
         self.memo: dict[Any, Any] = {}
         """Free-form cache for higher layers (compile); cleared when it grows too big."""
         self.ipv4: Node = ~self._vars["family"][0]
@@ -243,22 +242,6 @@ class PacketSpace:
             else:
                 node = node | self.address_prefix(field, int(network.network_address), network.prefixlen)
         return node
-
-    def address_counts(self, field: Literal["src", "dst"], node: Node) -> tuple[int, int]:
-        """(IPv4, IPv6) addresses of ``field`` in a set that constrains only that field."""
-        key = ("address-counts", field, int(node))
-        hit = self._count_cache.get(key)
-        if hit is not None and hit[0] == node:
-            return hit[1]  # type: ignore[no-any-return]
-        free_v4 = PACKET_BITS - 1 - 32
-        free_v6 = PACKET_BITS - 1 - 128
-        v4 = self._count_all(node & self.ipv4) >> free_v4
-        mapped = self.bits_prefix(field, MAPPED_V4_BASE, HIGH_BITS)
-        v6 = self._count_all(node & self.ipv6 & ~mapped) >> free_v6
-        if len(self._count_cache) > _CACHE_LIMIT:
-            self._count_cache.clear()
-        self._count_cache[key] = (node, (v4, v6))  # the node is kept so its id stays its own
-        return v4, v6
 
     def service_node(self, svc: Service) -> Node:
         """The raw set of one Service; port/ICMP constraints only bind protocols that have them."""
