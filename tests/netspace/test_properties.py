@@ -168,3 +168,23 @@ def test_set_algebra_matches_python_sets(pair: list[Rule], zone: str | None) -> 
     if a <= b:
         assert in_a <= in_b
     assert (a & b == b & a) and (a | (a & b) == a) and (~(a | b) == ~a & ~b)
+
+
+
+@SETTINGS
+@given(filters(), contexts, st.lists(st.sampled_from(DOMAIN), max_size=6))
+def test_decided_meeting_gives_the_full_decided_sets(flt: Filter, zone: str | None, picked: list[Flow]) -> None:
+    """The rules deciding some of a few flows, each with all it decides, as the full fold says: from
+    the cached full fold, and in a fresh space from folds restricted to the flows and to each rule."""
+    full = analyse_filter(SPACE, flt, zone, zone)
+    expected = [(rule, decided) for rule, decided in full.decided if decided.intersects(_set_of(picked))]
+    assert full.decided_meeting(_set_of(picked)) == expected
+    space = PacketSpace()
+    flows = space.empty()
+    for f in picked:
+        flows = flows | space.flow(f)
+    restricted = analyse_filter(space, flt, zone, zone).decided_meeting(flows)
+    assert [rule for rule, _ in restricted] == [rule for rule, _ in expected]
+    for (_, got), (_, want) in zip(restricted, expected, strict=True):
+        assert got.count() == want.count()
+        assert [got.contains(f) for f in DOMAIN[::7]] == [want.contains(f) for f in DOMAIN[::7]]

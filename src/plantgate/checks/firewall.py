@@ -172,13 +172,11 @@ def rules_broader_than_conduits(ctx: CheckContext) -> Iterator[Finding]:
             for x, y in fw.config_pairs(a_id, b_id):
                 for flt_name in fw.ruleset.paths.get((x, y), ()):
                     analysis = analyse_filter(ctx.space, fw.ruleset.filters[flt_name], x, y)
-                    for fw_rule, decided in analysis.decided:
+                    # the rules that decide some registered flow here, each with all it decides
+                    for fw_rule, decided in analysis.decided_meeting(in_zones & registered):
                         if not fw_rule.action.permits:
                             continue
-                        effective = decided & in_zones
-                        if not effective.intersects(registered):
-                            continue
-                        extra = effective - registered
+                        extra = decided & in_zones - registered
                         witness = extra.witness()
                         if witness is None:
                             continue

@@ -2,7 +2,8 @@
 
 Each lint kind has its own rule id so that a site can gate on shadowed rules without
 failing on unused objects. A rule copied into several filters by its vendor's semantics
-(PAN-OS universal rules, SRX global policies) is reported once.
+(PAN-OS universal rules, SRX global policies) is reported once. From the CLI (a context
+that may fork) a large firewall is linted on every core, with the very same issues.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from plantgate.checks.references import NIST_CM_3, NIST_SC_7, REF_FIREWALL
 from plantgate.checks.registry import Rule, check, rule
 from plantgate.errors import Location
 from plantgate.netspace.lint import LintIssue, lint_ruleset
+from plantgate.netspace.lint_parallel import lint_ruleset_parallel
 
 _REFS = (REF_FIREWALL, NIST_SC_7, NIST_CM_3)
 _HELP = "The platform owner holds the boundary firewall to the same configuration hygiene as every other firewall."
@@ -44,7 +46,9 @@ def _evidence(issue: LintIssue) -> list[Location]:
 def rule_hygiene(ctx: CheckContext) -> Iterator[Finding]:
     for fw in ctx.firewalls:
         seen: set[tuple[str, str]] = set()
-        for issue in lint_ruleset(ctx.space, fw.ruleset):
+        issues = (lint_ruleset_parallel(fw.ruleset, space=ctx.space) if ctx.may_fork  # the CLI: every core
+                  else lint_ruleset(ctx.space, fw.ruleset))
+        for issue in issues:
             subject = issue.rule.rule_id if issue.rule else issue.object.name if issue.object else "?"
             if (issue.kind, subject) in seen:
                 continue

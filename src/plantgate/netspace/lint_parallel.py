@@ -31,12 +31,17 @@ PlainIssue = tuple[str, int, str, tuple[int, ...], Flow | None]
 """(kind, rule position, message, related rule positions, witness) of one issue in one filter."""
 
 
-def lint_ruleset_parallel(ruleset: Ruleset, workers: int | None = None) -> list[LintIssue]:
-    """``lint_ruleset`` with its filters spread over ``workers`` processes (default: the usable cores)."""
+def lint_ruleset_parallel(ruleset: Ruleset, workers: int | None = None,
+                          space: PacketSpace | None = None) -> list[LintIssue]:
+    """``lint_ruleset`` with its filters spread over ``workers`` processes (default: the usable cores).
+
+    A small ruleset is linted in this process, in ``space`` when given (its cached rule
+    matches then serve the lint too).
+    """
     filters = linted_filters(ruleset)
     workers = min(workers or usable_cores(), len(filters))
     if workers < 2 or sum(len(f.rules) for f in filters) < PARALLEL_FROM_RULES or not can_fork():
-        return lint_filters(PacketSpace(), filters) + unused_objects(ruleset)
+        return lint_filters(space or PacketSpace(), filters) + unused_objects(ruleset)
     global _RULESET
     _RULESET = ruleset
     try:
