@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +28,20 @@ def report_dict(site_name: str, revision: str, findings: list[Finding], as_of: s
 
 def relative_location(location: Location, base: Path | None) -> str:
     """``/x/site/conduits.yaml:3:5`` reads as ``conduits.yaml:3:5`` when the file lies under ``base``."""
-    if base is None:
+    relative = None if base is None else _relative_file(location.file, base)
+    if relative is None:
         return str(location)
+    return str(Location(relative, location.line, location.column))
+
+
+@lru_cache(maxsize=4096)
+def _relative_file(file: str, base: Path) -> str | None:
+    """``file`` relative to ``base``, or None outside it. Cached: a report names the same few files
+    thousands of times, and resolving a path asks the file system each time."""
     try:
-        relative = Path(location.file).resolve().relative_to(base.resolve())
+        return str(Path(file).resolve().relative_to(base.resolve()))
     except ValueError:
-        return str(location)
-    return str(Location(str(relative), location.line, location.column))
+        return None
 
 
 def dumps(data: Any) -> str:
