@@ -3,11 +3,12 @@
 A site's check folds every filter of every boundary firewall, a few tenths of a second of
 BDD work per 1,500-rule filter. A BDD manager is single-threaded and CPython runs one
 thread at a time, so a second core needs a second process. A forked child inherits the
-parsed rulesets and the manager, folds its share of the filters and writes each permitted
-set to a DDDMP file (CUDD's own format); the parent folds the rest meanwhile, then loads the
-child's sets into its manager, where they are the very nodes it would have built (the child
-is a fork of it: same variables, same order). The folds land in the space's cache, so each
-later ``analyse_filter`` of those filters is a lookup, and the analysis runs as before.
+parsed rulesets and the manager; child and parent take the folds one at a time from a shared
+counter, biggest first, so both finish at about the same time. The child writes each
+permitted set to a DDDMP file (CUDD's own format); the parent loads it into its manager as
+it lands, where it is the very node the parent would have built (the child is a fork of
+it: same variables, same order). The folds land in the space's cache, so each later
+``analyse_filter`` of those filters is a lookup, and the analysis runs as before.
 
 Only for a caller that owns its process (the CLI): forking a process that runs other threads
 (the web app) can deadlock the child. A child that fails leaves its folds undone, and the
