@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,3 +67,42 @@ def test_small_rulesets_stay_in_process(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(lint_parallel, "ProcessPoolExecutor", no_pool)
     ruleset = parse_config(Path(EXAMPLE / "firewalls" / "fw-it-dmz.asa"))
     assert _identity(lint_ruleset_parallel(ruleset, workers=2)) == _identity(lint_ruleset(PacketSpace(), ruleset))
+
+
+_WRITER = '''
+import faulthandler, io, os, sys, threading
+from plantgate.firewalls.base import parse_config
+from plantgate.netspace import lint_parallel
+
+lint_parallel.PARALLEL_FROM_RULES = 0
+read_end, write_end = os.pipe()
+threading.Thread(target=lambda: [os.read(read_end, 1 << 20) for _ in iter(int, 1)], daemon=True).start()
+sys.stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(write_end, "w")), write_through=True)
+threading.Thread(target=lambda: [sys.stderr.write("x" * 65536) for _ in iter(int, 1)], daemon=True).start()
+faulthandler.dump_traceback_later(30, file=sys.__stdout__, exit=True)  # a hang ends the run, not the suite
+ruleset = parse_config(sys.argv[1])
+for _ in range(20):
+    lint_parallel.lint_ruleset_parallel(ruleset, workers=2)
+print("done", flush=True)
+os._exit(0)
+'''
+
+
+def test_workers_do_not_hang_when_another_thread_writes_to_stderr(tmp_path: Path) -> None:
+    """``plantgate check`` lints on every core under a progress bar, whose thread writes to stderr.
+
+    A worker forked while that thread held the stream's lock inherits the lock held for good;
+    flushing the stream at the worker's exit then hangs the pool (it did, 3 runs out of 3,
+    before the workers got streams of their own).
+    """
+    script, out = tmp_path / "writer.py", tmp_path / "out.txt"
+    script.write_text(_WRITER, encoding="utf-8")
+    with out.open("w", encoding="utf-8") as handle:
+        run = subprocess.Popen([sys.executable, str(script), str(EXAMPLE / "firewalls" / "fw-it-dmz.asa")],
+                               stdout=handle, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            run.wait(timeout=120)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(run.pid, signal.SIGKILL)  # the workers a hang leaves behind
+    assert out.read_text(encoding="utf-8").strip() == "done", out.read_text(encoding="utf-8")[-2000:]

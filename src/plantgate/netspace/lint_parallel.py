@@ -6,13 +6,17 @@ inherited, never pickled), builds its own ``PacketSpace`` and lints whole filter
 back plain tuples that name rules by position, and the parent rebuilds the issues with its
 own Rule objects, in the order the serial lint gives.
 
-Only for a caller that owns its process (``plantgate fw lint``): forking a process that runs
-other threads (the web app) can deadlock the child, so ``lint_ruleset`` stays serial.
+Only for a caller that owns its process (the CLI: ``fw lint``, ``check``): forking a process
+that runs other threads (the web app) can deadlock the child, so ``lint_ruleset`` stays
+serial there. The CLI's own extra thread, a progress bar writing to stderr, is harmless:
+workers get standard streams of their own (``_own_streams``).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 
 from plantgate.firewalls.ruleset import Filter, Ruleset
@@ -46,7 +50,8 @@ def lint_ruleset_parallel(ruleset: Ruleset, workers: int | None = None,
     _RULESET = ruleset
     try:
         names = [f.name for f in sorted(filters, key=lambda f: -len(f.rules))]  # biggest first: even finish
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_own_streams) as pool:
             plain = dict(zip(names, pool.map(_lint_in_worker, names, chunksize=1), strict=True))
     finally:
         _RULESET = None
@@ -54,6 +59,17 @@ def lint_ruleset_parallel(ruleset: Ruleset, workers: int | None = None,
     for flt in filters:
         issues.extend(_rebuilt(flt, plain[flt.name]))
     return issues + unused_objects(ruleset)
+
+
+def _own_streams() -> None:
+    """In a new worker: standard streams of its own, to /dev/null (it reports by its results).
+
+    A thread of the parent (``plantgate check``'s progress bar) may be inside a write to
+    stderr at the fork; the worker's copy of that stream's lock then stays held forever,
+    and the flush of the standard streams at the worker's exit would hang the pool.
+    """
+    sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the worker
+    sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
 def _lint_in_worker(name: str) -> list[PlainIssue]:
