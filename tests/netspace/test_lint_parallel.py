@@ -72,9 +72,9 @@ def test_small_rulesets_stay_in_process(monkeypatch: pytest.MonkeyPatch) -> None
 _WRITER = '''
 import faulthandler, io, os, sys, threading
 from plantgate.firewalls.base import parse_config
-from plantgate.netspace import lint_parallel
+from plantgate.netspace import PacketSpace, lint_parallel, prefold
 
-lint_parallel.PARALLEL_FROM_RULES = 0
+lint_parallel.PARALLEL_FROM_RULES = prefold.PARALLEL_FROM_RULES = 0
 read_end, write_end = os.pipe()
 threading.Thread(target=lambda: [os.read(read_end, 1 << 20) for _ in iter(int, 1)], daemon=True).start()
 sys.stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(write_end, "w")), write_through=True)
@@ -82,14 +82,18 @@ threading.Thread(target=lambda: [sys.stderr.write("x" * 65536) for _ in iter(int
 faulthandler.dump_traceback_later(30, file=sys.__stdout__, exit=True)  # a hang ends the run, not the suite
 ruleset = parse_config(sys.argv[1])
 for _ in range(20):
-    lint_parallel.lint_ruleset_parallel(ruleset, workers=2)
+    if sys.argv[2] == "lint":
+        lint_parallel.lint_ruleset_parallel(ruleset, workers=2)
+    else:
+        prefold.prefold(PacketSpace(), [ruleset], workers=2)
 print("done", flush=True)
 os._exit(0)
 '''
 
 
-def test_workers_do_not_hang_when_another_thread_writes_to_stderr(tmp_path: Path) -> None:
-    """``plantgate check`` lints on every core under a progress bar, whose thread writes to stderr.
+@pytest.mark.parametrize("forking", ["lint", "prefold"])
+def test_workers_do_not_hang_when_another_thread_writes_to_stderr(tmp_path: Path, forking: str) -> None:
+    """``plantgate check`` lints and folds on every core under a progress bar, whose thread writes to stderr.
 
     A worker forked while that thread held the stream's lock inherits the lock held for good;
     flushing the stream at the worker's exit then hangs the pool (it did, 3 runs out of 3,
@@ -98,7 +102,7 @@ def test_workers_do_not_hang_when_another_thread_writes_to_stderr(tmp_path: Path
     script, out = tmp_path / "writer.py", tmp_path / "out.txt"
     script.write_text(_WRITER, encoding="utf-8")
     with out.open("w", encoding="utf-8") as handle:
-        run = subprocess.Popen([sys.executable, str(script), str(EXAMPLE / "firewalls" / "fw-it-dmz.asa")],
+        run = subprocess.Popen([sys.executable, str(script), str(EXAMPLE / "firewalls" / "fw-it-dmz.asa"), forking],
                                stdout=handle, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             run.wait(timeout=120)
