@@ -322,7 +322,11 @@ def fold_key(flt: Filter, from_zone: str | None, to_zone: str | None) -> tuple[o
 
 def cached_fold(space: PacketSpace, flt: Filter, from_zone: str | None, to_zone: str | None) -> _Fold | None:
     """The fold of ``flt`` in this context when ``space`` holds it for the filter's current contents."""
-    hit = space.memo.get(fold_key(flt, from_zone, to_zone))
+    return _cached(space, fold_key(flt, from_zone, to_zone), flt)
+
+
+def _cached(space: PacketSpace, key: tuple[object, ...], flt: Filter) -> _Fold | None:
+    hit = space.memo.get(key)
     if hit is None:
         return None
     cached_filter, rules, default_action, fold = hit
@@ -339,21 +343,22 @@ def cached_fold(space: PacketSpace, flt: Filter, from_zone: str | None, to_zone:
 def install_fold(space: PacketSpace, flt: Filter, from_zone: str | None, to_zone: str | None,
                  permitted: Node) -> None:
     """Cache a fold of ``flt`` in this context computed elsewhere (``prefold``: in another process)."""
-    _store(space, flt, _Fold(permitted, None, from_zone, to_zone))
+    _store(space, fold_key(flt, from_zone, to_zone), flt, _Fold(permitted, None, from_zone, to_zone))
 
 
-def _store(space: PacketSpace, flt: Filter, fold: _Fold) -> None:
-    space.memo[fold_key(flt, fold.from_zone, fold.to_zone)] = (flt, tuple(flt.rules), flt.default_action, fold)
+def _store(space: PacketSpace, key: tuple[object, ...], flt: Filter, fold: _Fold) -> None:
+    space.memo[key] = (flt, tuple(flt.rules), flt.default_action, fold)
 
 
 def analyse_filter(
     space: PacketSpace, flt: Filter, from_zone: str | None = None, to_zone: str | None = None
 ) -> FilterAnalysis:
     """First-match fold of ``flt`` plus its default action (cached per filter contents, ``fold_key``)."""
-    fold = cached_fold(space, flt, from_zone, to_zone)
+    key = fold_key(flt, from_zone, to_zone)  # scans the rules: computed once per call
+    fold = _cached(space, key, flt)
     if fold is None:
         fold = _Fold.of(space, flt, from_zone, to_zone)
-        _store(space, flt, fold)
+        _store(space, key, flt, fold)
     return FilterAnalysis(space, flt, fold)
 
 
@@ -382,8 +387,8 @@ def permitted_between(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_z
     filters = path_filters(ruleset, from_zone, to_zone)
     if filters is None:
         return space.universe() if ruleset.default_path_action.permits else space.empty()
-    node = space.universe_node  # every permitted set lies inside it: the first one needs no intersection
-    for i, flt in enumerate(filters):
+    node = space.universe_node  # a path without filters permits everything
+    for i, flt in enumerate(filters):  # each permitted set lies inside the universe: the first is taken as is
         permitted = analyse_filter(space, flt, from_zone, to_zone).permitted.node
         node = permitted if i == 0 else node & permitted
     return FlowSet(space, node)
