@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from plantgate.errors import InputError
-from plantgate.firewalls.asa import PARSER
+from plantgate.firewalls.asa.parser import PARSER
 from plantgate.firewalls.base import read_config_text
 from plantgate.firewalls.dump import ruleset_to_dict
 from plantgate.firewalls.ruleset import ANY_ADDRESS, ICMP, TCP, UDP, Action, Ruleset, Service

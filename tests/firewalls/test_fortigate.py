@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from plantgate.errors import InputError
-from plantgate.firewalls.fortigate import PARSER, FortiGateParser, parse_vdoms
-from plantgate.firewalls.fortigate_objects import ObjectBook
-from plantgate.firewalls.fortigate_services import ServiceValue
-from plantgate.firewalls.fortigate_syntax import read_tree, settings, tokenize
+from plantgate.firewalls.fortigate.objects import ObjectBook
+from plantgate.firewalls.fortigate.parser import PARSER, FortiGateParser, parse_vdoms
+from plantgate.firewalls.fortigate.services import ServiceValue
+from plantgate.firewalls.fortigate.syntax import read_tree, settings, tokenize
 from plantgate.firewalls.ruleset import ICMP, SCTP, TCP, UDP, Action, Rule, Ruleset, Service
 from tests.conftest import shared_path
 from tests.firewalls.golden import check_golden

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from plantgate.errors import InputError
-from plantgate.firewalls.iptables import PARSER
+from plantgate.firewalls.linux.iptables import PARSER
 from plantgate.firewalls.ruleset import Action, Rule, Ruleset
 from tests.conftest import shared_path
 from tests.firewalls.golden import check_golden

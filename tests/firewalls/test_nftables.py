@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from plantgate.errors import InputError
-from plantgate.firewalls.nftables import PARSER
+from plantgate.firewalls.linux.nftables import PARSER
 from plantgate.firewalls.ruleset import Action, Ruleset
 from tests.conftest import shared_path
 from tests.firewalls.golden import check_golden
@@ -27,7 +27,7 @@ def test_golden_ot_boundary() -> None:
 
 
 def test_golden_matches_iptables_equivalent_rule_for_rule() -> None:
-    from plantgate.firewalls.iptables import PARSER as IPT
+    from plantgate.firewalls.linux.iptables import PARSER as IPT
 
     ipt = IPT.parse((HERE / "data" / "iptables" / "ot_boundary.rules").read_text(), "x")
     nft = PARSER.parse((DATA / "ot_boundary.nft").read_text(), "y")

@@ -11,7 +11,7 @@ import pytest
 
 from plantgate.errors import InputError
 from plantgate.firewalls.dump import ruleset_to_dict
-from plantgate.firewalls.panos import INTERZONE_FILTER, INTRAZONE_FILTER, PARSER, PanosParser
+from plantgate.firewalls.panos.parser import INTERZONE_FILTER, INTRAZONE_FILTER, PARSER, PanosParser
 from plantgate.firewalls.ruleset import ANY_ADDRESS, ANY_SERVICE, ICMP, TCP, UDP, Action, Rule, Ruleset
 from tests.conftest import shared_path
 

@@ -12,7 +12,7 @@ import pytest
 from plantgate.errors import InputError
 from plantgate.firewalls.dump import ruleset_to_dict
 from plantgate.firewalls.ruleset import ICMP, TCP, UDP, Action, Rule, Ruleset
-from plantgate.firewalls.srx import PARSER
+from plantgate.firewalls.srx.parser import PARSER
 from tests.conftest import shared_path
 
 HERE = Path(__file__).parent
@@ -215,8 +215,8 @@ def test_application_terms_and_named_ports() -> None:
     application A { term t1 protocol tcp destination-port https; term t2 protocol udp source-port 1000-2000; }
     application B { protocol 47; }
 }"""
-    from plantgate.firewalls.srx_apps import read_application
-    from plantgate.firewalls.srx_hierarchy import read_junos_config
+    from plantgate.firewalls.srx.apps import read_application
+    from plantgate.firewalls.srx.hierarchy import read_junos_config
 
     root = read_junos_config(text, "x").root
     warnings: list[str] = []

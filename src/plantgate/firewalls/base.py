@@ -16,12 +16,12 @@ from plantgate.errors import InputError
 from plantgate.firewalls.ruleset import Ruleset
 
 VENDOR_MODULES: dict[str, str] = {
-    "asa": "plantgate.firewalls.asa",
-    "iptables": "plantgate.firewalls.iptables",
-    "nftables": "plantgate.firewalls.nftables",
-    "fortigate": "plantgate.firewalls.fortigate",
-    "panos": "plantgate.firewalls.panos",
-    "srx": "plantgate.firewalls.srx",
+    "asa": "plantgate.firewalls.asa.parser",
+    "iptables": "plantgate.firewalls.linux.iptables",
+    "nftables": "plantgate.firewalls.linux.nftables",
+    "fortigate": "plantgate.firewalls.fortigate.parser",
+    "panos": "plantgate.firewalls.panos.parser",
+    "srx": "plantgate.firewalls.srx.parser",
 }
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from plantgate.errors import InputError
-from plantgate.firewalls.linux_match import Match, ZoneSet, conjoin, subtract_match
+from plantgate.firewalls.linux.match import Match, ZoneSet, conjoin, subtract_match
 from plantgate.firewalls.ruleset import Action, AddressSet, Rule, SourceSpan
 
 OTHER_INTERFACES = "*"

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from plantgate.firewalls.fortigate_objects import AddressValue, ObjectBook, complement
-from plantgate.firewalls.fortigate_syntax import ConfigTree, Entry, Setting, settings
+from plantgate.firewalls.fortigate.objects import AddressValue, ObjectBook, complement
+from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, settings
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_SERVICE,

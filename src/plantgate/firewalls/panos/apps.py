@@ -17,7 +17,7 @@ PAN-OS ``predefined/service``: TCP 80 and 8080, and TCP 443.
 
 from __future__ import annotations
 
-from plantgate.firewalls.panos_xml import PanNode
+from plantgate.firewalls.panos.xml_syntax import PanNode
 from plantgate.firewalls.ruleset import ICMP, ICMPV6, TCP, UDP, PortRange, Service
 
 

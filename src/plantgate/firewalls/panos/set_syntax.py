@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plantgate.errors import InputError
-from plantgate.firewalls.panos_xml import PanNode
+from plantgate.firewalls.panos.xml_syntax import PanNode
 
 DEVICE_NAME = "localhost.localdomain"
 DEFAULT_VSYS = "vsys1"

@@ -59,8 +59,8 @@ from plantgate.firewalls.ruleset import (
     SourceSpan,
     address_range,
 )
-from plantgate.firewalls.srx_apps import JUNOS_DEFAULT_APPLICATIONS, read_application
-from plantgate.firewalls.srx_hierarchy import ConfigNode, JunosConfig, read_junos_config
+from plantgate.firewalls.srx.apps import JUNOS_DEFAULT_APPLICATIONS, read_application
+from plantgate.firewalls.srx.hierarchy import ConfigNode, JunosConfig, read_junos_config
 
 _SET_SECURITY = re.compile(r"^set security (zones|policies|address-book|nat) ", re.MULTILINE)
 GLOBAL_FILTER = "global"

@@ -17,16 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from plantgate.errors import InputError
-from plantgate.firewalls.iptables_spec import (
-    NON_TERMINATING_TARGETS,
-    UNCERTAIN_TARGETS,
-    VERDICT_TARGETS,
-    SpecTranslator,
-    Token,
-    parse_spec,
-    tokenize,
-)
-from plantgate.firewalls.linux_chains import (
+from plantgate.firewalls.linux.chains import (
     SELF_ZONE,
     Chain,
     ChainRule,
@@ -36,7 +27,16 @@ from plantgate.firewalls.linux_chains import (
     ZoneMap,
     hook_paths,
 )
-from plantgate.firewalls.linux_match import Match
+from plantgate.firewalls.linux.iptables_spec import (
+    NON_TERMINATING_TARGETS,
+    UNCERTAIN_TARGETS,
+    VERDICT_TARGETS,
+    SpecTranslator,
+    Token,
+    parse_spec,
+    tokenize,
+)
+from plantgate.firewalls.linux.match import Match
 from plantgate.firewalls.ruleset import Action, Filter, NamedObject, ParseWarning, Ruleset, SourceSpan
 
 BUILTIN_CHAINS = ("FORWARD", "INPUT", "OUTPUT")

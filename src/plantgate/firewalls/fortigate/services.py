@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plantgate.errors import InputError
-from plantgate.firewalls.fortigate_syntax import Setting
+from plantgate.firewalls.fortigate.syntax import Setting
 from plantgate.firewalls.ruleset import ICMP, ICMPV6, SCTP, TCP, UDP, PortRange, Service
 
 UDPLITE = 136

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from plantgate.firewalls.asa_tables import ICMP6_TYPES, ICMP_TYPES, PORTS, PROTOCOLS
+from plantgate.firewalls.asa.tables import ICMP6_TYPES, ICMP_TYPES, PORTS, PROTOCOLS
 from plantgate.firewalls.ruleset import (
     ANY_V4,
     ANY_V6,

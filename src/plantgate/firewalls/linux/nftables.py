@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from plantgate.errors import InputError
-from plantgate.firewalls.linux_chains import (
+from plantgate.firewalls.linux.chains import (
     SELF_ZONE,
     Chain,
     ChainRule,
@@ -33,8 +33,8 @@ from plantgate.firewalls.linux_chains import (
     ZoneMap,
     hook_paths,
 )
-from plantgate.firewalls.nft_rules import RuleDraft, SetInfo, interpret_rule, read_set
-from plantgate.firewalls.nft_syntax import NftTable, parse_structure
+from plantgate.firewalls.linux.nft_rules import RuleDraft, SetInfo, interpret_rule, read_set
+from plantgate.firewalls.linux.nft_syntax import NftTable, parse_structure
 from plantgate.firewalls.ruleset import (
     ANY_V4,
     ANY_V6,

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from plantgate.firewalls.ruleset import ICMP, ICMPV6, SCTP, TCP, UDP, PortRange, Service
-from plantgate.firewalls.srx_hierarchy import ConfigNode
+from plantgate.firewalls.srx.hierarchy import ConfigNode
 
 GRE, OSPF = 47, 89
 

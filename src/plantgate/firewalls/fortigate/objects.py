@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from plantgate.errors import InputError
-from plantgate.firewalls.fortigate_services import (
+from plantgate.firewalls.fortigate.services import (
     PROTOCOL_SPECIFIC_KEYS,
     ServiceValue,
     custom_service,
     predefined_service,
 )
-from plantgate.firewalls.fortigate_syntax import ConfigTree, Entry, Setting, Table, settings
+from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, Table, settings
 from plantgate.firewalls.ruleset import (
     ANY_V4,
     ANY_V6,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from plantgate.firewalls.asa_objects import (
+from plantgate.firewalls.asa.objects import (
     PORT_OPERATORS,
     AsaSyntaxError,
     ObjectStore,
@@ -21,7 +21,7 @@ from plantgate.firewalls.asa_objects import (
     parse_port_operator,
     protocol_number,
 )
-from plantgate.firewalls.asa_tables import LOG_LEVELS
+from plantgate.firewalls.asa.tables import LOG_LEVELS
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_SERVICE,

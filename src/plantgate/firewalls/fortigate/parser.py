@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from plantgate.errors import InputError
-from plantgate.firewalls.fortigate_objects import ObjectBook, parse_subnet
-from plantgate.firewalls.fortigate_policy import PolicyContext, policy_rule
-from plantgate.firewalls.fortigate_syntax import ConfigTree, Table, read_tree, settings
+from plantgate.firewalls.fortigate.objects import ObjectBook, parse_subnet
+from plantgate.firewalls.fortigate.policy import PolicyContext, policy_rule
+from plantgate.firewalls.fortigate.syntax import ConfigTree, Table, read_tree, settings
 from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.ruleset import (
     Action,

@@ -30,13 +30,13 @@ from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
 from plantgate.firewalls.gc_pause import with_collector_paused
-from plantgate.firewalls.panos_apps import (
+from plantgate.firewalls.panos.apps import (
     APP_DEFAULT_SERVICES,
     PREDEFINED_SERVICES,
     custom_app_default_services,
 )
-from plantgate.firewalls.panos_set import parse_brace_tree, parse_set_tree
-from plantgate.firewalls.panos_xml import PanNode, parse_xml_tree
+from plantgate.firewalls.panos.set_syntax import parse_brace_tree, parse_set_tree
+from plantgate.firewalls.panos.xml_syntax import PanNode, parse_xml_tree
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_SERVICE,

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
-from plantgate.firewalls.linux_chains import InterfaceName, InterfaceTerm, Verdict
-from plantgate.firewalls.linux_match import (
+from plantgate.firewalls.linux.chains import InterfaceName, InterfaceTerm, Verdict
+from plantgate.firewalls.linux.match import (
     ANY_SERVICES,
     Match,
     ServiceSet,
@@ -23,7 +23,7 @@ from plantgate.firewalls.linux_match import (
     intersect_ports,
     normalise_ports,
 )
-from plantgate.firewalls.linux_names import ICMP_TYPES, ICMPV6_TYPES, port_number, protocol_number
+from plantgate.firewalls.linux.names import ICMP_TYPES, ICMPV6_TYPES, port_number, protocol_number
 from plantgate.firewalls.ruleset import (
     ICMP,
     ICMPV6,

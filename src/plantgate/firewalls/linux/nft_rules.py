@@ -11,9 +11,9 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
-from plantgate.firewalls.iptables_spec import CONNTRACK_STATES, NEW_FLOW_STATES
-from plantgate.firewalls.linux_chains import InterfaceName, InterfaceTerm, Verdict
-from plantgate.firewalls.linux_match import (
+from plantgate.firewalls.linux.chains import InterfaceName, InterfaceTerm, Verdict
+from plantgate.firewalls.linux.iptables_spec import CONNTRACK_STATES, NEW_FLOW_STATES
+from plantgate.firewalls.linux.match import (
     ANY_SERVICES,
     Match,
     ServiceSet,
@@ -22,8 +22,8 @@ from plantgate.firewalls.linux_match import (
     intersect_ports,
     normalise_ports,
 )
-from plantgate.firewalls.linux_names import ICMP_TYPES, ICMPV6_TYPES, port_number, protocol_number
-from plantgate.firewalls.nft_syntax import NftSet, NftToken, Statement
+from plantgate.firewalls.linux.names import ICMP_TYPES, ICMPV6_TYPES, port_number, protocol_number
+from plantgate.firewalls.linux.nft_syntax import NftSet, NftToken, Statement
 from plantgate.firewalls.ruleset import (
     ANY_V4,
     ANY_V6,

@@ -1,0 +1,1 @@
+"""Fortinet FortiGate (FortiOS): the config tree reader, objects, services and firewall policies."""

@@ -1,0 +1,1 @@
+"""Juniper SRX (Junos): the hierarchy reader, applications and security policies."""
