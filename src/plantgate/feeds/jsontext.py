@@ -11,16 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from plantgate.errors import InputError
+from plantgate.feeds.textfile import read_evidence_text
 
 
 def read_text(path: Path) -> str:
-    """The file's text, or an InputError if it cannot be read as UTF-8."""
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError.at(str(path), 0, 0, "file not found", "an existing feed file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError.at(str(path), 0, 0, f"cannot read file: {exc}", "a UTF-8 text file") from None
+    """The file's text (UTF-8, or UTF-16 with a BOM, size-capped), or an InputError saying why not."""
+    return read_evidence_text(path, "feed file")
 
 
 def load_json(path: Path, text: str | None = None) -> tuple[Any, str]:
