@@ -45,7 +45,8 @@ def version_key(text: str) -> Key:
 
     "R510.2_HF14" -> 510, 2, hf, 14. A leading V or R in front of a digit is dropped.
     Each part is (rank, value): pre-release words rank 0, numbers 2, other words 3; the end
-    of a version ranks 1, so 1.5 < 1.5 SP3, 10.2.9 < 10.2.9-h1 and 1.5rc1 < 1.5.
+    of a version ranks 1, so 1.5 < 1.5 SP3, 10.2.9 < 10.2.9-h1 and 1.5rc1 < 1.5. Trailing
+    zeros do not count: 10.2 is 10.2.0.
     """
     parts = re.findall(r"\d+|[a-z]+", text.lower())
     if len(parts) > 1 and parts[0] in ("v", "r") and parts[1].isdigit():
@@ -56,6 +57,8 @@ def version_key(text: str) -> Key:
             key.append((2, int(part)))
         else:
             key.append((0 if part in _PRE_RELEASE else 3, part))
+    while key and key[-1] == (2, 0):
+        key.pop()
     key.append((1, 0))
     return tuple(key)
 
