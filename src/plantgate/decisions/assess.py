@@ -47,9 +47,13 @@ class Feeds:
         return next((entry for catalog in self.kev.values() if (entry := catalog.get(cve)) is not None), None)
 
     def exploited(self, cve: str) -> bool:
-        """In a KEV catalog, or carrying CISA's KEV mark in its Vulnrichment record."""
-        enrichment = self.enrichment.get(cve)
-        return self.in_kev(cve) or bool(enrichment and enrichment.in_kev)
+        """In a KEV catalog, or carrying CISA's KEV mark in its Vulnrichment record (cached: asked per suggestion)."""
+        known = self.__dict__.setdefault("_exploited", {})
+        if cve not in known:
+            enrichment = self.enrichment.get(cve)
+            known[cve] = self.in_kev(cve) or bool(enrichment and enrichment.in_kev)
+        result: bool = known[cve]
+        return result
 
     @cached_property
     def index(self) -> AdvisoryIndex:

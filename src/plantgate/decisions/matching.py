@@ -22,7 +22,7 @@ from plantgate.decisions.product_names import (
     product_token_sets,
     vendor_score,
 )
-from plantgate.decisions.release_lines import judge_by_release_line, line_of
+from plantgate.decisions.release_lines import judge_with_line
 from plantgate.decisions.version_text import VersionVerdict
 from plantgate.decisions.versions import single_upper_bound, version_equals, version_in_range
 from plantgate.feeds.csaf import Advisory, CsafProduct
@@ -103,6 +103,9 @@ class AdvisoryIndex:
                     self._by_cpe[cpe.key].append((advisory, product))
             self._group_release_lines(advisory, products)
         self._cache: dict[tuple[str, str, str, tuple[str, str, str] | None], list[_Hit]] = {}
+        self._names_cache: dict[tuple[str, str], list[tuple[Advisory, CsafProduct, float]]] = {}
+        self._rows_cache: dict[Identity, list[tuple[str, str, str, tuple[str, ...], float, tuple[str, str],
+                                                    bool | None]]] = {}
 
     def _group_release_lines(self, advisory: Advisory, products: list[CsafProduct]) -> None:
         """Products of one name, vendor and CVE set, each one upper bound: one bound per release line."""
@@ -132,12 +135,17 @@ class AdvisoryIndex:
             return product_version_verdict(product, version), True
         if not version:
             return VersionVerdict(None, 0.4, "the asset's version is unknown"), product.product_id == lines[0][0]
-        index, _ = line_of([(op, bound) for _, op, bound in lines], version)
-        verdict = judge_by_release_line([(op, bound) for _, op, bound in lines], version)
+        index, verdict = judge_with_line(tuple((op, bound) for _, op, bound in lines), version)
         return verdict, lines[index][0] == product.product_id
 
     def _by_names(self, vendor: str, product: str) -> list[tuple[Advisory, CsafProduct, float]]:
-        """Vendor-matched products whose line is the closest to ``product`` within each advisory."""
+        """Vendor-matched products whose line is the closest to ``product`` within each advisory (cached)."""
+        cached = self._names_cache.get((vendor, product))
+        if cached is None:
+            cached = self._names_cache[(vendor, product)] = self._closest_by_names(vendor, product)
+        return cached
+
+    def _closest_by_names(self, vendor: str, product: str) -> list[tuple[Advisory, CsafProduct, float]]:
         mine = product_token_sets(product)
         if not mine:
             return []
@@ -178,24 +186,34 @@ class AdvisoryIndex:
         self._cache[key] = hits
         return hits
 
+    def _rows(self, identity: Identity) -> list[tuple[str, str, str, tuple[str, ...], float, tuple[str, str],
+                                                       bool | None]]:
+        """The suggestion fields (all but the asset) for one identity, built once per identity."""
+        cached = self._rows_cache.get(identity)
+        if cached is not None:
+            return cached
+        rows = []
+        via = "" if identity.via == "the asset" else f" (via {identity.via})"
+        for hit in self._candidates(identity):
+            item = hit.product
+            how = (f"CPE {identity.cpe.part}:{identity.cpe.vendor}:{identity.cpe.product} ~ {item.cpe}"
+                   if hit.matched_by == "cpe" and identity.cpe else
+                   f"vendor {identity.vendor!r} ~ {item.vendor!r}, product {identity.product!r} ~ "
+                   f"{item.product_name or item.name!r} (name score {hit.score:.2f})")
+            rows.append((hit.advisory.tracking_id, item.product_id, item.name,
+                         self.cves_of(hit.advisory, item.product_id), round(hit.score * hit.verdict.confidence, 3),
+                         (how + via, hit.verdict.reason), hit.verdict.affected))
+        self._rows_cache[identity] = rows
+        return rows
+
     def judge(self, asset: Asset) -> list[Suggestion]:
         """Every advisory product this asset may be, with verdicts, including those its version is not in."""
         out: dict[tuple[str, str], Suggestion] = {}
         for identity in identities(asset):
-            for hit in self._candidates(identity):
-                item = hit.product
-                how = (f"CPE {identity.cpe.part}:{identity.cpe.vendor}:{identity.cpe.product} ~ {item.cpe}"
-                       if hit.matched_by == "cpe" and identity.cpe else
-                       f"vendor {identity.vendor!r} ~ {item.vendor!r}, product {identity.product!r} ~ "
-                       f"{item.product_name or item.name!r} (name score {hit.score:.2f})")
-                via = "" if identity.via == "the asset" else f" (via {identity.via})"
-                suggestion = Suggestion(asset.id, hit.advisory.tracking_id, item.product_id, item.name,
-                                        self.cves_of(hit.advisory, item.product_id),
-                                        round(hit.score * hit.verdict.confidence, 3), (how + via, hit.verdict.reason),
-                                        hit.verdict.affected)
-                ident = (suggestion.advisory, suggestion.product_id)
-                if ident not in out or out[ident].confidence < suggestion.confidence:
-                    out[ident] = suggestion
+            for advisory, product_id, name, cves, confidence, reasons, affected in self._rows(identity):
+                ident = (advisory, product_id)
+                if ident not in out or out[ident].confidence < confidence:
+                    out[ident] = Suggestion(asset.id, advisory, product_id, name, cves, confidence, reasons, affected)
         return sorted(out.values(), key=lambda s: (-s.confidence, s.advisory, s.product_id))
 
     def suggest(self, asset: Asset) -> list[Suggestion]:

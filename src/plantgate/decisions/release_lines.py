@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from plantgate.decisions.version_text import OPS, VersionVerdict, leading_numbers, version_key
 
@@ -34,6 +35,20 @@ def fixed_versions_per_line(bound: str) -> list[str]:
 
 def _numbers(text: str) -> list[int]:
     return [int(n) for n in leading_numbers(text)]
+
+
+@lru_cache(maxsize=1 << 16)
+def _judge_cached(bounds: tuple[tuple[str, str], ...], version: str) -> tuple[int, str, VersionVerdict]:
+    index, where = line_of(bounds, version)
+    op, bound = bounds[index]
+    listed = ", ".join(b for _, b in bounds)
+    if where == "between":
+        return index, where, VersionVerdict(None, 0.5, f"{version!r} is on a release line none of {listed} names")
+    affected = OPS[op](version_key(version), version_key(bound))
+    place = {"line": f"its release line is fixed in {bound}", "older": f"older than every listed line (the "
+             f"earliest fix is {bound})", "newer": f"newer than every listed line (the latest fix is {bound})"}[where]
+    return index, where, VersionVerdict(affected, 0.85, f"{version!r} {'is' if affected else 'is not'} affected: "
+                                        f"{place} (fixes per line: {listed})")
 
 
 def line_of(bounds: Sequence[tuple[str, str]], version: str) -> tuple[int, str]:
@@ -66,13 +81,10 @@ def line_of(bounds: Sequence[tuple[str, str]], version: str) -> tuple[int, str]:
 
 def judge_by_release_line(bounds: Sequence[tuple[str, str]], version: str) -> VersionVerdict:
     """``version`` against the fixed-version bound ('<' or '<=') of its own release line."""
-    index, where = line_of(bounds, version)
-    op, bound = bounds[index]
-    listed = ", ".join(b for _, b in bounds)
-    if where == "between":
-        return VersionVerdict(None, 0.5, f"{version!r} is on a release line none of {listed} names")
-    affected = OPS[op](version_key(version), version_key(bound))
-    place = {"line": f"its release line is fixed in {bound}", "older": f"older than every listed line (the "
-             f"earliest fix is {bound})", "newer": f"newer than every listed line (the latest fix is {bound})"}[where]
-    return VersionVerdict(affected, 0.85, f"{version!r} {'is' if affected else 'is not'} affected: {place} "
-                          f"(fixes per line: {listed})")
+    return _judge_cached(tuple(bounds), version)[2]
+
+
+def judge_with_line(bounds: Sequence[tuple[str, str]], version: str) -> tuple[int, VersionVerdict]:
+    """The index of the bound whose line judged ``version``, and the verdict."""
+    index, _, verdict = _judge_cached(tuple(bounds), version)
+    return index, verdict

@@ -14,6 +14,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 Key = tuple[tuple[int, int | str], ...]
@@ -40,6 +41,7 @@ class VersionVerdict:
     reason: str
 
 
+@lru_cache(maxsize=1 << 17)
 def version_key(text: str) -> Key:
     """A comparable key: numbers compare as numbers, post-release words (SP, HF, Update) after none.
 
@@ -79,10 +81,11 @@ def is_family(text: str) -> bool:
     return _FAMILY.fullmatch(text.strip()) is not None
 
 
-def leading_numbers(text: str) -> list[str]:
-    """The dotted numbers a version starts with: 'R510.2_HF14' -> ['510', '2']."""
+@lru_cache(maxsize=1 << 17)
+def leading_numbers(text: str) -> tuple[str, ...]:
+    """The dotted numbers a version starts with: 'R510.2_HF14' -> ('510', '2')."""
     found = re.match(r"\d+(?:\.\d+)*", bare(text))
-    return found.group().split(".") if found else []
+    return tuple(found.group().split(".")) if found else ()
 
 
 def family_compare(op: str, family: str, version: str) -> bool | None:
