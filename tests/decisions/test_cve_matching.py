@@ -51,6 +51,17 @@ def test_match_by_cpe_and_by_software(records: CveRecordIndex) -> None:
     assert hits["CVE-2024-23113"].version_affected is True  # <= 7.0.13
 
 
+def test_firewalls_as_inventories_write_them(records: CveRecordIndex) -> None:
+    """KEV names the operating system; inventories often name the box, or put the OS in the version."""
+    [box] = records.judge(_asset("Palo Alto Networks", "PA-3220", "10.2.8"))
+    assert (box.advisory, box.version_affected) == ("CVE-2024-3400", True) and "PA-3220 runs PAN-OS" in box.reasons[0]
+    [text] = records.judge(_asset("Palo Alto Networks", "PA-3220", "PAN-OS 10.2.8"))
+    assert text.version_affected is True and "the version text 'PAN-OS 10.2.8'" in text.reasons[0]
+    assert records.judge(_asset("Palo Alto Networks", "PA-3220", "PAN-OS 11.1.2-h3"))[0].version_affected is False
+    forti = {s.advisory for s in records.judge(_asset("Fortinet", "FortiGate 100F", "7.2.5")) if s.version_affected}
+    assert forti == {"CVE-2023-47537", "CVE-2024-21762", "CVE-2024-23113"}
+
+
 def test_lessthanorequal_changes_and_platforms(records: CveRecordIndex) -> None:
     """CVE-2023-5407: Honeywell C300 per platform, lessThanOrEqual bounds and status changes."""
     assert {s.advisory: s.version_affected for s in records.judge(_asset("Honeywell", "C300", "510.2 HF13"))}[

@@ -4,7 +4,11 @@ A firewall appliance may be entered as "Palo Alto Networks PA-3220" with PAN-OS 
 software, a scanned host as an operating system match and the services Nmap identified.
 Each of those is an identity the matcher compares with advisories, so what an import
 learned is seen by matching. CPE names (2.3 formatted strings or 2.2 URIs) are compared on
-part, vendor and product; the version comes from the CPE when it names one.
+part, vendor and product; the version comes from the CPE when it names one. Two common
+ways inventories write a firewall are read too, because KEV names the operating system,
+not the box: a version that names its software ("PAN-OS 10.2.8"), and the appliance
+families whose operating system is fixed by the vendor (a FortiGate runs FortiOS, a PA-
+series or VM-Series firewall PAN-OS, an SRX Junos OS); the reasons say so.
 """
 
 from __future__ import annotations
@@ -49,6 +53,14 @@ def parse_cpe(text: str) -> CpeName | None:
     return CpeName(part, vendor, product, "" if version in _ANY else version)
 
 
+APPLIANCE_OS: tuple[tuple[str, str, str], ...] = (
+    ("palo alto networks", r"^(pa-?\d|vm-?(series|\d)|panorama)", "PAN-OS"),
+    ("fortinet", r"^forti(gate|wifi)", "FortiOS"),
+    ("juniper", r"^(srx|vsrx)", "Junos OS"),
+)
+"""(vendor, product pattern, operating system): the software an appliance family always runs."""
+
+
 @dataclass(frozen=True)
 class Identity:
     """One thing an asset is or runs, with where PlantGate learned it."""
@@ -60,13 +72,35 @@ class Identity:
     via: str
 
 
+def _named_in_version(asset: Asset) -> Identity | None:
+    """'PAN-OS 10.2.8' as a version: the software it names, at the version after the name."""
+    found = re.match(r"^\s*([A-Za-z][\w .+/-]*?)\s+[vVrR]?(\d[\w.()+-]*)\s*$", asset.version)
+    if asset.vendor and found and re.search(r"[A-Za-z]{2}", found.group(1)):
+        return Identity(asset.vendor, found.group(1), found.group(2), None, f"the version text {asset.version!r}")
+    return None
+
+
+def _appliance_os(asset: Asset) -> Identity | None:
+    vendor, product = asset.vendor.lower(), asset.product.strip().lower()
+    for maker, pattern, system in APPLIANCE_OS:
+        if maker in vendor and re.search(pattern, product):
+            return Identity(asset.vendor, system, asset.version, None, f"{asset.product} runs {system}")
+    return None
+
+
 def identities(asset: Asset) -> list[Identity]:
-    """The asset itself, then every software entry, each with a usable name or CPE."""
+    """The asset itself, the software its version or appliance family names, then every software entry."""
     found: list[Identity] = []
     own = parse_cpe(asset.cpe) if asset.cpe else None
+    named = _named_in_version(asset)
+    version = named.version if named else asset.version
     if (asset.vendor and asset.product) or own:
-        found.append(Identity(asset.vendor, asset.product, asset.version or (own.version if own else ""), own,
+        found.append(Identity(asset.vendor, asset.product, version or (own.version if own else ""), own,
                               "the asset"))
+    if named is not None:
+        found.append(named)
+    elif asset.product and (system := _appliance_os(asset)) is not None:
+        found.append(system)
     for item in asset.software:
         cpe = parse_cpe(item.cpe) if item.cpe else None
         vendor = item.vendor or (cpe.vendor if cpe else "")
