@@ -5,11 +5,16 @@ confirmed in the treaty (``vulnerabilities.matches``). Product names are compare
 lines (see ``product_names``): the line closest to the asset's name wins within an
 advisory. Where one advisory gives a product one upper bound per release line (Experion
 PKS "<R510.2_HF14", "<R511.5_TCU4_HF4"...; same vendor, name and CVEs), the version is
-judged by its own line only (see ``release_lines``), and suggested once, for that line.
+judged by its own line only (see ``release_lines``), and suggested once, for that line. A
+product named only with generic words ("OS", "Firmware": Unitronics' "OS <12.38" is the
+firmware of its Vision and Samba PLCs) stands for every device of its vendor, at a lower
+score, where no named product of the advisory matches. A vendor-hosted service ("Lumada
+APM online service (SaaS)") is no plant asset and is never matched to one.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -77,6 +82,9 @@ class _Hit:
 
 
 Line = tuple[str, str, str]  # product id, operator, bound
+GENERIC_PRODUCT_WORDS = frozenset({"os", "firmware", "software", "operating", "system"})
+GENERIC_SCORE = 0.5
+HOSTED_SERVICE = re.compile(r"\b(saas|online service|cloud service)\b", re.IGNORECASE)
 
 
 class AdvisoryIndex:
@@ -90,6 +98,7 @@ class AdvisoryIndex:
         self.advisories: dict[str, Advisory] = {}
         self._by_name: NameIndex[tuple[Advisory, CsafProduct]] = NameIndex()
         self._by_cpe: dict[tuple[str, str, str], list[tuple[Advisory, CsafProduct]]] = defaultdict(list)
+        self._generic: list[tuple[Advisory, CsafProduct]] = []
         self._lines: dict[tuple[str, str], tuple[Line, ...]] = {}
         self._cves: dict[tuple[str, str], tuple[str, ...]] = {}
         for advisory in advisories:
@@ -97,6 +106,11 @@ class AdvisoryIndex:
             affected = {pid for v in advisory.vulnerabilities for pid in v.affected_ids()}
             products = [p for p in advisory.products.values() if p.product_id in affected]
             for product in products:
+                if HOSTED_SERVICE.search(product.name):
+                    continue
+                if name_tokens(product.product_name or product.name) <= GENERIC_PRODUCT_WORDS:
+                    self._generic.append((advisory, product))
+                    continue
                 self._by_name.add(product.product_name or product.name, (advisory, product))
                 cpe = parse_cpe(product.cpe) if product.cpe else None
                 if cpe is not None:
@@ -178,6 +192,12 @@ class AdvisoryIndex:
         if identity.cpe is not None:
             for advisory, item in self._by_cpe.get(identity.cpe.key, ()):
                 matched[(advisory.tracking_id, item.product_id)] = (advisory, item, 1.0, "cpe")
+        if identity.vendor:
+            named = {advisory for advisory, _ in matched}
+            for advisory, item in self._generic:
+                score = vendor_score(identity.vendor, item.vendor) * GENERIC_SCORE
+                if score and advisory.tracking_id not in named:
+                    matched.setdefault((advisory.tracking_id, item.product_id), (advisory, item, score, "vendor"))
         hits = []
         for advisory, item, score, how in matched.values():
             verdict, own_line = self._verdict(advisory, item, identity.version)
@@ -196,10 +216,15 @@ class AdvisoryIndex:
         via = "" if identity.via == "the asset" else f" (via {identity.via})"
         for hit in self._candidates(identity):
             item = hit.product
-            how = (f"CPE {identity.cpe.part}:{identity.cpe.vendor}:{identity.cpe.product} ~ {item.cpe}"
-                   if hit.matched_by == "cpe" and identity.cpe else
-                   f"vendor {identity.vendor!r} ~ {item.vendor!r}, product {identity.product!r} ~ "
-                   f"{item.product_name or item.name!r} (name score {hit.score:.2f})")
+            if hit.matched_by == "cpe" and identity.cpe:
+                how = f"CPE {identity.cpe.part}:{identity.cpe.vendor}:{identity.cpe.product} ~ {item.cpe}"
+            elif hit.matched_by == "vendor":
+                how = (f"vendor {identity.vendor!r} ~ {item.vendor!r}; the advisory names only "
+                       f"{item.product_name or item.name!r}, taken as any of the vendor's devices (score "
+                       f"{hit.score:.2f})")
+            else:
+                how = (f"vendor {identity.vendor!r} ~ {item.vendor!r}, product {identity.product!r} ~ "
+                       f"{item.product_name or item.name!r} (name score {hit.score:.2f})")
             rows.append((hit.advisory.tracking_id, item.product_id, item.name,
                          self.cves_of(hit.advisory, item.product_id), round(hit.score * hit.verdict.confidence, 3),
                          (how + via, hit.verdict.reason), hit.verdict.affected))
