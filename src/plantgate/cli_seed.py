@@ -9,11 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 import tempfile
 from pathlib import Path
 
 import click
 
+from plantgate.cli import EXIT_FINDINGS
 from plantgate.errors import InputError
 from plantgate.feeds.flows import read_flows
 from plantgate.feeds.inventory_csv import read_inventory_csv
@@ -24,19 +26,26 @@ from plantgate.netspace import default_space
 from plantgate.onboard.merge import MergeOutcome, existing_items, merge_proposal
 from plantgate.onboard.propose import Proposal, propose
 from plantgate.onboard.seed import Seed
+from plantgate.onboard.type_map import load_type_map
 from plantgate.reconcile import load_boundary_firewalls
 from plantgate.reconcile.observed import ObservedReconciler, observed_matrix
 from plantgate.reconcile.topology import Topology
 
 FOLDER = click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show the diff and conflicts; write nothing.")
+TYPE_MAP = click.option("--type-map", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="YAML mapping of the source's device types to asset roles ('Serial Gateway: other'); "
+                        "a type no role fits is imported as other, with a note.")
 
 
-def _seed_into(folder: Path, seed: Seed, dry_run: bool) -> None:
+def _seed_into(folder: Path, seed: Seed, dry_run: bool, type_map: Path | None = None) -> None:
+    """Merge a seed; exit 1 when something needs a person (a conflict, a host in no zone), as every importer."""
     zones = [item for _, item in existing_items(folder)["zones"].values()]
-    proposal = propose(seed, zones)
+    proposal = propose(seed, zones, load_type_map(type_map) if type_map else {})
     outcome = merge_proposal(folder, proposal, dry_run=dry_run)
     _report(proposal, outcome, dry_run)
+    if outcome.conflicts or proposal.unassigned:
+        sys.exit(EXIT_FINDINGS)
 
 
 def _report(proposal: Proposal, outcome: MergeOutcome, dry_run: bool) -> None:
@@ -45,9 +54,16 @@ def _report(proposal: Proposal, outcome: MergeOutcome, dry_run: bool) -> None:
     verb = "would add" if dry_run else "added"
     click.echo(f"{outcome.seed_file.name}: {verb} {len(outcome.added)}, "
                f"{'would update' if dry_run else 'updated'} {len(outcome.updated)}, "
-               f"unchanged {len(outcome.unchanged)}, conflicts {len(outcome.conflicts)}")
+               f"{'would fill' if dry_run else 'filled'} {len(outcome.filled)} field(s) of assets already in the "
+               f"treaty, unchanged {len(outcome.unchanged)}, conflicts {len(outcome.conflicts)}")
+    for line in outcome.merged:
+        click.echo(f"merged: {line}")
+    for line in outcome.filled:
+        click.echo(f"{'would fill' if dry_run else 'filled'}: {line}")
     for conflict in outcome.conflicts:
         click.echo(f"conflict: {conflict}")
+    for warning in proposal.warnings:
+        click.echo(f"warning: {warning}")
     for note in proposal.notes:
         click.echo(f"note: {note}")
     for host in proposal.unassigned:
@@ -62,7 +78,13 @@ def _report(proposal: Proposal, outcome: MergeOutcome, dry_run: bool) -> None:
 @click.argument("scan", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @DRY_RUN
 def nmap(folder: Path, scan: Path, dry_run: bool) -> None:
-    """Seed assets (and scanned prefixes as zones) from an Nmap XML report (nmap -oX)."""
+    """Seed assets (and scanned prefixes as zones) from an Nmap XML report (nmap -oX).
+
+    Hosts are matched to the treaty's assets by address. The OS match (-O) and the services'
+    products, versions and CPEs (-sV) are kept as the asset's software, so `vuln match` sees
+    them. A scanned prefix overlapping existing zones proposes no zone. Exit 0 merged cleanly,
+    1 conflicts or hosts in no zone, 2 bad input.
+    """
     _seed_into(folder, read_nmap(scan), dry_run)
 
 
@@ -72,27 +94,38 @@ def nmap(folder: Path, scan: Path, dry_run: bool) -> None:
 @click.option("--url", help="A live NetBox to read through its API (needs --token).")
 @click.option("--token", envvar="NETBOX_TOKEN", help="API token (or NETBOX_TOKEN).")
 @DRY_RUN
-def netbox(folder: Path, exports: tuple[Path, ...], url: str | None, token: str | None, dry_run: bool) -> None:
-    """Seed zones and assets from NetBox: saved API JSON files, or --url/--token for a live one."""
+@TYPE_MAP
+def netbox(folder: Path, exports: tuple[Path, ...], url: str | None, token: str | None, dry_run: bool,
+           type_map: Path | None) -> None:
+    """Seed zones and assets from NetBox: saved API JSON files, or --url/--token for a live one.
+
+    Reserved and deprecated IP addresses are not assets. Hosts are matched to the treaty's
+    assets by address. Exit 0 merged cleanly, 1 conflicts or hosts in no zone, 2 bad input.
+    """
     if url:
         if not token:
             raise InputError.at("--token", 0, 0, "a live NetBox needs an API token", "--token or NETBOX_TOKEN")
         with tempfile.TemporaryDirectory() as scratch:
-            _seed_into(folder, read_netbox_files(fetch_netbox(url, token, Path(scratch))), dry_run)
+            _seed_into(folder, read_netbox_files(fetch_netbox(url, token, Path(scratch))), dry_run, type_map)
         return
     if not exports:
         raise InputError.at("netbox", 0, 0, "no NetBox export given", "JSON files of sites, prefixes, "
                             "ip-addresses, devices, virtual-machines, or --url")
-    _seed_into(folder, read_netbox_files(exports), dry_run)
+    _seed_into(folder, read_netbox_files(exports), dry_run, type_map)
 
 
 @click.command("csv")
 @FOLDER
 @click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @DRY_RUN
-def csv_import(folder: Path, table: Path, dry_run: bool) -> None:
-    """Seed zones and assets from the CSV template (type,address,name,level,kind,role,vendor,...)."""
-    _seed_into(folder, read_inventory_csv(table), dry_run)
+@TYPE_MAP
+def csv_import(folder: Path, table: Path, dry_run: bool, type_map: Path | None) -> None:
+    """Seed zones and assets from the CSV template (type,address,name,level,kind,role,vendor,...).
+
+    Hosts are matched to the treaty's assets by address. Exit 0 merged cleanly, 1 conflicts
+    or hosts in no zone, 2 bad input.
+    """
+    _seed_into(folder, read_inventory_csv(table), dry_run, type_map)
 
 
 SEED_COMMANDS: list[click.Command] = [nmap, netbox, csv_import]

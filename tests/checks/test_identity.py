@@ -157,3 +157,33 @@ def test_example_site_carries_the_bad_trust_on_both_sides() -> None:
     assert set(found) == {"PG-IDENTITY-001"}
     formats = sorted(f.details["taken_on"] for f in found["PG-IDENTITY-001"])
     assert formats == ["corp.bayport.example", "ot.bayport.example"]
+
+
+@pytest.mark.parametrize("name", ["ot-dc-adtrust-int.json", "corp-dc-adtrust.csv", "corp-dc-adtrust.txt"])
+def test_exports_saved_by_windows_powershell_as_utf16_read_the_same(tmp_path: Path, name: str) -> None:
+    """`ConvertTo-Json > file` and Out-File in Windows PowerShell 5.1 write UTF-16LE with a BOM and CRLF."""
+    taken_on = "ot.plant.example" if name.startswith("ot") else "corp.plant.example"
+    plain = run(site_with(tmp_path / "utf8", [(name, taken_on)]))
+    windows = tmp_path / "windows" / name
+    windows.parent.mkdir(parents=True)
+    text = (DATA / name).read_text(encoding="utf-8").replace("\r\n", "\n").replace("\n", "\r\n")
+    windows.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    found = run(site_with(tmp_path / "utf16", [(str(windows), taken_on)]))
+    assert plain and [(f.rule_id, f.subjects, f.message) for f in found] == \
+        [(f.rule_id, f.subjects, f.message) for f in plain]
+
+
+def test_rc4_without_aes_is_a_low_finding_in_every_output_format(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from plantgate.cli import main
+
+    folder = site_with(tmp_path, [("ot-dc-adtrust-strings.json", "ot.plant.example")])
+    [rc4] = by_rule(run(folder))["PG-IDENTITY-007"]
+    assert rc4.severity.value == "low" and rc4.subjects == ("ot.plant.example", "corp.plant.example")
+    assert "uses RC4 encryption and the export does not show AES keys enabled" in rc4.message
+    for output_format in ("text", "json", "sarif", "cef"):
+        result = CliRunner().invoke(main, ["check", str(folder), "--format", output_format, "--as-of", str(AS_OF)])
+        assert result.exit_code == 1 and "PG-IDENTITY-007" in result.output, output_format
+    aes = site_with(tmp_path / "aes", [("ot-dc-adtrust-int.json", "ot.plant.example")])  # UsesAESKeys true
+    assert "PG-IDENTITY-007" not in by_rule(run(aes))

@@ -39,3 +39,21 @@ def test_casing_and_unknown_values() -> None:
     assert info.value.problems[0].location.line > 1 and "Rampant" in info.value.problems[0].message
     with pytest.raises(InputError, match="CVE_RECORD"):
         parse_cve_record('{"dataType": "OTHER"}', "r.json")
+
+
+def test_affected_blocks_are_kept_and_bad_ones_named() -> None:
+    records = load_vulnrichment(shared_path("ot-data", "vulnrichment"))
+    [pan_os, *_] = records["CVE-2024-3400"].affected
+    assert (pan_os.source, pan_os.vendor, pan_os.product, pan_os.default_status) == \
+        ("cna", "Palo Alto Networks", "PAN-OS", "unaffected")
+    ranged = [v for v in pan_os.versions if v.less_than]
+    assert (ranged[0].version, ranged[0].less_than, ranged[0].changes) == \
+        ("10.2.0", "10.2.9-h1", (("10.2.9-h1", "unaffected"),))
+    assert any(a.source.startswith("adp:") and a.cpes for a in records["CVE-2024-3400"].affected)
+    assert records["CVE-2024-3400"].cvss == 10.0
+    bad = json.dumps({"dataType": "CVE_RECORD", "cveMetadata": {"cveId": "CVE-2025-0002"}, "containers": {
+        "cna": {"affected": [{"vendor": "V", "product": "P", "versions": [{"version": "1", "status": "broken"}]}]}}},
+        indent=1)
+    with pytest.raises(InputError) as info:
+        parse_cve_record(bad, "r.json")
+    assert "broken" in info.value.problems[0].message and info.value.problems[0].location.line > 1

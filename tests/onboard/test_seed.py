@@ -26,7 +26,7 @@ def test_nmap_hosts_up_with_open_ports_and_scanned_prefix() -> None:
     seed = read_nmap(DATA / "scan.xml")
     assert [h.addresses for h in seed.hosts] == [("10.20.0.21",), ("10.20.0.40",), ("192.168.50.7",)]
     hmi = seed.hosts[0]
-    assert (hmi.name, hmi.vendor, hmi.origin.line) == ("hmi1.plant.local", "Rockwell Automation", 4)
+    assert (hmi.name, hmi.vendor, hmi.mac_vendor, hmi.origin.line) == ("hmi1.plant.local", "", "Rockwell Automation", 4)
     assert [(s.protocol, s.port) for s in hmi.services] == [("tcp", 3389)]  # the filtered VNC port is not open
     assert [n.network for n in seed.networks] == ["10.20.0.0/24"]
 
@@ -88,7 +88,7 @@ def test_nmap_assets_land_in_existing_zones_and_reimport_changes_nothing(tmp_pat
     folder = _site(tmp_path)
     runner = CliRunner()
     first = runner.invoke(nmap, [str(folder), str(DATA / "scan.xml")])
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 1, first.output  # a host in no zone needs a person, as a conflict does
     assert "unassigned" in first.output and "192.168.50.7" in first.output
     written = (folder / "imported-nmap.yaml").read_text()
     site = load_site(folder)
@@ -105,10 +105,12 @@ def test_human_edit_is_never_overwritten(tmp_path: Path) -> None:
     zones = [item for _, item in existing_items(folder)["zones"].values()]
     merge_proposal(folder, propose(seed, zones))
     seed_file = folder / "imported-nmap.yaml"
-    seed_file.write_text(seed_file.read_text().replace("role: workstation", "role: hmi  # checked on site"))
+    seed_file.write_text(seed_file.read_text().replace("role: workstation", "role: hmi  # checked on site")
+                         .replace("addresses:\n      - 10.20.0.21", "addresses:\n      - 10.20.0.99"))
     outcome = merge_proposal(folder, propose(seed, zones))
-    assert outcome.conflicts == ["assets/hmi1: edited by hand since the last import; the import's version differs, "
-                                 "left as it is"]
+    # the role was a guess, so the person's choice is no conflict; the address the scan saw is one
+    assert outcome.conflicts == ["assets/hmi1.addresses: the imported file (edited by hand) has '10.20.0.99', the "
+                                 "import says '10.20.0.21'; left as it is"]
     assert not outcome.changed and "role: hmi  # checked on site" in seed_file.read_text()
     # an untouched imported item is refreshed when the source changes
     changed = read_nmap(DATA / "scan.xml")
@@ -117,18 +119,25 @@ def test_human_edit_is_never_overwritten(tmp_path: Path) -> None:
     assert outcome.updated == ["assets/host-10-20-0-40"] and "Siemens AG" in seed_file.read_text()
 
 
-def test_items_written_or_deleted_by_hand_are_conflicts(tmp_path: Path) -> None:
+def test_items_written_or_deleted_by_hand_are_merged_or_conflicts(tmp_path: Path) -> None:
     folder = _site(tmp_path)
-    (folder / "assets.yaml").write_text("assets:\n  - {id: hmi1, name: HMI 1, zone: sup, role: hmi, "
-                                        "addresses: [10.20.0.21]}\n")
+    hand = "assets:\n  - {id: hmi-01, name: HMI 1, zone: sup, role: hmi, addresses: [10.20.0.21]}  # console\n"
+    (folder / "assets.yaml").write_text(hand)
     seed = read_nmap(DATA / "scan.xml")
     zones = [item for _, item in existing_items(folder)["zones"].values()]
     outcome = merge_proposal(folder, propose(seed, zones))
-    assert outcome.added == ["assets/host-10-20-0-40"]
-    assert outcome.conflicts[0].startswith("assets/hmi1: written by hand in assets.yaml")
+    assert outcome.added == ["assets/host-10-20-0-40"] and outcome.conflicts == []
+    assert outcome.merged == ["assets/hmi1: 10.20.0.21 is already hmi-01 in assets.yaml: merged into it"]
+    assert outcome.filled == ["assets/hmi-01.description (in assets.yaml)"]
+    assert (folder / "assets.yaml").read_text() == hand.replace(
+        "10.20.0.21]}", '10.20.0.21], description: "open: tcp/3389 ms-wbt-server; MAC 00:1D:9C:12:34:56 (network card '
+        'by Rockwell Automation)"}')
+    assert [a.id for a in load_site(folder).treaty.assets] == ["hmi-01", "host-10-20-0-40"]  # never twice
+    again = merge_proposal(folder, propose(seed, zones))
+    assert not again.changed and again.conflicts == []
     (folder / "imported-nmap.yaml").write_text("assets: []\n")
     outcome = merge_proposal(folder, propose(seed, zones))
-    assert outcome.added == [] and "removed by hand" in outcome.conflicts[1]
+    assert outcome.added == [] and "removed by hand" in outcome.conflicts[0]
     assert "assets/host-10-20-0-40" in json.loads((folder / MANIFEST).read_text())["imported-nmap.yaml"]
 
 

@@ -13,7 +13,15 @@ from collections.abc import Iterator
 
 from plantgate.checks.context import CheckContext
 from plantgate.checks.finding import Finding, Severity
-from plantgate.checks.references import IEC_SR_1_1, IEC_SR_1_13, IEC_SR_2_1, NIST_AC_4, REF_TABLE
+from plantgate.checks.references import (
+    IEC_SR_1_1,
+    IEC_SR_1_13,
+    IEC_SR_2_1,
+    IEC_SR_4_3,
+    NIST_AC_4,
+    NIST_SC_13,
+    REF_TABLE,
+)
 from plantgate.checks.registry import check, rule
 from plantgate.errors import Location
 from plantgate.feeds.ad_trusts import TrustDirection, TrustRecord, load_trust_export
@@ -43,6 +51,11 @@ UNCLASSIFIED = rule(
 NO_EVIDENCE = rule(
     "PG-IDENTITY-006", "No trust export taken on an OT domain", Severity.MEDIUM, (REF_TABLE, IEC_SR_1_1),
     "Without a Get-ADTrust or BloodHound export from the OT domain, 'no inbound trust' is an assumption.")
+
+RC4_TRUST = rule(
+    "PG-IDENTITY-007", "Trust uses RC4 encryption without AES", Severity.LOW, (REF_TABLE, IEC_SR_4_3, NIST_SC_13),
+    "A trust whose Kerberos tickets can be RC4 (UsesRC4Encryption, AES keys not enabled) lets them be cracked "
+    "offline; enable AES on the trust (msDS-SupportedEncryptionTypes) and stop RC4.")
 
 
 class DomainIndex:
@@ -109,6 +122,16 @@ def _judge(record: TrustRecord, source: Domain, target: Domain, evidence: list[L
             "re-enabling it takes one command.", evidence, discriminator=discriminator, details=details)
 
 
+def _rc4_finding(record: TrustRecord, source: str, target: str, evidence: list[Location],
+                 discriminator: str) -> Finding:
+    aes = "AES keys are not enabled" if record.uses_aes is False else "the export does not show AES keys enabled"
+    return RC4_TRUST.finding(
+        [source, target], f"The trust from {source} to {target} uses RC4 encryption and {aes} ({_fmt(record)}): "
+        "Kerberos tickets across it can be RC4, which can be cracked offline. Enable AES on the trust "
+        "(msDS-SupportedEncryptionTypes) and disable RC4.", evidence, discriminator=discriminator,
+        details={"uses_rc4": record.uses_rc4, "uses_aes": record.uses_aes, "mitigations": record.mitigations()})
+
+
 @check
 def trust_exports(ctx: CheckContext) -> Iterator[Finding]:
     identity = ctx.treaty.identity
@@ -125,6 +148,9 @@ def trust_exports(ctx: CheckContext) -> Iterator[Finding]:
             evidence = [Location(record.file, record.line), where]
             if source is None:
                 continue
+            if record.rc4_only:
+                yield _rc4_finding(record, source.name, target.name if target else record.target, evidence,
+                                   f"{export.file}:{record.source}>{record.target.lower()}")
             if target is None:
                 if source.side is DomainSide.OT and record.direction.partner_accounts_come_in:
                     yield UNCLASSIFIED.finding(

@@ -4,7 +4,9 @@ Decisions come from the SSVC deployer table fed by KEV, Vulnrichment and the exp
 firewalls and register really allow (see plantgate.decisions). These checks say where the
 paperwork the reference text demands is missing: a KEV hole on the DMZ nobody signed for,
 an urgent decision without an exception, a signature from the wrong role, an acceptance past
-its outage, a patch off the vendor-qualified list, a work package that is not ready.
+its outage, a patch off the vendor-qualified list, a work package that is not ready. Only a
+valid exception (see ``decisions.exceptions``) counts as a decision; the findings name why
+each other one does not.
 """
 
 from __future__ import annotations
@@ -16,10 +18,17 @@ from plantgate.checks.finding import Finding, Severity
 from plantgate.checks.references import IEC_SR_3_4, NIST_PM_9, NIST_SI_2, REF_PATCH
 from plantgate.checks.registry import check, rule
 from plantgate.decisions.assess import VulnDecision, assess
-from plantgate.decisions.exceptions import ExceptionState, exception_status, exceptions_for, missing_parts
+from plantgate.decisions.exceptions import (
+    ExceptionState,
+    ExceptionStatus,
+    exception_status,
+    exceptions_for,
+    missing_parts,
+)
 from plantgate.decisions.ssvc import Priority
 from plantgate.decisions.workpackage import build_plan
 from plantgate.errors import Location
+from plantgate.model.vulns import RiskException
 
 KEV_UNSIGNED = rule(
     "PG-VULN-001", "Known exploited vulnerability on a DMZ-facing asset without a signed decision",
@@ -29,8 +38,9 @@ KEV_UNSIGNED = rule(
 NO_EXCEPTION = rule(
     "PG-VULN-002", "Out-of-cycle or immediate decision without a complete exception record", Severity.HIGH,
     (REF_PATCH, NIST_PM_9),
-    "Out-of-cycle and Immediate decisions need an exception record signed by plant leadership; Immediate "
-    "ones also name the escalation path.")
+    "Out-of-cycle and Immediate decisions need an exception record signed by plant leadership (an unsigned one, "
+    "one signed by another role or dated after the day judged counts for nothing); Immediate ones also name the "
+    "escalation path.")
 WRONG_SIGNER = rule(
     "PG-VULN-003", "Patch exception signed by someone without the leadership role", Severity.HIGH,
     (REF_PATCH, NIST_PM_9), "Only people whose role the treaty names as plant leadership sign risk decisions.")
@@ -57,10 +67,16 @@ def _summary(decision: VulnDecision) -> str:
             f"[{decision.inputs.vector()}]: " + "; ".join(decision.inputs.why))
 
 
-def _exception_index(ctx: CheckContext, exception_id: str) -> int:
+def _exception_location(ctx: CheckContext, exception_id: str) -> Location:
     governance = ctx.treaty.vulnerabilities
     assert governance is not None
-    return next(i for i, e in enumerate(governance.exceptions) if e.id == exception_id)
+    index = next(i for i, e in enumerate(governance.exceptions) if e.id == exception_id)
+    return ctx.site.locate("vulnerabilities", "exceptions", index)
+
+
+def _why_not_valid(statuses: list[tuple[RiskException, ExceptionStatus]]) -> str:
+    """'EX-1 is not signed; EX-2 is signed by m.okafor (ot_approver)...': why none of them counts."""
+    return "; ".join(status.detail for _, status in statuses if not status.valid)
 
 
 @check
@@ -75,28 +91,35 @@ def vulnerability_decisions(ctx: CheckContext) -> Iterator[Finding]:
             decision.priority.needs_exception or decision.in_kev) else None
         found = exceptions_for(ctx.treaty, decision.asset, decision.cve)
         statuses = [(e, exception_status(ctx.treaty, e, ctx.as_of)) for e in found]
-        signed = [e for e, s in statuses if s.state is not ExceptionState.UNSIGNED]
-        if decision.in_kev and decision.dmz_facing and not signed:
-            yield KEV_UNSIGNED.finding(subjects, "No signed decision: " + _summary(decision), where,
+        valid = [e for e, s in statuses if s.valid]
+        unsigned = f" Not counted as signed: {_why_not_valid(statuses)}." if found and not valid else ""
+        if decision.in_kev and decision.dmz_facing and not valid:
+            yield KEV_UNSIGNED.finding(subjects, "No signed decision: " + _summary(decision) + unsigned, where,
                                        witness=witness, details=decision.to_dict())
         if decision.priority.needs_exception:
             needs_escalation = decision.priority is Priority.IMMEDIATE
-            complete = [e for e in found if not missing_parts(e, needs_escalation)]
+            gaps = "; ".join(sorted({m for e in found for m in missing_parts(e, needs_escalation)}))
+            lacking = f" Exception {found[0].id} also lacks {gaps}." if gaps and found else ""
+            severity = Severity.CRITICAL if needs_escalation else None
             if not found:
                 yield NO_EXCEPTION.finding(
                     subjects, "No exception record: " + _summary(decision), where, witness=witness,
-                    severity=Severity.CRITICAL if needs_escalation else None, details=decision.to_dict())
-            elif not complete:
-                gaps = "; ".join(sorted({m for e in found for m in missing_parts(e, needs_escalation)}))
+                    severity=severity, details=decision.to_dict())
+            elif not valid:
                 yield NO_EXCEPTION.finding(
-                    subjects, f"Exception {found[0].id} lacks {gaps}. " + _summary(decision),
-                    [ctx.site.locate("vulnerabilities", "exceptions", _exception_index(ctx, found[0].id)), *where],
-                    discriminator="incomplete", details=decision.to_dict())
+                    subjects, "No valid signed exception: " + _summary(decision) + unsigned + lacking,
+                    [_exception_location(ctx, found[0].id), *where], witness=witness, severity=severity,
+                    discriminator="not-signed", details=decision.to_dict())
+            elif not [e for e in valid if not missing_parts(e, needs_escalation)]:
+                yield NO_EXCEPTION.finding(
+                    subjects, f"Exception {valid[0].id} lacks {gaps}. " + _summary(decision),
+                    [_exception_location(ctx, valid[0].id), *where], discriminator="incomplete",
+                    details=decision.to_dict())
         for exception, status in statuses:
-            location = ctx.site.locate("vulnerabilities", "exceptions", _exception_index(ctx, exception.id))
+            location = _exception_location(ctx, exception.id)
             if status.state is ExceptionState.WRONG_SIGNER:
-                yield WRONG_SIGNER.finding([exception.id, *subjects], status.detail + ".", [location],
-                                           discriminator=exception.id)
+                yield WRONG_SIGNER.finding([exception.id, *subjects], status.detail + "; it counts as unsigned.",
+                                           [location], discriminator=exception.id)
             elif status.state is ExceptionState.EXPIRED:
                 yield EXPIRED.finding([exception.id, *subjects], f"{status.detail}; {decision.cve} is still "
                                       f"unpatched on {decision.asset}. " + _summary(decision), [location],

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from plantgate.checks.context import CheckContext
+from plantgate.decisions.cve_matching import CveRecordIndex
 from plantgate.decisions.exposure import Exposure, compute_exposure, human_impact
 from plantgate.decisions.matching import AdvisoryIndex
 from plantgate.decisions.ssvc import Priority, SsvcInputs, deployer_priority
 from plantgate.feeds.csaf import Advisory, load_csaf
-from plantgate.feeds.kev import KevCatalog, load_kev
+from plantgate.feeds.kev import CVE_ID, KevCatalog, KevEntry, load_kev
 from plantgate.feeds.vulnrichment import Enrichment, load_vulnrichment
 from plantgate.load import Site
 from plantgate.model.assets import Asset
@@ -42,9 +43,25 @@ class Feeds:
     def in_kev(self, cve: str) -> bool:
         return any(cve in catalog for catalog in self.kev.values())
 
+    def kev_entry(self, cve: str) -> KevEntry | None:
+        return next((entry for catalog in self.kev.values() if (entry := catalog.get(cve)) is not None), None)
+
+    def exploited(self, cve: str) -> bool:
+        """In a KEV catalog, or carrying CISA's KEV mark in its Vulnrichment record (cached: asked per suggestion)."""
+        known = self.__dict__.setdefault("_exploited", {})
+        if cve not in known:
+            enrichment = self.enrichment.get(cve)
+            known[cve] = self.in_kev(cve) or bool(enrichment and enrichment.in_kev)
+        result: bool = known[cve]
+        return result
+
     @cached_property
     def index(self) -> AdvisoryIndex:
         return AdvisoryIndex(self.advisories)
+
+    @cached_property
+    def record_index(self) -> CveRecordIndex:
+        return CveRecordIndex(self.enrichment)
 
     def advisory(self, tracking_id: str) -> Advisory | None:
         return self.index.advisories.get(tracking_id)
@@ -139,18 +156,33 @@ def decide(ctx: CheckContext, feeds: Feeds, governance: VulnerabilityGovernance)
     assets = {a.id: a for a in ctx.treaty.assets}
     for index, match in enumerate(governance.matches):
         asset = assets.get(match.asset)
-        advisory = feeds.advisory(match.advisory)
-        if match.status is not MatchStatus.CONFIRMED or asset is None or advisory is None:
-            continue
-        for cve in _cves(advisory, match):
+        cves = match_cves(feeds, match)
+        if match.status is not MatchStatus.CONFIRMED or asset is None or cves is None:
+            continue  # an advisory the feeds do not hold is PG-VULN-008
+        for cve in cves:
             decisions.append(_decide_one(ctx, feeds, asset, match, index, cve, mapping, overrides, cache))
     return decisions
 
 
-def _cves(advisory: Advisory, match: AdvisoryMatch) -> list[str]:
-    if match.product_id:
-        return sorted({v.cve for v in advisory.vulnerabilities_for(match.product_id) if v.cve})
-    return sorted({v.cve for v in advisory.vulnerabilities if v.cve and v.affected_ids()})
+def match_cves(feeds: Feeds, match: AdvisoryMatch) -> list[str] | None:
+    """The CVEs a match stands for: the advisory product's, or the CVE a record match names; None if unknown."""
+    advisory = feeds.advisory(match.advisory)
+    if advisory is not None:
+        if match.product_id:
+            return sorted({v.cve for v in advisory.vulnerabilities_for(match.product_id) if v.cve})
+        return sorted({v.cve for v in advisory.vulnerabilities if v.cve and v.affected_ids()})
+    if CVE_ID.match(match.advisory.strip().upper()):
+        return [match.advisory.strip().upper()]
+    return None
+
+
+def confirmed_pairs(governance: VulnerabilityGovernance | None, feeds: Feeds) -> set[tuple[str, str]]:
+    """(asset, CVE) for every confirmed match, whether or not the asset has since been patched."""
+    pairs: set[tuple[str, str]] = set()
+    for match in governance.matches if governance else []:
+        if match.status is MatchStatus.CONFIRMED:
+            pairs.update((match.asset, cve) for cve in match_cves(feeds, match) or [])
+    return pairs
 
 
 def _decide_one(ctx: CheckContext, feeds: Feeds, asset: Asset, match: AdvisoryMatch, index: int, cve: str,
@@ -176,15 +208,15 @@ def _decide_one(ctx: CheckContext, feeds: Feeds, asset: Asset, match: AdvisoryMa
     inputs = SsvcInputs(exploitation, level.value, automatable, impact.value,
                         (why_e, why_x, why_a, f"human impact {impact.value}: {why_h}"))
     advisory = feeds.advisory(match.advisory)
-    cvss = None
+    enrichment = feeds.enrichment.get(cve)
+    cvss = enrichment.cvss if enrichment else None
     if advisory is not None:
         scores = [v.cvss_v3.get(match.product_id) for v in advisory.vulnerabilities if v.cve == cve]
-        cvss = max((s for s in scores if s is not None), default=None)
+        cvss = max((s for s in scores if s is not None), default=cvss)
     patch = qualified_patch_for(ctx, asset, cve, match.advisory)
     zone = ctx.treaty.zone(asset.zone)
     dmz_facing = bool(zone and zone.is_dmz) or level.value == "open"
-    enrichment = feeds.enrichment.get(cve)
-    in_kev = feeds.in_kev(cve) or bool(enrichment and enrichment.in_kev)
+    in_kev = feeds.exploited(cve)
     return VulnDecision(asset.id, cve, match.advisory, index, deployer_priority(inputs), inputs, exposure,
                         in_kev, dmz_facing, patch.patch_id if patch else None, cvss)
 

@@ -2,7 +2,9 @@
 
 The reference text's rule is that plant leadership signs the risk either way: patch now in
 an emergency window, or accept documented compensating controls until the outage. An
-acceptance expires when its outage window closes; after that the finding fails again.
+acceptance expires when its outage window closes; after that the finding fails again. Only
+a valid exception counts as signed: unsigned, signed by someone without the role, or signed
+on a day after the one the run is judged at, it silences nothing and is never exported.
 Conduit tightening is not a promise here: it is a register or firewall change, so the
 exposure the decision uses is already recomputed from the tightened conduit.
 """
@@ -22,6 +24,7 @@ class ExceptionState(StrEnum):
     VALID = "valid"
     UNSIGNED = "unsigned"
     WRONG_SIGNER = "wrong_signer"
+    SIGNED_LATER = "signed_after_as_of"
     EXPIRED = "expired"
 
 
@@ -30,6 +33,11 @@ class ExceptionStatus:
     state: ExceptionState
     expires_on: dt.date | None
     detail: str
+
+    @property
+    def valid(self) -> bool:
+        """Only a valid exception counts as signed: every other state silences nothing."""
+        return self.state is ExceptionState.VALID
 
 
 def leadership_role(treaty: Treaty) -> str:
@@ -64,6 +72,10 @@ def exception_status(treaty: Treaty, exception: RiskException, as_of: dt.date) -
         return ExceptionStatus(ExceptionState.WRONG_SIGNER, expires,
                                f"exception {exception.id} is signed by {exception.signed_by} ({roles}), "
                                f"who does not hold the {role} role")
+    if exception.signed_on is not None and exception.signed_on > as_of:
+        return ExceptionStatus(ExceptionState.SIGNED_LATER, expires,
+                               f"exception {exception.id} carries a signature dated {exception.signed_on}, after "
+                               f"{as_of}, the day judged: not yet signed")
     if expires is not None and as_of > expires:
         return ExceptionStatus(ExceptionState.EXPIRED, expires, f"exception {exception.id} expired on {expires}")
     return ExceptionStatus(ExceptionState.VALID, expires, f"exception {exception.id} signed by "

@@ -1,9 +1,11 @@
 """Version ranges as advisories write them: ``vers:`` URIs exactly, free text with a confidence.
 
 CSAF ``product_version_range`` is machine-readable only when it is a ``vers:`` URI; ICS
-advisories mostly carry text such as "<=(R4.10)" or "All versions < V1.5 SP3". The text is
-parsed into comparisons where it can be, and every verdict says how sure it is, so the
-matcher can only *suggest* a match that a person then confirms.
+advisories mostly carry text such as "<=(R4.10)", "All versions < V1.5 SP3" or
+"< 15.1 HF001 (including former Unity Pro)". The text is read the way the advisory means
+it: a parenthetical that is not a version is a remark, "R16x" is a release family and
+"V33.017_V34.014" lists one fixed version per release line. Every verdict says how sure it
+is, so the matcher can only *suggest* a match that a person then confirms.
 """
 
 from __future__ import annotations
@@ -11,58 +13,54 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 
 from univers.version_range import VersionRange
 
-_OPS: dict[str, Callable[[tuple[tuple[int, int | str], ...], tuple[tuple[int, int | str], ...]], bool]] = {
+from plantgate.decisions.release_lines import fixed_versions_per_line, judge_by_release_line
+from plantgate.decisions.version_text import (
+    Key,
+    VersionVerdict,
+    family_compare,
+    is_family,
+    is_plain,
+    normalise_range,
+    version_key,
+)
+
+_OPS: dict[str, Callable[[Key, Key], bool]] = {
     "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "=": operator.eq, "==": operator.eq}
 _CONSTRAINT = re.compile(r"^(<=|>=|==|<|>|=)?\s*(.+)$")
-_PRE_RELEASE = {"a", "alpha", "b", "beta", "rc", "pre", "dev"}
+
+__all__ = ["VersionVerdict", "single_upper_bound", "version_equals", "version_in_range", "version_key"]
 
 
-@dataclass(frozen=True)
-class VersionVerdict:
-    """Whether a version lies in a range: True, False or None (cannot tell), and how sure."""
-
-    affected: bool | None
-    confidence: float
-    reason: str
-
-
-def version_key(text: str) -> tuple[tuple[int, int | str], ...]:
-    """A comparable key: numbers compare as numbers, post-release words (SP, HF, Update) after none.
-
-    "R510.2_HF14" -> 510, 2, hf, 14. A leading V or R in front of a digit is dropped.
-    Each part is (rank, value): pre-release words rank 0, numbers 2, other words 3; the end
-    of a version ranks 1, so 1.5 < 1.5 SP3 and 1.5rc1 < 1.5.
-    """
-    parts = re.findall(r"\d+|[a-z]+", text.lower())
-    if len(parts) > 1 and parts[0] in ("v", "r") and parts[1].isdigit():
-        parts = parts[1:]
-    key: list[tuple[int, int | str]] = []
-    for part in parts:
-        if part.isdigit():
-            key.append((2, int(part)))
-        else:
-            key.append((0 if part in _PRE_RELEASE else 3, part))
-    key.append((1, 0))
-    return tuple(key)
+def _constraints(text: str) -> list[tuple[str, str]]:
+    """'>=R3.08.10|<=R3.09.50' -> [('>=', 'R3.08.10'), ('<=', 'R3.09.50')]; every part must hold."""
+    out = []
+    for part in (p.strip() for p in text.split("|") if p.strip()):
+        match = _CONSTRAINT.match(part)
+        assert match is not None
+        out.append((match.group(1) or "=", match.group(2).strip()))
+    return out
 
 
-def _bare(text: str) -> str:
-    """Lower case without a leading V or R: 'R151.2' -> '151.2'."""
-    text = text.strip().lower()
-    return text[1:] if text[:1] in ("v", "r") and text[1:2].isdigit() else text
-
-
-def _is_plain(text: str) -> bool:
-    return re.fullmatch(r"[vVrR]?\d+(\.\d+)*", text.strip()) is not None
+def single_upper_bound(range_text: str) -> tuple[str, str] | None:
+    """('<', 'R510.2_HF14') for a range that is one upper bound of one version, else None."""
+    text = normalise_range(range_text)
+    if text.lower().startswith(("vers:", "all versions")):
+        return None
+    parts = _constraints(text)
+    if len(parts) != 1 or parts[0][0] not in ("<", "<="):
+        return None
+    op, bound = parts[0]
+    if is_family(bound) or fixed_versions_per_line(bound) or not re.search(r"\d", bound):
+        return None
+    return op, bound
 
 
 def _free_text(range_text: str, version: str) -> VersionVerdict:
-    text = range_text.strip()
+    text = normalise_range(range_text)
     all_versions = re.match(r"^all versions\b", text, re.I)
     if all_versions:
         rest = text[all_versions.end():].strip()
@@ -71,26 +69,39 @@ def _free_text(range_text: str, version: str) -> VersionVerdict:
         if not re.match(r"^[<>=]", rest):
             return VersionVerdict(True, 0.5, f"all versions, with a condition not evaluated: {rest!r}")
         text = rest
-    constraints = [c.strip().strip("()").strip() for c in text.split("|") if c.strip()]
     confidence = 0.9
     results: list[bool] = []
-    for constraint in constraints:
-        match = _CONSTRAINT.match(constraint)
-        assert match is not None
-        op, bound = match.group(1) or "=", match.group(2).strip().strip("()").strip()
-        bound = re.sub(r"\s*\(.*\)$", "", bound)  # "15.1 HF001 (including former Unity Pro)"
-        if len(re.findall(r"[vV]\d", bound)) > 1 or not re.search(r"\d", bound):
-            return VersionVerdict(None, 0.4, f"range {range_text!r} is not a single comparison")
-        if bound.lower().endswith("x"):  # R16x: the R16 family
-            bound, confidence = bound[:-1], min(confidence, 0.6)
-        if not (_is_plain(bound) and _is_plain(version)):
+    notes: list[str] = []  # release-line judgements explain themselves
+    for op, bound in _constraints(text):
+        lines = fixed_versions_per_line(bound)
+        if lines and op in ("<", "<="):
+            by_line = judge_by_release_line([(op, line) for line in lines], version)
+            if by_line.affected is None:
+                return VersionVerdict(None, 0.5, f"{range_text!r}: {by_line.reason}")
+            results.append(by_line.affected)
+            notes.append(by_line.reason)
+            confidence = min(confidence, 0.8)
+            continue
+        if not re.search(r"\d", bound) or len(re.findall(r"[vV]\d", bound)) > 1:
+            return VersionVerdict(None, 0.4, f"range {range_text!r} is not a comparison PlantGate can read")
+        if is_family(bound):
+            family = family_compare(op, bound, version)
+            if family is None:
+                return VersionVerdict(None, 0.5, f"{version!r} cannot be placed against the release family "
+                                      f"{bound!r} of {range_text!r}")
+            results.append(family)
+            confidence = min(confidence, 0.8)
+            continue
+        if not (is_plain(bound) and is_plain(version)):
             confidence = min(confidence, 0.7)
         results.append(_OPS[op](version_key(version), version_key(bound)))
     if not results:
         return VersionVerdict(None, 0.4, f"range {range_text!r} has no comparison")
     verdict = all(results)
+    if notes and len(results) == 1:
+        return VersionVerdict(verdict, confidence, f"{notes[0]} ({range_text!r})")
     return VersionVerdict(verdict, confidence, f"{version!r} {'is' if verdict else 'is not'} in {range_text!r}"
-                          f" (free text read as comparisons)")
+                          " (free text read as comparisons)")
 
 
 @lru_cache(maxsize=65536)
@@ -107,7 +118,7 @@ def version_in_range(range_text: str, version: str) -> VersionVerdict:
             return VersionVerdict(parsed.version_class(version) in parsed, 1.0, f"{version!r} checked against {text}")
         except Exception as exc:  # univers raises many types for unparseable input
             return VersionVerdict(None, 0.4, f"vers range {text!r} not understood ({type(exc).__name__})")
-    if re.match(r"^all versions\s*$", text, re.I):
+    if re.match(r"^all versions\s*$", normalise_range(text), re.I):
         return VersionVerdict(True, 0.9, "advisory says all versions")
     if not version:
         return VersionVerdict(None, 0.4, "the asset's version is unknown")
@@ -123,8 +134,13 @@ def version_equals(listed: str, version: str) -> VersionVerdict:
     if not version:
         return VersionVerdict(None, 0.4, "the asset's version is unknown")
     for option in (o.strip() for o in text.split("|") if o.strip()):
-        if option.lower().endswith("x") and _bare(version).startswith(_bare(option[:-1])):
-            return VersionVerdict(True, 0.6, f"{version!r} is in the {option!r} family")
+        if is_family(option):
+            inside = family_compare("=", option, version)
+            if inside is None:
+                return VersionVerdict(None, 0.5, f"{version!r} cannot be placed against the family {option!r}")
+            if inside:
+                return VersionVerdict(True, 0.8, f"{version!r} is in the {option!r} family")
+            continue
         if version_key(option) == version_key(version):
             return VersionVerdict(True, 0.95, f"{version!r} is the listed version {option!r}")
     return VersionVerdict(False, 0.8, f"{version!r} is not among {text!r}")

@@ -34,6 +34,8 @@ ATTR_WITHIN_FOREST = 0x20
 ATTR_TREAT_AS_EXTERNAL = 0x40
 ATTR_USES_RC4_ENCRYPTION = 0x80
 ATTR_ENABLE_TGT_DELEGATION = 0x800
+ENC_AES = 0x8 | 0x10
+"""msDS-SupportedEncryptionTypes: AES128-CTS-HMAC-SHA1-96 and AES256-CTS-HMAC-SHA1-96."""
 
 INTRA_FOREST_TYPES = frozenset({"ParentChild", "TreeRoot", "Shortcut"})
 """BloodHound trust types that only exist between domains of one forest (CrossLink is the old Shortcut)."""
@@ -86,6 +88,7 @@ class TrustRecord:
     sid_filtering: bool | None = None
     tgt_delegation: bool | None = None
     uses_rc4: bool | None = None
+    uses_aes: bool | None = None
     transitive: bool | None = None
     raw: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -105,6 +108,11 @@ class TrustRecord:
             "TGT delegation across the trust: " + state(self.tgt_delegation, "enabled", "blocked"),
             "RC4: " + state(self.uses_rc4, "in use", "not used"),
         ]
+
+    @property
+    def rc4_only(self) -> bool:
+        """RC4 in use and AES not enabled (or not stated): Kerberos tickets across the trust can be RC4."""
+        return self.uses_rc4 is True and self.uses_aes is not True
 
 
 def _bool(value: Any) -> bool | None:
@@ -192,6 +200,10 @@ def _adtrust_record(record: dict[str, Any], file: str, line: int, fmt: str, take
     rc4 = _bool(_lookup(record, "UsesRC4Encryption"))
     if rc4 is None and attributes is not None:
         rc4 = bool(attributes & ATTR_USES_RC4_ENCRYPTION)
+    aes = _bool(_lookup(record, "UsesAESKeys"))
+    encryption_types = _int(_lookup(record, "msDS-SupportedEncryptionTypes"))
+    if aes is None and encryption_types is not None:
+        aes = bool(encryption_types & ENC_AES)
     disallow = _bool(_lookup(record, "DisallowTransivity"))
     intra = _bool(_lookup(record, "IntraForest"))
     if _bool(_lookup(record, "IsTreeParent")) or _bool(_lookup(record, "IsTreeRoot")):
@@ -201,7 +213,7 @@ def _adtrust_record(record: dict[str, Any], file: str, line: int, fmt: str, take
         source=_domain_of_dn(str(source)) if source else taken_on.lower(),
         target=str(target).strip(), direction=direction, trust_type=trust_type, attributes=attributes,
         intra_forest_flag=intra, selective_authentication=selective, sid_filtering=sid_filtering,
-        tgt_delegation=tgt, uses_rc4=rc4, transitive=None if disallow is None else not disallow,
+        tgt_delegation=tgt, uses_rc4=rc4, uses_aes=aes, transitive=None if disallow is None else not disallow,
         raw={str(k): str(v) for k, v in record.items() if not isinstance(v, dict | list)},
     )
 

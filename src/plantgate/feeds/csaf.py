@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from plantgate.errors import InputError
-from plantgate.feeds.jsontext import JsonLocator, json_files, load_json
+from plantgate.feeds.jsontext import JsonLocator, json_files, load_json, read_text
 
 REMEDIATION_CATEGORIES = frozenset(
     {"vendor_fix", "mitigation", "workaround", "none_available", "no_fix_planned"})
@@ -35,6 +35,7 @@ class CsafProduct:
     relationship: str = ""
     component_id: str = ""
     platform_id: str = ""
+    cpe: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,11 @@ class _Reader:
         product = self.where.need_dict(product, "'product'", "product")
         pid = self.where.need_str(product.get("product_id"), "'product_id'", "product_id")
         name = str(product.get("name", "")).strip()
+        helper = product.get("product_identification_helper")
+        cpe = str(helper.get("cpe") or "").strip() if isinstance(helper, dict) else ""
         self.products[pid] = CsafProduct(pid, name, context.get("vendor", ""),
                                          context.get("product_name", "") or name, context.get("version", ""),
-                                         context.get("version_range", ""), context.get("family", ""))
+                                         context.get("version_range", ""), context.get("family", ""), cpe=cpe)
 
     def relationships(self, items: Any) -> None:
         for rel in self.where.need_list(items, "'relationships'", "relationships"):
@@ -189,7 +192,7 @@ def load_csaf(path: str | Path) -> list[Advisory]:
     advisories: list[Advisory] = []
     seen: dict[str, str] = {}
     for file in json_files(Path(path)):
-        advisory = parse_csaf(file.read_text(encoding="utf-8-sig"), str(file))
+        advisory = parse_csaf(read_text(file), str(file))
         if advisory.tracking_id in seen:
             raise InputError.at(str(file), 1, 1, f"advisory {advisory.tracking_id} already read from "
                                 f"{seen[advisory.tracking_id]}", "one file per advisory")

@@ -21,10 +21,12 @@ description    free text
 from __future__ import annotations
 
 import csv
+import io
 import ipaddress
 from pathlib import Path
 
 from plantgate.errors import InputError, Location
+from plantgate.feeds.textfile import read_evidence_text
 from plantgate.model.zones import PURDUE_LEVELS, ZoneKind
 from plantgate.onboard.seed import Seed, SeedHost, SeedNetwork
 
@@ -36,11 +38,8 @@ def read_inventory_csv(path: Path) -> Seed:
     """Rows of the template as seed networks and hosts; InputError at the row and column of a bad cell."""
     seed = Seed(source="csv")
     file = str(path)
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise InputError.at(file, 0, 0, f"cannot read: {exc}", "a CSV file") from None
-    with handle:
+    text = read_evidence_text(path, "inventory CSV")
+    with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         header: list[str] | None = None
         for row in reader:

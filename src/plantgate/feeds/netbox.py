@@ -19,6 +19,7 @@ from plantgate.feeds.jsontext import JsonLocator, load_json
 from plantgate.onboard.seed import Seed, SeedHost, SeedNetwork
 
 KINDS = ("sites", "prefixes", "ip-addresses", "devices", "virtual-machines")
+NOT_IN_USE = frozenset({"reserved", "deprecated"})
 
 
 def _kind(path: Path, records: list[dict[str, Any]]) -> str:
@@ -94,7 +95,7 @@ def read_netbox_files(paths: Iterable[Path]) -> Seed:
             name = record.get("description") or vlan or str(network)
             seed.networks.append(SeedNetwork(str(network), str(name), where, hint=" ".join([role, vlan, str(name)]),
                                              description=" ".join(x for x in (site, role) if x)))
-    hosts = _hosts(by_kind)
+    hosts = _hosts(by_kind, seed.notes)
     seed.hosts.extend(hosts)
     return seed
 
@@ -108,8 +109,12 @@ def _address(value: Any, where: Location) -> str:
                             "an address such as 10.20.0.21/24") from None
 
 
-def _hosts(by_kind: dict[str, list[_Records]]) -> list[SeedHost]:
-    """Devices and VMs with their primary and assigned addresses; unassigned addresses as their own hosts."""
+def _hosts(by_kind: dict[str, list[_Records]], notes: list[str]) -> list[SeedHost]:
+    """Devices and VMs with their primary and assigned addresses; unassigned addresses as their own hosts.
+
+    Reserved and deprecated addresses are held for later or on their way out: no host is
+    there, so they never become assets (each one skipped is noted).
+    """
     found: dict[str, dict[str, Any]] = {}
     for kind in ("devices", "virtual-machines"):
         for records in by_kind[kind]:
@@ -130,6 +135,10 @@ def _hosts(by_kind: dict[str, list[_Records]]) -> list[SeedHost]:
         for record in records.records:
             where = records.where(record)
             address = _address(record.get("address"), where)
+            status = _name(record.get("status")).strip().lower()
+            if status in NOT_IN_USE:
+                notes.append(f"{where}: {address} is {status} in NetBox: not an asset")
+                continue
             assigned = record.get("assigned_object") or {}
             owner = _name(assigned.get("device") or assigned.get("virtual_machine")) if isinstance(assigned, dict) \
                 else ""

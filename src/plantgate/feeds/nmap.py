@@ -1,9 +1,12 @@
-"""Nmap XML (``nmap -oX``) read as seed hosts: addresses, MAC vendor, host names and open services.
+"""Nmap XML (``nmap -oX``) read as seed hosts: addresses, names, open services, OS match and CPEs.
 
 Scans are the inventory many plants actually have. The file is parsed with defusedxml's
 SAX reader, so a hostile or huge file cannot expand entities and every host keeps the
 line it was written on; the scan's own target prefixes (in ``nmaprun@args``) become
-seed networks, the only network facts a scan carries.
+seed networks, the only network facts a scan carries. What the scan knows about software
+is kept: the most accurate OS match (``-O``) and each service's product, version and CPEs
+(``-sV``) become software of the asset, so advisory matching sees scanned hosts. The MAC
+address's vendor is the network card's maker (often "VMware"), never the asset's vendor.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 import defusedxml.sax
 
 from plantgate.errors import InputError, Location
-from plantgate.onboard.seed import OpenService, Seed, SeedHost, SeedNetwork
+from plantgate.onboard.seed import OpenService, Seed, SeedHost, SeedNetwork, SeedSoftware
 
 
 class _NmapHandler(xml.sax.ContentHandler):
@@ -26,8 +29,14 @@ class _NmapHandler(xml.sax.ContentHandler):
         self.seed = seed
         self.locator: Any = None
         self.host: dict[str, Any] | None = None
-        self.port: dict[str, str] | None = None
+        self.port: dict[str, Any] | None = None
+        self.osmatch: dict[str, Any] | None = None
+        self.text: list[str] | None = None
         self.root_seen = False
+
+    def characters(self, content: str) -> None:
+        if self.text is not None:
+            self.text.append(content)
 
     def setDocumentLocator(self, locator: Any) -> None:  # noqa: N802 - SAX API name
         self.locator = locator
@@ -47,7 +56,8 @@ class _NmapHandler(xml.sax.ContentHandler):
             self._targets(attrs.get("args", ""))
         elif name == "host":
             self.host = {"where": self._here(), "addresses": [], "names": [], "services": [], "up": True,
-                         "mac": "", "vendor": ""}
+                         "mac": "", "mac_vendor": "", "os": None}
+            self.osmatch = None
         elif self.host is None:
             return
         elif name == "status":
@@ -57,11 +67,20 @@ class _NmapHandler(xml.sax.ContentHandler):
         elif name == "hostname" and attrs.get("name"):
             self.host["names"].append(attrs["name"])
         elif name == "port":
-            self.port = {"protocol": attrs.get("protocol", ""), "portid": attrs.get("portid", ""), "state": ""}
+            self.port = {"protocol": attrs.get("protocol", ""), "portid": attrs.get("portid", ""), "state": "",
+                         "cpes": []}
         elif name == "state" and self.port is not None:
             self.port["state"] = attrs.get("state", "")
         elif name == "service" and self.port is not None:
-            self.port.update(name=attrs.get("name", ""), product=attrs.get("product", ""))
+            self.port.update(name=attrs.get("name", ""), product=attrs.get("product", ""),
+                             version=attrs.get("version", ""))
+        elif name == "osmatch":
+            self.osmatch = {"name": attrs.get("name", ""), "accuracy": _accuracy(attrs.get("accuracy")),
+                            "vendor": "", "version": "", "cpes": []}
+        elif name == "osclass" and self.osmatch is not None and not self.osmatch["vendor"]:
+            self.osmatch.update(vendor=attrs.get("vendor", ""), version=attrs.get("osgen", ""))
+        elif name == "cpe":
+            self.text = []
 
     def _address(self, attrs: Any) -> None:
         assert self.host is not None
@@ -74,7 +93,7 @@ class _NmapHandler(xml.sax.ContentHandler):
                 raise InputError.at(self.file, where.line, where.column, f"bad {kind} address {addr!r}",
                                     "an IP address") from None
         elif kind == "mac":
-            self.host["mac"], self.host["vendor"] = addr, attrs.get("vendor", "")
+            self.host["mac"], self.host["mac_vendor"] = addr, attrs.get("vendor", "")
 
     def _targets(self, args: str) -> None:
         for word in args.split():
@@ -88,7 +107,13 @@ class _NmapHandler(xml.sax.ContentHandler):
                                                   hint="", description=f"Target of: {args}"))
 
     def endElement(self, name: str) -> None:  # noqa: N802 - SAX API name
-        if name == "port" and self.port is not None and self.host is not None:
+        if name == "cpe" and self.text is not None:
+            cpe, self.text = "".join(self.text).strip(), None
+            if cpe and self.port is not None:
+                self.port["cpes"].append(cpe)
+            elif cpe and self.osmatch is not None:
+                self.osmatch["cpes"].append(cpe)
+        elif name == "port" and self.port is not None and self.host is not None:
             port = self.port
             self.port = None
             if port["state"] != "open":
@@ -96,13 +121,44 @@ class _NmapHandler(xml.sax.ContentHandler):
             if not port["portid"].isdigit():
                 raise InputError.at(self.file, self._here().line, 1, f"bad port id {port['portid']!r}", "a number")
             self.host["services"].append(OpenService(port["protocol"], int(port["portid"]), port.get("name", ""),
-                                                     port.get("product", "")))
+                                                     port.get("product", ""), port.get("version", ""),
+                                                     tuple(dict.fromkeys(port["cpes"]))))
+        elif name == "osmatch" and self.osmatch is not None and self.host is not None:
+            match, self.osmatch = self.osmatch, None
+            best = self.host["os"]
+            if match["name"] and (best is None or match["accuracy"] > best["accuracy"]):
+                self.host["os"] = match
         elif name == "host" and self.host is not None:
             host, self.host = self.host, None
             if host["up"] and host["addresses"]:
                 name_text = host["names"][0] if host["names"] else ""
-                self.seed.hosts.append(SeedHost(tuple(host["addresses"]), name_text, host["where"], mac=host["mac"],
-                                                vendor=host["vendor"], services=tuple(host["services"])))
+                self.seed.hosts.append(SeedHost(
+                    tuple(host["addresses"]), name_text, host["where"], mac=host["mac"],
+                    mac_vendor=host["mac_vendor"], services=tuple(host["services"]), software=_software(host)))
+
+
+def _accuracy(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _software(host: dict[str, Any]) -> tuple[SeedSoftware, ...]:
+    """The most accurate OS match, then every open service Nmap identified a product for."""
+    found = []
+    match = host["os"]
+    if match is not None:
+        cpe = match["cpes"][0] if match["cpes"] else ""
+        parts = cpe.split(":") if cpe.startswith("cpe:/") else []
+        version = parts[4] if len(parts) > 4 and parts[4] not in ("", "*", "-") else match["version"]
+        found.append(SeedSoftware(match["name"], match["vendor"], version, cpe,
+                                  f"nmap OS match, accuracy {match['accuracy']}%"))
+    for service in host["services"]:
+        if service.product:
+            found.append(SeedSoftware(service.product, "", service.version, service.cpes[0] if service.cpes else "",
+                                      f"nmap {service.protocol}/{service.port} {service.name}".strip()))
+    return tuple(found)
 
 
 def read_nmap(path: Path) -> Seed:

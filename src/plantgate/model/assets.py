@@ -76,6 +76,27 @@ class BackupItem(TreatyModel):
     last_backup: dt.date | None = None
 
 
+def _cpe_name(value: str) -> str:
+    if value and not value.lower().startswith(("cpe:2.3:", "cpe:/")):
+        raise ValueError(f"{value!r} is not a CPE name (cpe:2.3:part:vendor:product:version... or cpe:/part:...)")
+    return value
+
+
+class Software(TreatyModel):
+    """Software an asset runs (its OS, a service), as a scan or an inventory saw it; matching reads it."""
+
+    vendor: str = ""
+    product: str = Field(min_length=1)
+    version: str = ""
+    cpe: str = Field(default="", description="CPE 2.3 name or 2.2 URI, e.g. cpe:2.3:o:paloaltonetworks:pan-os:10.2.8.")
+    seen_as: str = Field(default="", description="What saw it, e.g. 'nmap OS match, accuracy 96' or 'nmap tcp/443'.")
+
+    @field_validator("cpe")
+    @classmethod
+    def _valid_cpe(cls, value: str) -> str:
+        return _cpe_name(value)
+
+
 class Asset(TreatyModel):
     """One host or device of the plant or the enterprise edge."""
 
@@ -95,6 +116,14 @@ class Asset(TreatyModel):
     remote_access: bool = Field(default=False, description="Supplier or remote-access entry point.")
     installed_patches: list[str] = Field(default_factory=list)
     description: str = ""
+    cpe: str = Field(default="", description="The device's own CPE name, matched against advisories' CPEs.")
+    software: list[Software] = Field(
+        default_factory=list, description="Operating system and services it runs, matched against advisories.")
+
+    @field_validator("cpe")
+    @classmethod
+    def _valid_cpe(cls, value: str) -> str:
+        return _cpe_name(value)
 
     @field_validator("addresses")
     @classmethod

@@ -80,8 +80,10 @@ class AdvisoryMatch(TreatyModel):
     """A person's verdict on a suggested asset-to-advisory match."""
 
     asset: Identifier
-    advisory: str = Field(description="CSAF tracking id, e.g. ICSA-24-116-03.")
-    product_id: str = Field(default="", description="CSAF product id; empty means any product of the advisory.")
+    advisory: str = Field(description="CSAF tracking id, e.g. ICSA-24-116-03, or a CVE id (CVE-2024-3400) for a "
+                          "match made on the CVE record's affected data.")
+    product_id: str = Field(default="", description="CSAF product id (or the record entry, cna:0); empty means any "
+                            "product of the advisory.")
     status: MatchStatus = MatchStatus.CONFIRMED
     decided_by: Identifier
     decided_on: dt.date

@@ -3,7 +3,10 @@
 A proposal is plain treaty YAML data (dicts), validated against the treaty model before
 anything is written. Purdue levels cannot be read off a prefix; where the source gives
 no level, it is guessed from the network's name and role, and every guess is listed in
-the proposal's notes for a human to confirm.
+the proposal's notes for a human to confirm. A prefix that overlaps a zone the treaty
+already has (a scan of 10.20.0.0/16 over zones of /24s) proposes no zone: zones must not
+overlap, so its hosts go to the existing zones and the proposal warns. A device type no
+role fits becomes ``other`` with a note (or what the site's type map says), never an abort.
 """
 
 from __future__ import annotations
@@ -16,9 +19,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from plantgate.errors import InputError
-from plantgate.model.assets import Asset, AssetRole
+from plantgate.feeds.asset_inventory import normalise
+from plantgate.model.assets import Asset
 from plantgate.model.zones import Zone
 from plantgate.onboard.seed import Seed, SeedHost
+from plantgate.onboard.type_map import TypeMap, role_for
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 LEVEL_HINTS: tuple[tuple[tuple[str, ...], float, str], ...] = (
     (("sis", "safety", "esd"), 1.0, "safety"),
@@ -40,13 +47,19 @@ PORT_ROLES = {3389: "workstation", 53: "dns", 123: "ntp", 514: "syslog", 6514: "
 
 @dataclass
 class Proposal:
-    """Zones and assets to merge, the hosts no zone holds, and the guesses a human must confirm."""
+    """Zones and assets to merge, the hosts no zone holds, and the guesses a human must confirm.
+
+    ``stated`` names, per asset id, the fields the source itself gives (not guessed or
+    computed): only those are compared with an asset the treaty already holds.
+    """
 
     source: str
     zones: list[dict[str, Any]] = field(default_factory=list)
     assets: list[dict[str, Any]] = field(default_factory=list)
     unassigned: list[SeedHost] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stated: dict[str, set[str]] = field(default_factory=dict)
 
 
 def slug(text: str, fallback: str) -> str:
@@ -66,12 +79,23 @@ def guess_level(text: str) -> tuple[float, str] | None:
     return None
 
 
-def guess_role(host: SeedHost) -> str:
+def stated_role(host: SeedHost, type_map: TypeMap) -> str | None:
+    """The role the source states for the host, mapped; None when it states none or one no role fits."""
+    if not host.role.strip():
+        return None
     wanted = host.role.strip().lower().replace(" ", "_")
-    if wanted in {r.value for r in AssetRole}:
-        return wanted
-    if wanted.replace("_", "-") in ROLE_SYNONYMS:
+    if wanted.replace("_", "-") in ROLE_SYNONYMS and normalise(host.role) not in type_map:
         return ROLE_SYNONYMS[wanted.replace("_", "-")]
+    role = role_for(host.role, type_map)
+    return role.value if role is not None else None
+
+
+def guess_role(host: SeedHost, type_map: TypeMap | None = None) -> str:
+    role = stated_role(host, type_map or {})
+    if role is not None:
+        return role
+    if host.role.strip():
+        return "other"  # stated, but no role fits: the caller notes it
     ports = {s.port for s in host.services}
     if ports & ICS_SERVER_PORTS:
         return "controller"
@@ -81,15 +105,27 @@ def guess_role(host: SeedHost) -> str:
     return "other"
 
 
-def propose(seed: Seed, existing_zones: list[dict[str, Any]]) -> Proposal:
+def _overlapping(network: str, zones_by_network: list[tuple[Network, str]]) -> list[str]:
+    mine = ipaddress.ip_network(network)
+    return sorted({f"{zone_id} ({net})" for net, zone_id in zones_by_network
+                   if net.version == mine.version and net.overlaps(mine)})
+
+
+def propose(seed: Seed, existing_zones: list[dict[str, Any]], type_map: TypeMap | None = None) -> Proposal:
     """Zones for prefixes the treaty lacks, and an asset per host in the zone holding its first address."""
-    proposal = Proposal(seed.source)
+    proposal = Proposal(seed.source, notes=list(seed.notes))
     known = {str(ipaddress.ip_network(n)): z.get("id", "") for z in existing_zones for n in z.get("networks", []) or []}
-    zones_by_network: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]] = [
-        (ipaddress.ip_network(n), zone_id) for n, zone_id in known.items()]
+    zones_by_network: list[tuple[Network, str]] = [(ipaddress.ip_network(n), zone_id) for n, zone_id in known.items()]
     used_ids = {z.get("id") for z in existing_zones}
     for net in seed.networks:
         if net.network in known:
+            continue
+        overlapping = _overlapping(net.network, zones_by_network)
+        if overlapping:
+            proposal.warnings.append(
+                f"{net.origin}: {net.network} overlaps existing zone(s) {', '.join(overlapping)}: no zone is "
+                "proposed for it; its hosts are placed in the existing zones, and hosts outside them are listed "
+                "as unassigned")
             continue
         zone_id = slug(net.name, "net-" + net.network.replace(".", "-").replace("/", "-").replace(":", "-"))
         if zone_id in used_ids:
@@ -126,22 +162,40 @@ def propose(seed: Seed, existing_zones: list[dict[str, Any]]) -> Proposal:
         if asset_id in asset_ids:
             asset_id = fallback
         asset_ids.add(asset_id)
+        role = guess_role(host, type_map or {})
+        stated = {"addresses"}
+        if host.role.strip():
+            if stated_role(host, type_map or {}) is None:
+                proposal.notes.append(f"{host.origin}: type {host.role!r} of {host.name or first} is not an asset "
+                                      "role PlantGate knows: imported as other (map it with --type-map FILE)")
+            else:
+                stated.add("role")
         asset: dict[str, Any] = {"id": asset_id, "name": host.name or str(first), "zone": holder,
-                                 "role": guess_role(host), "addresses": list(host.addresses)}
+                                 "role": role, "addresses": list(host.addresses)}
         for key in ("vendor", "product", "version"):
             if getattr(host, key):
                 asset[key] = getattr(host, key)
+                stated.add(key)
+        software = [{k: v for k, v in (("vendor", item.vendor), ("product", item.product), ("version", item.version),
+                                       ("cpe", item.cpe), ("seen_as", item.seen_as)) if v}
+                    for item in host.software]
+        if software:
+            asset["software"] = software
+            stated.add("software")
         description = host.description or _services_text(host)
         if description:
             asset["description"] = description
+            stated.add("description")
         _validate(Asset, asset, host.origin)
         proposal.assets.append(asset)
+        proposal.stated[asset_id] = stated
     return proposal
 
 
 def _services_text(host: SeedHost) -> str:
     parts = [f"{s.protocol}/{s.port}" + (f" {s.name}" if s.name else "") for s in host.services]
-    mac = f"MAC {host.mac}" if host.mac else ""
+    nic = f" (network card by {host.mac_vendor})" if host.mac_vendor else ""
+    mac = f"MAC {host.mac}{nic}" if host.mac else ""
     return "; ".join(x for x in ("open: " + ", ".join(parts) if parts else "", mac) if x)
 
 

@@ -30,11 +30,28 @@ class OpenService:
     port: int
     name: str = ""
     product: str = ""
+    version: str = ""
+    cpes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeedSoftware:
+    """Software a source saw on a host (Nmap's OS match, a service's product and version) with its CPE."""
+
+    product: str
+    vendor: str = ""
+    version: str = ""
+    cpe: str = ""
+    seen_as: str = ""
 
 
 @dataclass(frozen=True)
 class SeedHost:
-    """A host with its addresses and what the source says it is."""
+    """A host with its addresses and what the source says it is.
+
+    ``vendor`` is the device maker as the source states it; a MAC address's OUI names the
+    network card's maker (often "VMware"), so it is kept apart as ``mac_vendor``.
+    """
 
     addresses: tuple[str, ...]
     name: str
@@ -46,12 +63,15 @@ class SeedHost:
     role: str = ""
     services: tuple[OpenService, ...] = ()
     description: str = ""
+    mac_vendor: str = ""
+    software: tuple[SeedSoftware, ...] = ()
 
 
 @dataclass
 class Seed:
-    """Everything one import read, in source order."""
+    """Everything one import read, in source order, and what it chose to leave out (``notes``)."""
 
     source: str
     networks: list[SeedNetwork] = field(default_factory=list)
     hosts: list[SeedHost] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
