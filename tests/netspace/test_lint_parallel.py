@@ -79,7 +79,7 @@ read_end, write_end = os.pipe()
 threading.Thread(target=lambda: [os.read(read_end, 1 << 20) for _ in iter(int, 1)], daemon=True).start()
 sys.stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(write_end, "w")), write_through=True)
 threading.Thread(target=lambda: [sys.stderr.write("x" * 65536) for _ in iter(int, 1)], daemon=True).start()
-faulthandler.dump_traceback_later(30, file=sys.__stdout__, exit=True)  # a hang ends the run, not the suite
+faulthandler.dump_traceback_later(150, file=sys.__stdout__, exit=True)  # a hang ends the run, not the suite
 ruleset = parse_config(sys.argv[1])
 for _ in range(20):
     if sys.argv[2] == "lint":
@@ -105,7 +105,7 @@ def test_workers_do_not_hang_when_another_thread_writes_to_stderr(tmp_path: Path
         run = subprocess.Popen([sys.executable, str(script), str(EXAMPLE / "firewalls" / "fw-it-dmz.asa"), forking],
                                stdout=handle, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
-            run.wait(timeout=120)
+            run.wait(timeout=200)
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(run.pid, signal.SIGKILL)  # the workers a hang leaves behind
