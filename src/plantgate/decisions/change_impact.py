@@ -78,8 +78,9 @@ def assess_change(site: Site, record: ChangeRecord, space: PacketSpace) -> Chang
     treaty = site.treaty
     entry = next(f for f in treaty.firewalls if f.id == record.firewall)
     current_path, candidate_path = site.resolve(record.current_config), site.resolve(record.candidate_config)
-    current = BoundaryFirewall(site, entry, parse_config(current_path, entry.vendor, entry.context), space)
-    candidate = BoundaryFirewall(site, entry, parse_config(candidate_path, entry.vendor, entry.context), space)
+    current = BoundaryFirewall.bound(site, entry, parse_config(current_path, entry.vendor, entry.context), space)
+    candidate = BoundaryFirewall.bound(site, entry, parse_config(candidate_path, entry.vendor, entry.context),
+                                       space)
     sha = file_sha256(Path(candidate_path))
     ot_approvers = {p.id for p in treaty.people if Role.OT_APPROVER in p.roles}
     review = review_decisions(record, sha, ot_approvers)
