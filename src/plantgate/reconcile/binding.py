@@ -60,6 +60,8 @@ class Binding:
     ingress_of: dict[str, list[str]]
     """Treaty zone -> the config names its sessions enter through (for display and routing)."""
     coverage: FirewallCoverage
+    parsed: Ruleset
+    """The config as its parser read it (for a fragment: without the synthetic paths)."""
     unmapped: list[str] = field(default_factory=list)
 
 
@@ -104,7 +106,7 @@ def bind(entry: FirewallEntry, index: int, ruleset: Ruleset, treaty: Treaty, loc
             "govern it", entry_at, hides=False))
     _coverage_items(coverage, entry, ruleset, treaty, zones, crossings, unmapped, by_network, filter_keys,
                     fragment, entry_at)
-    return Binding(bound, zones, crossings, ingress_of, coverage, unmapped)
+    return Binding(bound, zones, crossings, ingress_of, coverage, ruleset, unmapped)
 
 
 LINUX_VENDORS = frozenset({"iptables", "nftables"})

@@ -36,17 +36,21 @@ class BoundaryFirewall:
     entry: FirewallEntry
     binding: Binding
     space: PacketSpace
-    parsed: Ruleset | None = None
 
     @classmethod
     def bound(cls, site: Site, entry: FirewallEntry, ruleset: Ruleset, space: PacketSpace) -> BoundaryFirewall:
         """Bind ``ruleset`` (the entry's config, or a candidate of it) to the treaty."""
         index = site.index_of("firewalls", entry.id)
-        return cls(site, entry, bind(entry, index, ruleset, site.treaty, site.locate), space, ruleset)
+        return cls(site, entry, bind(entry, index, ruleset, site.treaty, site.locate), space)
 
     @property
     def ruleset(self) -> Ruleset:
         return self.binding.ruleset
+
+    @property
+    def parsed(self) -> Ruleset:
+        """The config as its parser read it: what lint judges (a fragment's ACLs as written)."""
+        return self.binding.parsed
 
     @property
     def coverage(self) -> FirewallCoverage:
