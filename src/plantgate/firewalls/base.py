@@ -43,6 +43,20 @@ class FirewallParser(Protocol):
         ...
 
 
+def require_understood(ruleset: Ruleset, expected: str) -> Ruleset:
+    """``ruleset``, or InputError when its parser understood nothing in the file.
+
+    A file that yields no rule, zone, object or NAT statement was not this vendor's config
+    (or was empty): returning an empty ruleset would read as a firewall that permits
+    nothing, and hide every finding about the real one.
+    """
+    if ruleset.rule_count() or ruleset.zones or ruleset.objects or ruleset.nat_statements:
+        return ruleset
+    first = min((w.line for w in ruleset.warnings if w.line), default=1)
+    raise InputError.at(ruleset.file, first, 1, f"no {ruleset.vendor} rule, zone or object understood in this file",
+                        expected)
+
+
 def available_vendors() -> list[str]:
     """Vendors whose parser module is present in this installation."""
     found = []
