@@ -194,7 +194,8 @@ def render(drifted: bool) -> dict[str, str]:
     bindings = "".join(f"access-group {zone.upper()}_IN in interface {zone}\n" for zone in ZONES)
     return {
         "fw.fortigate.conf": out["zoned/zoned.fgacl"], "fw.srx.conf": out["zoned/zoned.srx"],
-        "fw.panos.xml": out["zoned/zoned.xml"], "fw.asa": asa_header + out["acls/acls.asa"].rstrip("\n") + "\n" + bindings,
+        "fw.panos.xml": out["zoned/zoned.xml"],
+        "fw.asa": asa_header + out["acls/acls.asa"].rstrip("\n") + "\n" + bindings,
         "fw-acls.asa": out["acls/acls.asa"], "fw-acl.asa": out["flat/flat.asa"],
         "fw.iptables": out["ifaces/ifaces"], "fw-flat.iptables": out["flat/flat"], "fw-flat.nft": out["flat/flat.nft"],
     }

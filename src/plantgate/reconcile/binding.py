@@ -264,8 +264,8 @@ def _coverage_items(coverage: FirewallCoverage, entry: FirewallEntry, ruleset: R
                          "joined without naming interfaces: flows are placed in these zones by their networks, "
                          "over every forwarding path of the config", entry_at, hides=False))
         for zone_id in by_network:
-            zone = treaty.zone(zone_id)
-            if zone is not None and not zone.networks:
+            declared = treaty.zone(zone_id)
+            if declared is not None and not declared.networks:
                 add(CoverageItem(GapKind.ZONE_WITHOUT_NETWORKS, zone_id,
                                  "declares no networks, so it stands for every address here (over-reports)",
                                  entry_at, hides=False))

@@ -10,7 +10,7 @@ entry's ``vendor:`` line, and a zone-map key that matches nothing in the config.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from plantgate.errors import InputError, InputProblem

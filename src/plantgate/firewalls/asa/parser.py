@@ -27,10 +27,10 @@ import re
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
-from plantgate.firewalls.base import require_understood
 from plantgate.firewalls.asa.acl import AceLine, build_rule
 from plantgate.firewalls.asa.objects import AsaSyntaxError, ObjectStore, parse_ip
 from plantgate.firewalls.asa.tables import HARMLESS_COMMANDS
+from plantgate.firewalls.base import require_understood
 from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.ruleset import (
     Action,
