@@ -24,6 +24,7 @@ from plantgate.netspace import FlowSet, default_space, permitted_between
 from plantgate.reconcile.access_map import access_map as build_access_map
 from plantgate.reconcile.access_map import access_map_text
 from plantgate.reconcile.conduits import zone_addresses
+from plantgate.reconcile.coverage import caveat
 from plantgate.reconcile.reach import Estate, Reach, service_summary
 from plantgate.reconcile.render import FILE_SUFFIX, TARGETS, Rendering, render_firewall
 
@@ -70,6 +71,9 @@ def reach_text(result: Reach) -> str:
         if item.uncovered_witness is not None:
             lines.append(f"    not in the register, e.g. {item.uncovered_witness}")
     lines += [f"  limitation: {n}" for n in result.nat]
+    if result.unproved:
+        lines.append(("  NOT PROVED: no path was found through the firewalls that were modelled, but "
+                      if not result.paths else "  more may be delivered: ") + caveat(result.unproved))
     return "\n".join(lines)
 
 

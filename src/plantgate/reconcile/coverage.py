@@ -113,20 +113,21 @@ class FirewallCoverage:
         """The items that can only over-report."""
         return [item for item in self.items if not item.hides]
 
-    def reasons(self, limit: int = 3) -> str:
+    def reasons(self, limit: int = 2) -> str:
         """Why the firewall is not modelled fully, in a few plain words (empty when it is)."""
         gaps = self.gaps()
         if not gaps:
             return ""
-        text = "; ".join(f"{g.subject}: {g.detail}" for g in gaps[:limit])
+        text = "; ".join(g.detail if g.subject == self.firewall_id else f"{g.subject}: {g.detail}"
+                         for g in gaps[:limit])
         if len(gaps) > limit:
             text += f"; and {len(gaps) - limit} more"
         return text
 
     def sentence(self) -> str:
-        """``fw-x modelled in part: ...`` for people."""
+        """``fw-x was modelled in part (...)``, for people."""
         reasons = self.reasons()
-        return f"{self.firewall_id} modelled {self.level.value}" + (f": {reasons}" if reasons else "")
+        return f"{self.firewall_id} was modelled {self.level.value}" + (f" ({reasons})" if reasons else "")
 
     def to_dict(self, relative: Any = None) -> dict[str, Any]:
         """``relative`` turns a Location into text relative to the treaty folder (None: as is)."""
@@ -145,13 +146,6 @@ class FirewallCoverage:
         }
 
 
-def not_fully_modelled(coverages: list[FirewallCoverage], concerned: set[str] | None = None) -> list[FirewallCoverage]:
-    """The coverages among ``concerned`` firewall ids (all when None) that are not modelled fully."""
-    return [c for c in coverages if not c.full and (concerned is None or c.firewall_id in concerned)]
-
-
 def caveat(coverages: list[FirewallCoverage]) -> str:
-    """The sentence that must follow any all-clear made while these firewalls were not modelled fully."""
-    if not coverages:
-        return ""
-    return "not proved for " + "; ".join(c.sentence() for c in coverages)
+    """What must follow any all-clear made while these firewalls were not modelled fully."""
+    return "; ".join(c.sentence() for c in coverages)
