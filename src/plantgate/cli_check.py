@@ -51,7 +51,7 @@ def _emit_findings(site: Site, output_format: str, fail_on: str, as_of: dt.date,
     if output_format == "text":
         treaty = site.treaty
         title = f"{treaty.site.name} - {treaty.site.plant} (revision {treaty.site.revision or '-'})"
-        print_findings(console, findings, title, site.folder)
+        print_findings(console, findings, title, site.folder, [fw.coverage for fw in context.firewalls])
     else:
         click.echo(renderer(output_format)(CheckReport(site, findings, as_of, context)), nl=False)
     if syslog_target:
