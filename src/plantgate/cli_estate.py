@@ -111,17 +111,19 @@ def access_map(site_dir: Path, zone: str | None, as_of: dt.datetime | None, outp
 
 def impact(estate: Estate, rendering: Rendering) -> list[dict[str, Any]]:
     """Per treaty zone crossing of the firewall: flows the candidate opens and closes, with witnesses."""
-    assert rendering.parsed is not None
+    assert rendering.parsed is not None and rendering.bound is not None
     fw = next(f for f in estate.firewalls if f.entry.id == rendering.firewall_id)
+    rendered = rendering.bound
     space = estate.space
     family = space.addresses("src", ANY_IPV4) if TARGETS[rendering.vendor].ipv4_only else space.universe()
     out = []
-    for a, b in fw.treaty_pairs():
+    for a, b in dict.fromkeys([*fw.treaty_pairs(), *rendered.treaty_pairs()]):
         current: FlowSet = space.empty()
         candidate: FlowSet = space.empty()
         for x, y in fw.config_pairs(a, b):
             current = current | permitted_between(space, fw.ruleset, x, y)
-            candidate = candidate | permitted_between(space, rendering.parsed, x, y)
+        for x, y in rendered.config_pairs(a, b):
+            candidate = candidate | permitted_between(space, rendered.ruleset, x, y)
         routable = family & _routable(estate, fw.config_zones_of, a, b)
         for kind, flows in (("opens", (candidate - current) & routable), ("closes", (current - candidate) & routable)):
             witness = flows.witness()
