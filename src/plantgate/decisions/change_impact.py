@@ -25,6 +25,7 @@ from plantgate.model.changes import ChangeRecord
 from plantgate.model.governance import Role
 from plantgate.netspace import Change, Flow, FlowSet, PacketSpace, Permitter, RulesetDiff, diff_rulesets
 from plantgate.reconcile import BoundaryFirewall, conduit_flows, register_flows
+from plantgate.reconcile.binding import SELF_ZONES
 
 
 @dataclass
@@ -117,8 +118,14 @@ def _config_changes(impact: ChangeImpact, diff: RulesetDiff, space: PacketSpace,
     """Whole-config changes outside what the zone pairs showed; their closed flows cost access too."""
     shown_opened = _union(space, [z.flows for z in impact.opened])
     shown_closed = _union(space, [z.flows for z in impact.closed])
-    impact.config_opened = [c for c in diff.opened if not (c.flows - shown_opened).is_empty()]
-    impact.config_closed = [c for c in diff.closed if not (c.flows - shown_closed).is_empty()]
+
+    def between_zones(change: Change) -> bool:
+        """Not traffic to or from the firewall itself: no conduit's (the emergency proof still covers it)."""
+        key = change.key
+        return key.kind == "filter" or not SELF_ZONES & {key.from_zone, key.to_zone}
+
+    impact.config_opened = [c for c in diff.opened if between_zones(c) and not (c.flows - shown_opened).is_empty()]
+    impact.config_closed = [c for c in diff.closed if between_zones(c) and not (c.flows - shown_closed).is_empty()]
     for change in impact.config_closed:
         impact.losing_access += [c for c in _touching(space, treaty, change.flows) if c not in impact.losing_access]
 

@@ -123,8 +123,8 @@ def load_boundary_firewalls(site: Site, space: PacketSpace) -> list[BoundaryFire
             if other is not None:
                 problems.append(InputProblem(
                     site.locate("firewalls", index, "vendor"),
-                    f"{entry.config} does not read as a {entry.vendor} config; its content looks like {other}",
-                    f"firewalls.{index}.vendor", f"vendor: {other}, or a {entry.vendor} config file"))
+                    f"{entry.config} is not written in {entry.vendor} syntax: its content looks like {other}",
+                    f"firewalls.{index}.vendor", f"vendor: {other}, or a config file in {entry.vendor} syntax"))
                 continue
             ruleset = parser_for(entry.vendor, entry.context).parse(text, str(path))
             firewalls.append(BoundaryFirewall.bound(site, entry, ruleset, space))
