@@ -11,6 +11,7 @@ from plantgate.cli import main
 from plantgate.firewalls.ruleset import address_set
 from plantgate.load import load_site
 from plantgate.netspace import PacketSpace, permitted_between
+from plantgate.netspace.lint import lint_ruleset
 from plantgate.reconcile.reach import Estate
 from plantgate.reconcile.render import TARGETS, render_firewall, verify
 from tests.sites import EXAMPLE, copy_example, edit
@@ -108,3 +109,13 @@ def test_proof_covers_ipv6_for_an_ipv4_only_target(estate: Estate) -> None:
     verify(estate, fw, rendering)
     assert rendering.mismatches and all("permits more than the register" in m for m in rendering.mismatches)
     assert any("::" in m for m in rendering.mismatches), rendering.mismatches
+
+
+@pytest.mark.parametrize("vendor", sorted(TARGETS))
+def test_lint_finds_no_redundancy_in_our_own_renderings(estate: Estate, vendor: str) -> None:
+    """The explicit default-deny of every rendering is not 'redundant', and nothing else is either."""
+    rendering = render_firewall(estate, "fw-dmz-ot", vendor)
+    assert rendering.parsed is not None
+    issues = [(i.kind, i.message) for i in lint_ruleset(estate.space, rendering.parsed)
+              if i.kind in ("redundant", "shadowed", "correlated", "unbound_filter")]
+    assert issues == []

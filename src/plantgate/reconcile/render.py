@@ -281,11 +281,26 @@ def render_firewall(estate: Estate, firewall_id: str, vendor: str | None = None)
     text = (generated or {}).get(name + target.extension)
     if text is None:
         raise RenderError(f"Aerleon returned no {target.aerleon} output for {firewall_id}")
-    text = header + text.rstrip("\n") + "\n" + trailer
+    text = header + _without_repeated_lines(text).rstrip("\n") + "\n" + trailer
     rendering = Rendering(firewall_id, chosen, text, placements, intended_sets(estate, placements))
     rendering.limitations = _limitations(fw, target) + transit
     verify(estate, fw, rendering)
     return rendering
+
+
+def _without_repeated_lines(text: str) -> str:
+    """The text without a rule line that repeats the line before it.
+
+    Aerleon's nftables generator writes an IPv4-only term of a "mixed" filter twice (once
+    per family, both IPv4); the second copy can never match, and our own lint would rightly
+    call it redundant. Only identical consecutive lines go, so nothing else changes.
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        if out and line.strip() and line == out[-1] and not line.strip().startswith(("#", "!", "}", "{")):
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
 
 
 def _refuse_unplaced(fw: BoundaryFirewall) -> None:
