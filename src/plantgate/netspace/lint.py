@@ -105,6 +105,17 @@ class _Witnesses:
         return flow
 
 
+def _whole_families(space: PacketSpace) -> tuple[Node, Node]:
+    """Every IPv4 flow and every IPv6 flow, as nodes (built once per space)."""
+    key = ("lint-whole-families",)
+    hit: tuple[Node, Node] | None = space.memo.get(key)
+    if hit is None:
+        v4, v6 = (space.addresses("src", family).node & space.addresses("dst", family).node
+                  for family in (ANY_IPV4, ANY_IPV6))
+        hit = space.memo[key] = (v4, v6)
+    return hit
+
+
 def _box_or_none(boxes: Boxes, rule: Rule) -> Box | None:
     """The rule's box, or None when lint gives it no match (it then meets no rule)."""
     if not rule.enabled or rule.stateful_return_only or not (rule.decided_by_packet or rule.action.permits):
@@ -302,13 +313,8 @@ class _FilterLinter:
         """A deny that matches every flow of an address family: the policy's stated last word."""
         if rule.action.permits:
             return False
-        space = self.space
-        fields = fields_node(space, rule)
-        for family in (ANY_IPV4, ANY_IPV6):
-            every = space.addresses("src", family).node & space.addresses("dst", family).node
-            if every & ~fields == space.false:
-                return True
-        return False
+        fields = fields_node(self.space, rule)
+        return any(every & ~fields == self.space.false for every in _whole_families(self.space))
 
     def _breadth(self, rule: Rule) -> None:
         space = self.space
