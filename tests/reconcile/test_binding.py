@@ -164,3 +164,14 @@ def test_conduit_on_a_zone_pair_the_firewall_does_not_place_is_high(tmp_path: Pa
     assert finding.severity.value == "high"
     assert finding.message.startswith("fw1 could not be reconciled for conduit c1 (ops -> dmz): no interface, zone "
                                       "or ACL of its config is known to take sessions from ops")
+
+
+@pytest.mark.parametrize(("key", "message"), [
+    ("FORWARD", "'FORWARD' is a chain of fw.cfg, not an interface"),
+    ("ETH+", "'ETH+' matches no interface, zone or ACL of fw.cfg (did you mean 'eth+'?)"),
+])
+def test_linux_keys_that_are_chains_or_case_typos_are_errors(tmp_path: Path, key: str, message: str) -> None:
+    folder = _site(tmp_path, "iptables", FLAT_IPTABLES, f"zones: {{'{key}': corp, eth1: dmz}}")
+    with pytest.raises(InputError) as raised:
+        _firewall(folder)
+    assert [p.message for p in raised.value.problems] == [message]

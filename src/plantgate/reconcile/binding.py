@@ -79,11 +79,12 @@ def bind(entry: FirewallEntry, index: int, ruleset: Ruleset, treaty: Treaty, loc
     for key, zone_id in entry.zones.items():
         if key in config_names:
             zone_keys.append((key, zone_id))
-        elif (governed_by := _linux_interface_zone(key, ruleset)) is not None:
-            zone_keys.append((governed_by, zone_id))
-            unnamed[key] = governed_by
         elif fragment and key in ruleset.filters:
             filter_keys[key] = zone_id
+        elif key not in ruleset.filters and key not in ruleset.objects and not _near(key, config_names) \
+                and (governed_by := _linux_interface_zone(key, ruleset)) is not None:
+            zone_keys.append((governed_by, zone_id))
+            unnamed[key] = governed_by
         else:
             problems.append(_key_problem(entry, index, key, ruleset, config_names, fragment, locate))
     if problems:
@@ -145,6 +146,10 @@ def _key_problem(entry: FirewallEntry, index: int, key: str, ruleset: Ruleset, n
     """A zone-map key that names nothing usable in the config, with what the config does have."""
     where = locate("firewalls", index, "zones", key)
     forwarding = [n for n in names if n not in SELF_ZONES]
+    if ruleset.vendor in LINUX_VENDORS and (key in ruleset.filters or key in ruleset.objects):
+        return InputProblem(where, f"'{key}' is a chain of {entry.config}, not an interface",
+                            f"firewalls.{index}.zones",
+                            "the host's interface names, or the zones it joins listed under joins")
     if key in ruleset.filters and not fragment:
         applied = {name for path in ruleset.paths.values() for name in path}
         state = ("it is applied through the interfaces' bindings" if key in applied else
@@ -157,12 +162,17 @@ def _key_problem(entry: FirewallEntry, index: int, key: str, ruleset: Ruleset, n
         have.append("interfaces/zones " + ", ".join(forwarding))
     if fragment and ruleset.filters:
         have.append("ACLs " + ", ".join(ruleset.filters))
-    near = [n for n in [*names, *(ruleset.filters if fragment else [])] if n.lower() == key.lower()]
-    hint = f" (did you mean '{near[0]}'?)" if near else ""
+    near = _near(key, [*names, *(ruleset.filters if fragment else [])])
+    hint = f" (did you mean '{near}'?)" if near else ""
     return InputProblem(where, f"'{key}' matches no interface, zone or ACL of {entry.config}{hint}",
                         f"firewalls.{index}.zones",
                         "a name the config has: " + ("; ".join(have) or "the config names no interface, zone or ACL; "
                                                      "list the zones the firewall joins under joins"))
+
+
+def _near(key: str, names: list[str]) -> str:
+    """A name that differs from ``key`` only in letter case (a likely typo), or ''."""
+    return next((n for n in names if n != key and n.lower() == key.lower()), "")
 
 
 def _forwarding_zones(ruleset: Ruleset) -> list[str]:
