@@ -196,6 +196,8 @@ def firewall_coverage(ctx: CheckContext) -> Iterator[Finding]:
         if coverage.level is CoverageLevel.NONE:
             conduits = [c.id for c in ctx.treaty.conduits if fw.entry.id in c.enforced_by]
             why = "; ".join(item.detail for item in coverage.items if item.kind is GapKind.NO_ZONE_PAIR)
+            if fw.unmapped:
+                why += f"; the config's interfaces or zones {', '.join(fw.unmapped)} are mapped to no treaty zone"
             yield NOT_RECONCILED.finding(
                 [fw.entry.id], f"{fw.entry.id} could not be reconciled: {why}. No flow through it is checked"
                 + (f", and none of its conduits ({', '.join(conduits)}) is proved on it." if conduits else "."),
@@ -253,7 +255,8 @@ def rules_broader_than_conduits(ctx: CheckContext) -> Iterator[Finding]:
 def firewall_mapping_and_warnings(ctx: CheckContext) -> Iterator[Finding]:
     for fw in ctx.firewalls:
         entry_where = ctx.site.locate_item("firewalls", fw.entry.id, "zones")
-        for zone in fw.unmapped:
+        unmapped = fw.unmapped if fw.coverage.level is not CoverageLevel.NONE else []  # PG-FW-007 names them
+        for zone in unmapped:
             yield UNMAPPED.finding([fw.entry.id, zone], f"{fw.entry.id}: config zone or interface '{zone}' is not "
                                    "mapped to a treaty zone; flows through it are not reconciled.", [entry_where],
                                    severity=Severity.INFO if zone in ("*", "self", "lo") else None, discriminator=zone)

@@ -150,6 +150,6 @@ def parse_config(path: str | Path, vendor: str | None = None, context: str = "")
         other = looks_like_other_vendor(text, vendor, context)
         if other is not None:
             raise InputError.at(file, 1, 1, f"declared as {vendor}, but the content looks like {other}",
-                                f"--vendor {other} (or vendor: {other} in the treaty), or a {vendor} config")
+                                f"--vendor {other} (or vendor: {other} in the treaty), or a config in {vendor} syntax")
     chosen = vendor or detect_vendor(text, file)
     return parser_for(chosen, context).parse(text, file)

@@ -109,6 +109,13 @@ COVERAGE = "coverage"
 """The rule id of page one's coverage item (no check rule: it stands for the firewalls not modelled fully)."""
 
 
+def _subject(treaty: Treaty, finding: Finding) -> str:
+    """What a finding is about, in a few words: its first subject, with the zones it joins when it names them."""
+    zones = [s for s in finding.subjects[1:] if treaty.zone(s) is not None]
+    head = finding.subjects[0] if finding.subjects else finding.rule_id
+    return f"{head} ({' -> '.join(zones)})" if len(zones) == 2 else head
+
+
 def _order(item: ActionItem) -> tuple[int, int, int, str]:
     family = _family(item.rule_id)
     rank = -1 if item.rule_id == COVERAGE else CONSEQUENCE.index(family) if family in CONSEQUENCE else len(CONSEQUENCE)
@@ -129,7 +136,7 @@ def action_items(treaty: Treaty, findings: list[Finding], as_of: dt.date,
     items = []
     for rule_id, group in groups.items():
         severity = max((f.severity for f in group), key=lambda s: s.rank)
-        subjects = list(dict.fromkeys(s for f in group for s in f.subjects[:1]))
+        subjects = list(dict.fromkeys(_subject(treaty, f) for f in group))
         items.append(ActionItem(severity, rule_id, group[0].title, len(group), subjects,
                                 responsible(treaty, group), as_of + dt.timedelta(days=TARGET_DAYS[severity])))
     unmodelled = [c for c in coverage if not c.full]
