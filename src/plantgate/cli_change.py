@@ -63,6 +63,8 @@ def impact_json(impact: ChangeImpact) -> dict[str, Any]:
         "candidate_sha256": impact.candidate_sha256,
         "opened": [_zone_change_json(z) for z in impact.opened],
         "closed": [_zone_change_json(z) for z in impact.closed],
+        "opened_outside_zone_pairs": [change_json(c) for c in impact.config_opened],
+        "closed_outside_zone_pairs": [change_json(c) for c in impact.config_closed],
         "conduits_affected": impact.conduits_affected,
         "losing_access": impact.losing_access,
         "inside_register": not impact.outside_register,
@@ -105,8 +107,12 @@ def _print_impact(impact: ChangeImpact) -> None:
                 data = permitter_json(permitter)
                 if data.get("line"):
                     console.print(f"      line {data['line']}: {data['text']}", highlight=False, markup=False)
-    if not impact.opened and not impact.closed:
-        console.print("  no flow changes between the treaty zones this firewall joins")
+    for label, changes in (("opens", impact.config_opened), ("closes", impact.config_closed)):
+        for change_item in changes:
+            console.print(f"  {label} on {change_item.key} (outside the treaty zone pairs this firewall is placed "
+                          f"on): e.g. {change_item.witness}", highlight=False)
+    if not (impact.opened or impact.closed or impact.config_opened or impact.config_closed):
+        console.print("  no flow changes: the candidate permits exactly what the current config permits")
     console.print(f"  conduits affected: {', '.join(impact.conduits_affected) or 'none'}", highlight=False)
     console.print(f"  losing access: {', '.join(impact.losing_access) or 'nobody'}", highlight=False)
     console.print(f"  inside the register after its edit: {'yes' if not impact.outside_register else 'NO'}")

@@ -32,16 +32,30 @@ SEVERITY_CHOICE = click.Choice([s.value for s in Severity])
 @click.argument("site_dir", type=click.Path(path_type=Path))
 @FORMAT_OPTION
 def validate(site_dir: Path, output_format: str) -> None:
-    """Load and validate a treaty folder; report every problem with file:line:column."""
+    """Load and validate a treaty folder; report every problem with file:line:column.
+
+    The firewall configs are read too: a config written in another vendor's syntax than its
+    entry declares, or a zone-map key that matches nothing in the config, is invalid input.
+    """
+    from plantgate.netspace import default_space
+    from plantgate.reconcile import load_boundary_firewalls
+
     site = load_site(site_dir)
     treaty = site.treaty
+    firewalls = load_boundary_firewalls(site, default_space())
     counts = {"zones": len(treaty.zones), "assets": len(treaty.assets), "conduits": len(treaty.conduits),
               "firewalls": len(treaty.firewalls), "people": len(treaty.people)}
+    modelled = {fw.entry.id: fw.coverage.level.value for fw in firewalls}
     if output_format == "json":
-        click.echo(json.dumps({"valid": True, "site": treaty.site.name, "counts": counts}, indent=2))
+        click.echo(json.dumps({"valid": True, "site": treaty.site.name, "counts": counts, "modelled": modelled},
+                              indent=2))
     else:
         parts = ", ".join(f"{n} {k}" for k, n in counts.items())
         console.print(f"[green]Valid[/green]: {treaty.site.name} ({treaty.site.revision or 'no revision'}): {parts}.")
+        for fw_id, level in modelled.items():
+            style = "green" if level == "fully" else "yellow"
+            console.print(f"  {fw_id}: [{style}]modelled {level}[/{style}]" + (
+                "" if level == "fully" else " (plantgate check says what was not)"), highlight=False)
 
 
 def _emit_findings(site: Site, output_format: str, fail_on: str, as_of: dt.date, syslog_target: str | None = None,
@@ -51,7 +65,7 @@ def _emit_findings(site: Site, output_format: str, fail_on: str, as_of: dt.date,
     if output_format == "text":
         treaty = site.treaty
         title = f"{treaty.site.name} - {treaty.site.plant} (revision {treaty.site.revision or '-'})"
-        print_findings(console, findings, title, site.folder)
+        print_findings(console, findings, title, site.folder, [fw.coverage for fw in context.firewalls])
     else:
         click.echo(renderer(output_format)(CheckReport(site, findings, as_of, context)), nl=False)
     if syslog_target:

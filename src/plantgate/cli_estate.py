@@ -24,6 +24,7 @@ from plantgate.netspace import FlowSet, default_space, permitted_between
 from plantgate.reconcile.access_map import access_map as build_access_map
 from plantgate.reconcile.access_map import access_map_text
 from plantgate.reconcile.conduits import zone_addresses
+from plantgate.reconcile.coverage import caveat
 from plantgate.reconcile.reach import Estate, Reach, service_summary
 from plantgate.reconcile.render import FILE_SUFFIX, TARGETS, Rendering, render_firewall
 
@@ -70,6 +71,9 @@ def reach_text(result: Reach) -> str:
         if item.uncovered_witness is not None:
             lines.append(f"    not in the register, e.g. {item.uncovered_witness}")
     lines += [f"  limitation: {n}" for n in result.nat]
+    if result.unproved:
+        lines.append(("  NOT PROVED: no path was found through the firewalls that were modelled, but "
+                      if not result.paths else "  more may be delivered: ") + caveat(result.unproved))
     return "\n".join(lines)
 
 
@@ -107,17 +111,19 @@ def access_map(site_dir: Path, zone: str | None, as_of: dt.datetime | None, outp
 
 def impact(estate: Estate, rendering: Rendering) -> list[dict[str, Any]]:
     """Per treaty zone crossing of the firewall: flows the candidate opens and closes, with witnesses."""
-    assert rendering.parsed is not None
+    assert rendering.parsed is not None and rendering.bound is not None
     fw = next(f for f in estate.firewalls if f.entry.id == rendering.firewall_id)
+    rendered = rendering.bound
     space = estate.space
     family = space.addresses("src", ANY_IPV4) if TARGETS[rendering.vendor].ipv4_only else space.universe()
     out = []
-    for a, b in fw.treaty_pairs():
+    for a, b in dict.fromkeys([*fw.treaty_pairs(), *rendered.treaty_pairs()]):
         current: FlowSet = space.empty()
         candidate: FlowSet = space.empty()
         for x, y in fw.config_pairs(a, b):
             current = current | permitted_between(space, fw.ruleset, x, y)
-            candidate = candidate | permitted_between(space, rendering.parsed, x, y)
+        for x, y in rendered.config_pairs(a, b):
+            candidate = candidate | permitted_between(space, rendered.ruleset, x, y)
         routable = family & _routable(estate, fw.config_zones_of, a, b)
         for kind, flows in (("opens", (candidate - current) & routable), ("closes", (current - candidate) & routable)):
             witness = flows.witness()

@@ -265,7 +265,9 @@ def lint(config: Path, vendor: str | None, context: str, output_format: str) -> 
         } for i in issues])
         return
     for issue in issues:
-        line = issue.rule.span.line if issue.rule else issue.object.span.line if issue.object else 0
+        span = issue.rule.span if issue.rule else issue.object.span if issue.object else \
+            ruleset.filters[issue.filter].span if issue.filter in ruleset.filters else None
+        line = span.line if span else 0
         console.print(f"[bold]{issue.kind}[/bold] line {line}: {issue.message}", highlight=False)
         if issue.witness:
             console.print(f"    e.g. {issue.witness}", highlight=False)

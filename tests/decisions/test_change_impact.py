@@ -193,3 +193,66 @@ def test_verify_reports_a_deployed_config_that_differs(tmp_path: Path) -> None:
     assert code == 1
     data = json.loads(out)
     assert not data["matches_approved"] and data["extra"][0]["witness"]["dport"] == 3380
+
+
+# ----- filter-keyed vendors: an ACL-only ASA and an iptables chain without interfaces -----
+
+CHANGE = """
+    id: CR-close
+    title: Retire the replica reporting path
+    conduits: [{conduit: C-1-replica, action: remove}]
+    business_reason: The replica moves
+    requested_by: eli
+    ot_approver: ana
+    firewall: fw-boundary
+    current_config: configs/{current}
+    candidate_config: configs/candidate
+    emergency: true
+    state: submitted
+    """
+
+
+def _closing_site(tmp_path: Path, variant_name: str, entry: str | None = None) -> Path:
+    from dataclasses import replace
+
+    from tests.reconcile.five_vendor import VARIANTS, write_site
+
+    variant = VARIANTS[variant_name]
+    if entry is not None:
+        variant = replace(variant, entry=entry)
+    folder = write_site(tmp_path / variant_name, variant)
+    current = (folder / "configs" / variant.file).read_text(encoding="utf-8")
+    replica_rule = ("172.20.35.10", ("443", "https"))  # the rule implementing C-1-replica, in either syntax
+    kept = [line for line in current.splitlines()
+            if not (replica_rule[0] in line and any(port in line for port in replica_rule[1]))]
+    assert len(kept) == len(current.splitlines()) - 1, "exactly the replica rule is removed"
+    (folder / "configs" / "candidate").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    write_files(folder, {"changes/CR-close.yaml": CHANGE.replace("{current}", variant.file)})
+    return folder
+
+
+def test_closing_change_on_acl_only_asa_names_who_loses_access(tmp_path: Path) -> None:
+    impact = impact_of(_closing_site(tmp_path, "asa-one-acl"), "CR-close")
+    assert impact.accepted, impact.refusals
+    [closed] = impact.closed
+    assert (closed.from_zone, closed.to_zone) == ("ent", "dmz") and closed.witness.dport == 443
+    assert impact.losing_access == ["C-1-replica"]
+
+
+def test_closing_change_on_interface_less_iptables_names_who_loses_access(tmp_path: Path) -> None:
+    folder = _closing_site(tmp_path, "iptables-no-interfaces")
+    code, out = run("change", "check", str(folder / "changes" / "CR-close.yaml"))
+    assert code == 0, out
+    assert "closes ent -> dmz" in out and "losing access: C-1-replica" in out
+
+
+def test_closing_change_on_a_firewall_the_treaty_does_not_place(tmp_path: Path) -> None:
+    """No zone pair at all: the whole-config diff still shows the closed flows and who loses access."""
+    folder = _closing_site(tmp_path, "asa-one-acl", entry="zones: {}")
+    impact = impact_of(folder, "CR-close")
+    assert impact.closed == [] and impact.opened == []
+    [closed] = impact.config_closed
+    assert closed.witness.dport == 443 and str(closed.key) == "filter FW_ACL"
+    assert impact.losing_access == ["C-1-replica"]
+    code, out = run("change", "check", str(folder / "changes" / "CR-close.yaml"))
+    assert "closes on filter FW_ACL" in out and "losing access: C-1-replica" in out

@@ -3,7 +3,8 @@
 It is the algorithm ``lint`` used before it learnt to consult only the earlier rules that
 meet a rule: one forward pass keeps the "decided so far" sets (all, by permits, by denies)
 after every rule and finds the rules blocking a flagged rule by binary search over them;
-one backward pass keeps what the rest of the filter permits for the removal check. Slow
+one backward pass keeps what the rest of the filter permits for the removal check (rules
+redundant by cover left out, explicit final denies never reported). Slow
 and memory-hungry on big filters, obviously right on small ones.
 """
 
@@ -90,6 +91,7 @@ class _Reference(_FilterLinter):
                 self._issue("redundant", rule,
                             f"rule {rule.rule_id} is covered by earlier rules {names} with the same action",
                             related, self._witness(match))
+                self.covered.add(index)
             return False
         if against != false:
             key = "deny" if rule.action.permits else "permit"
@@ -140,7 +142,7 @@ class _Reference(_FilterLinter):
         found: list[LintIssue] = []
         for i in range(len(rules) - 1, -1, -1):
             rule = rules[i]
-            if judged[i] and decided[i] != false:
+            if judged[i] and decided[i] != false and not self._explicit_final_deny(rule):
                 same = (decided[i] & ~rest if rule.action.permits else decided[i] & rest) == false
                 if same:
                     found.append(LintIssue(
@@ -148,6 +150,6 @@ class _Reference(_FilterLinter):
                         f"removing rule {rule.rule_id} changes nothing: the later rules or the default "
                         f"action give every packet it decides the same verdict",
                         [], self._witness(decided[i])))
-            if matches[i] != false:
+            if matches[i] != false and i not in self.covered:  # a duplicate is gone once removed
                 rest = space.bdd.ite(matches[i], true if rule.action.permits else false, rest)
         self.issues.extend(reversed(found))

@@ -169,3 +169,34 @@ def test_ruleset_without_paths_lints_every_filter_as_alone() -> None:
         got = [i for i in issues if i.filter == flt.name]
         assert _described(got) == _described(lint_filter(alone, flt))
     assert {i.kind for i in issues if i.filter == combined.name} >= {"shadowed", "redundant"}
+
+
+def test_explicit_final_deny_is_not_redundant(space: PacketSpace) -> None:
+    """``deny ip any any`` (and a DROP of all IPv4, as iptables writes it) states the policy's last word."""
+    web = rule("web", src=addrs("10.0.0.0/8"), dst=addrs("10.0.0.10/32"), services=HTTPS)
+    for final in (rule("deny-all", "deny"), rule("drop-v4", "drop", src=ANY_IPV4, dst=ANY_IPV4)):
+        assert _kinds(lint_filter(space, filt("acl", web, final))) == []
+    partial = rule("deny-some", "deny", src=addrs("192.168.0.0/16"))
+    assert _kinds(lint_filter(space, filt("acl", web, partial))) == [("redundant", "deny-some")], \
+        "a deny short of a whole address family is still judged"
+    first, second = rule("deny-all-1", "deny"), rule("deny-all-2", "deny")
+    assert _kinds(lint_filter(space, filt("acl", web, first, second))) == [("shadowed", "deny-all-2")], \
+        "a second catch-all never decides a packet"
+
+
+def test_a_duplicate_does_not_make_its_twin_removable(space: PacketSpace) -> None:
+    one, two = rule("one", dst=addrs("10.0.0.10/32"), services=SSH), rule("two", dst=addrs("10.0.0.10/32"),
+                                                                          services=SSH)
+    assert _kinds(lint_filter(space, filt("acl", one, two))) == [("redundant", "two")]
+
+
+def test_unbound_filter_filters_nothing() -> None:
+    bound = filt("IN", rule("b1", services=HTTPS))
+    loose = filt("LOOSE", rule("l1", services=SSH))
+    rs = ruleset(bound, loose, paths={("a", "b"): ("IN",), ("b", "a"): ("IN",)}, zones=("a", "b"))
+    issues = [i for i in lint_ruleset(PacketSpace(), rs) if i.kind == "unbound_filter"]
+    assert [(i.filter, i.rule) for i in issues] == [("LOOSE", None)]
+    assert "filters nothing on the device" in issues[0].message
+    fragment = ruleset(bound, loose)
+    assert not [i for i in lint_ruleset(PacketSpace(), fragment) if i.kind == "unbound_filter"], \
+        "a fragment without paths: nothing is known to be unbound"

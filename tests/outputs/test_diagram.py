@@ -80,3 +80,19 @@ def test_svg_tooltips_carry_the_witness(example_report: CheckReport, tmp_path: P
 def test_unknown_suffix_is_input_error(example_report: CheckReport, tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"\.svg, \.png or \.dot"):
         write_diagram(example_report.context, tmp_path / "zones.jpg")
+
+
+def test_one_unmodelled_firewall_does_not_paint_every_conduit_missing(tmp_path: Path) -> None:
+    """fw-dmz-ot's zone map emptied: its conduits are 'not modelled' (grey), the others keep their colours."""
+    folder = copy_example(tmp_path)
+    edit(folder / "firewalls.yaml", "zones: {eth0: idmz, eth1: ops, eth2: sup}", "zones: {}")
+    context = check_report(folder).context
+    statuses = {s.conduit.id: s for s in conduit_statuses(context)}
+    assert statuses["C-01-hist-replication"].state is ConduitState.NOT_MODELLED
+    assert not [s for s in statuses.values() if s.state is ConduitState.MISSING]
+    assert statuses["C-03-patch-sync"].state is ConduitState.IMPLEMENTED, "fw-it-dmz still modelled"
+    source = build_diagram(context).source
+    grey, dotted = STATE_STYLE[ConduitState.NOT_MODELLED]
+    edge = next(e for e in _edges(build_diagram(context)) if "C-01-hist-replication" in e)
+    assert f'color="{grey}"' in edge and f"style={dotted}" in edge
+    assert "not modelled fully" in source and "fw-dmz-ot (not at all)" in source

@@ -185,3 +185,52 @@ def test_access_map_and_observed_matrix_sections(example_report: CheckReport) ->
     html_text = render_view(view)
     assert "Access map: who reaches the control, field and safety zones" in html_text
     assert "Observed flows: zone-to-zone matrix" in html_text
+
+
+def test_page_one_says_what_needs_action(example_report: CheckReport) -> None:
+    import datetime as dt
+
+    from plantgate.checks.finding import Severity
+
+    view = build_view(example_report.context, example_report.findings, "test")
+    ranks = [item.severity.rank for item in view.actions]
+    assert ranks == sorted(ranks, reverse=True), "ordered by consequence: most severe first"
+    assert not [item for item in view.actions if item.rule_id.startswith("PG-LINT")], "hygiene kept apart"
+    assert view.hygiene and all(v.finding.rule_id.startswith("PG-LINT") for v in view.hygiene)
+    assert not [v for v in view.findings if v.finding.rule_id.startswith("PG-LINT")]
+    sis = next(item for item in view.actions if item.rule_id == "PG-PURDUE-003")
+    assert sis.severity is Severity.CRITICAL and sis.by == view.as_of
+    assert sis.who == "Maria Okafor (firewall platform owner), with OT approver Rosa Alvarez, David Chen"
+    coverage = next(item for item in view.actions if item.rule_id == "coverage")
+    assert coverage.subjects == ["fw-it-dmz (in part)"] and coverage.by == view.as_of + dt.timedelta(days=30)
+    charter = next(item for item in view.actions if item.rule_id == "PG-CHARTER-003")
+    assert charter.who.endswith("(plant leadership)")
+
+
+@needs_poppler
+def test_pdf_page_one_is_the_summary(pdf_pages: tuple[Path, list[str]]) -> None:
+    _, pages = pdf_pages
+    first = " ".join(pages[0].split())
+    assert "What needs action" in first and "Who acts" in first
+    assert "Not every firewall could be checked: fw-it-dmz was modelled in part" in first
+    table = first[first.index("Who acts"):]
+    assert table.split()[3:5] == ["1", "CRITICAL"], "the first row is the most consequential"
+    assert "Which layers converge and which do not" not in first, "the charter starts on its own page"
+
+
+def test_report_never_states_an_all_clear_over_an_unmodelled_firewall(tmp_path: Path) -> None:
+    from tests.outputs.conftest import check_report
+
+    folder = copy_example(tmp_path)
+    edit(folder / "firewalls.yaml", "zones: {port1: ops, port2: sup, port3: ctl, port4: sis}", "zones: {}")
+    report = check_report(folder)
+    view = build_view(report.context, report.findings, "test")
+    html_text = " ".join(render_view(view).split())
+    sis = next(z for z in view.access if z.zone.id == "sis")
+    assert sis.entries == [] and "fw-ops-ot" in [c.firewall_id for c in sis.unproved]
+    assert "Nothing reaches this zone end to end" not in html_text
+    assert "No path to this zone was found through the firewalls that were modelled, but this is not proved" \
+        in html_text
+    assert "Every flow the firewalls permit between treaty zones is registered" not in html_text
+    assert "fw-ops-ot was modelled not at all" in html_text
+    assert str(folder) not in html_text and str(folder.resolve()) not in html_text

@@ -96,3 +96,12 @@ def test_golden(example_report: CheckReport) -> None:
     log["runs"][0]["originalUriBaseIds"][ROOT_ID]["uri"] = "file:///TREATY/"
     text = json.dumps(log, indent=2, sort_keys=True).replace(str(example_report.base.resolve()), "TREATY")
     compare_golden("example.sarif.json", text + "\n")
+
+
+def test_run_properties_carry_coverage(example_report: CheckReport) -> None:
+    properties = sarif_log(example_report)["runs"][0]["properties"]
+    assert properties["allModelled"] is False, "fw-it-dmz's management interface is not mapped"
+    coverage = {c["firewall"]: c for c in properties["coverage"]}
+    assert coverage["fw-it-dmz"]["modelled"] == "in part"
+    assert coverage["fw-it-dmz"]["not_modelled"][0]["location"] == "firewalls.yaml:3:5"
+    assert coverage["fw-ops-ot"]["modelled"] == "fully"

@@ -182,8 +182,8 @@ def test_series_equals_brute_force(series: Estate, first: list, second: list,  #
     entries = {fw.entry.id: fw.entry for fw in series.firewalls}
     outer_entry = entries["fw-outer"].model_copy(update={"zones": {"a": "corp", "b": "dmz"}})
     inner_entry = entries["fw-inner"].model_copy(update={"zones": {"a": "dmz", "b": "ops"}})
-    firewalls = [BoundaryFirewall(series.site, outer_entry, outer, series.space),
-                 BoundaryFirewall(series.site, inner_entry, inner, series.space)]
+    firewalls = [BoundaryFirewall.bound(series.site, outer_entry, outer, series.space),
+                 BoundaryFirewall.bound(series.site, inner_entry, inner, series.space)]
     estate = Estate(series.site, series.space, firewalls)
     result = estate.reach("corp", "ops", evidence=False)
     total = series.space.empty()

@@ -98,12 +98,13 @@ def test_openapi_describes_the_api(web: WebSite) -> None:
 
 
 def test_a_config_that_parses_but_does_not_load_is_refused_before_it_is_stored(web: WebSite) -> None:
-    """Found by schemathesis: "0" parses as iptables but lacks the treaty's filter; it once became the head,
-    after which the site's findings answered 400 until someone uploaded a good config."""
+    """Found by schemathesis: "0" once parsed as an empty iptables ruleset and became the head, after which the
+    site's findings answered 400 until someone uploaded a good config. The parser now refuses it outright."""
     client = web.client()
     headers = {"Authorization": f"Bearer {token_for(web, 'm.okafor', Role.IT_ENGINEER)}", "Content-Type": "text/plain"}
     refused = client.post(f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config", content="0", headers=headers)
     assert refused.status_code == 400
-    assert refused.json()["problems"][0].startswith("firewalls/fw-dmz-ot.iptables: unknown zone")  # no server path
+    assert refused.json()["problems"][0].startswith(  # no server path
+        "firewalls/fw-dmz-ot.iptables:1:1: no iptables statement understood")
     findings = client.get(f"/api/v1/sites/{SITE}/findings", headers=headers)
     assert findings.status_code == 200 and findings.json()["revision"] == 1

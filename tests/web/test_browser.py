@@ -23,6 +23,7 @@ from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -97,6 +98,7 @@ def log_in(driver: WebDriver, base: str, username: str) -> None:
 def file_change(driver: WebDriver, base: str, title: str, candidate: Path) -> str:
     driver.get(f"{base}/sites/{SITE}/changes")
     submit(driver, "new-change")
+    Select(driver.find_element(By.ID, "firewall")).select_by_value("fw-dmz-ot")  # the candidate is its iptables
     driver.find_element(By.ID, "title").send_keys(title)
     driver.find_element(By.ID, "business_reason").send_keys("Legacy controllers log over UDP syslog.")
     driver.find_element(By.ID, "register_edit").send_keys(

@@ -1,4 +1,10 @@
-"""Change-control findings in ``plantgate check``: records that stall, lie, or never reach the register."""
+"""Change-control findings in ``plantgate check``: records that stall, lie, or never reach the register.
+
+``check`` is what a CI gate runs, so it re-applies the change rules of ``change check`` to
+every record that claims to have passed them (approved, implemented or verified): an
+emergency change whose candidate opens flows, or a change that opens flows no conduit
+covers, is a finding here too, with the witness, not only a refusal on request.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,9 @@ from plantgate.checks.context import CheckContext
 from plantgate.checks.finding import Finding, Severity
 from plantgate.checks.references import NIST_CM_3, REF_FIREWALL
 from plantgate.checks.registry import check, rule
+from plantgate.decisions.change_impact import assess_change
 from plantgate.decisions.change_state import file_sha256, review_decisions, state_problems
+from plantgate.errors import Location
 from plantgate.model.changes import ChangeRecord, ChangeState
 from plantgate.model.governance import Role
 
@@ -23,6 +31,15 @@ NO_RECORD = rule(
 EDIT_NOT_APPLIED = rule(
     "PG-CHANGE-003", "Verified change whose register edit was never applied", Severity.HIGH, (REF_FIREWALL, NIST_CM_3),
     "One register, kept current: a verified change's register edit must be in the register.")
+EMERGENCY_OPENS = rule(
+    "PG-CHANGE-005", "Emergency change recorded as passed although its candidate opens flows", Severity.CRITICAL,
+    (REF_FIREWALL, NIST_CM_3),
+    "Emergency changes may only close paths; a candidate that opens one must be refused, whatever its record says.")
+OPENS_UNREGISTERED = rule(
+    "PG-CHANGE-006", "Change recorded as passed although it opens flows no conduit covers", Severity.HIGH,
+    (REF_FIREWALL, NIST_CM_3),
+    "A change may open only what the register (with the change's own register edit) grants.")
+PASSED = frozenset({ChangeState.APPROVED, ChangeState.IMPLEMENTED, ChangeState.VERIFIED})
 STATE_UNSUPPORTED = rule(
     "PG-CHANGE-004", "Change record claims a state its decisions do not support", Severity.HIGH,
     (REF_FIREWALL, NIST_CM_3),
@@ -54,6 +71,36 @@ def change_records(ctx: CheckContext) -> Iterator[Finding]:
             yield STALLED.finding([record.id], f"{record.id} is {stalled}, and its window ended on {end}.", where)
         if record.state is ChangeState.VERIFIED:
             yield from _edit_applied(ctx, index, record)
+        if record.state in PASSED:
+            yield from _change_rules(ctx, index, record)
+
+
+def _change_rules(ctx: CheckContext, index: int, record: ChangeRecord) -> Iterator[Finding]:
+    """The rules of ``change check`` on a record that claims to have passed them."""
+    impact = assess_change(ctx.site, record, ctx.space)
+    where = [ctx.site.locate("changes", index, "emergency" if record.emergency else "state"),
+             Location(str(ctx.site.resolve(record.candidate_config)))]
+    if record.emergency and impact.emergency_opened is not None:
+        emergency = impact.emergency_opened
+        permitters = impact.opened[0].rules if impact.opened else \
+            impact.config_opened[0].rules if impact.config_opened else []
+        rules = [f"{r.rule_id} (line {r.span.line})" for _, r in permitters if r is not None]
+        yield EMERGENCY_OPENS.finding(
+            [record.id, record.firewall], f"{record.id} is an emergency change recorded as {record.state.value}, but "
+            f"its candidate opens flows on {record.firewall}, e.g. {emergency}"
+            + (f", permitted by {', '.join(rules)}" if rules else "") + ". Emergency changes may only close paths.",
+            where, witness=emergency.to_dict(), discriminator="emergency")
+    for zone_change in impact.outside_register:
+        opened = [o for o in impact.opened if (o.from_zone, o.to_zone) == (zone_change.from_zone, zone_change.to_zone)]
+        found = (zone_change.flows & opened[0].flows).witness() if opened else None
+        if found is None:
+            continue  # permitted before the change too: the register checks report it
+        witness = found
+        yield OPENS_UNREGISTERED.finding(
+            [record.id, record.firewall], f"{record.id} is recorded as {record.state.value}, but its candidate opens "
+            f"flows from {zone_change.from_zone} to {zone_change.to_zone} that no conduit (existing or in its register "
+            f"edit) covers, e.g. {witness}.", where, witness=witness.to_dict(),
+            discriminator=f"{zone_change.from_zone}>{zone_change.to_zone}")
 
 
 def _edit_applied(ctx: CheckContext, index: int, record: ChangeRecord) -> Iterator[Finding]:

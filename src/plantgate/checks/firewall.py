@@ -18,6 +18,7 @@ from plantgate.errors import Location
 from plantgate.model.zones import Zone
 from plantgate.netspace import analyse_filter
 from plantgate.reconcile import BoundaryFirewall
+from plantgate.reconcile.coverage import CoverageItem, CoverageLevel, GapKind
 
 UNREGISTERED = rule(
     "PG-FW-001", "Unregistered exposure: the firewall permits flows no conduit covers", Severity.HIGH,
@@ -31,14 +32,25 @@ BROADER = rule(
     "PG-FW-003", "Rule broader than the conduit it implements", Severity.HIGH, (REF_FIREWALL, IEC_SR_5_2, NIST_AC_4),
     "A rule that implements a conduit must permit no more than the register grants.")
 NOT_CONNECTED = rule(
-    "PG-FW-004", "Conduit names a firewall that does not join its zones", Severity.MEDIUM, (REF_FIREWALL, NIST_CM_3),
-    "enforced_by must name firewalls whose interface map contains both zones of the conduit.")
+    "PG-FW-004", "Conduit not reconciled: its firewall's config is not placed between the conduit's zones",
+    Severity.HIGH, (REF_FIREWALL, NIST_CM_3),
+    "enforced_by must name firewalls whose zone map (or joins) places the config between both zones of the "
+    "conduit; otherwise nothing about the conduit on that firewall is proved.")
 UNMAPPED = rule(
     "PG-FW-005", "Firewall zone or interface not mapped to a treaty zone", Severity.LOW, (REF_FIREWALL, IEC_SR_5_1),
     "Traffic through an unmapped interface cannot be reconciled with the register.")
 PARSE_WARNING = rule(
     "PG-FW-006", "Firewall construct not understood (widened toward permitted)", Severity.LOW,
     (REF_FIREWALL,), "PlantGate never narrows what it does not understand; it widens and reports the line.")
+NOT_RECONCILED = rule(
+    "PG-FW-007", "Firewall not reconciled: its config joins no pair of treaty zones", Severity.HIGH,
+    (REF_FIREWALL, IEC_SR_5_1, NIST_CM_3),
+    "A firewall whose filters reach no pair of treaty zones is not checked at all: no finding about it means "
+    "nothing. Map its interfaces, zones or ACLs to treaty zones, or list the zones it joins.")
+PART_NOT_MODELLED = rule(
+    "PG-FW-008", "Part of a firewall not modelled", Severity.MEDIUM, (REF_FIREWALL, IEC_SR_5_1),
+    "What PlantGate could not model is reported, never taken as an all-clear: an ACL the treaty does not place, a "
+    "pair of zones no filter is known to govern, a NAT statement the analysis does not follow.")
 IT_TO_OT = rule(
     "PG-PURDUE-002", "Firewall permits sessions between IT and OT that bypass the DMZ", Severity.CRITICAL,
     (IEC_SR_5_1, NIST_SC_7), "Every session between IT (levels 4-5) and OT (levels 0-3) terminates in the DMZ.")
@@ -145,9 +157,12 @@ def conduit_implementation(ctx: CheckContext) -> Iterator[Finding]:
                 continue
             a, b = conduit.initiating_zone, conduit.responding_zone
             if not fw.connects(a, b):
+                if fw.coverage.level is CoverageLevel.NONE:
+                    continue  # PG-FW-007 names the firewall and every conduit it leaves unproved
                 yield NOT_CONNECTED.finding(
-                    [conduit.id, fw_id], f"Conduit {conduit.id} ({a} -> {b}) names {fw_id}, whose interface map "
-                    f"joins {', '.join(sorted(fw.config_zones_of))}.", where, discriminator=fw_id)
+                    [conduit.id, fw_id], f"{fw_id} could not be reconciled for conduit {conduit.id} ({a} -> {b}): "
+                    f"{_why_unplaced(fw, a, b)}. Nothing about this conduit on {fw_id} is proved.",
+                    [*where, ctx.site.locate_item("firewalls", fw_id)], discriminator=fw_id)
                 continue
             wanted = ctx.conduit(conduit.id)
             missing = wanted - fw.permitted(a, b)
@@ -159,6 +174,55 @@ def conduit_implementation(ctx: CheckContext) -> Iterator[Finding]:
                 [conduit.id, fw_id], f"{fw_id} {state} conduit {conduit.id} ({a} -> {b}); denied, e.g. {witness}.",
                 where, severity=Severity.HIGH if missing == wanted else None, witness=witness.to_dict(),
                 discriminator=fw_id)
+
+
+def _why_unplaced(fw: BoundaryFirewall, a: str, b: str) -> str:
+    joined = fw.joined_zones
+    missing = [z for z in (a, b) if z not in joined]
+    if missing:
+        return (f"its treaty entry does not place it in {' or '.join(missing)} (it joins "
+                f"{', '.join(joined) or 'no zone'})")
+    if not fw.config_zones_of.get(a):
+        return f"no interface, zone or ACL of its config is known to take sessions from {a}"
+    return f"no path of its config leads from {a}'s interfaces to {b}'s"
+
+
+@check
+def firewall_coverage(ctx: CheckContext) -> Iterator[Finding]:
+    """Firewalls, and parts of firewalls, the reconciliation could not model: never an all-clear."""
+    for fw in ctx.firewalls:
+        coverage = fw.coverage
+        entry_at = ctx.site.locate_item("firewalls", fw.entry.id)
+        if coverage.level is CoverageLevel.NONE:
+            conduits = [c.id for c in ctx.treaty.conduits if fw.entry.id in c.enforced_by]
+            why = "; ".join(item.detail for item in coverage.items if item.kind is GapKind.NO_ZONE_PAIR)
+            if fw.unmapped:
+                why += f"; the config's interfaces or zones {', '.join(fw.unmapped)} are mapped to no treaty zone"
+            yield NOT_RECONCILED.finding(
+                [fw.entry.id], f"{fw.entry.id} could not be reconciled: {why}. No flow through it is checked"
+                + (f", and none of its conduits ({', '.join(conduits)}) is proved on it." if conduits else "."),
+                [entry_at], details={"coverage": coverage.level.value})
+            continue
+        enforced = {(c.initiating_zone, c.responding_zone) for c in ctx.treaty.conduits
+                    if fw.entry.id in c.enforced_by}
+        groups: dict[GapKind, list[CoverageItem]] = {}
+        for item in coverage.gaps():
+            if item.kind is GapKind.UNPLACED_PAIR and tuple(item.subject.split(" -> ")) in enforced:
+                continue  # PG-FW-004, per conduit
+            if item.kind in (GapKind.UNPLACED_PAIR, GapKind.UNPLACED_FILTER, GapKind.NAT):
+                groups.setdefault(item.kind, []).append(item)
+        for kind, items in groups.items():
+            listed = "; ".join(f"{i.subject}: {i.detail}" for i in items[:MAX_LISTED])
+            more = f"; and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else ""
+            yield PART_NOT_MODELLED.finding(
+                [fw.entry.id], f"{fw.entry.id} is modelled only in part ({kind.value}): {listed}{more}.",
+                [i.location or entry_at for i in items[:MAX_LISTED]],
+                severity=Severity.LOW if kind is GapKind.NAT else None, discriminator=kind.value,
+                details={"items": [i.subject for i in items]})
+
+
+MAX_LISTED = 10
+"""Items named in one coverage finding; the details list them all."""
 
 
 @check
@@ -191,7 +255,8 @@ def rules_broader_than_conduits(ctx: CheckContext) -> Iterator[Finding]:
 def firewall_mapping_and_warnings(ctx: CheckContext) -> Iterator[Finding]:
     for fw in ctx.firewalls:
         entry_where = ctx.site.locate_item("firewalls", fw.entry.id, "zones")
-        for zone in fw.unmapped:
+        unmapped = fw.unmapped if fw.coverage.level is not CoverageLevel.NONE else []  # PG-FW-007 names them
+        for zone in unmapped:
             yield UNMAPPED.finding([fw.entry.id, zone], f"{fw.entry.id}: config zone or interface '{zone}' is not "
                                    "mapped to a treaty zone; flows through it are not reconciled.", [entry_where],
                                    severity=Severity.INFO if zone in ("*", "self", "lo") else None, discriminator=zone)

@@ -5,6 +5,11 @@ treaty zones the firewall joins: flows opened and closed with witnesses, the con
 touched, who loses access, and whether the candidate stays inside the register once the
 change's own register edit is applied. Emergency changes get the stronger, whole-config
 proof that the candidate permits a subset of the current config.
+
+The whole-config diff also carries what the zone pairs cannot see: a filter the treaty
+does not place (an ASA ACL no zone map names, a chain of a firewall that joins no zone
+pair) or flows outside the zones' networks. Those changes are listed per filter or config
+zone pair, and the conduits their closed flows meet lose access just the same.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from plantgate.load import Site
 from plantgate.model import Treaty
 from plantgate.model.changes import ChangeRecord
 from plantgate.model.governance import Role
-from plantgate.netspace import Flow, FlowSet, PacketSpace, Permitter, is_subset
+from plantgate.netspace import Change, Flow, FlowSet, PacketSpace, Permitter, RulesetDiff, diff_rulesets
 from plantgate.reconcile import BoundaryFirewall, conduit_flows, register_flows
+from plantgate.reconcile.binding import SELF_ZONES
 
 
 @dataclass
@@ -46,6 +52,9 @@ class ChangeImpact:
     refusals: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     emergency_opened: Flow | None = None
+    config_opened: list[Change] = field(default_factory=list)
+    """Whole-config changes (per filter or config zone pair) the treaty zone pairs do not show."""
+    config_closed: list[Change] = field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
@@ -78,8 +87,9 @@ def assess_change(site: Site, record: ChangeRecord, space: PacketSpace) -> Chang
     treaty = site.treaty
     entry = next(f for f in treaty.firewalls if f.id == record.firewall)
     current_path, candidate_path = site.resolve(record.current_config), site.resolve(record.candidate_config)
-    current = BoundaryFirewall(site, entry, parse_config(current_path, entry.vendor, entry.context), space)
-    candidate = BoundaryFirewall(site, entry, parse_config(candidate_path, entry.vendor, entry.context), space)
+    current = BoundaryFirewall.bound(site, entry, parse_config(current_path, entry.vendor, entry.context), space)
+    candidate = BoundaryFirewall.bound(site, entry, parse_config(candidate_path, entry.vendor, entry.context),
+                                       space)
     sha = file_sha256(Path(candidate_path))
     ot_approvers = {p.id for p in treaty.people if Role.OT_APPROVER in p.roles}
     review = review_decisions(record, sha, ot_approvers)
@@ -98,12 +108,37 @@ def assess_change(site: Site, record: ChangeRecord, space: PacketSpace) -> Chang
         beyond = after - register_flows(space, edited, a, b)
         if (witness := beyond.witness()) is not None:
             impact.outside_register.append(ZoneChange(a, b, beyond, witness, candidate.permitters(a, b, beyond)))
-    _judge(impact, record, current, candidate, space)
+    diff = diff_rulesets(space, current.parsed, candidate.parsed)
+    _config_changes(impact, diff, space, treaty)
+    _judge(impact, record, diff)
     return impact
 
 
-def _judge(impact: ChangeImpact, record: ChangeRecord, current: BoundaryFirewall, candidate: BoundaryFirewall,
-           space: PacketSpace) -> None:
+def _config_changes(impact: ChangeImpact, diff: RulesetDiff, space: PacketSpace, treaty: Treaty) -> None:
+    """Whole-config changes outside what the zone pairs showed; their closed flows cost access too."""
+    shown_opened = _union(space, [z.flows for z in impact.opened])
+    shown_closed = _union(space, [z.flows for z in impact.closed])
+
+    def between_zones(change: Change) -> bool:
+        """Not traffic to or from the firewall itself: no conduit's (the emergency proof still covers it)."""
+        key = change.key
+        return key.kind == "filter" or not SELF_ZONES & {key.from_zone, key.to_zone}
+
+    impact.config_opened = [c for c in diff.opened if between_zones(c) and not (c.flows - shown_opened).is_empty()]
+    impact.config_closed = [c for c in diff.closed if between_zones(c) and not (c.flows - shown_closed).is_empty()]
+    for change in impact.config_closed:
+        impact.losing_access += [c for c in _touching(space, treaty, change.flows) if c not in impact.losing_access]
+
+
+def _union(space: PacketSpace, sets: list[FlowSet]) -> FlowSet:
+    total = space.empty()
+    for flows in sets:
+        total = total | flows
+    return total
+
+
+def _judge(impact: ChangeImpact, record: ChangeRecord, diff: RulesetDiff) -> None:
+    """The refusals; ``diff`` is the whole-config diff current -> candidate (the emergency proof)."""
     refuse = impact.refusals.append
     if not record.conduits:
         refuse("the change names no conduit")
@@ -119,9 +154,11 @@ def _judge(impact: ChangeImpact, record: ChangeRecord, current: BoundaryFirewall
         first = impact.opened[0]
         refuse(f"it opens flows ({first.from_zone} -> {first.to_zone}, e.g. {first.witness}) without a valid OT "
                "approval of this candidate")
+    elif impact.config_opened and not impact.review.valid_ot_approvals:
+        change = impact.config_opened[0]
+        refuse(f"it opens flows ({change.key}, e.g. {change.witness}) without a valid OT approval of this candidate")
     if record.emergency:
-        closes_only, diff = is_subset(space, candidate.ruleset, current.ruleset)
-        if not closes_only:
+        if diff.opened:  # the candidate does not permit a subset of the current config
             opened = diff.opened[0]
             impact.emergency_opened = opened.witness
             refuse(f"emergency changes may only close paths, but the candidate opens {opened.key}: "

@@ -43,6 +43,20 @@ class FirewallParser(Protocol):
         ...
 
 
+def require_understood(ruleset: Ruleset, expected: str) -> Ruleset:
+    """``ruleset``, or InputError when its parser understood nothing in the file.
+
+    A file that yields no rule, zone, object or NAT statement was not this vendor's config
+    (or was empty): returning an empty ruleset would read as a firewall that permits
+    nothing, and hide every finding about the real one.
+    """
+    if ruleset.rule_count() or ruleset.zones or ruleset.objects or ruleset.nat_statements:
+        return ruleset
+    first = min((w.line for w in ruleset.warnings if w.line), default=1)
+    raise InputError.at(ruleset.file, first, 1, f"no {ruleset.vendor} rule, zone or object understood in this file",
+                        expected)
+
+
 def available_vendors() -> list[str]:
     """Vendors whose parser module is present in this installation."""
     found = []
@@ -101,9 +115,41 @@ def detect_vendor(text: str, file: str) -> str:
     return best
 
 
+CONFIDENT = 0.3
+"""A parser this sure (or surer) may be reading its own vendor's config."""
+CLEARLY_OTHER = 0.5
+"""Another vendor's detector this sure, with the declared one unsure, is a clear mismatch."""
+
+
+def looks_like_other_vendor(text: str, declared: str, context: str = "") -> str | None:
+    """The vendor ``text`` clearly belongs to when that is not ``declared``; None when it may be the declared one.
+
+    A config parsed by the wrong vendor's parser reads as an empty firewall (every line an
+    unknown statement), which is worse than an error: it hides every finding.
+    """
+    if parser_for(declared, context).detect(text) >= CONFIDENT:
+        return None
+    try:
+        detected = detect_vendor(text, "")
+    except InputError:
+        return None  # nobody recognises it: the parser's own guard decides
+    if detected == declared or parser_for(detected).detect(text) < CLEARLY_OTHER:
+        return None
+    return detected
+
+
 def parse_config(path: str | Path, vendor: str | None = None, context: str = "") -> Ruleset:
-    """Read and normalise one firewall config, detecting the vendor unless given."""
+    """Read and normalise one firewall config, detecting the vendor unless given.
+
+    A given vendor that the content clearly contradicts is refused (InputError naming the
+    vendor the content looks like).
+    """
     text = read_config_text(path)
     file = str(path)
+    if vendor:
+        other = looks_like_other_vendor(text, vendor, context)
+        if other is not None:
+            raise InputError.at(file, 1, 1, f"declared as {vendor}, but the content looks like {other}",
+                                f"--vendor {other} (or vendor: {other} in the treaty), or a config in {vendor} syntax")
     chosen = vendor or detect_vendor(text, file)
     return parser_for(chosen, context).parse(text, file)

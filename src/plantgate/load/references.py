@@ -84,6 +84,7 @@ def check_references(treaty: Treaty, root: Path, spans: SpanIndex, problems: Pro
         refs.need_all("person", fw.policy_owners, ("firewalls", i, "policy_owners"))
         for name, zone_id in fw.zones.items():
             refs.need("zone", zone_id, ("firewalls", i, "zones", name))
+        refs.need_all("zone", fw.joins, ("firewalls", i, "joins"))
         if not (folder / fw.config).is_file():
             problems.add(spans.locate(("firewalls", i, "config")), f"firewall config file '{fw.config}' not found",
                          key_path=f"firewalls.{i}.config", expected="a path relative to the treaty folder")

@@ -24,6 +24,15 @@ meeting many takes "decided so far" from one running union (``prefix_unions``). 
 removal check walks, per rule, only the later rules that meet it, on ever fewer flows.
 Witnesses are memoised by node for the whole run.
 
+Explicit final deny: a deny rule that matches every flow of an address family (``deny ip
+any any``, ``-j DROP``, Aerleon's default-deny terms, PlantGate's own renderings) states the
+policy's intent; it is never reported as "removing it changes nothing", even though the
+default action would give the same verdict. A later rule that is itself redundant by cover
+(an exact duplicate) does not make an earlier rule removable: only one of the two may go.
+
+Unbound filters: when a ruleset has paths, a filter no path uses but that holds rules of
+its own (an ASA ACL no ``access-group`` binds) filters nothing on the device, and says so.
+
 Thresholds (``overly_broad``): a permit is overly broad when its source or destination
 covers more than ``MAX_IPV4_ADDRESSES`` IPv4 addresses (a /8) or more than
 ``MAX_IPV6_ADDRESSES`` IPv6 addresses (a /32), or its services cover every port of TCP
@@ -36,7 +45,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
-from plantgate.firewalls.ruleset import TCP, UDP, Filter, NamedObject, Rule, Ruleset
+from plantgate.firewalls.ruleset import ANY_IPV4, ANY_IPV6, TCP, UDP, Filter, NamedObject, Rule, Ruleset
 from plantgate.netspace.box_index import earlier_meeting
 from plantgate.netspace.boxes import Box, Boxes, address_counts
 from plantgate.netspace.compile import fields_node, union_all
@@ -56,7 +65,7 @@ MANY_MEETING = 64
 
 KINDS = (
     "shadowed", "redundant", "correlated", "any_any", "overly_broad", "disabled", "never_matches",
-    "unused_object",
+    "unused_object", "unbound_filter",
 )
 
 
@@ -96,6 +105,17 @@ class _Witnesses:
         return flow
 
 
+def _whole_families(space: PacketSpace) -> tuple[Node, Node]:
+    """Every IPv4 flow and every IPv6 flow, as nodes (built once per space)."""
+    key = ("lint-whole-families",)
+    hit: tuple[Node, Node] | None = space.memo.get(key)
+    if hit is None:
+        v4, v6 = (space.addresses("src", family).node & space.addresses("dst", family).node
+                  for family in (ANY_IPV4, ANY_IPV6))
+        hit = space.memo[key] = (v4, v6)
+    return hit
+
+
 def _box_or_none(boxes: Boxes, rule: Rule) -> Box | None:
     """The rule's box, or None when lint gives it no match (it then meets no rule)."""
     if not rule.enabled or rule.stateful_return_only or not (rule.decided_by_packet or rule.action.permits):
@@ -122,6 +142,7 @@ class _FilterLinter:
         }
         self.zone_vars = space.field_names("zone_from") + space.field_names("zone_to")
         self.issues: list[LintIssue] = []
+        self.covered: set[int] = set()  # rules redundant by cover: the removal check treats them as gone
 
     def _zones(self, fld: str, zones: tuple[str, ...]) -> Node:
         if not zones:
@@ -174,6 +195,9 @@ class _FilterLinter:
                     met = meeting_boxes[i]
                     fresh = self._fresh(match, met, matches, seen)
                     judge = self._judge(rule, match, fresh, met, decided)
+                    if fresh == false and self.issues and self.issues[-1].rule is rule \
+                            and self.issues[-1].kind == "redundant":
+                        self.covered.add(i)
                     if not rule.decided_by_packet:
                         fresh = false
                         judge = False  # still matches in the removal check, never shadows
@@ -260,7 +284,9 @@ class _FilterLinter:
             for k in met:
                 later[k].append(i)
         for i, rule in enumerate(rules):
-            if judged[i] and decided[i] != false and self._same_verdict_after(i, later[i], matches, decided):
+            if not judged[i] or decided[i] == false or self._explicit_final_deny(rule):
+                continue
+            if self._same_verdict_after(i, later[i], matches, decided):
                 self._issue("redundant", rule,
                             f"removing rule {rule.rule_id} changes nothing: the later rules or the default "
                             f"action give every packet it decides the same verdict",
@@ -273,6 +299,8 @@ class _FilterLinter:
         permit = rules[i].action.permits
         remaining = decided[i]
         for k in later:
+            if k in self.covered:
+                continue
             if matches[k] & remaining != false:
                 if rules[k].action.permits != permit:
                     return False
@@ -280,6 +308,13 @@ class _FilterLinter:
                 if remaining == false:
                     return True
         return self.flt.default_action.permits == permit
+
+    def _explicit_final_deny(self, rule: Rule) -> bool:
+        """A deny that matches every flow of an address family: the policy's stated last word."""
+        if rule.action.permits:
+            return False
+        fields = fields_node(self.space, rule)
+        return any(every & ~fields == self.space.false for every in _whole_families(self.space))
 
     def _breadth(self, rule: Rule) -> None:
         space = self.space
@@ -321,6 +356,23 @@ def unused_objects(ruleset: Ruleset) -> list[LintIssue]:
     ]
 
 
+def unbound_filters(ruleset: Ruleset) -> list[LintIssue]:
+    """Filters with rules of their own that no path applies, in a ruleset with paths.
+
+    On ASA this is an ACL that no ``access-group`` binds: the device never consults it, and
+    the interfaces' security levels decide instead. Its rules are still linted (see
+    ``linted_filters``), but whoever reads them must know they filter nothing.
+    """
+    if not ruleset.paths:
+        return []
+    applied = {name for names in ruleset.paths.values() for name in names}
+    covered = {id(rule) for flt in ruleset.filters.values() if flt.name in applied for rule in flt.rules}
+    return [LintIssue("unbound_filter", flt.name, None,
+                      f"{flt.name} is applied on no path (no interface binds it): it filters nothing on the device")
+            for flt in ruleset.filters.values()
+            if flt.name not in applied and flt.rules and any(id(rule) not in covered for rule in flt.rules)]
+
+
 def lint_filter(space: PacketSpace, flt: Filter) -> list[LintIssue]:
     """Every rule-level issue of one filter, in rule order."""
     return _FilterLinter(space, flt, _Witnesses(space), Boxes()).run()
@@ -349,7 +401,7 @@ def linted_filters(ruleset: Ruleset) -> list[Filter]:
 
 def lint_ruleset(space: PacketSpace, ruleset: Ruleset) -> list[LintIssue]:
     """Rule-level issues of every filter of ``linted_filters``, then unused objects."""
-    return lint_filters(space, linted_filters(ruleset)) + unused_objects(ruleset)
+    return lint_filters(space, linted_filters(ruleset)) + unbound_filters(ruleset) + unused_objects(ruleset)
 
 
 def lint_filters(space: PacketSpace, filters: list[Filter]) -> list[LintIssue]:

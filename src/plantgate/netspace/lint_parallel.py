@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from plantgate.firewalls.ruleset import Filter, Ruleset
 from plantgate.netspace.cores import can_fork, usable_cores
 from plantgate.netspace.flow import Flow
-from plantgate.netspace.lint import LintIssue, lint_filters, linted_filters, unused_objects
+from plantgate.netspace.lint import LintIssue, lint_filters, linted_filters, unbound_filters, unused_objects
 from plantgate.netspace.space import PacketSpace
 
 PARALLEL_FROM_RULES = 4000
@@ -45,7 +45,7 @@ def lint_ruleset_parallel(ruleset: Ruleset, workers: int | None = None,
     filters = linted_filters(ruleset)
     workers = min(workers or usable_cores(), len(filters))
     if workers < 2 or sum(len(f.rules) for f in filters) < PARALLEL_FROM_RULES or not can_fork():
-        return lint_filters(space or PacketSpace(), filters) + unused_objects(ruleset)
+        return lint_filters(space or PacketSpace(), filters) + unbound_filters(ruleset) + unused_objects(ruleset)
     global _RULESET
     _RULESET = ruleset
     try:
@@ -58,7 +58,7 @@ def lint_ruleset_parallel(ruleset: Ruleset, workers: int | None = None,
     issues: list[LintIssue] = []
     for flt in filters:
         issues.extend(_rebuilt(flt, plain[flt.name]))
-    return issues + unused_objects(ruleset)
+    return issues + unbound_filters(ruleset) + unused_objects(ruleset)
 
 
 def _own_streams() -> None:

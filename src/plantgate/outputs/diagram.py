@@ -2,7 +2,9 @@
 
 People check a boundary by looking at it. The diagram draws the treaty as the reference
 text describes it (enterprise at the top, the field at the bottom, the DMZ in between) and
-colours every conduit by its implementation status on the firewalls that enforce it; each
+colours every conduit by its implementation status on the enforcing firewalls that were
+modelled between its zones (a firewall that was not modelled says nothing, so it can
+neither paint a conduit missing nor let it pass); each
 unregistered exposure is a red dashed arrow whose tooltip carries the witness packet. The
 status comes from ``outputs.report.status``, the same computation the report table uses.
 """
@@ -36,7 +38,7 @@ STATE_STYLE: dict[ConduitState, tuple[str, str]] = {
     ConduitState.IMPLEMENTED: ("#2e7d32", "solid"),
     ConduitState.PARTIAL: ("#ef6c00", "solid"),
     ConduitState.MISSING: ("#ef6c00", "dotted"),
-    ConduitState.NOT_CONNECTED: ("#757575", "dotted"),
+    ConduitState.NOT_MODELLED: ("#757575", "dotted"),
     ConduitState.NO_EVIDENCE: ("#757575", "solid"),
 }
 """Colour and line style of a conduit arrow by status (legend in the diagram)."""
@@ -62,7 +64,8 @@ def build_diagram(ctx: CheckContext) -> graphviz.Digraph:
     graph = graphviz.Digraph("plantgate_zones", graph_attr={
         "rankdir": "TB", "newrank": "true", "nodesep": "0.5", "ranksep": "0.9", "fontname": FONT,
         "fontsize": "12", "labelloc": "t", "tooltip": f"{site.name} zones and conduits",
-        "label": f"{site.name}: zones and conduits (revision {site.revision or '-'}, as of {ctx.as_of})",
+        "label": f"{site.name}: zones and conduits (revision {site.revision or '-'}, as of {ctx.as_of})"
+                 + _coverage_label(ctx),
     }, node_attr={"fontname": FONT, "fontsize": "11"}, edge_attr={"fontname": FONT, "fontsize": "9"})
     levels = sorted({zone.level for zone in treaty.zones}, reverse=True)
     for level in levels:
@@ -77,6 +80,15 @@ def build_diagram(ctx: CheckContext) -> graphviz.Digraph:
     if levels:  # the legend sits below the field band
         graph.edge(_anchor(levels[-1]), "legend", style="invis")
     return graph
+
+
+def _coverage_label(ctx: CheckContext) -> str:
+    """A second title line naming the firewalls not modelled fully: their conduits prove nothing."""
+    unproved = [fw.coverage for fw in ctx.firewalls if not fw.coverage.full]
+    if not unproved:
+        return ""
+    return "\nnot modelled fully (colours show only the modelled firewalls): " + ", ".join(
+        f"{c.firewall_id} ({c.level.value})" for c in unproved)
 
 
 def _anchor(level: float) -> str:

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from plantgate.checks import CheckContext, Finding
 from plantgate.load import Site
+from plantgate.reconcile.coverage import FirewallCoverage
 
 FORMAT_MODULES: dict[str, str] = {
     "json": "plantgate.outputs.json_report",
@@ -35,6 +36,11 @@ class CheckReport:
     @property
     def base(self) -> Path:
         return self.site.folder
+
+    @property
+    def coverage(self) -> list[FirewallCoverage]:
+        """What the run modelled, per firewall (the firewalls are already parsed by the checks)."""
+        return [fw.coverage for fw in self.context.firewalls]
 
 
 class Renderer(Protocol):

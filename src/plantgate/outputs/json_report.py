@@ -9,21 +9,36 @@ from typing import TYPE_CHECKING, Any
 
 from plantgate.checks.finding import Finding, Severity
 from plantgate.errors import Location
+from plantgate.reconcile.coverage import FirewallCoverage
 
 if TYPE_CHECKING:
     from plantgate.outputs.formats import CheckReport
 
 
 def report_dict(site_name: str, revision: str, findings: list[Finding], as_of: str,
-                base: Path | None = None) -> dict[str, Any]:
-    """The report; evidence paths are made relative to ``base`` (the treaty folder)."""
+                base: Path | None = None, coverage: list[FirewallCoverage] | None = None) -> dict[str, Any]:
+    """The report; evidence paths are made relative to ``base`` (the treaty folder).
+
+    ``coverage`` says per firewall what was modelled; ``all_modelled`` is False when any
+    firewall was not modelled fully, so no tool reads an empty ``findings`` as an all-clear.
+    """
     counts = {s.value: sum(1 for f in findings if f.severity is s) for s in Severity}
     items = []
     for finding in findings:
         item = finding.to_dict()
         item["evidence"] = [relative_location(e, base) for e in finding.evidence]
         items.append(item)
-    return {"site": site_name, "revision": revision, "as_of": as_of, "summary": counts, "findings": items}
+    out: dict[str, Any] = {"site": site_name, "revision": revision, "as_of": as_of, "summary": counts,
+                           "findings": items}
+    if coverage is not None:
+        out["all_modelled"] = all(c.full for c in coverage)
+        out["coverage"] = coverage_dicts(coverage, base)
+    return out
+
+
+def coverage_dicts(coverage: list[FirewallCoverage], base: Path | None) -> list[dict[str, Any]]:
+    """Each firewall's coverage with its locations relative to ``base``."""
+    return [c.to_dict(lambda location: relative_location(location, base)) for c in coverage]
 
 
 def relative_location(location: Location, base: Path | None) -> str:
@@ -52,4 +67,4 @@ def render(report: CheckReport) -> str:
     """The ``--format json`` renderer."""
     treaty = report.site.treaty
     return dumps(report_dict(treaty.site.name, treaty.site.revision, report.findings, report.as_of.isoformat(),
-                             report.base)) + "\n"
+                             report.base, report.coverage)) + "\n"

@@ -21,6 +21,7 @@ from plantgate.checks import RULES, load_all_checks
 from plantgate.checks.finding import Finding, Severity
 from plantgate.checks.registry import Rule
 from plantgate.errors import Location
+from plantgate.outputs.json_report import coverage_dicts
 
 if TYPE_CHECKING:
     from plantgate.outputs.formats import CheckReport
@@ -161,7 +162,9 @@ def sarif_log(report: CheckReport, suppressions: Mapping[str, Suppression] | Non
             "columnKind": "unicodeCodePoints",
             "results": results,
             "properties": {"site": treaty.site.name, "plant": treaty.site.plant,
-                           "revision": treaty.site.revision, "asOf": report.as_of.isoformat()},
+                           "revision": treaty.site.revision, "asOf": report.as_of.isoformat(),
+                           "allModelled": all(c.full for c in report.coverage),
+                           "coverage": coverage_dicts(report.coverage, base)},
         }],
     }
 

@@ -18,7 +18,9 @@ from plantgate.firewalls.ruleset import address_set
 from plantgate.model.assets import Asset, AssetRole
 from plantgate.model.conduits import Conduit
 from plantgate.model.zones import Zone, ZoneKind
+from plantgate.reconcile.coverage import FirewallCoverage, caveat
 from plantgate.reconcile.reach import Estate, PathReach, service_summary
+from plantgate.reconcile.topology import ZonePath
 
 TARGET_KINDS = frozenset({ZoneKind.CONTROL, ZoneKind.FIELD, ZoneKind.SAFETY})
 REMOTE_ROLES = frozenset({AssetRole.VPN_CONCENTRATOR, AssetRole.REMOTE_ACCESS, AssetRole.CELLULAR_ROUTER,
@@ -77,13 +79,21 @@ class AccessEntry:
 
 @dataclass
 class ZoneAccess:
+    """Who reaches one zone; ``unproved`` names the firewalls whose gaps leave that answer open."""
+
     zone: Zone
     entries: list[AccessEntry]
     routing_notes: list[str] = field(default_factory=list)
+    unproved: list[FirewallCoverage] = field(default_factory=list)
+
+    @property
+    def proved(self) -> bool:
+        return not self.unproved
 
     def to_dict(self) -> dict[str, Any]:
         return {"zone": self.zone.id, "name": self.zone.name, "level": self.zone.level, "kind": self.zone.kind.value,
-                "reached_from": [e.to_dict() for e in self.entries], "routing": sorted(set(self.routing_notes))}
+                "reached_from": [e.to_dict() for e in self.entries], "routing": sorted(set(self.routing_notes)),
+                "proved": self.proved, "not_modelled_fully": [c.to_dict() for c in self.unproved]}
 
 
 def target_zones(estate: Estate, zone_id: str | None) -> list[Zone]:
@@ -130,14 +140,16 @@ def access_map(estate: Estate, zone_id: str | None = None, as_of: dt.date | None
     for target in target_zones(estate, zone_id):
         entries: list[AccessEntry] = []
         notes: list[str] = []
+        considered: list[ZonePath] = []
         for source in estate.treaty.zones:
             if source.id == target.id:
                 continue
             reach = estate.reach(source.id, target.id, evidence=evidence)
             if reach.choice.paths:
                 notes.append(reach.choice.note)
+            considered += reach.choice.paths
             entries += [_entry(estate, source, result, today) for result in reach.paths]
-        out.append(ZoneAccess(target, entries, notes))
+        out.append(ZoneAccess(target, entries, notes, estate.unproved({target.id}, considered)))
     return out
 
 
@@ -146,8 +158,13 @@ def access_map_text(zones: list[ZoneAccess]) -> str:
     lines: list[str] = []
     for item in zones:
         lines.append(f"{item.zone.id} - {item.zone.name} (level {item.zone.level:g}, {item.zone.kind.value})")
-        if not item.entries:
+        if not item.entries and item.proved:
             lines.append("  reached end to end from no other zone through the boundary firewalls")
+        elif not item.entries:
+            lines.append("  NOT PROVED: no path was found through the firewalls that were modelled, but "
+                         + caveat(item.unproved))
+        elif item.unproved:
+            lines.append("  more may reach it: " + caveat(item.unproved))
         for entry in item.entries:
             flag = "  [REMOTE/SUPPLIER ACCESS]" if entry.remote else ""
             lines.append(f"  from {entry.source} via {entry.path.path}{flag}")

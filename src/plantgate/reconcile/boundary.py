@@ -1,52 +1,84 @@
 """A boundary firewall seen through the treaty: its permitted flows per pair of treaty zones.
 
-The firewall entry maps the config's own interface or zone names to treaty zones. Flows
-entering on an interface come from that zone, so each pair's permitted set is limited to
-the two zones' declared networks (a zone without networks stands for any address); config
-zones the treaty does not map are reported, not guessed.
+The firewall entry maps the config's own interface, zone or ACL names to treaty zones, or
+lists the zones it joins by network (``reconcile.binding``). Each pair's permitted set is
+limited to the two zones' declared networks (a zone without networks stands for any
+address); what the binding could not place is kept as the firewall's coverage, never
+guessed. Loading refuses a config whose content is clearly another vendor's, at the
+entry's ``vendor:`` line, and a zone-map key that matches nothing in the config.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
-from plantgate.firewalls.base import parse_config
+from plantgate.errors import InputError, InputProblem
+from plantgate.firewalls.base import looks_like_other_vendor, parser_for, read_config_text
 from plantgate.firewalls.ruleset import Ruleset
 from plantgate.load import Site
 from plantgate.model.firewalls import FirewallEntry
 from plantgate.netspace import FlowSet, PacketSpace, Permitter, PolicyKey, permitted_between, rules_permitting
+from plantgate.reconcile.binding import Binding, bind
 from plantgate.reconcile.conduits import zone_addresses
+from plantgate.reconcile.coverage import FirewallCoverage
 
 
 @dataclass
 class BoundaryFirewall:
-    """One treaty firewall entry with its parsed ruleset."""
+    """One treaty firewall entry with its config bound to treaty zones.
+
+    ``ruleset`` is the ruleset every analysis reads: the parsed one, with the synthetic
+    paths of a fragment's binding added (``reconcile.binding``).
+    """
 
     site: Site
     entry: FirewallEntry
-    ruleset: Ruleset
+    binding: Binding
     space: PacketSpace
-    unmapped: list[str] = field(default_factory=list)
+
+    @classmethod
+    def bound(cls, site: Site, entry: FirewallEntry, ruleset: Ruleset, space: PacketSpace) -> BoundaryFirewall:
+        """Bind ``ruleset`` (the entry's config, or a candidate of it) to the treaty."""
+        index = site.index_of("firewalls", entry.id)
+        return cls(site, entry, bind(entry, index, ruleset, site.treaty, site.locate), space)
+
+    @property
+    def ruleset(self) -> Ruleset:
+        return self.binding.ruleset
+
+    @property
+    def parsed(self) -> Ruleset:
+        """The config as its parser read it: what lint judges (a fragment's ACLs as written)."""
+        return self.binding.parsed
+
+    @property
+    def coverage(self) -> FirewallCoverage:
+        return self.binding.coverage
+
+    @property
+    def unmapped(self) -> list[str]:
+        return self.binding.unmapped
+
+    @property
+    def joined_zones(self) -> list[str]:
+        """The treaty zones this firewall joins (zone map values, then ``joins``)."""
+        return self.binding.zones
 
     @cached_property
     def config_zones_of(self) -> dict[str, list[str]]:
-        """Treaty zone id -> the config zones that stand for it."""
-        out: dict[str, list[str]] = {}
-        for config_zone, zone_id in self.entry.zones.items():
-            out.setdefault(zone_id, []).append(config_zone)
-        return out
+        """Treaty zone id -> the config names its sessions enter through (empty: placed by nothing)."""
+        return {zone: list(self.binding.ingress_of.get(zone, [])) for zone in self.binding.zones}
 
     def treaty_pairs(self) -> list[tuple[str, str]]:
-        zones = list(self.config_zones_of)
-        return [(a, b) for a in zones for b in zones if a != b]
+        """The ordered pairs of treaty zones whose sessions the config's filters were placed on."""
+        return list(self.binding.crossings)
 
     def connects(self, zone_a: str, zone_b: str) -> bool:
-        return zone_a in self.config_zones_of and zone_b in self.config_zones_of
+        return (zone_a, zone_b) in self.binding.crossings
 
     def config_pairs(self, zone_a: str, zone_b: str) -> list[tuple[str, str]]:
-        return [(x, y) for x in self.config_zones_of.get(zone_a, []) for y in self.config_zones_of.get(zone_b, [])
-                if x != y]
+        return list(self.binding.crossings.get((zone_a, zone_b), []))
 
     def _in_zones(self, zone_a: str, zone_b: str) -> FlowSet:
         treaty = self.site.treaty
@@ -76,11 +108,28 @@ class BoundaryFirewall:
 
 
 def load_boundary_firewalls(site: Site, space: PacketSpace) -> list[BoundaryFirewall]:
-    """Parse every firewall the treaty names (InputError for a config that cannot be read)."""
+    """Parse and bind every firewall the treaty names; one InputError listing every problem.
+
+    A config clearly written for another vendor than its entry declares is refused at the
+    entry's ``vendor:`` line: the wrong parser would read it as an empty firewall.
+    """
     firewalls = []
-    for entry in site.treaty.firewalls:
+    problems: list[InputProblem] = []
+    for index, entry in enumerate(site.treaty.firewalls):
         path = site.resolve(entry.config)
-        ruleset = parse_config(path, entry.vendor, entry.context)
-        unmapped = [z for z in ruleset.zones if z not in entry.zones]
-        firewalls.append(BoundaryFirewall(site, entry, ruleset, space, unmapped))
+        try:
+            text = read_config_text(path)
+            other = looks_like_other_vendor(text, entry.vendor, entry.context)
+            if other is not None:
+                problems.append(InputProblem(
+                    site.locate("firewalls", index, "vendor"),
+                    f"{entry.config} is not written in {entry.vendor} syntax: its content looks like {other}",
+                    f"firewalls.{index}.vendor", f"vendor: {other}, or a config file in {entry.vendor} syntax"))
+                continue
+            ruleset = parser_for(entry.vendor, entry.context).parse(text, str(path))
+            firewalls.append(BoundaryFirewall.bound(site, entry, ruleset, space))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
     return firewalls

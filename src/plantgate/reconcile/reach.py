@@ -31,6 +31,7 @@ from plantgate.netspace.flow import Flow
 from plantgate.netspace.space import PACKET_FIELDS, Node
 from plantgate.reconcile.boundary import BoundaryFirewall, load_boundary_firewalls
 from plantgate.reconcile.conduits import conduit_flows, zone_addresses
+from plantgate.reconcile.coverage import CoverageLevel, FirewallCoverage, GapKind
 from plantgate.reconcile.topology import Hop, NatLimitation, PathChoice, Topology, ZonePath
 
 PROTOCOL_NAMES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp6", 132: "sctp", 47: "gre", 50: "esp", 51: "ah"}
@@ -90,18 +91,24 @@ class PathReach:
 
 @dataclass
 class Reach:
-    """Every path from ``source`` to ``target`` that delivers something, and the caveats."""
+    """Every path from ``source`` to ``target`` that delivers something, and the caveats.
+
+    ``unproved`` holds the firewalls not modelled fully whose gaps could add a path or a
+    flow here: with any of them, "no path" is what the modelled firewalls show, not a proof.
+    """
 
     source: str
     target: str
     choice: PathChoice
     paths: list[PathReach]
     nat: list[NatLimitation] = field(default_factory=list)
+    unproved: list[FirewallCoverage] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"from": self.source, "to": self.target, "routing": self.choice.note,
                 "paths_considered": [str(p) for p in self.choice.paths], "paths": [p.to_dict() for p in self.paths],
-                "limitations": [str(n) for n in self.nat]}
+                "limitations": [str(n) for n in self.nat], "proved": not self.unproved,
+                "not_modelled_fully": [c.to_dict() for c in self.unproved]}
 
 
 class Estate:
@@ -121,6 +128,24 @@ class Estate:
     @property
     def treaty(self) -> Any:
         return self.site.treaty
+
+    def unproved(self, zones: set[str], paths: list[ZonePath]) -> list[FirewallCoverage]:
+        """Firewalls not modelled fully whose gaps could change an answer about ``zones`` along ``paths``.
+
+        A firewall is concerned when it lies on one of the paths, joins one of the zones, or
+        could sit anywhere (it was not placed at all, or has interfaces the treaty does not map).
+        """
+        on_paths = {hop.firewall_id for path in paths for hop in path.hops}
+        concerned = []
+        for fw in self.firewalls:
+            coverage = fw.coverage
+            if coverage.full:
+                continue
+            anywhere = coverage.level is CoverageLevel.NONE or any(
+                item.kind is GapKind.UNMAPPED_INTERFACE for item in coverage.gaps())
+            if anywhere or fw.entry.id in on_paths or zones & set(fw.joined_zones):
+                concerned.append(coverage)
+        return concerned
 
     def hop_permitted(self, hop: Hop, source: str | None = None, target: str | None = None) -> FlowSet:
         """New flows the hop's firewall forwards from ``from_zone``'s interfaces to ``to_zone``'s.
@@ -252,7 +277,7 @@ class Estate:
             results.append(PathReach(path, flows, hops, covering, flows - registered))
         nat = [n for n in self.topology.nat_limitations()
                if any(n.firewall_id in p.path.firewall_ids for p in results)]
-        return Reach(source, target, choice, results, nat)
+        return Reach(source, target, choice, results, nat, self.unproved({source, target}, choice.paths))
 
 
 Intervals = tuple[tuple[int, int, int], ...]

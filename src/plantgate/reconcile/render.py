@@ -7,9 +7,22 @@ own parser for that vendor and its permitted sets are compared, exactly, with th
 register's intended sets. A rendering that does not prove equal is refused, never shown
 as a fix.
 
-Which conduits land on a firewall: every conduit whose path (the treaty's routes, else
-every path, see ``topology``) crosses it; a conduit with ``enforced_by`` only on the
-firewalls it names. Transit conduits keep their original addresses (no NAT).
+Which conduits land on a firewall: a conduit whose two zones the firewall joins directly;
+where the treaty states a route for the conduit's zones, also every hop of that route
+(transit, keeping the original addresses: no NAT). Without a route, a transit conduit is
+not rendered but named in the limitations: rendering it on every path the topology allows
+would permit its sources entering from zones the register does not name (a spoofed jump
+host address arriving from the enterprise). A conduit with ``enforced_by`` lands only on
+the firewalls it names.
+
+Refused, with the reason: a firewall the treaty does not place between two zones (there is
+nothing to render it from), and one joined by network (``joins``) or by ACL names: with no
+interface to tie a conduit's sources to, a rendering could not stop spoofed sources.
+
+The proof compares the parsed rendering with the register on every path of the rendering
+and every mapped pair, over the whole packet space: nothing more may be permitted anywhere
+(IPv6 too, for an IPv4-only target); only the missing part is judged within the target's
+address family.
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ from plantgate.model.conduits import Conduit, ConduitService
 from plantgate.netspace import Flow, FlowSet, permitted_between
 from plantgate.reconcile.boundary import BoundaryFirewall
 from plantgate.reconcile.conduits import narrowed_addresses
+from plantgate.reconcile.coverage import GapKind
 from plantgate.reconcile.reach import Estate
 from plantgate.reconcile.topology import Hop
 
@@ -85,6 +99,8 @@ class Rendering:
     mismatches: list[str] = field(default_factory=list)
     limitations: list[str] = field(default_factory=list)
     parsed: Ruleset | None = None
+    bound: BoundaryFirewall | None = None
+    """The parsed rendering bound with the firewall's treaty entry, as ``check`` would see it."""
 
     @property
     def verified(self) -> bool:
@@ -96,17 +112,32 @@ def _name(text: str) -> str:
 
 
 def placements_on(estate: Estate, fw: BoundaryFirewall) -> list[Placement]:
-    """The conduits whose path crosses ``fw``, once per (conduit, zone crossing)."""
+    """The conduits ``fw`` carries: direct ones, and transit ones on the treaty's stated routes."""
+    return _placements(estate, fw)[0]
+
+
+def transit_without_route(estate: Estate, fw: BoundaryFirewall) -> list[str]:
+    """Conduits some path would carry across ``fw`` in transit, with no route in the treaty to say so."""
+    return _placements(estate, fw)[1]
+
+
+def _placements(estate: Estate, fw: BoundaryFirewall) -> tuple[list[Placement], list[str]]:
     found: dict[tuple[str, str, str], Placement] = {}
+    transit: dict[str, str] = {}  # conduit id -> why it is not rendered
     for conduit in estate.treaty.conduits:
         if conduit.enforced_by and fw.entry.id not in conduit.enforced_by:
             continue
-        choice = estate.topology.paths(conduit.initiating_zone, conduit.responding_zone)
-        for path in choice.paths:
-            for hop in path.hops:
-                if hop.firewall_id == fw.entry.id:
-                    found.setdefault((conduit.id, hop.from_zone, hop.to_zone), Placement(conduit, hop))
-    return list(found.values())
+        a, b = conduit.initiating_zone, conduit.responding_zone
+        choice = estate.topology.paths(a, b)
+        crossing = [hop for path in choice.paths for hop in path.hops if hop.firewall_id == fw.entry.id]
+        for hop in crossing:
+            if choice.routed or (hop.from_zone, hop.to_zone) == (a, b):
+                found.setdefault((conduit.id, hop.from_zone, hop.to_zone), Placement(conduit, hop))
+            elif conduit.id not in transit and not fw.connects(a, b):
+                transit[conduit.id] = (f"conduit {conduit.id} ({a} -> {b}) would cross {fw.entry.id} in transit "
+                                       f"({hop.from_zone} -> {hop.to_zone}); not rendered: no route in the treaty "
+                                       "says its packets take this path (add one under routes to place it)")
+    return list(found.values()), list(transit.values())
 
 
 def intended_sets(estate: Estate, placements: list[Placement]) -> dict[tuple[str, str], FlowSet]:
@@ -205,8 +236,9 @@ def _filters(builder: _PolicyBuilder, fw: BoundaryFirewall,
     mapped = list(fw.entry.zones)
     filters: list[dict[str, Any]] = []
     header = trailer = ""
-    if target.per_pair:
-        pairs = sorted({p for pl in placements for p in pl.hop.config_pairs()})
+    if target.per_pair:  # every pair of mapped zones, so each zone exists and each pair says "deny" explicitly
+        pairs = sorted({p for pl in placements for p in pl.hop.config_pairs()}
+                       | {(x, y) for x in mapped for y in mapped if x != y})
         for x, y in pairs:
             filters.append({"header": {"targets": {target.aerleon: f"from-zone {x} to-zone {y}"}},
                             "terms": builder.terms(placements, (x, y), None)})
@@ -235,7 +267,8 @@ def render_firewall(estate: Estate, firewall_id: str, vendor: str | None = None)
     target = TARGETS.get(chosen)
     if target is None:
         raise RenderError(f"no renderer for vendor {chosen!r}; supported: {', '.join(sorted(TARGETS))}")
-    placements = placements_on(estate, fw)
+    _refuse_unplaced(fw)
+    placements, transit = _placements(estate, fw)
     builder = _PolicyBuilder(estate, target)
     filters, header, trailer = _filters(builder, fw, placements)
     name = _name(firewall_id).lower()
@@ -248,11 +281,42 @@ def render_firewall(estate: Estate, firewall_id: str, vendor: str | None = None)
     text = (generated or {}).get(name + target.extension)
     if text is None:
         raise RenderError(f"Aerleon returned no {target.aerleon} output for {firewall_id}")
-    text = header + text.rstrip("\n") + "\n" + trailer
+    text = header + _without_repeated_lines(text).rstrip("\n") + "\n" + trailer
     rendering = Rendering(firewall_id, chosen, text, placements, intended_sets(estate, placements))
-    rendering.limitations = _limitations(fw, target)
+    rendering.limitations = _limitations(fw, target) + transit
     verify(estate, fw, rendering)
     return rendering
+
+
+def _without_repeated_lines(text: str) -> str:
+    """The text without a rule line that repeats the line before it.
+
+    Aerleon's nftables generator writes an IPv4-only term of a "mixed" filter twice (once
+    per family, both IPv4); the second copy can never match, and our own lint would rightly
+    call it redundant. Only identical consecutive lines go, so nothing else changes.
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        if out and line.strip() and line == out[-1] and not line.strip().startswith(("#", "!", "}", "{")):
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _refuse_unplaced(fw: BoundaryFirewall) -> None:
+    """A RenderError unless every zone of the firewall is tied to interfaces or zones of its config."""
+    coverage = fw.coverage
+    if not fw.treaty_pairs():
+        why = "; ".join(item.detail for item in coverage.items if item.kind is GapKind.NO_ZONE_PAIR)
+        raise RenderError(f"{fw.entry.id} joins no pair of treaty zones ({why}): there is nothing to render it "
+                          "from; map its interfaces or zones in firewalls.yaml")
+    by_network = [z for z in fw.entry.joins if z not in fw.entry.zones.values()]
+    if by_network or fw.ruleset is not fw.parsed:
+        how = (f"joins {', '.join(by_network)} by network" if by_network
+               else "its zone map names ACLs of a fragment, not interfaces")
+        raise RenderError(f"{fw.entry.id} {how}: a rendering could not tie a conduit's sources to the interface "
+                          "they enter on, so it would permit spoofed sources; map the config's interfaces or zones "
+                          "in firewalls.yaml to render it")
 
 
 def _limitations(fw: BoundaryFirewall, target: VendorTarget) -> list[str]:
@@ -266,28 +330,52 @@ def _limitations(fw: BoundaryFirewall, target: VendorTarget) -> list[str]:
 
 
 def verify(estate: Estate, fw: BoundaryFirewall, rendering: Rendering) -> None:
-    """Parse the rendering with our own parser and compare its permitted sets with the intended ones."""
+    """Parse the rendering with our own parser, bind it with the firewall's own treaty entry, and compare.
+
+    Per treaty zone pair, the rendering must permit exactly the conduits placed there (for
+    ACLs bound per ingress interface: the conduits entering there); every other path of the
+    rendering, but the firewall itself and traffic inside one treaty zone, must permit
+    nothing. "More than the register" is judged on the whole packet space, "missing" within
+    the target's address family.
+    """
     space = estate.space
     target = TARGETS[rendering.vendor]
     label = f"<render of {fw.entry.id}>"
     parsed = parser_for(rendering.vendor, "").parse(rendering.text, label)
     rendering.parsed = parsed
+    try:
+        bound = BoundaryFirewall.bound(estate.site, fw.entry, parsed, space)
+    except InputError as exc:
+        rendering.mismatches.append(f"the rendering does not carry {fw.entry.id}'s zone map: {exc}")
+        return
+    rendering.bound = bound
     family = space.addresses("src", ANY_IPV4) if target.ipv4_only else space.universe()
-    mapped = list(fw.entry.zones)
-    pairs = {(x, y) for x in mapped for y in mapped if x != y} | {
-        p for p in parsed.zone_pairs() if p[0] != p[1] and SELF_ZONE not in p}
-    for x, y in sorted(pairs):
-        if target.per_ingress:
-            wanted = space.empty()
-            for (a, _b), flows in rendering.intended.items():
-                if a == x:
-                    wanted = wanted | flows
-        else:
-            wanted = rendering.intended.get((x, y), space.empty())
-        got = permitted_between(space, parsed, x, y) & family
-        wanted = wanted & family
-        for label_text, extra in (("permits more than the register", got - wanted),
-                                  ("misses register flows", wanted - got)):
-            witness: Flow | None = extra.witness()
-            if witness is not None:
-                rendering.mismatches.append(f"{x} -> {y}: the rendering {label_text}, e.g. {witness}")
+    wanted_by_pair: dict[tuple[str, str], FlowSet] = {}
+    for placement in rendering.placements:
+        key = (placement.hop.from_zone, placement.hop.to_zone)
+        wanted_by_pair[key] = wanted_by_pair.get(key, space.empty()) | estate.conduit(placement.conduit)
+    compared: set[tuple[str, str]] = set()
+    for (a, b), crossings in bound.binding.crossings.items():
+        compared |= set(crossings)
+        got = space.empty()
+        for x, y in crossings:
+            got = got | permitted_between(space, parsed, x, y)
+        wanted = space.empty()
+        for (c, d), flows in wanted_by_pair.items():
+            if c == a and (d == b or target.per_ingress):
+                wanted = wanted | flows
+        _compare(rendering, f"{a} -> {b}", got, wanted, family)
+    zone_of = {name: zone for zone, names in bound.binding.ingress_of.items() for name in names}
+    for x, y in sorted({*parsed.zone_pairs(), *parsed.paths} - compared):
+        if SELF_ZONE in (x, y) or (x in zone_of and zone_of.get(y) == zone_of[x]):
+            continue  # the firewall itself, or traffic inside one treaty zone: the register says nothing
+        _compare(rendering, f"{x} -> {y} (no treaty zone pair)", permitted_between(space, parsed, x, y),
+                 space.empty(), family)
+
+
+def _compare(rendering: Rendering, where: str, got: FlowSet, wanted: FlowSet, family: FlowSet) -> None:
+    for label_text, extra in (("permits more than the register", got - wanted),
+                              ("misses register flows", (wanted - got) & family)):
+        witness: Flow | None = extra.witness()
+        if witness is not None:
+            rendering.mismatches.append(f"{where}: the rendering {label_text}, e.g. {witness}")

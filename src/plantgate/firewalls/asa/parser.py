@@ -30,6 +30,7 @@ from plantgate.errors import InputError
 from plantgate.firewalls.asa.acl import AceLine, build_rule
 from plantgate.firewalls.asa.objects import AsaSyntaxError, ObjectStore, parse_ip
 from plantgate.firewalls.asa.tables import HARMLESS_COMMANDS
+from plantgate.firewalls.base import require_understood
 from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.ruleset import (
     Action,
@@ -136,7 +137,7 @@ class AsaParser:
         _build_filters(state)
         _build_paths(state)
         state.ruleset.warnings.sort(key=lambda w: w.line)
-        return state.ruleset
+        return require_understood(state.ruleset, "a Cisco ASA running-config or access-list lines")
 
 
 def _mostly_binary(text: str) -> bool:

@@ -90,6 +90,7 @@ class _Reader:
         self.other_table_rules: dict[str, int] = {}
         self.chains: dict[str, _ChainState] = {n: _ChainState(n, None, Action.PERMIT) for n in BUILTIN_CHAINS}
         self.table = "filter"
+        self.understood = 0  # lines read as iptables statements: none means this is not an iptables file
 
     def warn(self, line: int, message: str, widened: bool = False) -> None:
         self.warnings.append(ParseWarning(self.file, line, message, self.lines[line - 1].strip(), widened))
@@ -119,6 +120,9 @@ class _Reader:
             return
         if line.startswith(":"):
             self._declare(number, raw, line)
+            parts = line[1:].split()
+            if len(parts) >= 2 and parts[1] in (*POLICIES, "-"):  # ":NAME POLICY [p:b]", as iptables-save writes
+                self.understood += 1
             return
         offset = len(raw) - len(raw.lstrip())
         tool = _TOOL.match(line)
@@ -138,6 +142,7 @@ class _Reader:
             self.warn(number, f"not an iptables command at column {where}; line ignored")
             return
         command, args = COMMANDS[tokens[0].text], tokens[1:]
+        self.understood += 1
         span = SourceSpan(self.file, number, number, raw.strip())
         if table != "filter":
             if command in ("append", "insert", "replace"):
@@ -324,6 +329,10 @@ class IptablesParser:
     def parse(self, text: str, file: str) -> Ruleset:
         reader = _Reader(text, file)
         reader.read()
+        if not reader.understood:
+            first = min((w.line for w in reader.warnings), default=1)
+            raise InputError.at(file, first, 1, "no iptables statement understood in this file",
+                                "iptables-save output or iptables command lines")
         return _build(reader, file)
 
 

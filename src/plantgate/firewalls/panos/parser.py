@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
+from plantgate.firewalls.base import require_understood
 from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.panos.apps import (
     APP_DEFAULT_SERVICES,
@@ -579,7 +580,7 @@ class PanosParser:
         for a in ruleset.zones:
             for b in ruleset.zones:
                 ruleset.paths[(a, b)] = (INTRAZONE_FILTER if a == b else INTERZONE_FILTER,)
-        return ruleset
+        return require_understood(ruleset, "a PAN-OS configuration (XML, set or brace form)")
 
     def _default(self, reader: _Reader, name: str, builtin: Action) -> tuple[Action, SourceSpan | None]:
         """The implicit default rule's action, or the override in ``default-security-rules``."""

@@ -40,6 +40,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from plantgate.firewalls.base import require_understood
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_IPV4,
@@ -538,7 +539,8 @@ class SrxParser:
         return 0.0
 
     def parse(self, text: str, file: str) -> Ruleset:
-        return _Normaliser(read_junos_config(text, file), file).run()
+        ruleset = _Normaliser(read_junos_config(text, file), file).run()
+        return require_understood(ruleset, "Junos SRX security configuration (hierarchical or display-set)")
 
 
 PARSER = SrxParser()

@@ -21,7 +21,9 @@ from plantgate.model.patch import Outage
 from plantgate.model.zones import level_text
 from plantgate.outputs.json_report import relative_location
 from plantgate.outputs.report.status import ConduitStatus, Exposure, conduit_statuses, unregistered_exposures
+from plantgate.outputs.report.summary import TARGET_DAYS, ActionItem, action_items, is_hygiene
 from plantgate.reconcile.access_map import ZoneAccess, access_map
+from plantgate.reconcile.coverage import FirewallCoverage, caveat
 from plantgate.reconcile.observed import MatrixCell, observed_matrix
 
 
@@ -106,6 +108,20 @@ class ReportView:
     names: dict[str, str] = field(default_factory=dict)
     access: list[ZoneAccess] = field(default_factory=list)
     observed: list[MatrixCell] = field(default_factory=list)
+    coverage: list[FirewallCoverage] = field(default_factory=list)
+    actions: list[ActionItem] = field(default_factory=list)
+    hygiene: list[FindingView] = field(default_factory=list)
+    """Rule hygiene (PG-LINT-*), kept apart from the boundary findings in ``findings``."""
+    target_days: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def all_modelled(self) -> bool:
+        return all(c.full for c in self.coverage)
+
+    @property
+    def not_modelled(self) -> str:
+        """The sentence naming the firewalls not modelled fully (empty when all were)."""
+        return caveat([c for c in self.coverage if not c.full])
 
     def name(self, person_id: str | None) -> str:
         """A person's name for a person id (the id itself when the treaty does not know it)."""
@@ -123,16 +139,24 @@ def build_view(ctx: CheckContext, findings: list[Finding], generated_by: str, di
     base = ctx.site.folder
     counts = Counter(f.severity for f in findings)
     signatures = _signatures(treaty, names)
+    coverage = [fw.coverage for fw in ctx.firewalls]
+
+    def shown(f: Finding) -> FindingView:
+        return FindingView(f, [relative_location(e, base) for e in f.evidence], _witness(f))
+
     return ReportView(
         treaty=treaty, as_of=ctx.as_of, generated_by=generated_by, charter=_charter(treaty),
         signatures=signatures, signers_needed=_signers_needed(treaty),
         charter_signed_current=any(s.current for s in signatures), services=_services(treaty, findings),
         exceptions=_exceptions(treaty, ctx.as_of, names), signer_names=_signer_names(treaty),
         register=conduit_statuses(ctx), exposures=unregistered_exposures(ctx), outage=_next_outage(treaty, ctx.as_of),
-        findings=[FindingView(f, [relative_location(e, base) for e in f.evidence], _witness(f)) for f in findings],
+        findings=[shown(f) for f in findings if not is_hygiene(f)],
         counts=[(s.value, counts[s]) for s in Severity], diagram_svg=diagram_svg, names=names,
         access=access_map(ctx.estate, None, ctx.as_of),
-        observed=observed_matrix(observed_judgements(ctx)) if observed_flow_files(ctx) else [])
+        observed=observed_matrix(observed_judgements(ctx)) if observed_flow_files(ctx) else [],
+        coverage=coverage, actions=action_items(treaty, findings, ctx.as_of, coverage),
+        hygiene=[shown(f) for f in findings if is_hygiene(f)],
+        target_days={s.value: TARGET_DAYS[s] for s in Severity})
 
 
 def _charter(treaty: Treaty) -> list[CharterRow]:

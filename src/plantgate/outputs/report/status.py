@@ -23,12 +23,12 @@ class ConduitState(StrEnum):
     IMPLEMENTED = "implemented"
     PARTIAL = "partial"
     MISSING = "missing"
-    NOT_CONNECTED = "not connected"
+    NOT_MODELLED = "not modelled"
+    """The enforcing firewall's config is not placed between the conduit's zones: nothing is proved."""
     NO_EVIDENCE = "no firewall evidence"
 
 
-_WORST_FIRST = (ConduitState.MISSING, ConduitState.NOT_CONNECTED, ConduitState.PARTIAL, ConduitState.NO_EVIDENCE,
-                ConduitState.IMPLEMENTED)
+_WORST_FIRST = (ConduitState.MISSING, ConduitState.PARTIAL, ConduitState.IMPLEMENTED)
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,16 @@ class ConduitStatus:
 
     @property
     def state(self) -> ConduitState:
-        """The worst state over the enforcing firewalls; NO_EVIDENCE when none was parsed."""
+        """The worst state over the enforcing firewalls that were modelled for it.
+
+        A firewall that was not modelled between the conduit's zones says nothing about it,
+        so it neither paints the conduit missing nor lets it pass: with no modelled firewall
+        the state is NOT_MODELLED (NO_EVIDENCE when no enforcing firewall was parsed at all).
+        """
         states = {item.state for item in self.per_firewall}
         if not states:
             return ConduitState.NO_EVIDENCE
-        return next(state for state in _WORST_FIRST if state in states)
+        return next((state for state in _WORST_FIRST if state in states), ConduitState.NOT_MODELLED)
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ def conduit_statuses(ctx: CheckContext) -> list[ConduitStatus]:
 def _on_firewall(ctx: CheckContext, conduit: Conduit, fw: BoundaryFirewall) -> FirewallImplementation:
     a, b = conduit.initiating_zone, conduit.responding_zone
     if not fw.connects(a, b):
-        return FirewallImplementation(fw.entry.id, ConduitState.NOT_CONNECTED)
+        return FirewallImplementation(fw.entry.id, ConduitState.NOT_MODELLED)
     wanted = ctx.conduit(conduit.id)
     missing = wanted - fw.permitted(a, b)
     witness = missing.witness()

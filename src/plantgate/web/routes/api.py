@@ -7,6 +7,7 @@ returns the findings of the re-check.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -73,11 +74,18 @@ class DecisionOut(BaseModel):
 
 
 def _parse_or_refuse(content: bytes, entry: dict[str, Any], folder: Path) -> None:
-    """Parse the upload before storing it: a config the parser refuses never becomes a revision."""
+    """Parse the upload before storing it: a config the parser refuses never becomes a revision.
+
+    Problems name the config by its treaty path, never by the server's upload file.
+    """
     target = folder / "uploads" / sha256_hex(content)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(content)
-    parse_config(target, entry["vendor"], entry.get("context", ""))
+    try:
+        parse_config(target, entry["vendor"], entry.get("context", ""))
+    except InputError as exc:
+        raise InputError([dataclasses.replace(p, location=dataclasses.replace(p.location, file=entry["config"]))
+                          for p in exc.problems]) from None
 
 
 @router.get("/sites/{slug}/findings", response_model=FindingsOut, responses={
