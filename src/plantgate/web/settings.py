@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import SecretStr
+from typing import Literal
+
+from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./plantgate.db"
+
+
+NotificationEvent = Literal["change_waiting", "veto", "critical_finding", "exception_expiring"]
+
+
+class NotificationRule(BaseModel):
+    """Who hears of what: the holders of ``role`` at ``site`` ("*" for every site), by e-mail and/or webhook."""
+
+    site: str = "*"
+    role: str
+    events: list[NotificationEvent]
+    email: bool = True
+    webhook: str = ""
+    """An http(s) URL that receives each event as JSON (with an Idempotency-Key header)."""
 
 
 class Settings(BaseSettings):
@@ -39,6 +55,26 @@ class Settings(BaseSettings):
     oidc_groups_claim: str = "groups"
     """The ID token claim that lists the user's IdP groups (mapped to roles per site: ``admin map-group``)."""
     oidc_username_claim: str = "preferred_username"
+
+    jobs_processes: int = 2
+    """SQLite (embedded) only: the worker processes ``plantgate serve`` runs the jobs on. With PostgreSQL,
+    jobs go to the Procrastinate queue and ``plantgate worker`` runs them."""
+    smtp_host: str = ""
+    """E-mail notifications: the SMTP server (empty: no e-mail)."""
+    smtp_port: int = 25
+    smtp_from: str = "plantgate@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    notifications: list[NotificationRule] = []
+    """JSON list of NotificationRule, e.g. PLANTGATE_NOTIFICATIONS='[{"role": "ot_approver",
+    "events": ["change_waiting"]}]'."""
+    exception_expiry_days: int = 14
+    """``exception_expiring`` fires this many days before a signed exception's outage ends."""
+    soc_syslog: str = ""
+    """HOST:PORT (or udp:// / tcp://) of the SOC's syslog collector: new findings at or above soc_min_severity
+    of any plant are sent there as CEF the moment a job finds them."""
+    soc_min_severity: Literal["critical", "high", "medium", "low", "info"] = "high"
 
     @property
     def oidc_enabled(self) -> bool:
