@@ -118,7 +118,8 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         from procrastinate.schema import SchemaManager
 
-        op.get_bind().exec_driver_sql(SchemaManager.get_schema())
+        cursor = op.get_bind().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(SchemaManager.get_schema())  # no parameters: its '%' signs are SQL, not placeholders
 
 
 def downgrade() -> None:
