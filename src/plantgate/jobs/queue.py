@@ -131,6 +131,6 @@ class LocalProcessQueue:
 
 
 def queue_for(settings: Settings) -> JobQueue:
-    if is_postgres(settings.database_url):
+    if settings.jobs == "queue" or (settings.jobs == "auto" and is_postgres(settings.database_url)):
         return ProcrastinateQueue(settings.database_url)
     return LocalProcessQueue(settings.database_url, settings, settings.jobs_processes)

@@ -67,6 +67,10 @@ def make_app(database_url: str) -> procrastinate.App:
                                         as_of: str = "") -> str:
         return await _run(context, "rejudge_after_feed_update", feeds=feeds, previous=previous, as_of=as_of)
 
+    @app.task(name="plantgate.fold_config", pass_context=True, retry=RETRY)
+    async def fold_config(context: procrastinate.JobContext, upload_id: int) -> str:
+        return await _run(context, "fold_config", upload_id=upload_id)
+
     @app.task(name="plantgate.check_sites", pass_context=True, retry=RETRY)
     async def check_sites(context: procrastinate.JobContext, as_of: str = "") -> str:
         return await _run(context, "check_sites", as_of=as_of)

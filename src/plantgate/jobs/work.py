@@ -225,3 +225,58 @@ def deliver_pending(url: str, settings: Settings | None = None) -> Outcome:
     with sessions_for(url)() as db:
         rows = notify.pending_ids(db)
     return Outcome(f"{len(rows)} pending", [FollowUp("deliver", {"outbox_id": i}, f"deliver:{i}") for i in rows])
+
+
+def fold_config(url: str, upload_id: int, settings: Settings | None = None) -> Outcome:
+    """Parse an uploaded firewall config, judge the treaty with it, and commit it as the site's next revision.
+
+    Idempotent: the upload row turns ``done`` (with its revision) in the same transaction as the
+    revision's commit, so a retried job finds it done; a refusal (unparsable config, a treaty that
+    no longer loads, a head that moved on) is stored on the row with its reason and not retried.
+    """
+    from plantgate.db.revisions import StaleRevision, blob, commit_revision, snapshot_of
+    from plantgate.db.tables import ConfigUploadRow
+    from plantgate.firewalls.base import parse_config
+    from plantgate.web import checking
+
+    with sessions_for(url)() as db:
+        upload = db.get(ConfigUploadRow, upload_id)
+        if upload is None or upload.state != "queued":
+            return Outcome(f"upload {upload_id}: nothing to do")
+        site = db.get_one(SiteRow, upload.site_id)
+        base = db.get_one(RevisionRow, upload.based_on)
+        entry = next((f for f in base.document.get("firewalls", []) if f["id"] == upload.firewall_id), None)
+        content = blob(db, upload.sha256)
+        try:
+            if entry is None:
+                raise InputError.at(upload.firewall_id, 0, 0, "unknown firewall", "a firewall id of the treaty")
+            scratch = workdir() / "uploads" / upload.sha256
+            scratch.mkdir(parents=True, exist_ok=True)
+            target = scratch / os.path.basename(entry["config"])
+            target.write_bytes(content)
+            parse_config(target, entry["vendor"], entry.get("context", ""))  # a config the parser refuses never lands
+            snapshot = snapshot_of(db, base)
+            snapshot.files[entry["config"]] = content
+            checking.judge_snapshot(snapshot, dt.date.fromisoformat(upload.as_of), workdir())  # nor one that breaks
+            revision = commit_revision(db, site, snapshot, based_on=base.id, author_id=upload.requested_by,
+                                       actor=upload.actor, message=f"deployed config of {upload.firewall_id} uploaded")
+        except (InputError, StaleRevision) as exc:
+            db.rollback()
+            reason = "; ".join(str(p) for p in exc.problems) if isinstance(exc, InputError) else str(exc)
+            db.execute(update_upload(upload_id, state="refused", error=reason))
+            db.commit()
+            return Outcome(f"upload {upload_id} refused: {reason}")
+        db.execute(update_upload(upload_id, state="done", result_revision_id=revision.id))
+        db.commit()
+        inputs = current(db)
+        return Outcome(f"upload {upload_id}: revision {revision.number} of {site.slug}",
+                       [check_follow_up(ResultKey.of(revision.id, upload.as_of, inputs))])
+
+
+def update_upload(upload_id: int, **values: Any) -> Any:
+    from sqlalchemy import update
+
+    from plantgate.db.tables import ConfigUploadRow
+
+    return (update(ConfigUploadRow).where(ConfigUploadRow.id == upload_id, ConfigUploadRow.state == "queued")
+            .values(**values).execution_options(synchronize_session=False))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-
 from typing import Literal
 
 from pydantic import BaseModel, SecretStr
@@ -37,11 +36,14 @@ class Settings(BaseSettings):
     as_of: dt.date | None = None
     """Judge dates as of this day instead of today (demo and tests)."""
     page_size: int = 50
-    check_wait_seconds: float = 1.0
-    """How long a page waits for the findings of a revision being checked before it says "checking revision N"
-    and refreshes itself (the checks run in the background: seconds at 10,000 conduits)."""
-    api_check_wait_seconds: float = 120.0
-    """How long ``GET .../findings`` of the API waits for them before answering 503 with Retry-After."""
+    check_wait_seconds: float = 0.0
+    """How long a page polls the database for a result being computed before it shows progress (the job runs
+    elsewhere; 0 answers at once, which production wants; tests wait)."""
+    api_check_wait_seconds: float = 0.0
+    """Likewise for ``GET .../findings`` of the API, which then answers 503 with Retry-After."""
+    jobs: Literal["auto", "queue", "local"] = "auto"
+    """Where jobs run: ``queue`` = the Procrastinate queue in PostgreSQL (``plantgate worker`` runs them),
+    ``local`` = worker processes of this app (``jobs_processes``); ``auto`` = queue on PostgreSQL, local on SQLite."""
     trusted_origins: list[str] = []
     """Extra origins allowed to POST (e.g. behind a reverse proxy); the request's own origin always is."""
     public_url: str = ""

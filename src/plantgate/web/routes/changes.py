@@ -12,7 +12,6 @@ from plantgate.db.accounts import Role, users_with_role
 from plantgate.db.tables import ChangeRequestRow, UserRow
 from plantgate.model.changes import DecisionKind
 from plantgate.web import changes
-from plantgate.web.check_runs import BackgroundChecks
 from plantgate.web.permissions import Action
 from plantgate.web.rendering import redirect, render, today, workdir
 from plantgate.web.routes.pages import head_cached, head_or_404
@@ -126,8 +125,9 @@ def implement(request: Request, access: Annotated[SiteAccess, Depends(authorize(
     row = change_or_404(access, change_id)
     revision = changes.implement(access, row, workdir(request), today(request))
     access.db.commit()
-    checks: BackgroundChecks = request.app.state.checks
-    checks.start(access.db, revision.id, today(request))  # findings ready by the time anyone looks
+    from plantgate.web import check_runs
+
+    check_runs.run(request.app.state.jobs, access.db, revision.id, today(request))  # queued: ready when looked at
     return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
 
 

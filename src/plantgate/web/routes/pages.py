@@ -45,7 +45,7 @@ def check_run(request: Request, access: SiteAccess, revision: CachedRevision, wa
     """The head revision's check run today, after waiting for it up to ``wait`` (default: the page's setting)."""
     cache: RevisionCache = request.app.state.revisions
     settings: Settings = request.app.state.settings
-    return cache.check_run(request.app.state.checks, access.db, revision.id, today(request),
+    return cache.check_run(request.app.state.jobs, access.db, revision.id, today(request),
                            settings.check_wait_seconds if wait is None else wait)
 
 
@@ -140,6 +140,16 @@ def findings_page(request: Request, access: View, severity: str = "", rule: str 
                                 may_decide=may_decide))
     return render(request, "findings.html", access=access, revision=revision, run=run, rows=Markup(rows),
                   total=len(shown), page=page, pages=pages, severity=severity, rule=rule, severities=SEVERITIES)
+
+
+@router.post("/sites/{slug}/checks/retry")
+def retry_checks(request: Request, access: View) -> Response:
+    """Queue a failed check of the head revision again (any reader may ask; nothing is decided by it)."""
+    from plantgate.web import check_runs
+
+    revision = head_cached(request, access)
+    check_runs.retry(request.app.state.jobs, access.db, revision.id, today(request))
+    return redirect(f"/sites/{access.site.slug}/findings")
 
 
 @router.get("/sites/{slug}/risks")
