@@ -106,6 +106,8 @@ def run_worker(database_url: str, *, concurrency: int = 1, name: str | None = No
                stalled_after: float = 30.0, wait: bool = True) -> None:
     """Run a worker until it is stopped (SIGINT/SIGTERM finish the current job first)."""
     settings = Settings(database_url=database_url)
+    if name:
+        work.set_worker_name(name)
     app = make_app(database_url)
     app.run_worker(concurrency=concurrency, name=name or work.worker_name(), wait=wait,
                    update_heartbeat_interval=heartbeat_seconds, stalled_worker_timeout=stalled_after,

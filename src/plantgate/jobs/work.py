@@ -65,8 +65,17 @@ def workdir() -> Path:
         return _workdir
 
 
+_worker_name = ""
+
+
+def set_worker_name(name: str) -> None:
+    """The name results record as computed by (``plantgate worker --name``); HOST:PID by default."""
+    global _worker_name
+    _worker_name = name
+
+
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return _worker_name or f"{socket.gethostname()}:{os.getpid()}"
 
 
 def check_follow_up(key: ResultKey) -> FollowUp:
