@@ -126,8 +126,10 @@ class LocalProcessQueue:
         return RUNNING if future.running() else WAITING
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+        with self.lock:
+            pool, self.pool = self.pool, None  # a later submit (the app started again) gets a fresh pool
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def queue_for(settings: Settings) -> JobQueue:

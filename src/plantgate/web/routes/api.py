@@ -12,7 +12,7 @@ import json
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
@@ -173,7 +173,7 @@ def _upload_out(access: SiteAccess, upload: ConfigUploadRow, findings: list[dict
 
 @router.get("/sites/{slug}/uploads/{upload_id}", response_model=UploadOut)
 def get_upload(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.VIEW))],
-               upload_id: int) -> UploadOut:
+               upload_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> UploadOut:
     """An upload's state; once done, the new revision's findings as soon as its check has landed."""
     upload = access.db.get(ConfigUploadRow, upload_id, populate_existing=True)
     if upload is None or upload.site_id != access.site.id:

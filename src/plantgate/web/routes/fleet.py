@@ -18,7 +18,7 @@ from plantgate.web import fleet
 from plantgate.web.rendering import render, today
 from plantgate.web.security import Db, Forbidden, Principal, current_principal
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # session-authenticated (fleet roles), not site-scoped tokens
 QUESTIONS = {"cve": "Which plants expose a CVE, and through which conduit",
              "rdp": "Which plants permit RDP from IT into level 3",
              "unsigned-charters": "Which plants' charters are unsigned for their current revision"}
