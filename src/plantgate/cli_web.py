@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 import click
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from plantgate.db import accounts, revisions, sso
@@ -63,6 +64,32 @@ def db_upgrade(database_url: str) -> None:
     with database(database_url):
         pass
     click.echo("database is up to date")
+
+
+@db.command("grant-roles")
+@click.option("--web", "web_role", required=True, help="The role the web app connects as.")
+@click.option("--worker", "worker_role", required=True, help="The role `plantgate worker` connects as.")
+@DATABASE_OPTION
+def db_grant_roles(web_role: str, worker_role: str, database_url: str) -> None:
+    """PostgreSQL: let the web and worker roles use (never own) the tables; run as the migration role.
+
+    The audit log is left to them for SELECT and INSERT only, and only its owner could touch its
+    append-only triggers. Run after `plantgate db upgrade`, as the same role.
+    """
+    from plantgate.db.roles import grant_app_roles, owned_by_others
+
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        with engine.begin() as connection:
+            owner = str(connection.execute(text("SELECT current_user")).scalar())
+            grant_app_roles(connection, [web_role, worker_role])
+            strays = owned_by_others(connection, owner)
+    finally:
+        engine.dispose()
+    click.echo(f"{web_role} and {worker_role} may use the tables owned by {owner}")
+    if strays:
+        click.echo(f"warning: tables not owned by {owner}: {', '.join(strays)}", err=True)
 
 
 @db.command("import")
