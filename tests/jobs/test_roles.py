@@ -32,8 +32,7 @@ def three_roles() -> Iterator[tuple[str, str, str, str]]:
     if admin is None:
         pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
     suffix = secrets.token_hex(4)
-    owner, web, worker, database = (f"plantgate_owner_{suffix}", f"plantgate_web_{suffix}", f"plantgate_worker_{suffix}",
-                                    f"plantgate_roles_{suffix}")
+    owner, web, worker, database = (f"plantgate_{kind}_{suffix}" for kind in ("owner", "web", "worker", "roles"))
     with admin.connect() as connection:
         for role in (owner, web, worker):
             connection.execute(text(f'CREATE ROLE "{role}" LOGIN'))

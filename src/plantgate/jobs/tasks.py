@@ -89,6 +89,11 @@ def make_app(database_url: str) -> procrastinate.App:
     async def nightly(context: procrastinate.JobContext, timestamp: int) -> str:
         return await _run(context, "check_sites")
 
+    @app.periodic(cron="0 6 * * *", periodic_id="exceptions_expiring")
+    @app.task(name="plantgate.exceptions_expiring", pass_context=True, queueing_lock="exceptions_expiring")
+    async def exceptions_expiring(context: procrastinate.JobContext, timestamp: int) -> str:
+        return await _run(context, "exceptions_expiring")
+
     @app.periodic(cron=STALLED_SWEEP_CRON, periodic_id="retry_stalled_jobs")
     @app.task(name="plantgate.retry_stalled_jobs", pass_context=True, queueing_lock="retry_stalled_jobs")
     async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> str:

@@ -289,3 +289,34 @@ def update_upload(upload_id: int, **values: Any) -> Any:
 
     return (update(ConfigUploadRow).where(ConfigUploadRow.id == upload_id, ConfigUploadRow.state == "queued")
             .values(**values).execution_options(synchronize_session=False))
+
+
+def exceptions_expiring(url: str, as_of: str = "", settings: Settings | None = None) -> Outcome:
+    """Notifications for signed risk exceptions whose outage ends within ``exception_expiry_days`` (daily job).
+
+    An exception accepted "until outage X" lapses when X ends; the people the settings name hear of it
+    once per exception and end date (the outbox key), however often this job runs.
+    """
+    settings = settings or Settings(database_url=url)
+    day = dt.date.fromisoformat(as_of) if as_of else (settings.as_of or dt.date.today())
+    horizon = day + dt.timedelta(days=settings.exception_expiry_days)
+    queued: list[Any] = []
+    with sessions_for(url)() as db:
+        for site in db.scalars(select(SiteRow).where(SiteRow.head_revision_id.is_not(None))).all():
+            document = db.get_one(RevisionRow, site.head_revision_id).document
+            outages = {o["id"]: o for o in ((document.get("patch_policy") or {}).get("outages") or [])}
+            for exception in ((document.get("vulnerabilities") or {}).get("exceptions") or []):
+                outage = outages.get(exception.get("until_outage") or "")
+                if not exception.get("signed_by") or outage is None:
+                    continue
+                ends = dt.date.fromisoformat(outage["end"])
+                if day <= ends <= horizon:
+                    queued += notify.queue_event(
+                        db, settings, site, "exception_expiring",
+                        f"[PlantGate] {site.slug}: exception {exception['id']} expires on {ends}",
+                        f"The signed exception {exception['id']} for {exception['asset']} "
+                        f"({', '.join(exception.get('cves', []))}) lasts until outage {outage['id']}, which ends on "
+                        f"{ends}. Patch in the outage or take a new decision.",
+                        f"expiring:{site.slug}:{exception['id']}:{ends}")
+        db.commit()
+    return Outcome(f"{len(queued)} notifications of expiring exceptions", deliveries(queued))

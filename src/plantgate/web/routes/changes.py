@@ -75,8 +75,23 @@ async def file_change(request: Request, access: Annotated[SiteAccess, Depends(au
                                 register_edit=register_edit, candidate=await read_upload(candidate),
                                 ot_approver=ot_approver, emergency=emergency, conduit_ids=conduits,
                                 base=head_cached(request, access))
-    access.db.commit()
+    announce(request, access, "change_waiting", row, f"change:{row.id}:submitted",
+             f"[PlantGate] {access.site.slug}: change {row.id} waits for OT approval",
+             f"{access.principal.name} asks to change {firewall}: {title}\n\nReason: {business_reason}")
     return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
+
+
+def announce(request: Request, access: SiteAccess, event: str, row: ChangeRequestRow, key: str, subject: str,
+             body: str) -> None:
+    """Queue the notifications of a decision in its own transaction, commit, then hand them to the job queue."""
+    from plantgate.jobs import notify
+    from plantgate.jobs.work import deliveries
+
+    queued = notify.queue_event(access.db, request.app.state.settings, access.site, event, subject,
+                                f"{body}\n\n/sites/{access.site.slug}/changes/{row.id}", key)
+    access.db.commit()
+    for job in deliveries(queued):
+        request.app.state.jobs.submit(job)
 
 
 @router.get("/sites/{slug}/changes/{change_id}")
@@ -99,7 +114,12 @@ def _decide(kind: DecisionKind):  # type: ignore[no-untyped-def]
     def route(request: Request, change_id: int, access: SiteAccess = dependency,
               comment: str = Form("")) -> Response:
         row = change_or_404(access, change_id)
+        before = row.state
         changes.decide(access, row, kind, comment, workdir(request))
+        if kind is DecisionKind.VETO and row.state != before:
+            announce(request, access, "veto", row, f"change:{row.id}:veto:{row.base_revision_id}",
+                     f"[PlantGate] {access.site.slug}: change {row.id} vetoed by OT",
+                     f"{access.principal.name} vetoed change {row.id} ({row.title}): {comment}")
         access.db.commit()
         return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
 
