@@ -142,3 +142,19 @@ def test_the_api_answers_503_with_retry_after_while_checking(web: WebSite) -> No
     assert client.get(f"/api/v1/sites/{SITE}/findings", headers=headers).json()["revision"] == 1
     app.state.jobs.close()
     app.state.engine.dispose()
+
+
+def test_the_report_is_rendered_by_a_job_and_served_once_stored(web: WebSite) -> None:
+    client = web.client("a.auditor")
+    first = client.get(f"/sites/{SITE}/report")
+    assert first.status_code == 200 and "Rendering the HTML report of revision 1" in first.text
+    for _ in range(1200):
+        page = client.get(f"/sites/{SITE}/report", params={"part": "status"})
+        if "is ready" in page.text:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the report job never stored the report")
+    report = client.get(f"/sites/{SITE}/report")
+    assert report.headers["content-type"].startswith("text/html") and "Bayport Olefins" in report.text
+    assert 'filename="plantgate-bayport-r1-2026-11-26.html"' in report.headers["content-disposition"]

@@ -354,11 +354,13 @@ class ConfigUploadRow(Base):
 
 
 class ReportRow(Base):
-    """A rendered report of one revision on one day, written once by a job."""
+    """A rendered report of one revision on one day with one set of fleet inputs, written once by a job."""
 
     __tablename__ = "reports"
     revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), primary_key=True)
     as_of: Mapped[str] = mapped_column(String(10), primary_key=True)
+    feeds: Mapped[str] = mapped_column(String(64), primary_key=True)
+    baseline: Mapped[str] = mapped_column(String(64), primary_key=True)
     format: Mapped[str] = mapped_column(String(10), primary_key=True)
     sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

@@ -71,6 +71,12 @@ def make_app(database_url: str) -> procrastinate.App:
     async def fold_config(context: procrastinate.JobContext, upload_id: int) -> str:
         return await _run(context, "fold_config", upload_id=upload_id)
 
+    @app.task(name="plantgate.render_report", pass_context=True, retry=RETRY)
+    async def render_report(context: procrastinate.JobContext, revision_id: int, as_of: str, feeds: str = "",
+                            baseline: str = "", format: str = "html") -> str:
+        return await _run(context, "render_report", revision_id=revision_id, as_of=as_of, feeds=feeds,
+                          baseline=baseline, format=format)
+
     @app.task(name="plantgate.check_sites", pass_context=True, retry=RETRY)
     async def check_sites(context: procrastinate.JobContext, as_of: str = "") -> str:
         return await _run(context, "check_sites", as_of=as_of)

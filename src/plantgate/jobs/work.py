@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantgate.db.engine import make_engine, session_factory
@@ -320,3 +321,43 @@ def exceptions_expiring(url: str, as_of: str = "", settings: Settings | None = N
                         f"expiring:{site.slug}:{exception['id']}:{ends}")
         db.commit()
     return Outcome(f"{len(queued)} notifications of expiring exceptions", deliveries(queued))
+
+
+REPORT_FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+
+
+def render_report(url: str, revision_id: int, as_of: str, feeds: str = "", baseline: str = "", format: str = "html",
+                  settings: Settings | None = None) -> Outcome:
+    """Render the leadership report of a revision (HTML, or PDF from the same HTML) and store it once."""
+    from plantgate.db.revisions import store_blob
+    from plantgate.db.tables import ReportRow
+    from plantgate.outputs.report.html import report_html
+
+    if format not in REPORT_FORMATS:
+        raise ValueError(f"unknown report format {format!r}")
+    key = (revision_id, as_of, feeds, baseline, format)
+    with sessions_for(url)() as db:
+        if db.get(ReportRow, key) is not None:
+            return Outcome(f"report of revision id {revision_id} ({format}): already rendered")
+        revision = db.get(RevisionRow, revision_id)
+        if revision is None:
+            return Outcome(f"revision id {revision_id} does not exist")
+        judgement = judge_revision(db, revision, dt.date.fromisoformat(as_of), FleetInputs(feeds, baseline),
+                                   workdir())
+        assert judgement.context is not None
+        html = report_html(judgement.context, judgement.objects)
+        if format == "pdf":
+            from plantgate.outputs.report.pdf import html_to_pdf
+
+            content = html_to_pdf(html)
+        else:
+            content = html.encode()
+        digest = store_blob(db, content)
+        try:
+            with db.begin_nested():
+                db.add(ReportRow(revision_id=revision_id, as_of=as_of, feeds=feeds, baseline=baseline, format=format,
+                                 sha256=digest))
+        except IntegrityError:  # another run stored the same report first
+            pass
+        db.commit()
+    return Outcome(f"report of revision id {revision_id} ({format}): {len(content):,} bytes")

@@ -108,12 +108,14 @@ def upgrade() -> None:
     op.create_table('reports',
     sa.Column('revision_id', sa.Integer(), nullable=False),
     sa.Column('as_of', sa.String(length=10), nullable=False),
+    sa.Column('feeds', sa.String(length=64), nullable=False),
+    sa.Column('baseline', sa.String(length=64), nullable=False),
     sa.Column('format', sa.String(length=10), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['revision_id'], ['revisions.id'], ),
     sa.ForeignKeyConstraint(['sha256'], ['blobs.sha256'], ),
-    sa.PrimaryKeyConstraint('revision_id', 'as_of', 'format')
+    sa.PrimaryKeyConstraint('revision_id', 'as_of', 'feeds', 'baseline', 'format')
     )
     if op.get_bind().dialect.name == "postgresql":
         from procrastinate.schema import SchemaManager
