@@ -179,4 +179,5 @@ def web(database_url: str, example_copy: Path) -> Iterator[WebSite]:
                               api_check_wait_seconds=120, jobs="local"), migrate=False)
     seed_site(app.state.sessions, example_copy)
     yield WebSite(app, app.state.sessions, example_copy)
+    app.state.jobs.close()  # its worker processes end with the test
     app.state.engine.dispose()

@@ -92,6 +92,7 @@ def api_schema(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         _reset_postgres(url)
     schema, app = _seeded_schema(url, example_copy)
     yield schema
+    app.state.jobs.close()
     app.state.engine.dispose()
 
 

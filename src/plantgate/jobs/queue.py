@@ -129,7 +129,7 @@ class LocalProcessQueue:
         with self.lock:
             pool, self.pool = self.pool, None  # a later submit (the app started again) gets a fresh pool
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)  # the running job finishes; the queued ones are dropped
 
 
 def queue_for(settings: Settings) -> JobQueue:
