@@ -127,16 +127,19 @@ def admin() -> None:
 @click.option("--name", "display_name", default="", help="Display name.")
 @click.option("--admin", "is_admin", is_flag=True, help="May manage users and roles on every site.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin instead of prompting.")
+@click.option("--email", default="", help="Where notifications for the user's roles are mailed.")
 @DATABASE_OPTION
-def create_user(username: str, display_name: str, is_admin: bool, password_stdin: bool, database_url: str) -> None:
+def create_user(username: str, display_name: str, is_admin: bool, password_stdin: bool, email: str,
+                database_url: str) -> None:
     """Create a local account (argon2id); the password is asked for, never given on the command line."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with database(database_url) as session:
-        accounts.create_user(session, username, password, actor=CLI_ACTOR, display_name=display_name,
-                             is_admin=is_admin)
+        user = accounts.create_user(session, username, password, actor=CLI_ACTOR, display_name=display_name,
+                                    is_admin=is_admin)
+        user.email = email.strip()
     click.echo(f"user {username} created")
 
 

@@ -86,3 +86,18 @@ def test_the_example_baseline_is_valid_and_its_schema_is_printable() -> None:
     assert len(load_baseline(example).baseline.rules) == 2
     schema = baseline_schema()
     assert "from" in schema["$defs"]["BaselineRule"]["properties"]
+
+
+def test_the_cli_validates_a_baseline_and_checks_a_site_against_it(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from plantgate.cli import main
+
+    good = write_files(tmp_path, {"good.yaml": RDP_RULE % "", "bad.yaml": "baseline: {name: x}\nrules: []\n"})
+    runner = CliRunner()
+    assert runner.invoke(main, ["baseline", "validate", str(good / "good.yaml")]).exit_code == 0
+    refused = runner.invoke(main, ["baseline", "validate", str(good / "bad.yaml")])
+    assert refused.exit_code == 2 and "bad.yaml:1:" in refused.output
+    checked = runner.invoke(main, ["check", str(EXAMPLE), "--baseline", str(good / "good.yaml"), "--as-of",
+                                   AS_OF.isoformat(), "--format", "json"])
+    assert checked.exit_code == 1 and "PG-BASELINE-001" in checked.output
