@@ -50,7 +50,25 @@ def judge_revision(db: Session, revision: RevisionRow, as_of: dt.date, inputs: F
     context = CheckContext(site, as_of, baseline=baseline, fleet_feeds=feeds)
     found = run_checks(site, as_of, context)
     findings = json.loads(json.dumps(checking.relativise([f.to_dict() for f in found], folder)))
-    return Judgement(findings, fleet_facts(context), found, site, context)
+    facts = fleet_facts(context)
+    facts.update(summary_facts(context, findings))
+    return Judgement(findings, facts, found, site, context)
+
+
+COVERAGE_RULES = ("PG-FW-005", "PG-FW-006")
+"""Findings that name what a firewall's model could not see (unmapped interfaces, constructs not understood)."""
+
+
+def summary_facts(ctx: CheckContext, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the fleet dashboard counts per site, so that it reads one small row per site and no treaty."""
+    treaty = ctx.treaty
+    exceptions = treaty.vulnerabilities.exceptions if treaty.vulnerabilities is not None else []
+    return {
+        "severe": [[f["fingerprint"], f["severity"]] for f in findings if f["severity"] in ("critical", "high")],
+        "coverage_gaps": sum(1 for f in findings if f["rule_id"] in COVERAGE_RULES),
+        "stale_reviews": sum(1 for c in treaty.conduits if c.review_by is not None and c.review_by < ctx.as_of),
+        "unsigned_exceptions": sum(1 for e in exceptions if not e.signed_by),
+    }
 
 
 def fleet_facts(ctx: CheckContext) -> dict[str, Any]:

@@ -1,27 +1,29 @@
 """What the fleet pages show, read from stored results and rows only: nothing is judged for them.
 
-Every number comes from a site's newest stored check result of its head revision (written by
-a job), its head treaty document (cached per revision) and its decision rows. A site whose
+Every number comes from a site's newest stored check result of its head revision (its facts,
+counted by the job that judged it) and its decision rows, in a fixed number of queries. A site whose
 head has no result yet says so instead of showing zeros: silence must mean something.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from plantgate.db.tables import ChangeRequestRow, CharterSignatureRow, CheckResultRow, RiskDecisionRow, SiteRow
+from plantgate.db.tables import (
+    ChangeRequestRow,
+    CharterSignatureRow,
+    CheckResultRow,
+    RevisionRow,
+    RiskDecisionRow,
+    SiteRow,
+)
 from plantgate.jobs.results import DONE
-from plantgate.web.decisions import accepted_subjects
-from plantgate.web.revision_cache import RevisionCache
 
-COVERAGE_RULES = ("PG-FW-005", "PG-FW-006")
-"""Findings that name what a firewall's model could not see (unmapped interfaces, constructs not understood)."""
 SORTABLE = ("name", "critical", "high", "coverage_gaps", "stale_reviews", "unsigned_exceptions", "waiting_for_ot")
 
 
@@ -39,50 +41,49 @@ class SiteSummary:
     unsigned_exceptions: int = 0
     waiting_for_ot: int = 0
     charter_signed: bool = False
-    findings: list[dict[str, Any]] = field(default_factory=list, repr=False)
     facts: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("findings", "facts")}
+        return {k: v for k, v in self.__dict__.items() if k != "facts"}
 
 
-def latest_result(db: Session, revision_id: int) -> CheckResultRow | None:
-    return db.scalar(select(CheckResultRow).where(CheckResultRow.revision_id == revision_id,
-                                                  CheckResultRow.state == DONE)
-                     .order_by(CheckResultRow.as_of.desc(), CheckResultRow.finished_at.desc()).limit(1))
-
-
-def summaries(db: Session, cache: RevisionCache, today: dt.date) -> list[SiteSummary]:
+def summaries(db: Session, today: dt.date) -> list[SiteSummary]:
+    """Every site's summary in six queries, whatever the fleet's size (no treaty document is read)."""
+    sites = db.scalars(select(SiteRow).order_by(SiteRow.name)).all()
+    heads = [s.head_revision_id for s in sites if s.head_revision_id is not None]
+    numbers = dict(db.execute(select(RevisionRow.id, RevisionRow.number).where(RevisionRow.id.in_(heads))).all())
+    newest: dict[int, tuple[str, Any, dict[str, Any]]] = {}
+    for revision_id, as_of, finished, facts in db.execute(select(
+            CheckResultRow.revision_id, CheckResultRow.as_of, CheckResultRow.finished_at, CheckResultRow.facts)
+            .where(CheckResultRow.revision_id.in_(heads), CheckResultRow.state == DONE)):
+        if revision_id not in newest or (as_of, finished) > newest[revision_id][:2]:
+            newest[revision_id] = (as_of, finished, facts)
     waiting = dict(db.execute(select(ChangeRequestRow.site_id, func.count()).where(
         ChangeRequestRow.state == "submitted").group_by(ChangeRequestRow.site_id)).all())
     unsigned = dict(db.execute(select(RiskDecisionRow.site_id, func.count()).where(
         RiskDecisionRow.decision == "accept", RiskDecisionRow.signed_by.is_(None)).group_by(
         RiskDecisionRow.site_id)).all())
-    signed_revisions = set(db.scalars(select(CharterSignatureRow.revision_id)))
+    accepted: dict[int, set[str]] = {}
+    for site_id, subject in db.execute(select(RiskDecisionRow.site_id, RiskDecisionRow.subject).where(
+            RiskDecisionRow.decision == "accept", RiskDecisionRow.signed_by.is_not(None))):
+        accepted.setdefault(site_id, set()).add(subject)
+    signed_revisions = set(db.scalars(select(CharterSignatureRow.revision_id).where(
+        CharterSignatureRow.revision_id.in_(heads))))
     out = []
-    for site in db.scalars(select(SiteRow).order_by(SiteRow.name)):
-        if site.head_revision_id is None:
-            out.append(SiteSummary(site.slug, site.name, None, False))
-            continue
-        revision = cache.revision(db, site.head_revision_id)
-        document = revision.document
-        summary = SiteSummary(site.slug, site.name, revision.number, False,
-                              waiting_for_ot=int(waiting.get(site.id, 0)),
-                              charter_signed=site.head_revision_id in signed_revisions)
-        summary.stale_reviews = sum(1 for c in document.get("conduits", [])
-                                    if c.get("review_by") and dt.date.fromisoformat(c["review_by"]) < today)
-        treaty_unsigned = sum(1 for e in ((document.get("vulnerabilities") or {}).get("exceptions") or [])
-                              if not e.get("signed_by"))
-        summary.unsigned_exceptions = int(unsigned.get(site.id, 0)) + treaty_unsigned
-        result = latest_result(db, site.head_revision_id)
-        if result is not None:
-            accepted = accepted_subjects(db, site.id)
-            open_findings = [f for f in result.findings if f["fingerprint"] not in accepted]
-            counts = Counter(f["severity"] for f in open_findings)
-            summary.judged, summary.judged_as_of = True, result.as_of
-            summary.critical, summary.high = counts["critical"], counts["high"]
-            summary.coverage_gaps = sum(1 for f in result.findings if f["rule_id"] in COVERAGE_RULES)
-            summary.findings, summary.facts = result.findings, result.facts
+    for site in sites:
+        head = site.head_revision_id
+        summary = SiteSummary(site.slug, site.name, numbers.get(head) if head else None, False,
+                              waiting_for_ot=int(waiting.get(site.id, 0)), charter_signed=head in signed_revisions,
+                              unsigned_exceptions=int(unsigned.get(site.id, 0)))
+        if head is not None and head in newest:
+            as_of, _, facts = newest[head]
+            open_severe = [s for fingerprint, s in facts.get("severe", [])
+                           if fingerprint not in accepted.get(site.id, set())]
+            summary.judged, summary.judged_as_of, summary.facts = True, as_of, facts
+            summary.critical, summary.high = open_severe.count("critical"), open_severe.count("high")
+            summary.coverage_gaps = int(facts.get("coverage_gaps", 0))
+            summary.stale_reviews = int(facts.get("stale_reviews", 0))
+            summary.unsigned_exceptions += int(facts.get("unsigned_exceptions", 0))
         out.append(summary)
     return out
 

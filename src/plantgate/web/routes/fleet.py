@@ -36,7 +36,7 @@ Reader = Annotated[tuple[Principal, Session], Depends(fleet_reader)]
 
 
 def _rows(request: Request, db: Session) -> list[fleet.SiteSummary]:
-    return fleet.summaries(db, request.app.state.revisions, today(request))
+    return fleet.summaries(db, today(request))
 
 
 @router.get("/fleet", include_in_schema=False)
