@@ -175,7 +175,8 @@ def free_port() -> int:
 
 def start_server(url: str, port: int, workers: int, source: Path | None = None) -> subprocess.Popen[bytes]:
     """uvicorn with ``workers`` processes; ``source``: run the package from that src folder instead."""
-    env = dict(os.environ, PLANTGATE_DATABASE_URL=url, PLANTGATE_AS_OF=AS_OF, PLANTGATE_SECURE_COOKIES="false")
+    env = dict(os.environ, PLANTGATE_DATABASE_URL=url, PLANTGATE_AS_OF=AS_OF, PLANTGATE_SECURE_COOKIES="false",
+               PLANTGATE_JOBS="local")  # checks run on each server process's own job processes: no worker to start
     if source is not None:
         env["PYTHONPATH"] = str(source.resolve())
     return subprocess.Popen([sys.executable, "-m", "uvicorn", "plantgate.web.app:create_app", "--factory",

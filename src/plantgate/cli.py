@@ -79,6 +79,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("plantgate.cli_web", "db"),
     "admin": ("plantgate.cli_web", "admin"),
     "audit": ("plantgate.cli_web", "audit"),
+    "worker": ("plantgate.cli_fleet", "worker"),
+    "feeds": ("plantgate.cli_fleet", "feeds"),
+    "baseline": ("plantgate.cli_fleet", "baseline"),
+    "fleet": ("plantgate.cli_fleet", "fleet"),
 }
 """Every command: its module and attribute. Loaded on use, each callback wrapped in handle_errors."""
 

@@ -103,8 +103,10 @@ def check_options(function: F) -> F:
 @check_options
 @click.option("--flows", "flow_files", multiple=True, type=click.Path(path_type=Path),
               help="Observed flows (Zeek conn.log, NAVV/Malcolm CSV, PCAP) to reconcile; repeatable.")
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path), default=None,
+              help="A corporate baseline file (YAML) whose rules the site's firewalls must also satisfy.")
 def check(site_dir: Path, output_format: str, fail_on: str, as_of: dt.datetime | None,
-          syslog_target: str | None, flow_files: tuple[Path, ...]) -> None:
+          syslog_target: str | None, flow_files: tuple[Path, ...], baseline_file: Path | None) -> None:
     """Check a treaty folder against its own rules and the evidence it names.
 
     Exit 1 when any finding is at or above --fail-on (default: low).
@@ -112,6 +114,10 @@ def check(site_dir: Path, output_format: str, fail_on: str, as_of: dt.datetime |
     site = load_site(site_dir)
     day = as_of.date() if as_of else dt.date.today()
     context = CheckContext(site, day, may_fork=True)
+    if baseline_file is not None:
+        from plantgate.load.baseline import load_baseline
+
+        context.baseline = load_baseline(baseline_file)
     for path in flow_files:
         if not path.is_file():
             raise InputError.at(str(path), 0, 0, "flow file not found", "a Zeek conn.log, flow CSV or PCAP")

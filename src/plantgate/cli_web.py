@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 import click
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from plantgate.db import accounts, revisions, sso
@@ -65,6 +66,32 @@ def db_upgrade(database_url: str) -> None:
     click.echo("database is up to date")
 
 
+@db.command("grant-roles")
+@click.option("--web", "web_role", required=True, help="The role the web app connects as.")
+@click.option("--worker", "worker_role", required=True, help="The role `plantgate worker` connects as.")
+@DATABASE_OPTION
+def db_grant_roles(web_role: str, worker_role: str, database_url: str) -> None:
+    """PostgreSQL: let the web and worker roles use (never own) the tables; run as the migration role.
+
+    The audit log is left to them for SELECT and INSERT only, and only its owner could touch its
+    append-only triggers. Run after `plantgate db upgrade`, as the same role.
+    """
+    from plantgate.db.roles import grant_app_roles, owned_by_others
+
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        with engine.begin() as connection:
+            owner = str(connection.execute(text("SELECT current_user")).scalar())
+            grant_app_roles(connection, [web_role, worker_role])
+            strays = owned_by_others(connection, owner)
+    finally:
+        engine.dispose()
+    click.echo(f"{web_role} and {worker_role} may use the tables owned by {owner}")
+    if strays:
+        click.echo(f"warning: tables not owned by {owner}: {', '.join(strays)}", err=True)
+
+
 @db.command("import")
 @click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--site", "slug", default=None, help="Site slug (default: from the site name).")
@@ -100,16 +127,19 @@ def admin() -> None:
 @click.option("--name", "display_name", default="", help="Display name.")
 @click.option("--admin", "is_admin", is_flag=True, help="May manage users and roles on every site.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin instead of prompting.")
+@click.option("--email", default="", help="Where notifications for the user's roles are mailed.")
 @DATABASE_OPTION
-def create_user(username: str, display_name: str, is_admin: bool, password_stdin: bool, database_url: str) -> None:
+def create_user(username: str, display_name: str, is_admin: bool, password_stdin: bool, email: str,
+                database_url: str) -> None:
     """Create a local account (argon2id); the password is asked for, never given on the command line."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with database(database_url) as session:
-        accounts.create_user(session, username, password, actor=CLI_ACTOR, display_name=display_name,
-                             is_admin=is_admin)
+        user = accounts.create_user(session, username, password, actor=CLI_ACTOR, display_name=display_name,
+                                    is_admin=is_admin)
+        user.email = email.strip()
     click.echo(f"user {username} created")
 
 

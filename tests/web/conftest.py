@@ -175,7 +175,9 @@ def seed_site(sessions: sessionmaker[Session], folder: Path) -> None:
 
 @pytest.fixture
 def web(database_url: str, example_copy: Path) -> Iterator[WebSite]:
-    app = create_app(Settings(database_url=database_url, as_of=AS_OF, check_wait_seconds=120), migrate=False)
+    app = create_app(Settings(database_url=database_url, as_of=AS_OF, check_wait_seconds=120,
+                              api_check_wait_seconds=120, jobs="local"), migrate=False)
     seed_site(app.state.sessions, example_copy)
     yield WebSite(app, app.state.sessions, example_copy)
+    app.state.jobs.close()  # its worker processes end with the test
     app.state.engine.dispose()

@@ -1,7 +1,8 @@
-"""The JSON API: tokens scoped to a site and a role, config upload -> re-check -> findings, OpenAPI."""
+"""The JSON API: tokens scoped to a site and a role, config upload -> job -> revision -> findings, OpenAPI."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from plantgate.db import accounts
@@ -17,6 +18,18 @@ def token_for(web: WebSite, username: str, role: Role, slug: str = SITE) -> str:
         site = site_by_slug(session, slug)
         assert user is not None and site is not None
         return accounts.create_api_token(session, user, site, role, "test", actor="test")
+
+
+def uploaded(client: Any, response: Any, headers: dict[str, str]) -> dict[str, Any]:
+    """The upload a POST queued, once its job has folded it (and its revision's check has landed)."""
+    assert response.status_code == 202, response.text
+    location = response.headers["Location"]
+    for _ in range(600):
+        body: dict[str, Any] = client.get(location, headers=headers).json()
+        if body["state"] != "queued" and (body["state"] != "done" or body["findings"] is not None):
+            return body
+        time.sleep(0.2)
+    raise AssertionError(f"upload {location} never finished")
 
 
 def test_get_findings_register_and_decisions(web: WebSite) -> None:
@@ -50,8 +63,9 @@ def test_posting_a_config_rechecks_and_returns_findings(web: WebSite) -> None:
                                                                                              (False, True)]
     closed = "".join(line for line in config.splitlines(keepends=True) if "--dport 5900" not in line)
     response = client.post(f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config", content=closed, headers=headers)
-    assert response.status_code == 200, response.text
-    body = response.json()
+    assert response.json()["state"] == "queued"  # nothing is parsed or judged on the request
+    body = uploaded(client, response, headers)
+    assert body["state"] == "done", body
     # rechecked on the new config: the exposure left is the any-source rule to DCS A, now one line up
     assert body["revision"] == 2
     assert [("5900" in line, "443" in line) for line in exposure_rules(body["findings"], closed)] == [(False, True)]
@@ -102,9 +116,10 @@ def test_a_config_that_parses_but_does_not_load_is_refused_before_it_is_stored(w
     site's findings answered 400 until someone uploaded a good config. The parser now refuses it outright."""
     client = web.client()
     headers = {"Authorization": f"Bearer {token_for(web, 'm.okafor', Role.IT_ENGINEER)}", "Content-Type": "text/plain"}
-    refused = client.post(f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config", content="0", headers=headers)
-    assert refused.status_code == 400
-    assert refused.json()["problems"][0].startswith(  # no server path
-        "firewalls/fw-dmz-ot.iptables:1:1: no iptables statement understood")
+    refused = uploaded(client, client.post(f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config", content="0",
+                                           headers=headers), headers)
+    assert refused["state"] == "refused" and refused["revision"] is None
+    assert refused["error"].startswith(
+        "firewalls/fw-dmz-ot.iptables:1:1: no iptables statement understood")  # no server path
     findings = client.get(f"/api/v1/sites/{SITE}/findings", headers=headers)
     assert findings.status_code == 200 and findings.json()["revision"] == 1

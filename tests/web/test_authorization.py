@@ -34,6 +34,7 @@ EXPECTED_ALLOWED: dict[str, set[Role]] = {
     "/sites/{slug}/risks/{risk_id}/sign": {LEAD},
     "/sites/{slug}/charter/sign": {LEAD},
     "/api/v1/sites/{slug}/firewalls/{firewall_id}/config": {IT},
+    "/sites/{slug}/checks/retry": set(Role),  # queues a failed check again: no record changes, any reader may
 }
 """The auditor may change nothing; admin manages accounts from the CLI and changes nothing at a site."""
 NOT_SITE_ROUTES = {"/login", "/logout", "/account/password"}  # own session only, tested in test_auth
@@ -81,6 +82,7 @@ def test_role_against_every_write_route(web: WebSite, role: Role) -> None:
         "/sites/{slug}/risks": lambda: post(client, f"/sites/{SITE}/risks", {"subject": "x", "decision": "patch_now"}),
         "/sites/{slug}/risks/{risk_id}/sign": lambda: post(client, f"/sites/{SITE}/risks/1/sign"),
         "/sites/{slug}/charter/sign": lambda: post(client, f"/sites/{SITE}/charter/sign"),
+        "/sites/{slug}/checks/retry": lambda: post(client, f"/sites/{SITE}/checks/retry"),
         "/api/v1/sites/{slug}/firewalls/{firewall_id}/config": lambda: client.post(
             f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config", content=config,
             headers={"Authorization": f"Bearer {token}", "Content-Type": "text/plain"}),

@@ -57,6 +57,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     yield f"http://127.0.0.1:{port}", example
     uvicorn_server.should_exit = True
     thread.join(timeout=10)
+    app.state.jobs.close()
     app.state.engine.dispose()
 
 

@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from plantgate.db import audit
 from plantgate.db.revisions import head, site_by_slug, snapshot_of
-from plantgate.db.tables import ChangeRequestRow, CheckRunRow
+from plantgate.db.tables import ChangeRequestRow, CheckResultRow
+from plantgate.jobs.inputs import current
+from plantgate.jobs.results import ResultKey
 from tests.web.conftest import AS_OF, SITE, WebSite, post
 
 NEW_CONDUIT = """
@@ -114,7 +116,9 @@ def test_approved_change_is_implemented_as_a_new_revision_and_verified(web: WebS
         assert site is not None
         revision = head(session, site)
         assert revision is not None and revision.number == 2
-        assert session.get(CheckRunRow, (revision.id, AS_OF.isoformat())) is not None  # its checks have started
+        key = ResultKey.of(revision.id, AS_OF, current(session))
+        assert web.app.state.jobs.state(session, key.lock) is not None or session.get(
+            CheckResultRow, key.primary_key()) is not None  # its check job is queued (or already done)
         snapshot = snapshot_of(session, revision)
         treaty = snapshot.treaty()
         assert any(c.id == "C-20-ot-syslog-udp" for c in treaty.conduits)

@@ -1,30 +1,30 @@
-"""Findings of a revision: the CLI's exactly, computed once in the background, with a visible state meanwhile."""
+"""Findings of a revision: the CLI's exactly, computed once by a job, with a visible state meanwhile."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import threading
-from collections.abc import Callable, Iterator
+import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantgate.cli import main
 from plantgate.db import revisions
 from plantgate.db.accounts import Role
-from plantgate.db.tables import CheckRunRow
-from plantgate.web import check_runs, checking
+from plantgate.db.tables import CheckResultRow
+from plantgate.jobs.inputs import current
+from plantgate.jobs.queue import run_job
+from plantgate.jobs.results import ResultKey
+from plantgate.jobs.work import check_follow_up
+from plantgate.web import checking
 from plantgate.web.app import create_app
 from plantgate.web.settings import Settings
 from tests.sites import copy_example
-from tests.web.conftest import AS_OF, SITE, WebSite, login
+from tests.web.conftest import AS_OF, SITE, WebSite, login, post
 from tests.web.test_api import token_for
 
 
@@ -59,108 +59,102 @@ def test_web_findings_are_the_cli_findings_on_the_exported_folder(sessions: sess
         assert treaty_evidence, "some finding cites the register by file:line"
 
 
-@pytest.fixture
-def gated_checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Event, list[int]]]:
-    """The checks wait for ``gate`` (so a test sees a run in progress); each run is counted."""
-    gate, calls = threading.Event(), list[int]()
-    real: Callable[[Path, dt.date], list[dict[str, Any]]] = checking.judge_folder
-
-    def judged(folder: Path, as_of: dt.date) -> list[dict[str, Any]]:
-        calls.append(1)
-        assert gate.wait(60)
-        return real(folder, as_of)
-
-    monkeypatch.setattr(checking, "judge_folder", judged)
-    yield gate, calls
-    gate.set()
-
-
-def worker(web: WebSite, wait: float = 0) -> FastAPI:
-    """Another app on the same database: a second uvicorn worker, with its own caches and background thread."""
+def app_on(web: WebSite, wait: float = 0) -> FastAPI:
+    """Another app on the same database (another uvicorn process), answering at once while a job runs."""
     return create_app(Settings(database_url=str(web.app.state.settings.database_url), as_of=AS_OF,
-                               check_wait_seconds=wait, api_check_wait_seconds=wait), migrate=False)
+                               check_wait_seconds=wait, api_check_wait_seconds=wait, jobs="local"), migrate=False)
 
 
-def finish_runs(app: FastAPI) -> None:
-    app.state.checks.pool.submit(lambda: None).result(timeout=120)  # the one background thread is idle again
+def head_key(web: WebSite) -> ResultKey:
+    with web.sessions() as session:
+        site = revisions.site_by_slug(session, SITE)
+        assert site is not None and site.head_revision_id is not None
+        return ResultKey.of(site.head_revision_id, AS_OF, current(session))
 
 
-def test_a_page_says_checking_and_refreshes_until_the_findings_are_there(
-        web: WebSite, gated_checks: tuple[threading.Event, list[int]]) -> None:
-    gate, calls = gated_checks
-    app = worker(web)
+def wait_done(web: WebSite, key: ResultKey) -> CheckResultRow:
+    for _ in range(1200):
+        with web.sessions() as session:
+            row = session.get(CheckResultRow, key.primary_key())
+            if row is not None and row.state == "done":
+                return row
+        time.sleep(0.1)
+    raise AssertionError("the check job never stored its result")
+
+
+def test_a_page_says_checking_and_polls_until_the_findings_are_there(web: WebSite) -> None:
+    app = app_on(web)
     client = TestClient(app, base_url="https://testserver", follow_redirects=False)
     login(client, "k.soc")
-    waiting = client.get(f"/sites/{SITE}/findings")
+    waiting = client.get(f"/sites/{SITE}/findings")  # answers at once: the check runs in a worker process
     assert waiting.status_code == 200 and "Checking revision 1" in waiting.text
-    assert '<meta http-equiv="refresh"' in waiting.text
+    assert 'hx-get="/sites/bayport/findings"' in waiting.text and 'hx-trigger="load delay:2s"' in waiting.text
     assert "Checking revision 1" in client.get(f"/sites/{SITE}").text  # the dashboard's findings card too
-    gate.set()
-    finish_runs(app)
+    row = wait_done(web, head_key(web))
     ready = client.get(f"/sites/{SITE}/findings")
     assert "Checking revision" not in ready.text and "findings in revision 1" in ready.text
-    assert 'http-equiv="refresh"' not in ready.text
-    assert len(calls) == 1
+    assert "hx-trigger" not in ready.text
+    assert row.computations == 1
+    app.state.jobs.close()
     app.state.engine.dispose()
 
 
-def test_two_workers_compute_a_run_once(web: WebSite, gated_checks: tuple[threading.Event, list[int]]) -> None:
-    gate, calls = gated_checks
-    first, second = worker(web), worker(web, wait=30)
-    one = TestClient(first, base_url="https://testserver", follow_redirects=False)
-    two = TestClient(second, base_url="https://testserver", follow_redirects=False)
-    login(one, "k.soc")
-    login(two, "a.auditor")
-    assert "Checking revision 1" in one.get(f"/sites/{SITE}/findings").text  # the first worker claims the run
-    threading.Timer(0.5, gate.set).start()
-    assert "findings in revision 1" in two.get(f"/sites/{SITE}/findings").text  # the second waits on the row
-    assert len(calls) == 1 and not second.state.checks.mine
-    for app in (first, second):
-        finish_runs(app)
-        app.state.engine.dispose()
+def test_a_result_is_stored_once_however_often_its_job_runs(web: WebSite) -> None:
+    key = head_key(web)
+    url = str(web.app.state.settings.database_url)
+    first = run_job(url, check_follow_up(key))
+    again = run_job(url, check_follow_up(key))
+    assert "findings" in first.summary and "already checked" in again.summary
+    with web.sessions() as session:
+        row = session.get(CheckResultRow, key.primary_key())
+        assert row is not None and row.state == "done" and row.computations == 1
+    assert web.client("k.soc").get(f"/sites/{SITE}/findings").text.count("Checking revision") == 0
 
 
-def test_a_failed_run_is_shown_not_swallowed_and_tried_again_once_stale(
-        web: WebSite, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = checking.judge_folder
-
-    def broken(folder: Path, as_of: dt.date) -> list[dict[str, Any]]:
-        raise OSError("No space left on device")
-
-    monkeypatch.setattr(checking, "judge_folder", broken)
+def test_a_failed_result_is_shown_not_swallowed_and_checked_again_on_request(web: WebSite) -> None:
+    key = head_key(web)
+    with web.sessions.begin() as session:
+        session.add(CheckResultRow(revision_id=key.revision_id, as_of=key.as_of, feeds=key.feeds,
+                                   baseline=key.baseline, site_id=1, state="failed", findings=[], facts={},
+                                   error="internal error: OSError: No space left on device", computations=1,
+                                   worker="w", seconds=0.0))
     client = web.client("k.soc")
     page = client.get(f"/sites/{SITE}/findings")
     assert "The checks of revision 1 failed: internal error: OSError: No space left on device" in page.text
-    assert 'http-equiv="refresh"' not in page.text
+    assert "hx-trigger" not in page.text and "Check again" in page.text
     api = client.get(f"/api/v1/sites/{SITE}/findings",
                      headers={"Authorization": f"Bearer {token_for(web, 'k.soc', Role.SOC_ANALYST)}"})
     assert api.status_code == 500 and "No space left on device" in api.json()["problems"][0]
-    monkeypatch.setattr(checking, "judge_folder", real)
-    assert "failed" in client.get(f"/sites/{SITE}/findings").text  # not retried at once
-    with web.sessions.begin() as session:
-        session.execute(update(CheckRunRow).values(started_at=dt.datetime.now(dt.UTC) - check_runs.STALE_AFTER * 2))
+    assert post(client, f"/sites/{SITE}/checks/retry").status_code == 303
+    row = wait_done(web, key)
+    assert row.computations == 2 and row.error == ""
     assert "findings in revision 1" in client.get(f"/sites/{SITE}/findings").text
 
 
-def test_a_run_left_running_by_a_dead_worker_is_taken_over(web: WebSite) -> None:
-    with web.sessions.begin() as session:
-        site = revisions.site_by_slug(session, SITE)
-        assert site is not None and site.head_revision_id is not None
-        session.add(CheckRunRow(revision_id=site.head_revision_id, as_of=AS_OF.isoformat(), findings=[],
-                                state=check_runs.RUNNING, started_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)))
-    assert "findings in revision 1" in web.client("k.soc").get(f"/sites/{SITE}/findings").text
-
-
-def test_the_api_answers_503_with_retry_after_while_checking(
-        web: WebSite, gated_checks: tuple[threading.Event, list[int]]) -> None:
-    gate, _ = gated_checks
-    app = worker(web)
+def test_the_api_answers_503_with_retry_after_while_checking(web: WebSite) -> None:
+    app = app_on(web)
     headers = {"Authorization": f"Bearer {token_for(web, 'k.soc', Role.SOC_ANALYST)}"}
     client = TestClient(app, base_url="https://testserver")
     busy = client.get(f"/api/v1/sites/{SITE}/findings", headers=headers)
     assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
     assert busy.json()["error"] == "checking revision 1"
-    gate.set()
-    finish_runs(app)
+    wait_done(web, head_key(web))
     assert client.get(f"/api/v1/sites/{SITE}/findings", headers=headers).json()["revision"] == 1
+    app.state.jobs.close()
     app.state.engine.dispose()
+
+
+def test_the_report_is_rendered_by_a_job_and_served_once_stored(web: WebSite) -> None:
+    client = web.client("a.auditor")
+    first = client.get(f"/sites/{SITE}/report")
+    assert first.status_code == 200 and "Rendering the HTML report of revision 1" in first.text
+    for _ in range(1200):
+        page = client.get(f"/sites/{SITE}/report", params={"part": "status"})
+        if "is ready" in page.text:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the report job never stored the report")
+    report = client.get(f"/sites/{SITE}/report")
+    assert report.headers["content-type"].startswith("text/html") and "Bayport Olefins" in report.text
+    assert 'filename="plantgate-bayport-r1-2026-11-26.html"' in report.headers["content-disposition"]

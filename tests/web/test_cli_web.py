@@ -9,7 +9,8 @@ from sqlalchemy import text
 
 from plantgate.cli import main
 from plantgate.cli_web import database, seed_demo
-from plantgate.db.engine import make_engine
+from plantgate.db import accounts
+from plantgate.db.engine import make_engine, session_factory
 from plantgate.load import load_site
 from tests.sites import copy_example
 
@@ -45,9 +46,19 @@ def test_admin_create_user_grant_and_token(tmp_path: Path, database_url: str) ->
     code, out = run("admin", "create-user", "alice", "--password-stdin", "--database-url", database_url,
                     input="short\n")
     assert code == 2 and "shorter than 12" in out
-    code, out = run("admin", "create-user", "alice", "--password-stdin", "--database-url", database_url,
-                    input="a long enough passphrase\n")
+    code, out = run("admin", "create-user", "alice", "--password-stdin", "--email", "alice@plant.example",
+                    "--database-url", database_url, input="a long enough passphrase\n")
     assert code == 0
+    code, out = run("fleet", "grant", "alice", "fleet_auditor", "--database-url", database_url)
+    assert code == 0 and "fleet_auditor across the fleet" in out
+    engine = make_engine(database_url)
+    with session_factory(engine)() as session:
+        from plantgate.db.fleet import fleet_roles
+
+        alice = accounts.user_by_name(session, "alice")
+        assert alice is not None and alice.email == "alice@plant.example"
+        assert fleet_roles(session, alice) == {"fleet_auditor"}
+    engine.dispose()
     code, out = run("admin", "grant", "alice", "bayport", "ot_approver", "--database-url", database_url)
     assert code == 0
     code, out = run("admin", "token", "alice", "bayport", "auditor", "--database-url", database_url)

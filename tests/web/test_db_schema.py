@@ -17,7 +17,9 @@ from tests.sites import copy_example
 
 def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        context = MigrationContext.configure(connection, opts={  # Procrastinate's tables are its own schema's
+            "include_name": lambda name, kind, _: not (kind == "table" and str(name).startswith("procrastinate_"))})
+        assert compare_metadata(context, Base.metadata) == []
 
 
 def test_concurrent_edits_on_the_same_base_one_wins_one_is_told_to_rebase(

@@ -44,7 +44,7 @@ CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 def _seeded_schema(database_url: str, folder: Path) -> tuple[OpenApiSchema, Any]:
-    app = create_app(Settings(database_url=database_url, as_of=AS_OF))
+    app = create_app(Settings(database_url=database_url, as_of=AS_OF, api_check_wait_seconds=120, jobs="local"))
     with app.state.sessions.begin() as session:
         revisions.import_folder(session, folder, slug=SITE, actor="test")
         site = revisions.site_by_slug(session, SITE)
@@ -92,11 +92,15 @@ def api_schema(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         _reset_postgres(url)
     schema, app = _seeded_schema(url, example_copy)
     yield schema
+    app.state.jobs.close()
     app.state.engine.dispose()
 
 
 OPERATIONS = ["GET /api/v1/sites/{slug}/findings", "GET /api/v1/sites/{slug}/register",
-              "GET /api/v1/sites/{slug}/decisions", "POST /api/v1/sites/{slug}/firewalls/{firewall_id}/config"]
+              "GET /api/v1/sites/{slug}/decisions", "POST /api/v1/sites/{slug}/firewalls/{firewall_id}/config",
+              "GET /api/v1/sites/{slug}/uploads/{upload_id}"]
+BY_ID = {"GET /api/v1/sites/{slug}/uploads/{upload_id}"}
+"""Operations on one stored row by id: generated ids rarely exist (404), so success is not required of them."""
 
 
 RUNS = [(label, mode) for label in OPERATIONS for mode in GenerationMode
@@ -119,9 +123,9 @@ def test_no_operation_answers_5xx(api_schema: OpenApiSchema, label: str, mode: G
 
     statuses: Counter[int] = Counter()
     run()
-    assert statuses.keys() - {401, 403, 404}, f"{label}: no request got past authorization: {statuses}"
-    if mode is GenerationMode.POSITIVE:
-        assert 200 in statuses, f"{label}: no generated request succeeded: {statuses}"
+    assert statuses.keys() - {401, 403, 404} or label in BY_ID, f"{label}: none got past authorization: {statuses}"
+    if mode is GenerationMode.POSITIVE and label not in BY_ID:
+        assert any(200 <= s < 300 for s in statuses), f"{label}: no generated request succeeded: {statuses}"
 
 
 def test_every_api_operation_is_exercised(api_schema: OpenApiSchema) -> None:

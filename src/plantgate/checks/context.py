@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from plantgate.errors import Location
 from plantgate.firewalls.ruleset import Rule
@@ -20,6 +21,10 @@ from plantgate.netspace.prefold import prefold
 from plantgate.reconcile import BoundaryFirewall, conduit_flows, load_boundary_firewalls, register_flows
 from plantgate.reconcile.reach import Estate
 
+if TYPE_CHECKING:
+    from plantgate.feeds.fleet import FeedPaths
+    from plantgate.load.baseline import LoadedBaseline
+
 
 @dataclass
 class CheckContext:
@@ -29,6 +34,10 @@ class CheckContext:
     may_fork: bool = False
     """True only for a caller that owns its process (the CLI): the filters of large firewalls
     are then folded on every core (``netspace.prefold``). The web app runs threads: never."""
+    baseline: LoadedBaseline | None = None
+    """The corporate baseline every plant of the fleet is held to (``checks.baseline``), if any."""
+    fleet_feeds: FeedPaths | None = None
+    """Feeds loaded fleet-wide (``plantgate feeds update``), judged together with the treaty's own."""
 
     @property
     def treaty(self) -> Treaty:

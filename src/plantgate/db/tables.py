@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -83,6 +84,7 @@ class UserRow(Base):
     username: Mapped[str] = mapped_column(String(100), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    email: Mapped[str] = mapped_column(String(300), default="", server_default="")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
@@ -239,21 +241,6 @@ class CharterSignatureRow(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
-class CheckRunRow(Base):
-    """Findings of one revision judged on one day (a cache: the checks are deterministic).
-
-    The row is also the run's lock across app workers: inserted as ``running`` by the worker that
-    computes it, then ``done`` with the findings or ``failed`` with the error."""
-
-    __tablename__ = "check_runs"
-    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), primary_key=True)
-    as_of: Mapped[str] = mapped_column(String(10), primary_key=True)
-    findings: Mapped[list[Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(10), default="done", server_default="done")
-    error: Mapped[str] = mapped_column(Text, default="", server_default="")
-    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-
-
 class AuditRow(Base):
     """The append-only, hash-chained audit log; triggers refuse UPDATE and DELETE."""
 
@@ -270,3 +257,110 @@ class AuditRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class CheckResultRow(Base):
+    """The findings of one revision judged on one day with one set of fleet inputs, written once.
+
+    ``feeds`` and ``baseline`` are the digests of the fleet feed snapshot and the corporate
+    baseline the judgement used ("" for none), so a feed update asks for a new result instead
+    of overwriting the old one. A job that runs twice (retried after a crash, or run by two
+    workers) finds the row ``done`` and stops; the ``done`` write is conditional, so the first
+    writer wins and nothing is stored twice. ``computations`` counts the times a job started
+    computing this result (1 unless a worker died mid-job). ``facts`` holds what the fleet pages
+    query across plants (exposed CVEs and their conduits, RDP paths into level 3).
+    """
+
+    __tablename__ = "check_results"
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), primary_key=True)
+    as_of: Mapped[str] = mapped_column(String(10), primary_key=True)
+    feeds: Mapped[str] = mapped_column(String(64), primary_key=True)
+    baseline: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    state: Mapped[str] = mapped_column(String(10))
+    findings: Mapped[list[Any]] = mapped_column(JSON)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    error: Mapped[str] = mapped_column(Text, default="")
+    computations: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class FleetInputRow(Base):
+    """A fleet-wide input as loaded: a feed snapshot (KEV, CSAF, Vulnrichment) or the corporate baseline.
+
+    ``files`` maps each file's relative path to its blob; ``digest`` covers paths and contents,
+    so loading the same feeds twice changes nothing. The newest row of a kind is the current one.
+    """
+
+    __tablename__ = "fleet_inputs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    files: Mapped[dict[str, Any]] = mapped_column(JSON)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(Text, default="")
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class FleetGrantRow(Base):
+    """A fleet-wide READ role (corporate security, auditor): every site's pages, no site's writes."""
+
+    __tablename__ = "fleet_grants"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class OutboxRow(Base):
+    """A notification or SOC event decided in the same transaction as its cause, delivered by a job.
+
+    ``key`` is unique: the same event (e.g. one new critical finding of one result to one
+    recipient) is queued once however often the job that found it runs.
+    """
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    site: Mapped[str] = mapped_column(String(100), default="", index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ConfigUploadRow(Base):
+    """A deployed config uploaded through the API, parsed and folded by a job into a new revision."""
+
+    __tablename__ = "config_uploads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    firewall_id: Mapped[str] = mapped_column(String(200))
+    based_on: Mapped[int] = mapped_column(ForeignKey("revisions.id"))
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    error: Mapped[str] = mapped_column(Text, default="")
+    result_revision_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id"), nullable=True)
+    as_of: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ReportRow(Base):
+    """A rendered report of one revision on one day with one set of fleet inputs, written once by a job."""
+
+    __tablename__ = "reports"
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), primary_key=True)
+    as_of: Mapped[str] = mapped_column(String(10), primary_key=True)
+    feeds: Mapped[str] = mapped_column(String(64), primary_key=True)
+    baseline: Mapped[str] = mapped_column(String(64), primary_key=True)
+    format: Mapped[str] = mapped_column(String(10), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

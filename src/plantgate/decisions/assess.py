@@ -17,6 +17,7 @@ from plantgate.decisions.exposure import Exposure, compute_exposure, human_impac
 from plantgate.decisions.matching import AdvisoryIndex
 from plantgate.decisions.ssvc import Priority, SsvcInputs, deployer_priority
 from plantgate.feeds.csaf import Advisory, load_csaf
+from plantgate.feeds.fleet import FeedPaths
 from plantgate.feeds.kev import CVE_ID, KevCatalog, KevEntry, load_kev
 from plantgate.feeds.vulnrichment import Enrichment, load_vulnrichment
 from plantgate.load import Site
@@ -67,16 +68,26 @@ class Feeds:
         return self.index.advisories.get(tracking_id)
 
 
-def load_feeds(site: Site) -> Feeds:
+def load_feeds(site: Site, fleet: FeedPaths | None = None) -> Feeds:
+    """The treaty's own feeds, and the fleet's (``plantgate feeds update``) beside them when given."""
     governance = site.treaty.vulnerabilities
     feeds = Feeds()
     if governance is None:
         return feeds
+    fleet_advisories: dict[str, Advisory] = {}
+    if fleet is not None:
+        feeds.kev.update({f"fleet:{path.parent.name}/{path.name}": load_kev(path) for path in fleet.kev})
+        for path in fleet.csaf:
+            fleet_advisories.update({a.tracking_id: a for a in load_csaf(path)})
+        for path in fleet.vulnrichment:
+            feeds.enrichment.update(load_vulnrichment(path))
     for relative in governance.feeds.kev:
         feeds.kev[relative] = load_kev(site.resolve(relative))
     for relative in governance.feeds.csaf:
         feeds.advisories.extend(load_csaf(site.resolve(relative)))
-    for relative in governance.feeds.vulnrichment:
+    own = {a.tracking_id for a in feeds.advisories}  # the treaty's own copy of an advisory wins over the fleet's
+    feeds.advisories.extend(a for tracking_id, a in sorted(fleet_advisories.items()) if tracking_id not in own)
+    for relative in governance.feeds.vulnrichment:  # likewise: the treaty's records override the fleet's
         feeds.enrichment.update(load_vulnrichment(site.resolve(relative)))
     return feeds
 
@@ -232,7 +243,7 @@ def assess(ctx: CheckContext) -> tuple[Feeds, list[VulnDecision]]:
         result: tuple[Feeds, list[VulnDecision]] = cached
         return result
     governance = ctx.treaty.vulnerabilities
-    feeds = load_feeds(ctx.site)
+    feeds = load_feeds(ctx.site, ctx.fleet_feeds)
     decisions: list[VulnDecision] = []
     if governance is not None:
         assets = {a.id: a for a in ctx.treaty.assets}

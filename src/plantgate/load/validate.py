@@ -44,7 +44,7 @@ def _describe(error: dict[str, Any], root: type[BaseModel]) -> tuple[str, str]:
     loc = tuple(error["loc"])
     if kind == "extra_forbidden":
         owner = model_at(root, loc[:-1])
-        allowed = ", ".join(owner.model_fields) if owner else ""
+        allowed = ", ".join(field.alias or name for name, field in owner.model_fields.items()) if owner else ""
         return f"unknown key '{loc[-1]}'", f"one of: {allowed}" if allowed else ""
     if kind == "missing":
         return f"missing required key '{loc[-1]}'", ""

@@ -87,11 +87,17 @@ def octet_counted(message: bytes) -> bytes:
 
 def send_findings(report: CheckReport, host_port: str, *, now: dt.datetime | None = None) -> int:
     """Send every finding of ``report`` as a CEF-over-syslog message; return how many were sent."""
+    return send_cef_lines(host_port, [(line, finding.severity, finding.rule_id) for finding, line in
+                                      cef_events(report)], now=now)
+
+
+def send_cef_lines(host_port: str, lines: list[tuple[str, Severity, str]], *, now: dt.datetime | None = None) -> int:
+    """Send CEF lines (line, severity, message id) to a syslog collector; return how many were sent."""
     target = parse_target(host_port)
     moment = now or dt.datetime.now(dt.UTC)
     hostname = socket.gethostname()
-    messages = [rfc5424_message(line, finding.severity, finding.rule_id, now=moment, hostname=hostname)
-                for finding, line in cef_events(report)]
+    messages = [rfc5424_message(line, severity, msgid, now=moment, hostname=hostname)
+                for line, severity, msgid in lines]
     try:
         addresses = socket.getaddrinfo(target.host, target.port,
                                        type=socket.SOCK_DGRAM if target.transport == "udp" else socket.SOCK_STREAM)

@@ -25,3 +25,12 @@ def committed_schema() -> dict[str, Any]:
     text = (resources.files("plantgate") / "schema" / "treaty.schema.json").read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
+
+
+def baseline_schema() -> dict[str, Any]:
+    """The corporate baseline file's JSON Schema (``plantgate baseline schema``)."""
+    from plantgate.model.baseline import Baseline
+
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://plantgate.dev/schema/baseline.schema.json", "title": "PlantGate corporate baseline",
+            **Baseline.model_json_schema(by_alias=True)}

@@ -23,7 +23,7 @@ from plantgate.db.engine import make_engine, session_factory, upgrade
 from plantgate.db.revisions import StaleRevision
 from plantgate.decisions.change_state import TransitionRefused
 from plantgate.errors import InputError
-from plantgate.web.check_runs import BackgroundChecks
+from plantgate.jobs.queue import queue_for
 from plantgate.web.revision_cache import RevisionCache
 from plantgate.web.security import CsrfRefused, Forbidden, NotAuthenticated, NotFound
 from plantgate.web.settings import Settings
@@ -118,7 +118,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.sessions = session_factory(engine)
     app.state.workdir = Path(tempfile.mkdtemp(prefix="plantgate-web-"))
     app.state.revisions = RevisionCache()
-    app.state.checks = BackgroundChecks(app.state.sessions, app.state.workdir)
+    app.state.jobs = queue_for(settings)  # checks, uploads and re-judging run as jobs, never in a request
+    app.router.on_shutdown.append(app.state.jobs.close)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _install_error_handlers(app)
 
@@ -127,9 +128,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     from plantgate.web.routes.api import router as api_router
     from plantgate.web.routes.auth import router as auth_router
     from plantgate.web.routes.changes import router as change_router
+    from plantgate.web.routes.fleet import router as fleet_router
     from plantgate.web.routes.pages import router as page_router
     from plantgate.web.routes.sso import router as sso_router
 
-    for router in (auth_router, sso_router, page_router, change_router, api_router):
+    for router in (auth_router, sso_router, page_router, change_router, api_router, fleet_router):
         app.include_router(router)
     return app

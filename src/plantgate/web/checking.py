@@ -99,13 +99,18 @@ def judge_folder(folder: Path, as_of: dt.date) -> list[dict[str, Any]]:
     try:
         site = load_site(folder)
         result = [f.to_dict() for f in run_checks(site, as_of, CheckContext(site, as_of))]
-    except InputError as exc:  # name the treaty's files, not the server's scratch folder
-        raise InputError([replace(p, location=replace(p.location, file=_relativise(p.location.file, folder)))
-                          for p in exc.problems]) from None
-    return list(json.loads(json.dumps(_relativise(result, folder))))
+    except InputError as exc:
+        raise relative_error(exc, folder) from None
+    return list(json.loads(json.dumps(relativise(result, folder))))
 
 
-def _relativise(value: Any, folder: Path) -> Any:
+def relative_error(exc: InputError, folder: Path) -> InputError:
+    """The same problems naming the treaty's files, not the server's scratch folder."""
+    return InputError([replace(p, location=replace(p.location, file=relativise(p.location.file, folder)))
+                       for p in exc.problems])
+
+
+def relativise(value: Any, folder: Path) -> Any:
     """``value`` with the scratch folder's prefix (as given and resolved) cut from every string in it."""
     prefixes = (str(folder.resolve()) + os.sep, str(folder) + os.sep)
 

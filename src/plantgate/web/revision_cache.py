@@ -13,7 +13,7 @@ register searches (a scan of 10,000 conduits per keystroke), each conduit's JSON
 (pydantic re-validated and re-encoded 100 dicts per call), rendered register tables, and the
 analysis workspace of the detail pages (the revision's treaty, firewalls and packet sets:
 loading it is ~0.5 s, so it is built once, on the first detail view). Findings are kept here
-once their check run is done (``check_runs``); until then every view asks the database.
+once their check result is stored (by a job, ``check_runs``); until then every view asks the database.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from plantgate.db.tables import RevisionRow
-from plantgate.web import checking
-from plantgate.web.check_runs import DONE, BackgroundChecks, CheckRun
+from plantgate.jobs.queue import JobQueue
+from plantgate.web import check_runs, checking
+from plantgate.web.check_runs import CheckRun
 
 SEARCHED_FIELDS = ("id", "business_reason", "owner", "description", "from_zone", "to_zone", "services")
 K = TypeVar("K")
@@ -152,7 +153,7 @@ class RevisionCache:
 
     def __init__(self, capacity: int = 4) -> None:
         self._revisions: _Lru[int, CachedRevision] = _Lru(capacity)
-        self._findings: _Lru[tuple[int, str], list[dict[str, Any]]] = _Lru(capacity * 2)
+        self._findings: _Lru[tuple[int, str, str, str], list[dict[str, Any]]] = _Lru(capacity * 2)
         self._workspaces: _Lru[int, checking.RevisionWorkspace] = _Lru(2)  # tens of MB each at 10,000 conduits
         self._conduit_views: _Lru[tuple[int, str], checking.ConduitView] = _Lru(512)
         self._derived: _Lru[tuple[Any, ...], Any] = _Lru(64)
@@ -166,15 +167,17 @@ class RevisionCache:
 
         return self._revisions.get_or_make(revision_id, load)
 
-    def check_run(self, checks: BackgroundChecks, db: Session, revision_id: int, as_of: dt.date,
-                  wait: float) -> CheckRun:
-        """The revision's check run on ``as_of``: from memory once done, else from the database after waiting up
-        to ``wait`` seconds (started in the background when no worker has started it)."""
-        key = (revision_id, as_of.isoformat())
+    def check_run(self, queue: JobQueue, db: Session, revision_id: int, as_of: dt.date, wait: float) -> CheckRun:
+        """The revision's check result on ``as_of`` with the current fleet inputs: from memory once stored, else
+        from the database (its job enqueued when it is not there; never computed here)."""
+        from plantgate.jobs.inputs import current
+
+        inputs = current(db)
+        key = (revision_id, as_of.isoformat(), inputs.feeds, inputs.baseline)
         if (found := self._findings.peek(key)) is not None:
-            return CheckRun(DONE, found)
-        run = checks.run(db, revision_id, as_of, wait)
-        if run.findings is not None:
+            return CheckRun(check_runs.DONE, found)
+        run = check_runs.run(queue, db, revision_id, as_of, wait)
+        if run.state == check_runs.DONE and run.findings is not None:
             self._findings.put(key, run.findings)
         return run
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from plantgate.db import accounts
 from plantgate.db.accounts import Role
+from plantgate.db.fleet import fleet_roles
 from plantgate.db.revisions import site_by_slug
 from plantgate.db.tables import ApiTokenRow, SessionRow, SiteRow, UserRow
 from plantgate.web.permissions import PERMISSIONS, Action, allowed
@@ -87,6 +88,8 @@ class Principal:
         roles = accounts.roles_at(db, self.user, site)
         if self.user.is_admin:
             roles.add(Role.ADMIN)
+        if not roles and fleet_roles(db, self.user):
+            roles.add(Role.AUDITOR)  # a fleet-wide read role: every site's pages, no site's writes
         return roles
 
 
@@ -179,6 +182,8 @@ def principal_at_site(request: Request, db: Session, slug: str) -> tuple[Princip
         session_row, user, site, roles = found
         if user.is_admin:
             roles.add(Role.ADMIN)
+        if not roles and site is not None and fleet_roles(db, user):
+            roles.add(Role.AUDITOR)  # a fleet-wide read role: every site's pages, no site's writes
         return Principal(user, session_row=session_row), site, roles
     principal = optional_principal(request, db)
     if principal is None:

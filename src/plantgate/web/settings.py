@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./plantgate.db"
+
+
+NotificationEvent = Literal["change_waiting", "veto", "critical_finding", "exception_expiring"]
+
+
+class NotificationRule(BaseModel):
+    """Who hears of what: the holders of ``role`` at ``site`` ("*" for every site), by e-mail and/or webhook."""
+
+    site: str = "*"
+    role: str
+    events: list[NotificationEvent]
+    email: bool = True
+    webhook: str = ""
+    """An http(s) URL that receives each event as JSON (with an Idempotency-Key header)."""
 
 
 class Settings(BaseSettings):
@@ -21,11 +36,14 @@ class Settings(BaseSettings):
     as_of: dt.date | None = None
     """Judge dates as of this day instead of today (demo and tests)."""
     page_size: int = 50
-    check_wait_seconds: float = 1.0
-    """How long a page waits for the findings of a revision being checked before it says "checking revision N"
-    and refreshes itself (the checks run in the background: seconds at 10,000 conduits)."""
-    api_check_wait_seconds: float = 120.0
-    """How long ``GET .../findings`` of the API waits for them before answering 503 with Retry-After."""
+    check_wait_seconds: float = 0.0
+    """How long a page polls the database for a result being computed before it shows progress (the job runs
+    elsewhere; 0 answers at once, which production wants; tests wait)."""
+    api_check_wait_seconds: float = 0.0
+    """Likewise for ``GET .../findings`` of the API, which then answers 503 with Retry-After."""
+    jobs: Literal["auto", "queue", "local"] = "auto"
+    """Where jobs run: ``queue`` = the Procrastinate queue in PostgreSQL (``plantgate worker`` runs them),
+    ``local`` = worker processes of this app (``jobs_processes``); ``auto`` = queue on PostgreSQL, local on SQLite."""
     trusted_origins: list[str] = []
     """Extra origins allowed to POST (e.g. behind a reverse proxy); the request's own origin always is."""
     public_url: str = ""
@@ -39,6 +57,26 @@ class Settings(BaseSettings):
     oidc_groups_claim: str = "groups"
     """The ID token claim that lists the user's IdP groups (mapped to roles per site: ``admin map-group``)."""
     oidc_username_claim: str = "preferred_username"
+
+    jobs_processes: int = 2
+    """SQLite (embedded) only: the worker processes ``plantgate serve`` runs the jobs on. With PostgreSQL,
+    jobs go to the Procrastinate queue and ``plantgate worker`` runs them."""
+    smtp_host: str = ""
+    """E-mail notifications: the SMTP server (empty: no e-mail)."""
+    smtp_port: int = 25
+    smtp_from: str = "plantgate@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    notifications: list[NotificationRule] = []
+    """JSON list of NotificationRule, e.g. PLANTGATE_NOTIFICATIONS='[{"role": "ot_approver",
+    "events": ["change_waiting"]}]'."""
+    exception_expiry_days: int = 14
+    """``exception_expiring`` fires this many days before a signed exception's outage ends."""
+    soc_syslog: str = ""
+    """HOST:PORT (or udp:// / tcp://) of the SOC's syslog collector: new findings at or above soc_min_severity
+    of any plant are sent there as CEF the moment a job finds them."""
+    soc_min_severity: Literal["critical", "high", "medium", "low", "info"] = "high"
 
     @property
     def oidc_enabled(self) -> bool:

@@ -1,31 +1,31 @@
 """The JSON API (OpenAPI at /docs): bearer tokens scoped to one site and one role.
 
 The same permission table as the pages applies; a token acts with exactly its role.
-POSTing a firewall config stores it as a new treaty revision (optimistic concurrency) and
-returns the findings of the re-check.
+POSTing a firewall config queues it (202): a job parses it and stores it as a new treaty revision
+(optimistic concurrency), and the upload's URL then shows the revision and its findings.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import datetime as dt
 import json
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from plantgate.db.revisions import StaleRevision, commit_revision, snapshot_of
-from plantgate.db.treaty_io import sha256_hex
+from plantgate.db.revisions import StaleRevision, store_blob
+from plantgate.db.tables import ConfigUploadRow, RevisionRow
 from plantgate.errors import InputError
-from plantgate.firewalls.base import parse_config
-from plantgate.web import check_runs, checking, decisions
-from plantgate.web.check_runs import FAILED
+from plantgate.jobs.results import FAILED
+from plantgate.jobs.work import FollowUp
+from plantgate.web import check_runs, decisions
 from plantgate.web.permissions import Action
-from plantgate.web.rendering import today, workdir
+from plantgate.web.rendering import today
 from plantgate.web.routes.pages import check_run, head_cached, head_or_404
-from plantgate.web.security import SiteAccess, authorize
+from plantgate.web.security import NotFound, SiteAccess, authorize
 
 MAX_CONFIG_BYTES = 5_000_000
 RETRY_AFTER_SECONDS = 5
@@ -73,28 +73,13 @@ class DecisionOut(BaseModel):
     signed_at: str | None
 
 
-def _parse_or_refuse(content: bytes, entry: dict[str, Any], folder: Path) -> None:
-    """Parse the upload before storing it: a config the parser refuses never becomes a revision.
-
-    Problems name the config by its treaty path, never by the server's upload file.
-    """
-    target = folder / "uploads" / sha256_hex(content)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(content)
-    try:
-        parse_config(target, entry["vendor"], entry.get("context", ""))
-    except InputError as exc:
-        raise InputError([dataclasses.replace(p, location=dataclasses.replace(p.location, file=entry["config"]))
-                          for p in exc.problems]) from None
-
-
 @router.get("/sites/{slug}/findings", response_model=FindingsOut, responses={
     500: {"model": ErrorOut, "description": "The checks of the head revision failed (the error says why)"},
     503: {"model": ErrorOut, "description": "The head revision is still being checked: ask again after Retry-After "
                                             "seconds"}})
 def get_findings(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.VIEW))],
                  severity: str = "") -> Response | FindingsOut:
-    """The head revision's findings today; waits while it is being checked (up to ``api_check_wait_seconds``)."""
+    """The head revision's findings today; 503 with Retry-After while its check job has not landed."""
     revision = head_cached(request, access)
     run = check_run(request, access, revision, request.app.state.settings.api_check_wait_seconds)
     if run.state == FAILED:
@@ -130,32 +115,72 @@ def get_decisions(access: Annotated[SiteAccess, Depends(authorize(Action.VIEW))]
             for r, proposer, signer in decisions.risk_decisions(access.db, access.site.id)]
 
 
-@router.post("/sites/{slug}/firewalls/{firewall_id}/config", response_model=FindingsOut, responses=_UPLOAD_REFUSALS,
+class UploadOut(BaseModel):
+    """A config upload: queued, then done (with the revision it became and its findings once checked) or
+    refused (with the reason: the config does not parse, the treaty no longer loads, the site moved on)."""
+
+    id: int
+    site: str
+    firewall: str
+    state: str
+    error: str
+    revision: int | None
+    findings: list[dict[str, Any]] | None
+
+
+@router.post("/sites/{slug}/firewalls/{firewall_id}/config", response_model=UploadOut, status_code=202,
+             responses=_UPLOAD_REFUSALS,
              openapi_extra={"requestBody": {"content": {"text/plain": {"schema": {"type": "string"}}},
                                             "required": True}})
 async def post_config(request: Request, firewall_id: str,
                       access: Annotated[SiteAccess, Depends(authorize(Action.CONFIG_UPLOAD))],
-                      based_on: int | None = None) -> FindingsOut:
-    """Store the firewall's config as deployed now, as a new revision, and return the re-check's findings.
+                      based_on: int | None = None) -> Response:
+    """Queue the firewall's config as deployed now to become a new revision; 202 with the upload to poll.
 
-    ``based_on`` (a revision number) makes the upload conditional: 409 when the site has moved on.
+    A job parses and folds it and judges the treaty with it; a config the parser refuses never becomes a
+    revision. ``based_on`` (a revision number) makes the upload conditional: 409 when the site has moved on.
     """
     content = await request.body()
     if not content or len(content) > MAX_CONFIG_BYTES:
         raise InputError.at("body", 0, 0, "empty or too large config", f"the config text, at most {MAX_CONFIG_BYTES} "
                             "bytes")
+    upload = await anyio.to_thread.run_sync(_store_upload, request, access, firewall_id, based_on, content)
+    return JSONResponse(_upload_out(access, upload, None).model_dump(), status_code=202,
+                        headers={"Location": f"/api/v1/sites/{access.site.slug}/uploads/{upload.id}"})
+
+
+def _store_upload(request: Request, access: SiteAccess, firewall_id: str, based_on: int | None,
+                  content: bytes) -> ConfigUploadRow:
     revision = head_or_404(access)
     if based_on is not None and based_on != revision.number:
         raise StaleRevision(access.site.slug, based_on, revision.number)
-    entry = next((f for f in revision.document.get("firewalls", []) if f["id"] == firewall_id), None)
-    if entry is None:
+    if not any(f["id"] == firewall_id for f in revision.document.get("firewalls", [])):
         raise InputError.at(firewall_id, 0, 0, "unknown firewall", "a firewall id of the treaty")
-    _parse_or_refuse(content, entry, workdir(request))
-    snapshot = snapshot_of(access.db, revision)
-    snapshot.files[entry["config"]] = content
-    found = checking.judge_snapshot(snapshot, today(request), workdir(request))  # refuses before anything is stored
-    new = commit_revision(access.db, access.site, snapshot, based_on=revision.id, author_id=access.principal.user.id,
-                          actor=access.principal.name, message=f"deployed config of {firewall_id} uploaded")
+    upload = ConfigUploadRow(site_id=access.site.id, firewall_id=firewall_id, based_on=revision.id,
+                             sha256=store_blob(access.db, content), requested_by=access.principal.user.id,
+                             actor=access.principal.name, state="queued", error="", as_of=today(request).isoformat())
+    access.db.add(upload)
     access.db.commit()
-    check_runs.finish(access.db, new.id, today(request), found)
-    return FindingsOut(site=access.site.slug, revision=new.number, as_of=today(request).isoformat(), findings=found)
+    request.app.state.jobs.submit(FollowUp("fold_config", {"upload_id": upload.id}, f"upload:{upload.id}"))
+    return upload
+
+
+def _upload_out(access: SiteAccess, upload: ConfigUploadRow, findings: list[dict[str, Any]] | None) -> UploadOut:
+    number = access.db.get_one(RevisionRow, upload.result_revision_id).number if upload.result_revision_id else None
+    return UploadOut(id=upload.id, site=access.site.slug, firewall=upload.firewall_id, state=upload.state,
+                     error=upload.error, revision=number, findings=findings)
+
+
+@router.get("/sites/{slug}/uploads/{upload_id}", response_model=UploadOut)
+def get_upload(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.VIEW))],
+               upload_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> UploadOut:
+    """An upload's state; once done, the new revision's findings as soon as its check has landed."""
+    upload = access.db.get(ConfigUploadRow, upload_id, populate_existing=True)
+    if upload is None or upload.site_id != access.site.id:
+        raise NotFound(f"no upload {upload_id} at {access.site.slug}")
+    findings = None
+    if upload.result_revision_id is not None:
+        run = check_runs.run(request.app.state.jobs, access.db, upload.result_revision_id,
+                             dt.date.fromisoformat(upload.as_of), request.app.state.settings.api_check_wait_seconds)
+        findings = run.findings
+    return _upload_out(access, upload, findings)

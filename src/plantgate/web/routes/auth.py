@@ -130,4 +130,7 @@ def home(request: Request, db: Db, principal: Annotated[Principal | None, Depend
         return redirect("/login")
     sites = [(s, sorted(r.value for r in principal.roles_at(db, s)))
              for s in db.query(SiteRow).order_by(SiteRow.name)]
-    return render(request, "home.html", principal=principal, sites=[(s, r) for s, r in sites if r])
+    from plantgate.db.fleet import fleet_roles
+
+    return render(request, "home.html", principal=principal, sites=[(s, r) for s, r in sites if r],
+                  fleet=principal.user.is_admin or bool(fleet_roles(db, principal.user)))

@@ -12,7 +12,6 @@ from plantgate.db.accounts import Role, users_with_role
 from plantgate.db.tables import ChangeRequestRow, UserRow
 from plantgate.model.changes import DecisionKind
 from plantgate.web import changes
-from plantgate.web.check_runs import BackgroundChecks
 from plantgate.web.permissions import Action
 from plantgate.web.rendering import redirect, render, today, workdir
 from plantgate.web.routes.pages import head_cached, head_or_404
@@ -76,8 +75,23 @@ async def file_change(request: Request, access: Annotated[SiteAccess, Depends(au
                                 register_edit=register_edit, candidate=await read_upload(candidate),
                                 ot_approver=ot_approver, emergency=emergency, conduit_ids=conduits,
                                 base=head_cached(request, access))
-    access.db.commit()
+    announce(request, access, "change_waiting", row, f"change:{row.id}:submitted",
+             f"[PlantGate] {access.site.slug}: change {row.id} waits for OT approval",
+             f"{access.principal.name} asks to change {firewall}: {title}\n\nReason: {business_reason}")
     return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
+
+
+def announce(request: Request, access: SiteAccess, event: str, row: ChangeRequestRow, key: str, subject: str,
+             body: str) -> None:
+    """Queue the notifications of a decision in its own transaction, commit, then hand them to the job queue."""
+    from plantgate.jobs import notify
+    from plantgate.jobs.work import deliveries
+
+    queued = notify.queue_event(access.db, request.app.state.settings, access.site, event, subject,
+                                f"{body}\n\n/sites/{access.site.slug}/changes/{row.id}", key)
+    access.db.commit()
+    for job in deliveries(queued):
+        request.app.state.jobs.submit(job)
 
 
 @router.get("/sites/{slug}/changes/{change_id}")
@@ -100,7 +114,12 @@ def _decide(kind: DecisionKind):  # type: ignore[no-untyped-def]
     def route(request: Request, change_id: int, access: SiteAccess = dependency,
               comment: str = Form("")) -> Response:
         row = change_or_404(access, change_id)
+        before = row.state
         changes.decide(access, row, kind, comment, workdir(request))
+        if kind is DecisionKind.VETO and row.state != before:
+            announce(request, access, "veto", row, f"change:{row.id}:veto:{row.base_revision_id}",
+                     f"[PlantGate] {access.site.slug}: change {row.id} vetoed by OT",
+                     f"{access.principal.name} vetoed change {row.id} ({row.title}): {comment}")
         access.db.commit()
         return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
 
@@ -126,8 +145,9 @@ def implement(request: Request, access: Annotated[SiteAccess, Depends(authorize(
     row = change_or_404(access, change_id)
     revision = changes.implement(access, row, workdir(request), today(request))
     access.db.commit()
-    checks: BackgroundChecks = request.app.state.checks
-    checks.start(access.db, revision.id, today(request))  # findings ready by the time anyone looks
+    from plantgate.web import check_runs
+
+    check_runs.run(request.app.state.jobs, access.db, revision.id, today(request))  # queued: ready when looked at
     return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
 
 

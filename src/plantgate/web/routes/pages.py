@@ -45,7 +45,7 @@ def check_run(request: Request, access: SiteAccess, revision: CachedRevision, wa
     """The head revision's check run today, after waiting for it up to ``wait`` (default: the page's setting)."""
     cache: RevisionCache = request.app.state.revisions
     settings: Settings = request.app.state.settings
-    return cache.check_run(request.app.state.checks, access.db, revision.id, today(request),
+    return cache.check_run(request.app.state.jobs, access.db, revision.id, today(request),
                            settings.check_wait_seconds if wait is None else wait)
 
 
@@ -140,6 +140,41 @@ def findings_page(request: Request, access: View, severity: str = "", rule: str 
                                 may_decide=may_decide))
     return render(request, "findings.html", access=access, revision=revision, run=run, rows=Markup(rows),
                   total=len(shown), page=page, pages=pages, severity=severity, rule=rule, severities=SEVERITIES)
+
+
+@router.post("/sites/{slug}/checks/retry")
+def retry_checks(request: Request, access: View) -> Response:
+    """Queue a failed check of the head revision again (any reader may ask; nothing is decided by it)."""
+    from plantgate.web import check_runs
+
+    revision = head_cached(request, access)
+    check_runs.retry(request.app.state.jobs, access.db, revision.id, today(request))
+    return redirect(f"/sites/{access.site.slug}/findings")
+
+
+@router.get("/sites/{slug}/report")
+def report_page(request: Request, access: View, format: str = "html", part: str = "") -> Response:
+    """The leadership report of the head revision: served once a job has rendered it, else queued and polled."""
+    from plantgate.db.revisions import blob
+    from plantgate.db.tables import ReportRow
+    from plantgate.jobs.inputs import current
+    from plantgate.jobs.work import REPORT_FORMATS, FollowUp
+
+    if format not in REPORT_FORMATS:
+        raise NotFound(f"no report format {format!r} (html or pdf)")
+    revision = head_cached(request, access)
+    inputs, day = current(access.db), today(request).isoformat()
+    row = access.db.get(ReportRow, (revision.id, day, inputs.feeds, inputs.baseline, format))
+    if row is not None and part != "status":
+        name = f"plantgate-{access.site.slug}-r{revision.number}-{day}.{format}"
+        return Response(blob(access.db, row.sha256), media_type=REPORT_FORMATS[format],
+                        headers={"Content-Disposition": f'inline; filename="{name}"'})
+    if row is None:
+        request.app.state.jobs.submit(FollowUp("render_report", {
+            "revision_id": revision.id, "as_of": day, "feeds": inputs.feeds, "baseline": inputs.baseline,
+            "format": format}, f"report:{revision.id}:{day}:{inputs.feeds[:16]}:{inputs.baseline[:16]}:{format}"))
+    return render(request, "report_status.html", access=access, revision=revision, format=format,
+                  ready=row is not None)
 
 
 @router.get("/sites/{slug}/risks")

@@ -1,0 +1,115 @@
+"""What the fleet pages show, read from stored results and rows only: nothing is judged for them.
+
+Every number comes from a site's newest stored check result of its head revision (its facts,
+counted by the job that judged it) and its decision rows, in a fixed number of queries. A site whose
+head has no result yet says so instead of showing zeros: silence must mean something.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from plantgate.db.tables import (
+    ChangeRequestRow,
+    CharterSignatureRow,
+    CheckResultRow,
+    RevisionRow,
+    RiskDecisionRow,
+    SiteRow,
+)
+from plantgate.jobs.results import DONE
+
+SORTABLE = ("name", "critical", "high", "coverage_gaps", "stale_reviews", "unsigned_exceptions", "waiting_for_ot")
+
+
+@dataclass
+class SiteSummary:
+    slug: str
+    name: str
+    revision: int | None
+    judged: bool
+    judged_as_of: str = ""
+    critical: int = 0
+    high: int = 0
+    coverage_gaps: int = 0
+    stale_reviews: int = 0
+    unsigned_exceptions: int = 0
+    waiting_for_ot: int = 0
+    charter_signed: bool = False
+    facts: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "facts"}
+
+
+def summaries(db: Session, today: dt.date) -> list[SiteSummary]:
+    """Every site's summary in six queries, whatever the fleet's size (no treaty document is read)."""
+    sites = db.scalars(select(SiteRow).order_by(SiteRow.name)).all()
+    heads = [s.head_revision_id for s in sites if s.head_revision_id is not None]
+    numbers = dict(db.execute(select(RevisionRow.id, RevisionRow.number).where(RevisionRow.id.in_(heads))).all())
+    newest: dict[int, tuple[str, Any, dict[str, Any]]] = {}
+    for revision_id, as_of, finished, facts in db.execute(select(
+            CheckResultRow.revision_id, CheckResultRow.as_of, CheckResultRow.finished_at, CheckResultRow.facts)
+            .where(CheckResultRow.revision_id.in_(heads), CheckResultRow.state == DONE)):
+        if revision_id not in newest or (as_of, finished) > newest[revision_id][:2]:
+            newest[revision_id] = (as_of, finished, facts)
+    waiting = dict(db.execute(select(ChangeRequestRow.site_id, func.count()).where(
+        ChangeRequestRow.state == "submitted").group_by(ChangeRequestRow.site_id)).all())
+    unsigned = dict(db.execute(select(RiskDecisionRow.site_id, func.count()).where(
+        RiskDecisionRow.decision == "accept", RiskDecisionRow.signed_by.is_(None)).group_by(
+        RiskDecisionRow.site_id)).all())
+    accepted: dict[int, set[str]] = {}
+    for site_id, subject in db.execute(select(RiskDecisionRow.site_id, RiskDecisionRow.subject).where(
+            RiskDecisionRow.decision == "accept", RiskDecisionRow.signed_by.is_not(None))):
+        accepted.setdefault(site_id, set()).add(subject)
+    signed_revisions = set(db.scalars(select(CharterSignatureRow.revision_id).where(
+        CharterSignatureRow.revision_id.in_(heads))))
+    out = []
+    for site in sites:
+        head = site.head_revision_id
+        summary = SiteSummary(site.slug, site.name, numbers.get(head) if head else None, False,
+                              waiting_for_ot=int(waiting.get(site.id, 0)), charter_signed=head in signed_revisions,
+                              unsigned_exceptions=int(unsigned.get(site.id, 0)))
+        if head is not None and head in newest:
+            as_of, _, facts = newest[head]
+            open_severe = [s for fingerprint, s in facts.get("severe", [])
+                           if fingerprint not in accepted.get(site.id, set())]
+            summary.judged, summary.judged_as_of, summary.facts = True, as_of, facts
+            summary.critical, summary.high = open_severe.count("critical"), open_severe.count("high")
+            summary.coverage_gaps = int(facts.get("coverage_gaps", 0))
+            summary.stale_reviews = int(facts.get("stale_reviews", 0))
+            summary.unsigned_exceptions += int(facts.get("unsigned_exceptions", 0))
+        out.append(summary)
+    return out
+
+
+def sort_and_filter(rows: list[SiteSummary], sort: str, descending: bool, q: str,
+                    only: str) -> list[SiteSummary]:
+    needle = q.strip().lower()
+    kept = [r for r in rows if (not needle or needle in r.name.lower() or needle in r.slug)
+            and (only != "critical" or r.critical > 0) and (only != "unjudged" or not r.judged)
+            and (only != "unsigned_charter" or not r.charter_signed)]
+    key = sort if sort in SORTABLE else "name"
+    return sorted(kept, key=lambda r: (getattr(r, key), r.name), reverse=descending)
+
+
+def cve_exposure(rows: list[SiteSummary], cve: str) -> list[dict[str, Any]]:
+    """Which plants expose ``cve``, on which asset, and through which conduits (from the stored facts)."""
+    wanted = cve.strip().upper()
+    return [{"site": r.slug, "name": r.name, "asset": item["asset"], "priority": item["priority"],
+             "in_kev": item["in_kev"], "dmz_facing": item["dmz_facing"], "reaches": item["reaches"]}
+            for r in rows for item in r.facts.get("cves", []) if item["cve"] == wanted]
+
+
+def rdp_into_level_3(rows: list[SiteSummary]) -> list[dict[str, Any]]:
+    return [{"site": r.slug, "name": r.name, **path} for r in rows for path in r.facts.get("rdp_into_level_3", [])]
+
+
+def unsigned_charters(rows: list[SiteSummary]) -> list[dict[str, Any]]:
+    return [{"site": r.slug, "name": r.name, "revision": r.revision} for r in rows
+            if r.revision is not None and not r.charter_signed]
