@@ -96,6 +96,29 @@ def test_help_teaches() -> None:
     assert code == 0 and "--fail-on" in out and "--as-of" in out
 
 
+def test_top_level_help_summaries_are_the_commands_own() -> None:
+    """``plantgate --help`` lists commands from COMMANDS without importing them; hold each to its help."""
+    import importlib
+    import subprocess
+    import sys
+
+    import click
+
+    from plantgate.cli import COMMANDS
+
+    for name, (module, attribute, summary) in COMMANDS.items():
+        command = getattr(importlib.import_module(module), attribute)
+        for limit in (30, 45, 200):
+            listed = click.Command(name, help=summary).get_short_help_str(limit)
+            assert listed == command.get_short_help_str(limit), name
+    probe = ("import sys; from plantgate.cli import main; sys.argv = ['plantgate', '--help']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('plantgate.')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = done.stdout.strip().splitlines()[-1]
+    assert loaded == "['plantgate.cli', 'plantgate.errors']", "plantgate --help must import no command module"
+
+
 def test_committed_schema_equals_generated_one() -> None:
     assert committed_schema() == treaty_schema(), "run: plantgate schema -o src/plantgate/schema/treaty.schema.json"
     code, out, _ = run("schema")
