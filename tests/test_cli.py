@@ -144,3 +144,15 @@ def test_fw_lint_text_counts_each_written_rule_once() -> None:
     written = len({id(r) for f in parse_config(EXAMPLE / "firewalls" / "fw-it-dmz.asa").filters.values()
                    for r in f.rules})
     assert code == 0 and f"issues in {written} rules; filters linted as the device applies them: CORP_IN" in out
+
+
+def test_fw_show_json_is_the_ruleset_dump_compact_or_indented() -> None:
+    from plantgate.firewalls.dump import ruleset_to_dict
+
+    config = EXAMPLE / "firewalls" / "fw-it-dmz.asa"
+    expected = ruleset_to_dict(parse_config(config), with_text=True)
+    code, out, _ = run("fw", "show", str(config), "--format", "json")
+    assert code == 0 and json.loads(out) == expected
+    assert "\n" not in out.rstrip("\n"), "compact when not on a terminal"
+    code, out, _ = run("fw", "show", str(config), "--format", "json", "--indent")
+    assert code == 0 and json.loads(out) == expected and out.startswith('{\n  "name": ')

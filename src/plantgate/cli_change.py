@@ -15,13 +15,14 @@ from typing import Any
 import click
 from rich.console import Console
 
-from plantgate.cli_fw import VENDOR_OPTION, change_json, permitter_json
+from plantgate.cli_fw import INDENT_OPTION, VENDOR_OPTION, change_json, permitter_json
 from plantgate.decisions.change_impact import ChangeImpact, ZoneChange, assess_change
 from plantgate.errors import InputError
 from plantgate.firewalls.base import parse_config
 from plantgate.load import Site, load_site
 from plantgate.model.changes import ChangeRecord
 from plantgate.netspace import Change, default_space, diff_rulesets, is_subset
+from plantgate.outputs.json_stream import write_json
 
 console = Console()
 FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
@@ -124,8 +125,9 @@ def _print_impact(impact: ChangeImpact) -> None:
 @VENDOR_OPTION
 @click.option("--candidate-vendor", default=None, help="Parser for CANDIDATE when its vendor differs.")
 @FORMAT_OPTION
+@INDENT_OPTION
 def prove_closing(current: Path, candidate: Path, vendor: str | None, candidate_vendor: str | None,
-                  output_format: str) -> None:
+                  output_format: str, indent: bool | None) -> None:
     """Prove CANDIDATE permits a subset of CURRENT, for every zone pair or filter.
 
     Exit 0 with what was closed; exit 1 with the witness flow it opens and the candidate
@@ -135,8 +137,8 @@ def prove_closing(current: Path, candidate: Path, vendor: str | None, candidate_
     after = parse_config(candidate, candidate_vendor or vendor)
     proved, diff = is_subset(default_space(), after, before)
     if output_format == "json":
-        click.echo(json.dumps({"proved": proved, "opened": [change_json(c) for c in diff.opened],
-                               "closed": [change_json(c) for c in diff.closed]}, indent=2))
+        write_json({"proved": proved, "opened": [change_json(c) for c in diff.opened],
+                    "closed": [change_json(c) for c in diff.closed]}, indent=indent)
     else:
         _print_proof(proved, diff.opened, diff.closed)
     if not proved:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import ipaddress
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from plantgate.firewalls.ruleset import Rule, Ruleset
 from plantgate.model.conduits import PROTOCOL_NUMBERS
 from plantgate.netspace import Change, Flow, Permitter, Verdict, default_space, diff_rulesets, evaluate
 from plantgate.netspace.batch import evaluate_batch
+from plantgate.outputs.json_stream import write_json
 from plantgate.progress import steps
 
 console = Console()
@@ -31,6 +30,8 @@ VENDOR_OPTION = click.option("--vendor", type=click.Choice(sorted(VENDOR_MODULES
 CONTEXT_OPTION = click.option("--context", default="", help="VDOM, vsys or device group, where the config has several.")
 FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
                              show_default=True)
+INDENT_OPTION = click.option("--indent/--no-indent", "indent", default=None,
+                             help="Indent JSON for reading (default: indented on a terminal, compact otherwise).")
 
 
 def load_ruleset(path: Path, vendor: str | None, context: str = "") -> Ruleset:
@@ -78,13 +79,14 @@ def fw() -> None:
 @VENDOR_OPTION
 @CONTEXT_OPTION
 @FORMAT_OPTION
-def show(config: Path, vendor: str | None, context: str, output_format: str) -> None:
+@INDENT_OPTION
+def show(config: Path, vendor: str | None, context: str, output_format: str, indent: bool | None) -> None:
     """Show the normalised rules of CONFIG as a table (or JSON), with their lines."""
     from plantgate.firewalls.dump import ruleset_to_dict
 
     ruleset = load_ruleset(config, vendor, context)
     if output_format == "json":
-        click.echo(json.dumps(ruleset_to_dict(ruleset, with_text=True), indent=2))
+        write_json(ruleset_to_dict(ruleset, with_text=True), indent=indent)
         return
     console.print(f"[bold]{ruleset.name}[/bold] ({ruleset.vendor}): {ruleset.rule_count()} rules in "
                   f"{len(ruleset.filters)} filters; zones: {', '.join(ruleset.zones) or '-'}")
@@ -122,10 +124,11 @@ def show(config: Path, vendor: str | None, context: str, output_format: str) -> 
 @VENDOR_OPTION
 @CONTEXT_OPTION
 @FORMAT_OPTION
+@INDENT_OPTION
 def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int | None, dport: int | None,
          icmp_type: int | None, icmp_code: int | None, from_zone: str | None, to_zone: str | None,
          filter_name: str | None, packets: Path | None, vendor: str | None, context: str,
-         output_format: str) -> None:
+         output_format: str, indent: bool | None) -> None:
     """Say whether CONFIG permits a packet (or every packet of a CSV), and which rule decides.
 
     \b
@@ -139,7 +142,7 @@ def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int 
         verdicts = evaluate_batch(ruleset, [(flow, row_from or from_zone, row_to or to_zone)
                                             for flow, row_from, row_to in rows], filter_name)
         if output_format == "json":
-            click.echo(json.dumps([verdict_json(v) for v in verdicts], indent=2))
+            write_json((verdict_json(v) for v in verdicts), indent=indent)
         else:
             for (flow, _, _), verdict in zip(rows, verdicts, strict=True):
                 click.echo(f"{flow}: {verdict}")
@@ -152,7 +155,7 @@ def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int 
         raise click.BadParameter(str(exc)) from exc
     verdict = evaluate(ruleset, flow, from_zone, to_zone, filter_name)
     if output_format == "json":
-        click.echo(json.dumps(verdict_json(verdict), indent=2))
+        write_json(verdict_json(verdict), indent=indent)
     else:
         console.print(f"{flow}: [bold]{'PERMIT' if verdict.permitted else 'DENY'}[/bold] - {verdict}",
                       highlight=False)
@@ -212,7 +215,9 @@ def change_json(change: Change) -> dict[str, Any]:
 @click.option("--new-vendor", type=click.Choice(sorted(VENDOR_MODULES)), default=None,
               help="Parser for NEW when it differs from OLD's.")
 @FORMAT_OPTION
-def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, output_format: str) -> None:
+@INDENT_OPTION
+def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, output_format: str,
+         indent: bool | None) -> None:
     """The flows NEW permits that OLD did not (opened), and the reverse (closed), with witnesses.
 
     Exit 0 whatever the difference; use `plantgate change prove-closing` for a pass/fail proof.
@@ -221,8 +226,8 @@ def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, outpu
     after = load_ruleset(new, new_vendor or vendor)
     result = diff_rulesets(default_space(), before, after)
     if output_format == "json":
-        click.echo(json.dumps({"opened": [change_json(c) for c in result.opened],
-                               "closed": [change_json(c) for c in result.closed]}, indent=2))
+        write_json({"opened": [change_json(c) for c in result.opened],
+                    "closed": [change_json(c) for c in result.closed]}, indent=indent)
         return
     if result.unchanged:
         console.print("No difference: both configs permit exactly the same flows.")
@@ -236,16 +241,13 @@ def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, outpu
                 console.print(f"    {text}", highlight=False, markup=False)
 
 
-def echo_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
-
-
 @fw.command()
 @click.argument("config", type=click.Path(path_type=Path))
 @VENDOR_OPTION
 @CONTEXT_OPTION
 @FORMAT_OPTION
-def lint(config: Path, vendor: str | None, context: str, output_format: str) -> None:
+@INDENT_OPTION
+def lint(config: Path, vendor: str | None, context: str, output_format: str, indent: bool | None) -> None:
     """Flag shadowed, redundant, correlated, any-any, overly broad, disabled and never-matching rules,
     and unused objects. Shadowed rules name the rules that block them.
 
@@ -257,12 +259,12 @@ def lint(config: Path, vendor: str | None, context: str, output_format: str) -> 
     ruleset = load_ruleset(config, vendor, context)
     issues = lint_ruleset_parallel(ruleset)
     if output_format == "json":
-        echo_json([{
+        write_json(({
             "kind": i.kind, "filter": i.filter, "rule": rule_json(i.rule),
             "related": [rule_json(r) for r in i.related_rules], "message": i.message,
             "witness": i.witness.to_dict() if i.witness else None,
             "object": {"name": i.object.name, "kind": i.object.kind, "line": i.object.span.line} if i.object else None,
-        } for i in issues])
+        } for i in issues), indent=indent)
         return
     for issue in issues:
         line = issue.rule.span.line if issue.rule else issue.object.span.line if issue.object else 0
