@@ -13,7 +13,11 @@ from pathlib import Path
 from typing import Protocol
 
 from plantgate.errors import InputError
+from plantgate.firewalls.detect import detect_vendor
 from plantgate.firewalls.ruleset import Ruleset
+
+__all__ = ["DETECTORS", "FirewallParser", "VENDOR_MODULES", "available_vendors", "detect_vendor", "parse_config",
+           "parser_for", "read_config_text"]
 
 VENDOR_MODULES: dict[str, str] = {
     "asa": "plantgate.firewalls.asa.parser",
@@ -23,6 +27,16 @@ VENDOR_MODULES: dict[str, str] = {
     "panos": "plantgate.firewalls.panos.parser",
     "srx": "plantgate.firewalls.srx.parser",
 }
+
+DETECTORS: dict[str, tuple[str, str]] = {
+    "asa": ("plantgate.firewalls.asa.detect", "confidence"),
+    "iptables": ("plantgate.firewalls.linux.detect", "iptables_confidence"),
+    "nftables": ("plantgate.firewalls.linux.detect", "nftables_confidence"),
+    "fortigate": ("plantgate.firewalls.fortigate.detect", "confidence"),
+    "panos": ("plantgate.firewalls.panos.detect", "confidence"),
+    "srx": ("plantgate.firewalls.srx.detect", "confidence"),
+}
+"""Each vendor's detector (module, function): what its parser's ``detect`` runs, importable without the parser."""
 
 
 class FirewallParser(Protocol):
@@ -84,21 +98,6 @@ def read_config_text(path: str | Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
-
-
-def detect_vendor(text: str, file: str) -> str:
-    """The vendor whose parser is most confident; a clear error when none is."""
-    best, best_score = "", 0.0
-    for vendor in available_vendors():
-        score = parser_for(vendor).detect(text)
-        if score > best_score:
-            best, best_score = vendor, score
-    if best_score < 0.3:
-        raise InputError.at(
-            file, 1, 1, "cannot tell which firewall vendor wrote this file",
-            "a supported config (" + ", ".join(available_vendors()) + ") or --vendor",
-        )
-    return best
 
 
 def parse_config(path: str | Path, vendor: str | None = None, context: str = "") -> Ruleset:
