@@ -6,6 +6,8 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from plantgate.errors import InputError
 from plantgate.firewalls.linux.iptables import PARSER
@@ -147,3 +149,12 @@ def test_corpus_parses_or_names_the_line() -> None:
         assert rs.filters.keys() == {"FORWARD", "INPUT", "OUTPUT"}
         assert all(r.span.line > 0 for _, r in rs.all_rules())
     assert parsed >= 10
+
+
+@given(st.text(alphabet=st.sampled_from(list("-A FORWARD -s 10.0.0.1/8 -j ACCEPT\t\u00a0\u2003\u3000\x1c\x85é!,:")),
+               max_size=80))
+def test_fast_tokenizer_equals_the_shell_reader(line: str) -> None:
+    """Lines without quotes or backslashes are split by a regular expression; it must split as the shell reader."""
+    from plantgate.firewalls.linux.iptables_spec import shell_tokens, tokenize
+
+    assert tokenize(line, "f", 1) == shell_tokens(line, "f", 1)
