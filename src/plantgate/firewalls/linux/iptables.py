@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from plantgate.errors import InputError
+from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.linux.chains import (
     SELF_ZONE,
     Chain,
@@ -321,6 +322,7 @@ class IptablesParser:
             return 0.5
         return 0.0
 
+    @with_collector_paused
     def parse(self, text: str, file: str) -> Ruleset:
         reader = _Reader(text, file)
         reader.read()

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
+from plantgate.firewalls.interning import network
 from plantgate.firewalls.linux.chains import InterfaceName, InterfaceTerm, Verdict
 from plantgate.firewalls.linux.match import (
     ANY_SERVICES,
@@ -242,7 +243,7 @@ class SpecTranslator:
         nets: list[IPNetwork] = []
         for item in items:
             try:
-                nets.append(ipaddress.ip_network(item, strict=False))
+                nets.append(network(item))
             except ValueError as exc:
                 looks_like_name = _HOST_NAME.match(item) and not item.replace(".", "").isdigit()
                 if "/" not in item and ":" not in item and looks_like_name:
