@@ -156,3 +156,28 @@ def test_fw_show_json_is_the_ruleset_dump_compact_or_indented() -> None:
     assert "\n" not in out.rstrip("\n"), "compact when not on a terminal"
     code, out, _ = run("fw", "show", str(config), "--format", "json", "--indent")
     assert code == 0 and json.loads(out) == expected and out.startswith('{\n  "name": ')
+
+
+def test_fw_test_packets_json_gives_the_one_packet_verdicts(tmp_path: Path) -> None:
+    from plantgate.netspace import evaluate
+    from plantgate.netspace.packet_file import make_flow
+
+    config = EXAMPLE / "firewalls" / "fw-it-dmz.asa"
+    ruleset = parse_config(config)
+    zones = ruleset.zones
+    rows = [("10.10.8.5", "172.16.35.30", "tcp", "40000", "3389"), ("172.16.35.30", "10.10.8.5", "udp", "1", "53"),
+            ("10.10.8.5", "172.16.35.31", "icmp", "", ""), ("2001:db8::1", "2001:db8::2", "tcp", "1", "443"),
+            ("10.10.8.9", "172.16.35.30", "6", "1024", "443")]
+    lines = ["src,dst,proto,sport,dport,from_zone,to_zone"]
+    lines += [",".join([*row, zones[k % len(zones)], zones[(k + 1) % len(zones)]]) for k, row in enumerate(rows)]
+    packets = tmp_path / "packets.csv"
+    packets.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, _ = run("fw", "test", str(config), "--packets", str(packets), "--format", "json")
+    assert code == 0
+    got = json.loads(out)
+    for k, row in enumerate(rows):
+        verdict = evaluate(ruleset, make_flow(*row), zones[k % len(zones)], zones[(k + 1) % len(zones)])
+        assert got[k]["verdict"] == ("permit" if verdict.permitted else "deny")
+        assert got[k]["filter"] == verdict.filter
+        assert got[k]["rule"] == (None if verdict.rule is None else {
+            "id": verdict.rule.rule_id, "line": verdict.rule.span.line, "text": verdict.rule.span.text})

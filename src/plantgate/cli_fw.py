@@ -6,8 +6,6 @@ from the content unless ``--vendor`` says otherwise.
 
 from __future__ import annotations
 
-import csv
-import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +13,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from plantgate.errors import InputError, InputProblem, Location
 from plantgate.firewalls.base import VENDOR_MODULES, parse_config
 from plantgate.firewalls.ruleset import Rule, Ruleset
-from plantgate.model.conduits import PROTOCOL_NUMBERS
 from plantgate.netspace import Change, Flow, Permitter, Verdict, default_space, diff_rulesets, evaluate
-from plantgate.netspace.batch import evaluate_batch
+from plantgate.netspace.batch import evaluate_packet_batch
+from plantgate.netspace.packet_file import make_flow, read_packet_batch
 from plantgate.outputs.json_stream import write_json
 from plantgate.progress import steps
 
@@ -38,24 +35,6 @@ def load_ruleset(path: Path, vendor: str | None, context: str = "") -> Ruleset:
     with steps() as step:
         step(f"Parsing {path.name}")
         return parse_config(path, vendor, context)
-
-
-def protocol_number(text: str) -> int:
-    value = PROTOCOL_NUMBERS.get(text.lower())
-    if value is not None and value >= 0:
-        return value
-    if text.isdigit() and 0 <= int(text) <= 255:
-        return int(text)
-    raise ValueError(f"unknown protocol {text!r}: use tcp, udp, icmp, icmpv6, sctp or a number 0-255")
-
-
-def make_flow(src: str, dst: str, proto: str, sport: str | int | None, dport: str | int | None,
-              icmp_type: int | None = None, icmp_code: int | None = None) -> Flow:
-    number = protocol_number(str(proto))
-    ports = number in (6, 17, 132)
-    return Flow(ipaddress.ip_address(src.strip()), ipaddress.ip_address(dst.strip()), number,
-                sport=int(sport or 0) if ports else 0, dport=int(dport or 0) if ports else 0,
-                icmp_type=icmp_type or 0, icmp_code=icmp_code or 0)
 
 
 def rule_json(rule: Rule | None) -> dict[str, Any] | None:
@@ -138,14 +117,16 @@ def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int 
     """
     ruleset = load_ruleset(config, vendor, context)
     if packets is not None:
-        rows = read_packets(packets)
-        verdicts = evaluate_batch(ruleset, [(flow, row_from or from_zone, row_to or to_zone)
-                                            for flow, row_from, row_to in rows], filter_name)
+        batch = read_packet_batch(packets)
+        batch.contexts = [(row_from or from_zone, row_to or to_zone) for row_from, row_to in batch.contexts]
+        verdicts = evaluate_packet_batch(ruleset, batch, filter_name)
         if output_format == "json":
-            write_json((verdict_json(v) for v in verdicts), indent=indent)
+            as_json: dict[int, dict[str, Any]] = {}  # one dict per distinct Verdict object, shared
+            write_json((as_json.get(id(v)) or as_json.setdefault(id(v), verdict_json(v)) for v in verdicts),
+                       indent=indent)
         else:
-            for (flow, _, _), verdict in zip(rows, verdicts, strict=True):
-                click.echo(f"{flow}: {verdict}")
+            for position, verdict in enumerate(verdicts):
+                click.echo(f"{batch.flow(position)}: {verdict}")
         return
     if not src or not dst:
         raise click.UsageError("give --src and --dst (and usually --dport), or --packets FILE.csv")
@@ -164,29 +145,9 @@ def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int 
 
 
 def read_packets(path: Path) -> list[tuple[Flow, str | None, str | None]]:
-    """Packets from CSV; every bad row is reported with its line, all at once."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError.at(str(path), 0, 0, f"cannot read packets file: {exc.strerror}") from exc
-    reader = csv.DictReader(text.splitlines())
-    required = {"src", "dst", "proto", "sport", "dport"}
-    if reader.fieldnames is None or not required <= {f.strip() for f in reader.fieldnames}:
-        raise InputError.at(str(path), 1, 1, "missing CSV header", "src,dst,proto,sport,dport[,from_zone,to_zone]")
-    rows: list[tuple[Flow, str | None, str | None]] = []
-    problems: list[InputProblem] = []
-    for index, row in enumerate(reader, start=2):
-        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-        try:
-            flow = make_flow(row["src"], row["dst"], row["proto"], row["sport"] or None, row["dport"] or None)
-        except ValueError as exc:
-            problems.append(InputProblem(Location(str(path), index, 1), f"bad packet row: {exc}",
-                                         expected="src,dst,proto,sport,dport"))
-            continue
-        rows.append((flow, row.get("from_zone") or None, row.get("to_zone") or None))
-    if problems:
-        raise InputError(problems)
-    return rows
+    """Packets from CSV as (flow, from_zone, to_zone); every bad row is reported with its line, all at once."""
+    batch = read_packet_batch(path)
+    return [(batch.flow(position), *batch.contexts[position]) for position in range(len(batch))]
 
 
 def permitter_json(permitter: Permitter) -> dict[str, Any]:
