@@ -57,3 +57,13 @@ def test_large_output_is_written_in_blocks() -> None:
     write_json(({"text": "x" * 1000, "n": n} for n in range(5000)), out)
     assert len(writes) > 2 and max(writes) < 2 << 20
     assert len(json.loads(out.getvalue())) == 5000
+
+
+def test_long_arrays_are_written_in_batches_as_one_array() -> None:
+    items = [{"x": [n, {"y": str(n)}], "z": []} for n in range(1300)]
+    document = {"a": items, "b": {"c": items[:3]}, "d": (i for i in items)}
+    expected = {"a": items, "b": {"c": items[:3]}, "d": items}
+    assert dumps(document, indent=True) == json.dumps(expected, indent=2, ensure_ascii=False)
+    assert dumps(items, indent=True) == json.dumps(items, indent=2, ensure_ascii=False)
+    assert json.loads(dumps({"a": (i for i in items)})) == {"a": items}
+    assert dumps([]) == "[]" and dumps(iter([])) == "[]" and dumps({}) == "{}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import ipaddress
+import operator
 import socket
 from pathlib import Path
 
@@ -98,8 +99,13 @@ def read_packet_batch(path: Path) -> PacketBatch:
     batch = PacketBatch()
     problems: list[InputProblem] = []
     contexts: dict[tuple[str | None, str | None], tuple[str | None, str | None]] = {}
+    width = max(picks) + 1
+    pick = operator.itemgetter(*picks)
     for index, row in enumerate(reader, start=2):  # counts rows, not lines, as it always has
-        values = [(row[k] if k < len(row) else "").strip() for k in picks]
+        if len(row) >= width:
+            values = [value.strip() for value in pick(row)]
+        else:
+            values = [(row[k] if k < len(row) else "").strip() for k in picks]
         context = (_cell(row, from_column), _cell(row, to_column))
         context = contexts.setdefault(context, context)
         fast = _fast_row(*values)

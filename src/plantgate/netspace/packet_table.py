@@ -53,16 +53,6 @@ class PacketColumns:
         table = np.array(rows, dtype=np.int64).reshape(len(rows), 7)
         return cls(*(np.ascontiguousarray(table[:, k]) for k in range(7)))
 
-    @classmethod
-    def of_flows(cls, flows: Sequence[Flow]) -> PacketColumns:
-        """From IPv4 flows (``is_ipv4``)."""
-        return cls.of([(int(f.src), int(f.dst), f.proto, f.sport, f.dport, f.icmp_type, f.icmp_code)
-                       for f in flows])
-
-    def take(self, positions: IntArray) -> PacketColumns:
-        return PacketColumns(*(column[positions] for column in (
-            self.src, self.dst, self.proto, self.sport, self.dport, self.icmp_type, self.icmp_code)))
-
 
 def is_ipv4(flow: Flow) -> bool:
     return flow.src.version == 4
@@ -148,32 +138,63 @@ def _in_ranges(values: IntArray, ranges: Sequence[tuple[int, int]]) -> BoolArray
     return hit
 
 
-def _service_matches(svc: Service, packets: PacketColumns) -> BoolArray:
+class _Candidates:
+    """Some packets of a PacketColumns (``positions``), each column taken only when a rule reads it."""
+
+    def __init__(self, packets: PacketColumns, positions: IntArray) -> None:
+        self.packets, self.positions = packets, positions
+        self._taken: dict[str, IntArray] = {}
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def column(self, name: str) -> IntArray:
+        taken = self._taken.get(name)
+        if taken is None:
+            taken = self._taken[name] = getattr(self.packets, name)[self.positions]
+        return taken
+
+    def ported(self) -> BoolArray:
+        proto = self.column("proto")
+        return (proto == _PORT_PROTOCOLS[0]) | (proto == _PORT_PROTOCOLS[1]) | (proto == _PORT_PROTOCOLS[2])
+
+    def icmp(self) -> BoolArray:
+        proto = self.column("proto")
+        return (proto == _ICMP_PROTOCOLS[0]) | (proto == _ICMP_PROTOCOLS[1])
+
+
+def _service_matches(svc: Service, packets: _Candidates) -> BoolArray:
     """``evaluate.service_matches`` on every packet."""
-    proto = packets.proto
+    proto = packets.column("proto")
     hit = np.ones(len(proto), dtype=np.bool_) if svc.protocol is None else proto == svc.protocol
     if svc.dst_ports or svc.src_ports:
-        ported = np.isin(proto, _PORT_PROTOCOLS)
+        ported = packets.ported()
         if svc.dst_ports:
-            hit &= ~ported | _in_ranges(packets.dport, svc.dst_ports)
+            hit &= ~ported | _in_ranges(packets.column("dport"), svc.dst_ports)
         if svc.src_ports:
-            hit &= ~ported | _in_ranges(packets.sport, svc.src_ports)
+            hit &= ~ported | _in_ranges(packets.column("sport"), svc.src_ports)
     if svc.icmp_type is not None or svc.icmp_code is not None:
-        icmp = np.isin(proto, _ICMP_PROTOCOLS)
+        icmp = packets.icmp()
         if svc.icmp_type is not None:
-            hit &= ~icmp | (packets.icmp_type == svc.icmp_type)
+            hit &= ~icmp | (packets.column("icmp_type") == svc.icmp_type)
         if svc.icmp_code is not None:
-            hit &= ~icmp | (packets.icmp_code == svc.icmp_code)
+            hit &= ~icmp | (packets.column("icmp_code") == svc.icmp_code)
     return hit
 
 
-def rule_matches_columns(rule: Rule, packets: PacketColumns) -> BoolArray:
-    """``evaluate.packet_matches`` of ``rule`` on every packet (zones and state are the caller's)."""
-    hit = _address_matches(rule.sources, packets.src) != rule.source_negate
-    hit &= _address_matches(rule.destinations, packets.dst) != rule.destination_negate
-    service_hit = np.zeros(len(hit), dtype=np.bool_)
-    for svc in rule.services:
-        service_hit |= _service_matches(svc, packets)
+def rule_matches_columns(rule: Rule, packets: PacketColumns, positions: IntArray | None = None) -> BoolArray:
+    """``evaluate.packet_matches`` of ``rule`` on the packets at ``positions`` (all by default).
+
+    Zones and state are the caller's to check.
+    """
+    taken = _Candidates(packets, np.arange(len(packets)) if positions is None else positions)
+    hit = _address_matches(rule.sources, taken.column("src")) != rule.source_negate
+    hit &= _address_matches(rule.destinations, taken.column("dst")) != rule.destination_negate
+    if not hit.any():
+        return hit
+    service_hit = _service_matches(rule.services[0], taken) if rule.services else np.zeros(len(hit), np.bool_)
+    for svc in rule.services[1:]:
+        service_hit |= _service_matches(svc, taken)
     return hit & (service_hit != rule.service_negate)
 
 
@@ -213,7 +234,7 @@ def first_matches(rules: Sequence[Rule], packets: PacketColumns) -> IntArray:
         candidates = _candidates(rule, by_src, by_dst, undecided)
         if not len(candidates):
             continue
-        matched = candidates[rule_matches_columns(rule, packets.take(candidates))]
+        matched = candidates[rule_matches_columns(rule, packets, candidates)]
         if len(matched):
             chosen[matched] = index
             undecided[matched] = False

@@ -11,8 +11,9 @@ asks for it. The JSON is the same document either way; ``json.loads`` reads both
 
 from __future__ import annotations
 
+import itertools
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 import orjson
@@ -20,8 +21,8 @@ import orjson
 FLUSH_BYTES = 1 << 20
 """Chunks are gathered and written in blocks of about this size."""
 
-STREAM_DEPTH = 4
-"""Containers this deep (the top is 1) are written item by item; deeper ones are encoded whole."""
+BATCH = 512
+"""Items of a streamed array encoded per orjson call."""
 
 
 def write_json(data: Any, stream: BinaryIO | None = None, *, indent: bool | None = None,
@@ -40,7 +41,7 @@ def write_json(data: Any, stream: BinaryIO | None = None, *, indent: bool | None
     option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
     pending: list[bytes] = []
     size = 0
-    for chunk in _chunks(data, STREAM_DEPTH, 0, indent, option, default):
+    for chunk in _chunks(data, 0, indent, option, _with_iterators(default)):
         pending.append(chunk)
         size += len(chunk)
         if size >= FLUSH_BYTES:
@@ -54,7 +55,7 @@ def write_json(data: Any, stream: BinaryIO | None = None, *, indent: bool | None
 def dumps(data: Any, *, indent: bool = False, default: Callable[[Any], Any] | None = None) -> str:
     """``data`` as a JSON string (the same encoding as ``write_json``, without the newline)."""
     option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
-    return b"".join(_chunks(data, STREAM_DEPTH, 0, indent, option, default)).decode("utf-8")
+    return b"".join(_chunks(data, 0, indent, option, _with_iterators(default))).decode("utf-8")
 
 
 def _is_terminal(stream: BinaryIO) -> bool:
@@ -64,21 +65,56 @@ def _is_terminal(stream: BinaryIO) -> bool:
         return False
 
 
-def _chunks(value: Any, depth: int, level: int, indent: bool, option: int,
-            default: Callable[[Any], Any] | None) -> Iterator[bytes]:
-    if depth > 1 and isinstance(value, Mapping) and value:
-        yield from _container(((orjson.dumps(key if isinstance(key, str) else _key_text(key)), item)
-                               for key, item in value.items()), b"{", b"}", depth, level, indent, option, default)
-        return
-    if depth > 1 and (isinstance(value, list | tuple) and value or isinstance(value, Iterator)):
-        yield from _container(((None, item) for item in value), b"[", b"]", depth, level, indent, option, default)
-        return
-    if isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping | list | tuple):
-        value = list(value)  # a generator deeper than STREAM_DEPTH
+def _with_iterators(default: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    """orjson's ``default``: iterators deep inside the data become lists, the rest goes to ``default``."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, Iterator):
+            return list(value)
+        if default is None:
+            raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+        return default(value)
+
+    return convert
+
+
+def _chunks(value: Any, level: int, indent: bool, option: int, default: Callable[[Any], Any]) -> Iterator[bytes]:
+    """The top mapping item by item, iterators and long arrays a batch of items at a time, the rest whole."""
+    if level == 0 and isinstance(value, Mapping) and value:
+        inner = b"\n  " if indent else b""
+        colon = b": " if indent else b":"
+        yield b"{"
+        for number, (key, item) in enumerate(value.items()):
+            name = orjson.dumps(key if isinstance(key, str) else _key_text(key))
+            yield (inner if not number else b"," + inner) + name + colon
+            yield from _chunks(item, level + 1, indent, option, default)
+        yield (b"\n}" if indent else b"}")
+    elif isinstance(value, Iterator) or isinstance(value, list | tuple) and len(value) > BATCH:
+        yield from _array(iter(value), level, indent, option, default)
+    else:
+        yield _encoded(value, level, indent, option, default)
+
+
+def _encoded(value: Any, level: int, indent: bool, option: int, default: Callable[[Any], Any]) -> bytes:
     encoded = orjson.dumps(value, option=option, default=default)
     if indent and level:
         encoded = encoded.replace(b"\n", b"\n" + b"  " * level)  # JSON strings never hold a raw newline
-    yield encoded
+    return encoded
+
+
+def _array(items: Iterator[Any], level: int, indent: bool, option: int, default: Callable[[Any], Any]
+           ) -> Iterator[bytes]:
+    """``[...]`` written ``BATCH`` items per orjson call: each call's own brackets are cut off."""
+    first = True
+    yield b"["
+    while batch := list(itertools.islice(items, BATCH)):
+        body = _encoded(batch, level, indent, option, default)
+        body = body[1:-2 - 2 * level] if indent else body[1:-1]  # "[" ... "\n" + indentation + "]"
+        yield body if first else b"," + body
+        first = False
+    if indent and not first:
+        yield b"\n" + b"  " * level
+    yield b"]"
 
 
 def _key_text(key: Any) -> str:
@@ -88,18 +124,3 @@ def _key_text(key: Any) -> str:
     if isinstance(key, int | float):
         return repr(key) if isinstance(key, float) else str(int(key))
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
-
-
-def _container(items: Iterator[tuple[bytes | None, Any]], opening: bytes, closing: bytes, depth: int, level: int,
-               indent: bool, option: int, default: Callable[[Any], Any] | None) -> Iterator[bytes]:
-    inner = b"\n" + b"  " * (level + 1) if indent else b""
-    colon = b": " if indent else b":"
-    first = True
-    yield opening
-    for key, item in items:
-        yield (inner if first else b"," + inner) + (key + colon if key is not None else b"")
-        first = False
-        yield from _chunks(item, depth - 1, level + 1, indent, option, default)
-    if not first and indent:
-        yield b"\n" + b"  " * level
-    yield closing
