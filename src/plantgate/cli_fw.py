@@ -7,21 +7,26 @@ from the content unless ``--vendor`` says otherwise.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from plantgate.firewalls.base import VENDOR_MODULES, parse_config
 from plantgate.firewalls.ruleset import Rule, Ruleset
-from plantgate.netspace import Change, Flow, Permitter, Verdict, default_space, diff_rulesets, evaluate
-from plantgate.netspace.batch import evaluate_packet_batch
-from plantgate.netspace.packet_file import make_flow, read_packet_batch
 from plantgate.outputs.json_stream import write_json
-from plantgate.progress import steps
 
-console = Console()
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from plantgate.netspace import Change, Flow, Permitter, Verdict
+
+
+def _console() -> Console:
+    """The terminal output of the text formats (rich is imported only for them)."""
+    from rich.console import Console
+
+    return Console()
+
 VENDOR_OPTION = click.option("--vendor", type=click.Choice(sorted(VENDOR_MODULES)), default=None,
                              help="Parser to use; detected from the content when omitted.")
 CONTEXT_OPTION = click.option("--context", default="", help="VDOM, vsys or device group, where the config has several.")
@@ -32,6 +37,8 @@ INDENT_OPTION = click.option("--indent/--no-indent", "indent", default=None,
 
 
 def load_ruleset(path: Path, vendor: str | None, context: str = "") -> Ruleset:
+    from plantgate.progress import steps
+
     with steps() as step:
         step(f"Parsing {path.name}")
         return parse_config(path, vendor, context)
@@ -67,6 +74,9 @@ def show(config: Path, vendor: str | None, context: str, output_format: str, ind
     if output_format == "json":
         write_json(ruleset_to_dict(ruleset, with_text=True), indent=indent)
         return
+    from rich.table import Table
+
+    console = _console()
     console.print(f"[bold]{ruleset.name}[/bold] ({ruleset.vendor}): {ruleset.rule_count()} rules in "
                   f"{len(ruleset.filters)} filters; zones: {', '.join(ruleset.zones) or '-'}")
     for flt in ruleset.filters.values():
@@ -115,8 +125,14 @@ def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int 
       plantgate fw test fw.asa --src 10.10.8.5 --dst 172.16.35.30 --dport 3389 --from-zone corp --to-zone idmz
       plantgate fw test fw.iptables --packets probes.csv --format json
     """
+    from plantgate.netspace import evaluate
+    from plantgate.netspace.packet_file import make_flow
+
     ruleset = load_ruleset(config, vendor, context)
     if packets is not None:
+        from plantgate.netspace.batch import evaluate_packet_batch
+        from plantgate.netspace.packet_file import read_packet_batch
+
         batch = read_packet_batch(packets)
         batch.contexts = [(row_from or from_zone, row_to or to_zone) for row_from, row_to in batch.contexts]
         verdicts = evaluate_packet_batch(ruleset, batch, filter_name)
@@ -138,6 +154,7 @@ def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int 
     if output_format == "json":
         write_json(verdict_json(verdict), indent=indent)
     else:
+        console = _console()
         console.print(f"{flow}: [bold]{'PERMIT' if verdict.permitted else 'DENY'}[/bold] - {verdict}",
                       highlight=False)
         if verdict.rule is not None:
@@ -146,6 +163,8 @@ def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int 
 
 def read_packets(path: Path) -> list[tuple[Flow, str | None, str | None]]:
     """Packets from CSV as (flow, from_zone, to_zone); every bad row is reported with its line, all at once."""
+    from plantgate.netspace.packet_file import read_packet_batch
+
     batch = read_packet_batch(path)
     return [(batch.flow(position), *batch.contexts[position]) for position in range(len(batch))]
 
@@ -183,6 +202,8 @@ def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, outpu
 
     Exit 0 whatever the difference; use `plantgate change prove-closing` for a pass/fail proof.
     """
+    from plantgate.netspace import default_space, diff_rulesets
+
     before = load_ruleset(old, vendor)
     after = load_ruleset(new, new_vendor or vendor)
     result = diff_rulesets(default_space(), before, after)
@@ -190,6 +211,7 @@ def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, outpu
         write_json({"opened": [change_json(c) for c in result.opened],
                     "closed": [change_json(c) for c in result.closed]}, indent=indent)
         return
+    console = _console()
     if result.unchanged:
         console.print("No difference: both configs permit exactly the same flows.")
         return
@@ -227,6 +249,7 @@ def lint(config: Path, vendor: str | None, context: str, output_format: str, ind
             "object": {"name": i.object.name, "kind": i.object.kind, "line": i.object.span.line} if i.object else None,
         } for i in issues), indent=indent)
         return
+    console = _console()
     for issue in issues:
         line = issue.rule.span.line if issue.rule else issue.object.span.line if issue.object else 0
         console.print(f"[bold]{issue.kind}[/bold] line {line}: {issue.message}", highlight=False)

@@ -16,7 +16,7 @@ from plantgate.checks.references import NIST_CM_3, NIST_SC_7, REF_FIREWALL
 from plantgate.checks.registry import Rule, check, rule
 from plantgate.errors import Location
 from plantgate.netspace.lint import LintIssue, lint_ruleset
-from plantgate.netspace.lint_parallel import lint_ruleset_parallel
+from plantgate.netspace.lint_parallel import lint_rulesets_parallel
 
 _REFS = (REF_FIREWALL, NIST_SC_7, NIST_CM_3)
 _HELP = "The platform owner holds the boundary firewall to the same configuration hygiene as every other firewall."
@@ -44,10 +44,13 @@ def _evidence(issue: LintIssue) -> list[Location]:
 
 @check
 def rule_hygiene(ctx: CheckContext) -> Iterator[Finding]:
-    for fw in ctx.firewalls:
+    firewalls = ctx.firewalls
+    if ctx.may_fork:  # the CLI: the filters of every firewall spread over every core
+        linted = lint_rulesets_parallel([fw.ruleset for fw in firewalls], space=ctx.space)
+    else:
+        linted = [lint_ruleset(ctx.space, fw.ruleset) for fw in firewalls]
+    for fw, issues in zip(firewalls, linted, strict=True):
         seen: set[tuple[str, str]] = set()
-        issues = (lint_ruleset_parallel(fw.ruleset, space=ctx.space) if ctx.may_fork  # the CLI: every core
-                  else lint_ruleset(ctx.space, fw.ruleset))
         for issue in issues:
             subject = issue.rule.rule_id if issue.rule else issue.object.name if issue.object else "?"
             if (issue.kind, subject) in seen:
