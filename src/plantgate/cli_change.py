@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 
-from plantgate.cli_fw import INDENT_OPTION, VENDOR_OPTION, change_json, permitter_json
+from plantgate.cli_fw import INDENT_OPTION, VENDOR_OPTION, change_json, load_ruleset, permitter_json
 from plantgate.errors import InputError
 from plantgate.firewalls.base import parse_config
 from plantgate.netspace import Change, default_space, diff_rulesets, is_subset
@@ -139,8 +139,8 @@ def prove_closing(current: Path, candidate: Path, vendor: str | None, candidate_
     Exit 0 with what was closed; exit 1 with the witness flow it opens and the candidate
     rules that permit it; exit 2 on bad input. Works across vendors.
     """
-    before = parse_config(current, vendor)
-    after = parse_config(candidate, candidate_vendor or vendor)
+    before = load_ruleset(current, vendor)
+    after = load_ruleset(candidate, candidate_vendor or vendor)
     proved, diff = is_subset(default_space(), after, before)
     if output_format == "json":
         write_json({"proved": proved, "opened": [change_json(c) for c in diff.opened],
