@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
 from plantgate.firewalls.gc_pause import with_collector_paused
+from plantgate.firewalls.interning import network
 from plantgate.firewalls.panos.apps import (
     APP_DEFAULT_SERVICES,
     PREDEFINED_SERVICES,
@@ -404,7 +405,7 @@ def _literal_networks(text: str) -> list[IPNetwork] | None:
         if "-" in text and "/" not in text:
             first, last = text.split("-", 1)
             return list(address_range(first.strip(), last.strip()))
-        return [ipaddress.ip_network(text, strict=False)]
+        return [network(text)]
     except ValueError:
         return None
 
