@@ -157,5 +157,13 @@ def main() -> None:
     """
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``plantgate`` console command: ``main`` in a process of its own (see ``freeze_parsed_objects``)."""
+    from plantgate.firewalls.gc_pause import freeze_parsed_objects
+
+    freeze_parsed_objects()
     main()
+
+
+if __name__ == "__main__":
+    run()

@@ -37,21 +37,11 @@ INDENT_OPTION = click.option("--indent/--no-indent", "indent", default=None,
 
 
 def load_ruleset(path: Path, vendor: str | None, context: str = "") -> Ruleset:
-    """Parse one config for a command; its objects then leave the garbage collector's scans.
-
-    A large config is millions of objects that live until the command ends; every later
-    collection would scan them all again (a third of ``fw show``'s dump time). The command's
-    process is short-lived, so they are moved to the collector's permanent generation.
-    """
-    import gc
-
     from plantgate.progress import steps
 
     with steps() as step:
         step(f"Parsing {path.name}")
-        ruleset = parse_config(path, vendor, context)
-    gc.freeze()
-    return ruleset
+        return parse_config(path, vendor, context)
 
 
 def rule_json(rule: Rule | None) -> dict[str, Any] | None:

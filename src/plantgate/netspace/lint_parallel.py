@@ -67,6 +67,7 @@ def lint_rulesets_parallel(rulesets: list[Ruleset], workers: int | None = None,
                 for ruleset, flts in zip(rulesets, filters, strict=True)]
     global _RULESETS
     _RULESETS = rulesets
+    frozen_before = gc.get_freeze_count()
     try:
         order = [(index, flt.name) for index, flt in sorted(units, key=lambda u: -len(u[1].rules))]  # biggest first
         gc.freeze()  # the collector of a worker then leaves the inherited objects' pages shared
@@ -74,7 +75,8 @@ def lint_rulesets_parallel(rulesets: list[Ruleset], workers: int | None = None,
                                  initializer=_own_streams) as pool:
             plain = dict(zip(order, pool.map(_lint_in_worker, order, chunksize=1), strict=True))
     finally:
-        gc.unfreeze()
+        if not frozen_before:  # a process that freezes on purpose (the command) keeps its objects frozen
+            gc.unfreeze()
         _RULESETS = []
     return [[issue for flt in flts for issue in _rebuilt(flt, plain[index, flt.name])] + unused_objects(ruleset)
             for index, (ruleset, flts) in enumerate(zip(rulesets, filters, strict=True))]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from plantgate.errors import InputError
+from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.linux.chains import (
     SELF_ZONE,
     Chain,
@@ -69,6 +70,7 @@ class NftablesParser:
     def detect(self, text: str) -> float:
         return nftables_confidence(text)
 
+    @with_collector_paused
     def parse(self, text: str, file: str) -> Ruleset:
         structure = parse_structure(text, file)
         lines = text.splitlines()

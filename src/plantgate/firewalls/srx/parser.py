@@ -39,6 +39,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_IPV4,
@@ -527,6 +528,7 @@ class SrxParser:
     def detect(self, text: str) -> float:
         return confidence(text)
 
+    @with_collector_paused
     def parse(self, text: str, file: str) -> Ruleset:
         return _Normaliser(read_junos_config(text, file), file).run()
 
