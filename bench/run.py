@@ -163,6 +163,9 @@ def print_header(args: argparse.Namespace) -> None:
           f"Aerleon policy {args.aerleon_rules} rules, {args.packets} packets, {args.changes} edits; "
           f"median of {args.repeat} runs (fewer once a measurement has spent {args.budget:g} s), "
           f"each measurement in its own process; files in {args.out}")
+    print(f"whole commands: Aerleon renderings of {args.command_terms} terms (show) and {args.command_analysis_terms} "
+          f"terms (test, diff, prove-closing), {args.command_packets} packets, a site of 10 firewalls x "
+          f"{args.estate_rules} rules; peers from {args.peer_python}")
 
 
 def prepare_commands(args: argparse.Namespace) -> dict[str, str]:
