@@ -194,9 +194,83 @@ def aclcheck(params: Params) -> Result:
     return {"times": times, "info": {"load_s": round(load_s, 3), "terms": terms}, "verdicts": verdicts}
 
 
+def _tree_pss_kb(root: int) -> int:
+    """Proportional set size of ``root`` and all its descendants, summed (shared pages counted once)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:
+            continue
+    return total
+
+
+def _run_command(argv: list[str], out_path: str, cwd: str | None) -> tuple[float, int, int]:
+    """(seconds, exit code, peak PSS of the process tree in kB); stdout to ``out_path`` as a redirect does."""
+    import threading
+
+    with open(out_path, "wb") as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, cwd=cwd)
+        peak = [0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.05):
+                peak[0] = max(peak[0], _tree_pss_kb(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, err = process.communicate()
+        elapsed = time.perf_counter() - start
+        done.set()
+        sampler.join()
+    if process.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(argv)} exited {process.returncode}: {err.decode(errors='replace')[-2000:]}")
+    return elapsed, process.returncode, peak[0]
+
+
+def command(params: Params) -> Result:
+    """Timed: one whole command as a user runs it, in a subprocess (interpreter start, imports, work, output).
+
+    Standard output goes to a file, as a shell redirect would send it. ``tree_mb`` is the peak
+    of the summed PSS of the process and its children (workers included), sampled every 50 ms.
+    ``exit`` is the command's exit code (0 or 1; anything else is an error). The output's size
+    and a digest are reported, so that runs and revisions can be compared.
+    """
+    import hashlib
+
+    out_path = str(Path(params["out_dir"]) / f"{params['name']}.out")
+    runs = []
+
+    def once() -> tuple[float, tuple[int, int]]:
+        elapsed, code, peak = _run_command(params["argv"], out_path, params.get("cwd"))
+        runs.append(peak)
+        return elapsed, (code, peak)
+
+    times, (code, _) = _repeat(params, once)
+    data = Path(out_path).read_bytes()
+    return {"times": times, "info": {"exit": code, "tree_mb": round(max(runs) / 1024), "out_kb": len(data) // 1024,
+                                     "out_sha": hashlib.sha256(data).hexdigest()[:10]}}
+
+
 MEASUREMENTS: dict[str, Callable[[Params], Result]] = {
     "parse": parse, "permitted": permitted, "diff": diff, "lint": lint, "prove_closing": prove_closing,
     "fw_test_cli": fw_test_cli, "fw_test_library": fw_test_library, "aclcheck": aclcheck,
+    "command": command,
 }
 
 

@@ -96,6 +96,29 @@ def test_help_teaches() -> None:
     assert code == 0 and "--fail-on" in out and "--as-of" in out
 
 
+def test_top_level_help_summaries_are_the_commands_own() -> None:
+    """``plantgate --help`` lists commands from COMMANDS without importing them; hold each to its help."""
+    import importlib
+    import subprocess
+    import sys
+
+    import click
+
+    from plantgate.cli import COMMANDS
+
+    for name, (module, attribute, summary) in COMMANDS.items():
+        command = getattr(importlib.import_module(module), attribute)
+        for limit in (30, 45, 200):
+            listed = click.Command(name, help=summary).get_short_help_str(limit)
+            assert listed == command.get_short_help_str(limit), name
+    probe = ("import sys; from plantgate.cli import main; sys.argv = ['plantgate', '--help']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('plantgate.')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = done.stdout.strip().splitlines()[-1]
+    assert loaded == "['plantgate.cli', 'plantgate.errors']", "plantgate --help must import no command module"
+
+
 def test_committed_schema_equals_generated_one() -> None:
     assert committed_schema() == treaty_schema(), "run: plantgate schema -o src/plantgate/schema/treaty.schema.json"
     code, out, _ = run("schema")
@@ -121,3 +144,40 @@ def test_fw_lint_text_counts_each_written_rule_once() -> None:
     written = len({id(r) for f in parse_config(EXAMPLE / "firewalls" / "fw-it-dmz.asa").filters.values()
                    for r in f.rules})
     assert code == 0 and f"issues in {written} rules; filters linted as the device applies them: CORP_IN" in out
+
+
+def test_fw_show_json_is_the_ruleset_dump_compact_or_indented() -> None:
+    from plantgate.firewalls.dump import ruleset_to_dict
+
+    config = EXAMPLE / "firewalls" / "fw-it-dmz.asa"
+    expected = ruleset_to_dict(parse_config(config), with_text=True)
+    code, out, _ = run("fw", "show", str(config), "--format", "json")
+    assert code == 0 and json.loads(out) == expected
+    assert "\n" not in out.rstrip("\n"), "compact when not on a terminal"
+    code, out, _ = run("fw", "show", str(config), "--format", "json", "--indent")
+    assert code == 0 and json.loads(out) == expected and out.startswith('{\n  "name": ')
+
+
+def test_fw_test_packets_json_gives_the_one_packet_verdicts(tmp_path: Path) -> None:
+    from plantgate.netspace import evaluate
+    from plantgate.netspace.packet_file import make_flow
+
+    config = EXAMPLE / "firewalls" / "fw-it-dmz.asa"
+    ruleset = parse_config(config)
+    zones = ruleset.zones
+    rows = [("10.10.8.5", "172.16.35.30", "tcp", "40000", "3389"), ("172.16.35.30", "10.10.8.5", "udp", "1", "53"),
+            ("10.10.8.5", "172.16.35.31", "icmp", "", ""), ("2001:db8::1", "2001:db8::2", "tcp", "1", "443"),
+            ("10.10.8.9", "172.16.35.30", "6", "1024", "443")]
+    lines = ["src,dst,proto,sport,dport,from_zone,to_zone"]
+    lines += [",".join([*row, zones[k % len(zones)], zones[(k + 1) % len(zones)]]) for k, row in enumerate(rows)]
+    packets = tmp_path / "packets.csv"
+    packets.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, _ = run("fw", "test", str(config), "--packets", str(packets), "--format", "json")
+    assert code == 0
+    got = json.loads(out)
+    for k, row in enumerate(rows):
+        verdict = evaluate(ruleset, make_flow(*row), zones[k % len(zones)], zones[(k + 1) % len(zones)])
+        assert got[k]["verdict"] == ("permit" if verdict.permitted else "deny")
+        assert got[k]["filter"] == verdict.filter
+        assert got[k]["rule"] == (None if verdict.rule is None else {
+            "id": verdict.rule.rule_id, "line": verdict.rule.span.line, "text": verdict.rule.span.text})

@@ -59,32 +59,59 @@ def handle_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-COMMANDS: dict[str, tuple[str, str]] = {
-    "validate": ("plantgate.cli_check", "validate"),
-    "check": ("plantgate.cli_check", "check"),
-    "demo": ("plantgate.cli_check", "demo"),
-    "schema": ("plantgate.cli_check", "schema"),
-    "fw": ("plantgate.cli_fw", "fw"),
-    "change": ("plantgate.cli_change", "change"),
-    "vuln": ("plantgate.cli_vuln", "vuln"),
-    "outage": ("plantgate.cli_vuln", "outage"),
-    "report": ("plantgate.cli_report", "report"),
-    "diagram": ("plantgate.cli_report", "diagram"),
-    "import": ("plantgate.cli_import", "import_group"),
-    "reach": ("plantgate.cli_estate", "reach"),
-    "access-map": ("plantgate.cli_estate", "access_map"),
-    "render": ("plantgate.cli_estate", "render"),
-    "flows": ("plantgate.cli_seed", "flows"),
-    "serve": ("plantgate.cli_web", "serve"),
-    "db": ("plantgate.cli_web", "db"),
-    "admin": ("plantgate.cli_web", "admin"),
-    "audit": ("plantgate.cli_web", "audit"),
-    "worker": ("plantgate.cli_fleet", "worker"),
-    "feeds": ("plantgate.cli_fleet", "feeds"),
-    "baseline": ("plantgate.cli_fleet", "baseline"),
-    "fleet": ("plantgate.cli_fleet", "fleet"),
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "validate": ("plantgate.cli_check", "validate",
+        "Load and validate a treaty folder; report every problem with file:line:column."),
+    "check": ("plantgate.cli_check", "check",
+        "Check a treaty folder against its own rules and the evidence it names."),
+    "demo": ("plantgate.cli_check", "demo",
+        "Write the bundled example plant to DIRECTORY (default ./plantgate-demo) and check it."),
+    "schema": ("plantgate.cli_check", "schema",
+        "Print the JSON Schema of the treaty, for editors (yaml-language-server) and CI."),
+    "fw": ("plantgate.cli_fw", "fw",
+        "Query one firewall config: show its rules, test packets, diff two configs, lint."),
+    "change": ("plantgate.cli_change", "change",
+        "Firewall change control: impact and refusal of a change record, close-only proofs, verification."),
+    "vuln": ("plantgate.cli_vuln", "vuln",
+        "Match assets to advisories, decide with SSVC, export signed decisions as VEX."),
+    "outage": ("plantgate.cli_vuln", "outage",
+        "Outage windows: the security work package, prepared in advance."),
+    "report": ("plantgate.cli_report", "report",
+        "Write the leadership report (charter, services, patch policy, RACI, register, findings)."),
+    "diagram": ("plantgate.cli_report", "diagram",
+        "Draw zones in Purdue bands and conduits coloured by firewall status (Graphviz dot)."),
+    "import": ("plantgate.cli_import", "import_group",
+        "Merge evidence exported by other tools into the treaty."),
+    "reach": ("plantgate.cli_estate", "reach",
+        "End-to-end flows from one zone to another along every path, hop by hop."),
+    "access-map": ("plantgate.cli_estate", "access_map",
+        "Who reaches each control, field and safety zone end to end, how, and on whose approval."),
+    "render": ("plantgate.cli_estate", "render",
+        "The rules that implement the register on one firewall, in its vendor's syntax, proved equal."),
+    "flows": ("plantgate.cli_seed", "flows",
+        "The observed zone-to-zone matrix, with the register's and the firewalls' verdict per cell."),
+    "serve": ("plantgate.cli_web", "serve",
+        "Run the web app (creates ./plantgate.db by default)."),
+    "db": ("plantgate.cli_web", "db",
+        "Database: import and export treaty folders, apply migrations."),
+    "admin": ("plantgate.cli_web", "admin",
+        "Accounts: create users, grant roles per site, issue API tokens."),
+    "audit": ("plantgate.cli_web", "audit",
+        "The audit log."),
+    "worker": ("plantgate.cli_fleet", "worker",
+        "Run jobs (checks, re-judging, deliveries) from the PostgreSQL queue until stopped."),
+    "feeds": ("plantgate.cli_fleet", "feeds",
+        "Fleet-wide vulnerability feeds: KEV, CSAF advisories, Vulnrichment."),
+    "baseline": ("plantgate.cli_fleet", "baseline",
+        "The corporate baseline: rules every plant's firewalls must satisfy."),
+    "fleet": ("plantgate.cli_fleet", "fleet",
+        "The fleet: checks of every site, fleet-wide read roles."),
 }
-"""Every command: its module and attribute. Loaded on use, each callback wrapped in handle_errors."""
+"""Every command: its module, its attribute and its one-line summary for ``plantgate --help``.
+
+The command is imported and its callback wrapped in handle_errors only when it is used; the
+summary is written here so that the top-level help lists every command without importing any
+(tests/test_cli.py holds each summary to its command's own help text)."""
 
 
 def _wrap(command: click.Command) -> None:
@@ -98,8 +125,8 @@ def _wrap(command: click.Command) -> None:
 class LazyGroup(click.Group):
     """Imports a command's module only when that command is used.
 
-    ``plantgate fw test`` then starts without the checks, the report or the web stack
-    (a third of a second instead of a second); ``plantgate --help`` still lists everything.
+    ``plantgate fw test`` then starts without the checks, the report or the web stack, and
+    ``plantgate --help`` lists every command from ``COMMANDS`` without importing one.
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -107,11 +134,19 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in COMMANDS:
-            module_name, attribute = COMMANDS[cmd_name]
+            module_name, attribute, _ = COMMANDS[cmd_name]
             command: click.Command = getattr(importlib.import_module(module_name), attribute)
             _wrap(command)
             self.add_command(command, cmd_name)
         return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``plantgate --help`` from the summaries, importing no command."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, click.Command(name, help=summary).get_short_help_str(limit))
+                for name, (_, _, summary) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -130,5 +165,13 @@ def main() -> None:
     """
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``plantgate`` console command: ``main`` in a process of its own (see ``freeze_parsed_objects``)."""
+    from plantgate.firewalls.gc_pause import freeze_parsed_objects
+
+    freeze_parsed_objects()
     main()
+
+
+if __name__ == "__main__":
+    run()

@@ -10,20 +10,23 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
-from plantgate.cli_fw import VENDOR_OPTION, change_json, permitter_json
-from plantgate.decisions.change_impact import ChangeImpact, ZoneChange, assess_change
+from plantgate.cli_fw import INDENT_OPTION, VENDOR_OPTION, change_json, load_ruleset, permitter_json
 from plantgate.errors import InputError
 from plantgate.firewalls.base import parse_config
-from plantgate.load import Site, load_site
-from plantgate.model.changes import ChangeRecord
 from plantgate.netspace import Change, default_space, diff_rulesets, is_subset
+from plantgate.outputs.json_stream import write_json
 
 console = Console()
+
+if TYPE_CHECKING:  # the treaty and change-record stack is imported by the commands that read a treaty
+    from plantgate.decisions.change_impact import ChangeImpact, ZoneChange
+    from plantgate.load import Site
+    from plantgate.model.changes import ChangeRecord
 FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
                              show_default=True)
 
@@ -35,6 +38,8 @@ def change() -> None:
 
 def _site_and_record(record_path: Path, site_dir: Path | None) -> tuple[Site, ChangeRecord]:
     """Change records live in SITE/changes/; load the site and pick the record written in that file."""
+    from plantgate.load import load_site
+
     folder = site_dir or record_path.resolve().parent.parent
     if site_dir is None and record_path.resolve().parent.name != "changes":
         raise InputError.at(str(record_path), 0, 0, "cannot tell which treaty this change record belongs to",
@@ -87,6 +92,8 @@ def check_change(record: Path, site_dir: Path | None, output_format: str) -> Non
     covers; self-approval; a veto.
     """
     site, change_record = _site_and_record(record, site_dir)
+    from plantgate.decisions.change_impact import assess_change
+
     impact = assess_change(site, change_record, default_space())
     if output_format == "json":
         click.echo(json.dumps(impact_json(impact), indent=2))
@@ -130,19 +137,20 @@ def _print_impact(impact: ChangeImpact) -> None:
 @VENDOR_OPTION
 @click.option("--candidate-vendor", default=None, help="Parser for CANDIDATE when its vendor differs.")
 @FORMAT_OPTION
+@INDENT_OPTION
 def prove_closing(current: Path, candidate: Path, vendor: str | None, candidate_vendor: str | None,
-                  output_format: str) -> None:
+                  output_format: str, indent: bool | None) -> None:
     """Prove CANDIDATE permits a subset of CURRENT, for every zone pair or filter.
 
     Exit 0 with what was closed; exit 1 with the witness flow it opens and the candidate
     rules that permit it; exit 2 on bad input. Works across vendors.
     """
-    before = parse_config(current, vendor)
-    after = parse_config(candidate, candidate_vendor or vendor)
+    before = load_ruleset(current, vendor)
+    after = load_ruleset(candidate, candidate_vendor or vendor)
     proved, diff = is_subset(default_space(), after, before)
     if output_format == "json":
-        click.echo(json.dumps({"proved": proved, "opened": [change_json(c) for c in diff.opened],
-                               "closed": [change_json(c) for c in diff.closed]}, indent=2))
+        write_json({"proved": proved, "opened": [change_json(c) for c in diff.opened],
+                    "closed": [change_json(c) for c in diff.closed]}, indent=indent)
     else:
         _print_proof(proved, diff.opened, diff.closed)
     if not proved:

@@ -6,55 +6,42 @@ from the content unless ``--vendor`` says otherwise.
 
 from __future__ import annotations
 
-import csv
-import ipaddress
-import json
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from plantgate.errors import InputError, InputProblem, Location
 from plantgate.firewalls.base import VENDOR_MODULES, parse_config
 from plantgate.firewalls.ruleset import Rule, Ruleset
-from plantgate.model.conduits import PROTOCOL_NUMBERS
-from plantgate.netspace import Change, Flow, Permitter, Verdict, default_space, diff_rulesets, evaluate
-from plantgate.netspace.batch import evaluate_batch
-from plantgate.progress import steps
+from plantgate.outputs.json_stream import write_json
 
-console = Console()
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from plantgate.netspace import Change, Flow, Permitter, Verdict
+
+
+def _console() -> Console:
+    """The terminal output of the text formats (rich is imported only for them)."""
+    from rich.console import Console
+
+    return Console()
+
 VENDOR_OPTION = click.option("--vendor", type=click.Choice(sorted(VENDOR_MODULES)), default=None,
                              help="Parser to use; detected from the content when omitted.")
 CONTEXT_OPTION = click.option("--context", default="", help="VDOM, vsys or device group, where the config has several.")
 FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
                              show_default=True)
+INDENT_OPTION = click.option("--indent/--no-indent", "indent", default=None,
+                             help="Indent JSON for reading (default: indented on a terminal, compact otherwise).")
 
 
 def load_ruleset(path: Path, vendor: str | None, context: str = "") -> Ruleset:
+    from plantgate.progress import steps
+
     with steps() as step:
         step(f"Parsing {path.name}")
         return parse_config(path, vendor, context)
-
-
-def protocol_number(text: str) -> int:
-    value = PROTOCOL_NUMBERS.get(text.lower())
-    if value is not None and value >= 0:
-        return value
-    if text.isdigit() and 0 <= int(text) <= 255:
-        return int(text)
-    raise ValueError(f"unknown protocol {text!r}: use tcp, udp, icmp, icmpv6, sctp or a number 0-255")
-
-
-def make_flow(src: str, dst: str, proto: str, sport: str | int | None, dport: str | int | None,
-              icmp_type: int | None = None, icmp_code: int | None = None) -> Flow:
-    number = protocol_number(str(proto))
-    ports = number in (6, 17, 132)
-    return Flow(ipaddress.ip_address(src.strip()), ipaddress.ip_address(dst.strip()), number,
-                sport=int(sport or 0) if ports else 0, dport=int(dport or 0) if ports else 0,
-                icmp_type=icmp_type or 0, icmp_code=icmp_code or 0)
 
 
 def rule_json(rule: Rule | None) -> dict[str, Any] | None:
@@ -78,14 +65,18 @@ def fw() -> None:
 @VENDOR_OPTION
 @CONTEXT_OPTION
 @FORMAT_OPTION
-def show(config: Path, vendor: str | None, context: str, output_format: str) -> None:
+@INDENT_OPTION
+def show(config: Path, vendor: str | None, context: str, output_format: str, indent: bool | None) -> None:
     """Show the normalised rules of CONFIG as a table (or JSON), with their lines."""
     from plantgate.firewalls.dump import ruleset_to_dict
 
     ruleset = load_ruleset(config, vendor, context)
     if output_format == "json":
-        click.echo(json.dumps(ruleset_to_dict(ruleset, with_text=True), indent=2))
+        write_json(ruleset_to_dict(ruleset, with_text=True), indent=indent)
         return
+    from rich.table import Table
+
+    console = _console()
     console.print(f"[bold]{ruleset.name}[/bold] ({ruleset.vendor}): {ruleset.rule_count()} rules in "
                   f"{len(ruleset.filters)} filters; zones: {', '.join(ruleset.zones) or '-'}")
     for flt in ruleset.filters.values():
@@ -122,10 +113,11 @@ def show(config: Path, vendor: str | None, context: str, output_format: str) -> 
 @VENDOR_OPTION
 @CONTEXT_OPTION
 @FORMAT_OPTION
+@INDENT_OPTION
 def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int | None, dport: int | None,
          icmp_type: int | None, icmp_code: int | None, from_zone: str | None, to_zone: str | None,
          filter_name: str | None, packets: Path | None, vendor: str | None, context: str,
-         output_format: str) -> None:
+         output_format: str, indent: bool | None) -> None:
     """Say whether CONFIG permits a packet (or every packet of a CSV), and which rule decides.
 
     \b
@@ -133,16 +125,24 @@ def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int 
       plantgate fw test fw.asa --src 10.10.8.5 --dst 172.16.35.30 --dport 3389 --from-zone corp --to-zone idmz
       plantgate fw test fw.iptables --packets probes.csv --format json
     """
+    from plantgate.netspace import evaluate
+    from plantgate.netspace.packet_file import make_flow
+
     ruleset = load_ruleset(config, vendor, context)
     if packets is not None:
-        rows = read_packets(packets)
-        verdicts = evaluate_batch(ruleset, [(flow, row_from or from_zone, row_to or to_zone)
-                                            for flow, row_from, row_to in rows], filter_name)
+        from plantgate.netspace.batch import evaluate_packet_batch
+        from plantgate.netspace.packet_file import read_packet_batch
+
+        batch = read_packet_batch(packets)
+        batch.contexts = [(row_from or from_zone, row_to or to_zone) for row_from, row_to in batch.contexts]
+        verdicts = evaluate_packet_batch(ruleset, batch, filter_name)
         if output_format == "json":
-            click.echo(json.dumps([verdict_json(v) for v in verdicts], indent=2))
+            as_json: dict[int, dict[str, Any]] = {}  # one dict per distinct Verdict object, shared
+            write_json((as_json.get(id(v)) or as_json.setdefault(id(v), verdict_json(v)) for v in verdicts),
+                       indent=indent)
         else:
-            for (flow, _, _), verdict in zip(rows, verdicts, strict=True):
-                click.echo(f"{flow}: {verdict}")
+            for position, verdict in enumerate(verdicts):
+                click.echo(f"{batch.flow(position)}: {verdict}")
         return
     if not src or not dst:
         raise click.UsageError("give --src and --dst (and usually --dport), or --packets FILE.csv")
@@ -152,8 +152,9 @@ def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int 
         raise click.BadParameter(str(exc)) from exc
     verdict = evaluate(ruleset, flow, from_zone, to_zone, filter_name)
     if output_format == "json":
-        click.echo(json.dumps(verdict_json(verdict), indent=2))
+        write_json(verdict_json(verdict), indent=indent)
     else:
+        console = _console()
         console.print(f"{flow}: [bold]{'PERMIT' if verdict.permitted else 'DENY'}[/bold] - {verdict}",
                       highlight=False)
         if verdict.rule is not None:
@@ -161,29 +162,11 @@ def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int 
 
 
 def read_packets(path: Path) -> list[tuple[Flow, str | None, str | None]]:
-    """Packets from CSV; every bad row is reported with its line, all at once."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError.at(str(path), 0, 0, f"cannot read packets file: {exc.strerror}") from exc
-    reader = csv.DictReader(text.splitlines())
-    required = {"src", "dst", "proto", "sport", "dport"}
-    if reader.fieldnames is None or not required <= {f.strip() for f in reader.fieldnames}:
-        raise InputError.at(str(path), 1, 1, "missing CSV header", "src,dst,proto,sport,dport[,from_zone,to_zone]")
-    rows: list[tuple[Flow, str | None, str | None]] = []
-    problems: list[InputProblem] = []
-    for index, row in enumerate(reader, start=2):
-        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-        try:
-            flow = make_flow(row["src"], row["dst"], row["proto"], row["sport"] or None, row["dport"] or None)
-        except ValueError as exc:
-            problems.append(InputProblem(Location(str(path), index, 1), f"bad packet row: {exc}",
-                                         expected="src,dst,proto,sport,dport"))
-            continue
-        rows.append((flow, row.get("from_zone") or None, row.get("to_zone") or None))
-    if problems:
-        raise InputError(problems)
-    return rows
+    """Packets from CSV as (flow, from_zone, to_zone); every bad row is reported with its line, all at once."""
+    from plantgate.netspace.packet_file import read_packet_batch
+
+    batch = read_packet_batch(path)
+    return [(batch.flow(position), *batch.contexts[position]) for position in range(len(batch))]
 
 
 def permitter_json(permitter: Permitter) -> dict[str, Any]:
@@ -212,18 +195,23 @@ def change_json(change: Change) -> dict[str, Any]:
 @click.option("--new-vendor", type=click.Choice(sorted(VENDOR_MODULES)), default=None,
               help="Parser for NEW when it differs from OLD's.")
 @FORMAT_OPTION
-def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, output_format: str) -> None:
+@INDENT_OPTION
+def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, output_format: str,
+         indent: bool | None) -> None:
     """The flows NEW permits that OLD did not (opened), and the reverse (closed), with witnesses.
 
     Exit 0 whatever the difference; use `plantgate change prove-closing` for a pass/fail proof.
     """
+    from plantgate.netspace import default_space, diff_rulesets
+
     before = load_ruleset(old, vendor)
     after = load_ruleset(new, new_vendor or vendor)
     result = diff_rulesets(default_space(), before, after)
     if output_format == "json":
-        click.echo(json.dumps({"opened": [change_json(c) for c in result.opened],
-                               "closed": [change_json(c) for c in result.closed]}, indent=2))
+        write_json({"opened": [change_json(c) for c in result.opened],
+                    "closed": [change_json(c) for c in result.closed]}, indent=indent)
         return
+    console = _console()
     if result.unchanged:
         console.print("No difference: both configs permit exactly the same flows.")
         return
@@ -236,16 +224,13 @@ def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, outpu
                 console.print(f"    {text}", highlight=False, markup=False)
 
 
-def echo_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
-
-
 @fw.command()
 @click.argument("config", type=click.Path(path_type=Path))
 @VENDOR_OPTION
 @CONTEXT_OPTION
 @FORMAT_OPTION
-def lint(config: Path, vendor: str | None, context: str, output_format: str) -> None:
+@INDENT_OPTION
+def lint(config: Path, vendor: str | None, context: str, output_format: str, indent: bool | None) -> None:
     """Flag shadowed, redundant, correlated, any-any, overly broad, disabled and never-matching rules,
     and unused objects. Shadowed rules name the rules that block them.
 
@@ -257,13 +242,14 @@ def lint(config: Path, vendor: str | None, context: str, output_format: str) -> 
     ruleset = load_ruleset(config, vendor, context)
     issues = lint_ruleset_parallel(ruleset)
     if output_format == "json":
-        echo_json([{
+        write_json(({
             "kind": i.kind, "filter": i.filter, "rule": rule_json(i.rule),
             "related": [rule_json(r) for r in i.related_rules], "message": i.message,
             "witness": i.witness.to_dict() if i.witness else None,
             "object": {"name": i.object.name, "kind": i.object.kind, "line": i.object.span.line} if i.object else None,
-        } for i in issues])
+        } for i in issues), indent=indent)
         return
+    console = _console()
     for issue in issues:
         span = issue.rule.span if issue.rule else issue.object.span if issue.object else \
             ruleset.filters[issue.filter].span if issue.filter in ruleset.filters else None

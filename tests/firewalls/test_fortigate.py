@@ -6,6 +6,8 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from plantgate.errors import InputError
 from plantgate.firewalls.fortigate.objects import ObjectBook
@@ -251,3 +253,17 @@ def test_corpus_semantics_match_the_vendor() -> None:
     rule = PARSER.parse(path.read_text(), str(path)).filters["policy"].rules[0]
     assert not rule.sources.contains(ipaddress.ip_address("10.0.1.66"))  # excluded in a nested group
     assert rule.sources.contains(ipaddress.ip_address("10.0.1.1"))
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(list('ab #"\'\\\t\r\x0c\u00a0')), max_size=12), max_size=8))
+def test_plain_split_equals_the_regex_and_character_readers(lines: list[str]) -> None:
+    """``str.split`` reads most lines; it must read them exactly as the regex and the character scanner do."""
+    text = "\n".join(lines)
+    try:
+        expected = tokenize(text, "f", split_plain=False)
+    except InputError as error:
+        with pytest.raises(InputError) as raised:
+            tokenize(text, "f")
+        assert str(raised.value) == str(error)
+        return
+    assert tokenize(text, "f") == expected

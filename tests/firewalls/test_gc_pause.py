@@ -18,3 +18,18 @@ def test_collector_back_on_after_a_parse_and_left_off_when_it_was_off() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_command_freezes_what_it_parsed_instead_of_scanning_it() -> None:
+    """In the ``plantgate`` process (``cli.run``) a parse leaves its objects frozen and the collector on."""
+    import subprocess
+    import sys
+
+    probe = ("import gc\nfrom plantgate.firewalls.gc_pause import freeze_parsed_objects\n"
+             "from plantgate.firewalls.base import parser_for\n"
+             "before = gc.get_freeze_count()\nfreeze_parsed_objects()\n"
+             "ruleset = parser_for('asa').parse('access-list A extended permit tcp any any eq 22\\n', 'a.cfg')\n"
+             "print(gc.isenabled(), gc.get_freeze_count() > before, ruleset.rule_count())")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "True", "1"]
+    assert gc.get_freeze_count() == 0, "the library (this test process) never freezes"

@@ -6,10 +6,12 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from plantgate.errors import InputError
 from plantgate.firewalls.linux.iptables import PARSER
-from plantgate.firewalls.ruleset import Action, Rule, Ruleset
+from plantgate.firewalls.ruleset import Action, AddressSet, Rule, Ruleset
 from tests.conftest import shared_path
 from tests.firewalls.golden import check_golden
 
@@ -147,3 +149,27 @@ def test_corpus_parses_or_names_the_line() -> None:
         assert rs.filters.keys() == {"FORWARD", "INPUT", "OUTPUT"}
         assert all(r.span.line > 0 for _, r in rs.all_rules())
     assert parsed >= 10
+
+
+@given(st.text(alphabet=st.sampled_from(list("-A FORWARD -s 10.0.0.1/8 -j ACCEPT\t\u00a0\u2003\u3000\x1c\x85é!,:")),
+               max_size=80))
+def test_fast_tokenizer_equals_the_shell_reader(line: str) -> None:
+    """Lines without quotes or backslashes are split by a regular expression; it must split as the shell reader."""
+    from plantgate.firewalls.linux.iptables_spec import shell_tokens, tokenize
+
+    assert tokenize(line, "f", 1) == shell_tokens(line, "f", 1)
+
+
+_NETS = [ipaddress.ip_network(n) for n in ("0.0.0.0/0", "::/0", "10.0.0.0/8", "10.1.0.0/16", "10.1.2.3/32",
+                                           "192.0.2.0/24", "2001:db8::/32", "2001:db8::1/128")]
+_SETS = st.builds(lambda inc, exc, names: AddressSet(tuple(inc), tuple(exc), tuple(names)),
+                  st.lists(st.sampled_from(_NETS), max_size=3), st.lists(st.sampled_from(_NETS), max_size=2),
+                  st.lists(st.sampled_from(["a", "b"]), max_size=2))
+
+
+@given(_SETS, _SETS)
+def test_intersection_with_a_whole_family_is_the_pairwise_intersection(a: AddressSet, b: AddressSet) -> None:
+    from plantgate.firewalls.linux.match import exact_intersection, intersect_addresses
+
+    for x, y in ((a, b), (b, a), (AddressSet((_NETS[0],)), a), (a, AddressSet((_NETS[1],)))):
+        assert intersect_addresses(x, y) == exact_intersection(x, y)

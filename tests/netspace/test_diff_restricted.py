@@ -326,3 +326,18 @@ def test_interval_algebra_agrees_with_sets(a_spans: list[tuple[int, int]], b_spa
     assert values(minus(a, b)) == values(a) - values(b)
     box_a: Box = (a, None, None)
     assert BoxSet([(b, None, None)]).meets(box_a) == bool(values(a) & values(b))
+
+
+_AXES = st.one_of(st.none(), st.lists(st.tuples(st.integers(0, 60), st.integers(0, 8)), max_size=3).map(
+    lambda spans: merged((low, low + width) for low, width in spans)))
+_BOXES = st.tuples(_AXES, _AXES, _AXES)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_BOXES, max_size=12), st.lists(_BOXES, max_size=8))
+def test_box_set_index_finds_exactly_the_meeting_boxes(edited: list[Box], queries: list[Box]) -> None:
+    """The interval index of BoxSet narrows candidates only: the answer is the box-by-box one."""
+    boxes = BoxSet(edited)
+    for query in queries:
+        expected = any(all(axes_meet(x, y) for x, y in zip(query, other, strict=True)) for other in edited)
+        assert boxes.meets(query) == expected

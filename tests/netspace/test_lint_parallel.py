@@ -110,3 +110,13 @@ def test_workers_do_not_hang_when_another_thread_writes_to_stderr(tmp_path: Path
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(run.pid, signal.SIGKILL)  # the workers a hang leaves behind
     assert out.read_text(encoding="utf-8").strip() == "done", out.read_text(encoding="utf-8")[-2000:]
+
+
+def test_one_pool_for_several_rulesets_equals_each_serial_lint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``plantgate check`` lints all its firewalls in one pool: each ruleset's issues as its own serial lint."""
+    monkeypatch.setattr(lint_parallel, "PARALLEL_FROM_RULES", 0)
+    rulesets = _rulesets()
+    together = lint_parallel.lint_rulesets_parallel(rulesets, workers=2)
+    assert len(together) == len(rulesets)
+    for each, issues in zip(rulesets, together, strict=True):
+        assert _identity(issues) == _identity(lint_ruleset(PacketSpace(), each)), each.file

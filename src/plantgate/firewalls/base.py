@@ -13,7 +13,11 @@ from pathlib import Path
 from typing import Protocol
 
 from plantgate.errors import InputError
+from plantgate.firewalls.detect import config_sample, detect_vendor
 from plantgate.firewalls.ruleset import Ruleset
+
+__all__ = ["DETECTORS", "FirewallParser", "VENDOR_MODULES", "available_vendors", "detect_vendor", "parse_config",
+           "parser_for", "read_config_text"]
 
 VENDOR_MODULES: dict[str, str] = {
     "asa": "plantgate.firewalls.asa.parser",
@@ -23,6 +27,16 @@ VENDOR_MODULES: dict[str, str] = {
     "panos": "plantgate.firewalls.panos.parser",
     "srx": "plantgate.firewalls.srx.parser",
 }
+
+DETECTORS: dict[str, tuple[str, str]] = {
+    "asa": ("plantgate.firewalls.asa.detect", "confidence"),
+    "iptables": ("plantgate.firewalls.linux.detect", "iptables_confidence"),
+    "nftables": ("plantgate.firewalls.linux.detect", "nftables_confidence"),
+    "fortigate": ("plantgate.firewalls.fortigate.detect", "confidence"),
+    "panos": ("plantgate.firewalls.panos.detect", "confidence"),
+    "srx": ("plantgate.firewalls.srx.detect", "confidence"),
+}
+"""Each vendor's detector (module, function): what its parser's ``detect`` runs, importable without the parser."""
 
 
 class FirewallParser(Protocol):
@@ -100,21 +114,6 @@ def read_config_text(path: str | Path) -> str:
         return data.decode("latin-1")
 
 
-def detect_vendor(text: str, file: str) -> str:
-    """The vendor whose parser is most confident; a clear error when none is."""
-    best, best_score = "", 0.0
-    for vendor in available_vendors():
-        score = parser_for(vendor).detect(text)
-        if score > best_score:
-            best, best_score = vendor, score
-    if best_score < 0.3:
-        raise InputError.at(
-            file, 1, 1, "cannot tell which firewall vendor wrote this file",
-            "a supported config (" + ", ".join(available_vendors()) + ") or --vendor",
-        )
-    return best
-
-
 CONFIDENT = 0.3
 """A parser this sure (or surer) may be reading its own vendor's config."""
 CLEARLY_OTHER = 0.5
@@ -127,15 +126,22 @@ def looks_like_other_vendor(text: str, declared: str, context: str = "") -> str 
     A config parsed by the wrong vendor's parser reads as an empty firewall (every line an
     unknown statement), which is worse than an error: it hides every finding.
     """
-    if parser_for(declared, context).detect(text) >= CONFIDENT:
+    declared_parser = parser_for(declared, context)
+    sample = config_sample(text)  # bounded: the whole text only where the sample does not decide
+    if declared_parser.detect(sample) >= CONFIDENT:
+        return None
+    if sample is not text and declared_parser.detect(text) >= CONFIDENT:
         return None
     try:
         detected = detect_vendor(text, "")
     except InputError:
         return None  # nobody recognises it: the parser's own guard decides
-    if detected == declared or parser_for(detected).detect(text) < CLEARLY_OTHER:
+    if detected == declared:
         return None
-    return detected
+    other = parser_for(detected)
+    if other.detect(sample) >= CLEARLY_OTHER or (sample is not text and other.detect(text) >= CLEARLY_OTHER):
+        return detected
+    return None
 
 
 def parse_config(path: str | Path, vendor: str | None = None, context: str = "") -> Ruleset:

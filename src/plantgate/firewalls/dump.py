@@ -1,10 +1,37 @@
-"""A plain, stable JSON form of a Ruleset: golden files, ``fw show --format json``, debugging."""
+"""A plain, stable JSON form of a Ruleset: golden files, ``fw show --format json``, debugging.
+
+Rules of a large config name the same address sets and services thousands of times (the
+parsers intern them), and writing an address as text is the costly part of the dump, so
+``ruleset_to_dict`` converts each distinct address set and service once and shares the
+result between the rules that use it. The dump is read-only data: nothing may mutate it.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from plantgate.firewalls.ruleset import AddressSet, Rule, Ruleset, Service
+
+K = TypeVar("K", bound=Hashable)
+
+
+def _memo(convert: Callable[[K], Any]) -> Callable[[K], Any]:
+    """``convert`` remembered by identity, then by value (equal sets built apart convert once too)."""
+    by_id: dict[int, tuple[K, Any]] = {}
+    by_value: dict[K, Any] = {}
+
+    def converted(item: K) -> Any:
+        hit = by_id.get(id(item))
+        if hit is not None and hit[0] is item:
+            return hit[1]
+        value = by_value.get(item)
+        if value is None:
+            value = by_value[item] = convert(item)
+        by_id[id(item)] = (item, value)
+        return value
+
+    return converted
 
 
 def _addresses(a: AddressSet) -> dict[str, Any]:
@@ -31,7 +58,8 @@ def _service(s: Service) -> dict[str, Any]:
     return out
 
 
-def rule_to_dict(rule: Rule) -> dict[str, Any]:
+def rule_to_dict(rule: Rule, addresses: Callable[[AddressSet], dict[str, Any]] = _addresses,
+                 service: Callable[[Service], dict[str, Any]] = _service) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": rule.rule_id,
         "position": rule.position,
@@ -39,9 +67,9 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
         "enabled": rule.enabled,
         "line": rule.span.line,
         "end_line": rule.span.end_line,
-        "sources": _addresses(rule.sources),
-        "destinations": _addresses(rule.destinations),
-        "services": [_service(s) for s in rule.services],
+        "sources": addresses(rule.sources),
+        "destinations": addresses(rule.destinations),
+        "services": [service(s) for s in rule.services],
     }
     optional: dict[str, Any] = {
         "source_negate": rule.source_negate,
@@ -63,10 +91,11 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
 def ruleset_to_dict(ruleset: Ruleset, *, with_text: bool = False) -> dict[str, Any]:
     """Everything an analysis reads, in a deterministic order (file paths left out)."""
     filters = []
+    addresses, service = _memo(_addresses), _memo(_service)
     for flt in ruleset.filters.values():
         rules = []
         for rule in flt.rules:
-            d = rule_to_dict(rule)
+            d = rule_to_dict(rule, addresses, service)
             if with_text:
                 d["text"] = rule.span.text
             rules.append(d)

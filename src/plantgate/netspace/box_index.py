@@ -25,11 +25,11 @@ _WHOLE: Interval = (0, (1 << 128) - 1)
 """Wider than every axis (addresses are 128-bit, services ``protocol << 16 | port``)."""
 
 
-def _hull(axis: Axis) -> Interval:
+def hull(axis: Axis) -> Interval:
     return _WHOLE if axis is None else (axis[0][0], axis[-1][1])
 
 
-class _AxisIndex:
+class AxisIndex:
     """Bit masks of the rules whose hull on one axis meets a query interval.
 
     Two sorted views: by lower end with prefix unions of masks (rules starting at or below
@@ -69,7 +69,7 @@ def earlier_meeting(boxes: Sequence[Box | None]) -> list[list[int]]:
     has no candidates and is nobody's.
     """
     usable = [box if box is not None and all(axis is None or axis for axis in box) else None for box in boxes]
-    axes = [_AxisIndex([None if box is None else _hull(box[axis]) for box in usable]) for axis in range(3)]
+    axes = [AxisIndex([None if box is None else hull(box[axis]) for box in usable]) for axis in range(3)]
     found: list[list[int]] = []
     for i, box in enumerate(usable):
         if box is None:
@@ -78,7 +78,7 @@ def earlier_meeting(boxes: Sequence[Box | None]) -> list[list[int]]:
         mask = (1 << i) - 1
         for axis, index in enumerate(axes):
             if mask:
-                mask &= index.meeting(_hull(box[axis]))
+                mask &= index.meeting(hull(box[axis]))
         found.append([k for k in _bits(mask) if _boxes_meet(box, usable[k])])
     return found
 

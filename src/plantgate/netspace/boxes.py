@@ -24,7 +24,8 @@ content key of an address set in ``signatures``: equal intervals, equal addresse
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from plantgate.firewalls.ruleset import PORT_PROTOCOLS, AddressSet, IPNetwork, Rule, Service
 from plantgate.netspace.flow import MAPPED_V4_BASE, network_prefixes
@@ -132,15 +133,39 @@ class BoxSet:
                     else:
                         current.extend(axis)
         self._hull = [None if axis is None else merged(axis) for axis in axes]
+        self._index: tuple[list[Box], list[Any], Callable[[Axis], tuple[int, int]]] | None = None
+        """(boxes with no empty axis, an interval index per axis, the hull function); on first use."""
         self._highs = [None if axis is None else [high for _, high in axis] for axis in self._hull]
 
     def meets(self, box: Box) -> bool:
+        """Whether ``box`` meets some box of the set on every axis.
+
+        After the hull test, an interval index per axis (``box_index``) narrows the boxes to
+        compare to those whose hulls meet ``box`` on all three axes: with fifty edited rules,
+        a diff no longer compares every rule of a large filter with each of them.
+        """
         if not self._hull_meets(box):
             return False
+        if any(axis is not None and not axis for axis in box):
+            return False  # an empty axis meets nothing
+        if self._index is None:
+            from plantgate.netspace.box_index import AxisIndex, hull  # box_index builds on this module
+
+            usable = [b for b in self.boxes if all(axis is None or axis for axis in b)]
+            self._index = (usable, [AxisIndex([hull(b[i]) for b in usable]) for i in range(3)], hull)
+        usable, indexes, hull_of = self._index
+        mask = (1 << len(usable)) - 1
+        for i in (2, 1, 0):
+            mask &= indexes[i].meeting(hull_of(box[i]))
+            if not mask:
+                return False
         src, dst, svc = box
-        for other_src, other_dst, other_svc in self.boxes:
+        while mask:
+            low = mask & -mask
+            other_src, other_dst, other_svc = usable[low.bit_length() - 1]
             if axes_meet(svc, other_svc) and axes_meet(dst, other_dst) and axes_meet(src, other_src):
                 return True
+            mask ^= low
         return False
 
     def _hull_meets(self, box: Box) -> bool:

@@ -2,9 +2,10 @@
 
 A BDD manager is single-threaded and CPython runs one thread at a time, so the only way to
 use a second core is a second process. Each worker is forked after parsing (the ruleset is
-inherited, never pickled), builds its own ``PacketSpace`` and lints whole filters; it sends
+inherited, never pickled) and lints whole filters, each in a fresh ``PacketSpace``; it sends
 back plain tuples that name rules by position, and the parent rebuilds the issues with its
-own Rule objects, in the order the serial lint gives.
+own Rule objects, in the order the serial lint gives. ``plantgate check`` hands over all its
+firewalls at once, so the cores stay busy across firewalls.
 
 Only for a caller that owns its process (the CLI: ``fw lint``, ``check``): forking a process
 that runs other threads (the web app) can deadlock the child, so ``lint_ruleset`` stays
@@ -14,6 +15,7 @@ workers get standard streams of their own (``_own_streams``).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -28,11 +30,13 @@ from plantgate.netspace.space import PacketSpace
 PARALLEL_FROM_RULES = 4000
 """Below this many rules to lint, starting workers costs more than it saves."""
 
-_RULESET: Ruleset | None = None
-"""The ruleset the forked workers inherit (set only while a pool runs)."""
+_RULESETS: list[Ruleset] = []
+"""The rulesets the forked workers inherit (set only while a pool runs)."""
 
 PlainIssue = tuple[str, int, str, tuple[int, ...], Flow | None]
 """(kind, rule position, message, related rule positions, witness) of one issue in one filter."""
+Unit = tuple[int, str]
+"""One worker task: (index of the ruleset, name of one of its linted filters)."""
 
 
 def lint_ruleset_parallel(ruleset: Ruleset, workers: int | None = None,
@@ -42,23 +46,41 @@ def lint_ruleset_parallel(ruleset: Ruleset, workers: int | None = None,
     A small ruleset is linted in this process, in ``space`` when given (its cached rule
     matches then serve the lint too).
     """
-    filters = linted_filters(ruleset)
-    workers = min(workers or usable_cores(), len(filters))
-    if workers < 2 or sum(len(f.rules) for f in filters) < PARALLEL_FROM_RULES or not can_fork():
-        return lint_filters(space or PacketSpace(), filters) + unbound_filters(ruleset) + unused_objects(ruleset)
-    global _RULESET
-    _RULESET = ruleset
+    return lint_rulesets_parallel([ruleset], workers, space)[0]
+
+
+def lint_rulesets_parallel(rulesets: list[Ruleset], workers: int | None = None,
+                           space: PacketSpace | None = None) -> list[list[LintIssue]]:
+    """``lint_ruleset`` of every ruleset, the filters of all of them spread over ``workers`` processes.
+
+    ``plantgate check`` lints every boundary firewall: one pool for all of them keeps every
+    core busy to the end, where a pool per firewall idles while its last filter runs. Each
+    filter is linted in a fresh PacketSpace, so a worker holds at most one filter's BDDs
+    (the largest filter bounds its memory). Rulesets with fewer rules than
+    ``PARALLEL_FROM_RULES`` in all are linted in this process, in ``space`` when given.
+    """
+    filters = [linted_filters(ruleset) for ruleset in rulesets]
+    units = [(index, flt) for index, flts in enumerate(filters) for flt in flts]
+    workers = min(workers or usable_cores(), len(units))
+    if workers < 2 or sum(len(f.rules) for _, f in units) < PARALLEL_FROM_RULES or not can_fork():
+        return [lint_filters(space or PacketSpace(), flts) + unbound_filters(ruleset) + unused_objects(ruleset)
+                for ruleset, flts in zip(rulesets, filters, strict=True)]
+    global _RULESETS
+    _RULESETS = rulesets
+    frozen_before = gc.get_freeze_count()
     try:
-        names = [f.name for f in sorted(filters, key=lambda f: -len(f.rules))]  # biggest first: even finish
+        order = [(index, flt.name) for index, flt in sorted(units, key=lambda u: -len(u[1].rules))]  # biggest first
+        gc.freeze()  # the collector of a worker then leaves the inherited objects' pages shared
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=_own_streams) as pool:
-            plain = dict(zip(names, pool.map(_lint_in_worker, names, chunksize=1), strict=True))
+            plain = dict(zip(order, pool.map(_lint_in_worker, order, chunksize=1), strict=True))
     finally:
-        _RULESET = None
-    issues: list[LintIssue] = []
-    for flt in filters:
-        issues.extend(_rebuilt(flt, plain[flt.name]))
-    return issues + unbound_filters(ruleset) + unused_objects(ruleset)
+        if not frozen_before:  # a process that freezes on purpose (the command) keeps its objects frozen
+            gc.unfreeze()
+        _RULESETS = []
+    return [[issue for flt in flts for issue in _rebuilt(flt, plain[index, flt.name])] + unbound_filters(ruleset)
+            + unused_objects(ruleset)
+            for index, (ruleset, flts) in enumerate(zip(rulesets, filters, strict=True))]
 
 
 def _own_streams() -> None:
@@ -72,24 +94,14 @@ def _own_streams() -> None:
     sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
-def _lint_in_worker(name: str) -> list[PlainIssue]:
-    assert _RULESET is not None, "a lint worker runs only inside lint_ruleset_parallel"
-    flt = _RULESET.filters[name]
+def _lint_in_worker(unit: Unit) -> list[PlainIssue]:
+    assert _RULESETS, "a lint worker runs only inside lint_rulesets_parallel"
+    index, name = unit
+    flt = _RULESETS[index].filters[name]
     position = {id(rule): i for i, rule in enumerate(flt.rules)}
     return [(issue.kind, position[id(issue.rule)], issue.message,
              tuple(position[id(r)] for r in issue.related_rules), issue.witness)
-            for issue in lint_filters(_worker_space(), [flt])]
-
-
-_SPACE: PacketSpace | None = None
-
-
-def _worker_space() -> PacketSpace:
-    """One PacketSpace per worker process, shared by the filters it lints."""
-    global _SPACE
-    if _SPACE is None:
-        _SPACE = PacketSpace()
-    return _SPACE
+            for issue in lint_filters(PacketSpace(), [flt])]
 
 
 def _rebuilt(flt: Filter, plain: list[PlainIssue]) -> list[LintIssue]:

@@ -31,7 +31,9 @@ use one per thread, or the process-wide ``default_space()`` from one thread.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from plantgate.firewalls.ruleset import (
@@ -43,10 +45,30 @@ from plantgate.firewalls.ruleset import (
 )
 from plantgate.netspace.flow import MAPPED_V4_BASE, Flow, address_to_int
 
-try:  # CUDD is much faster; the pure-Python manager keeps us working without it.
-    from dd import cudd as _bdd_module
-except ImportError:  # pragma: no cover - exercised only where dd.cudd is not built
-    from dd import autoref as _bdd_module  # type: ignore[no-redef]
+
+@contextmanager
+def _without_networkx() -> Iterator[None]:
+    """While dd is first imported, ``import networkx`` fails, unless networkx is already loaded.
+
+    dd imports networkx, when installed, only for its graph export, which PlantGate never uses,
+    and importing networkx costs a tenth of a second or more of every command that reasons
+    about packets. Afterwards networkx imports normally (dd's own export then says it is absent).
+    """
+    blocked = "networkx" not in sys.modules
+    if blocked:
+        sys.modules["networkx"] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if blocked and sys.modules.get("networkx", 0) is None:
+            del sys.modules["networkx"]
+
+
+with _without_networkx():
+    try:  # CUDD is much faster; the pure-Python manager keeps us working without it.
+        from dd import cudd as _bdd_module
+    except ImportError:  # pragma: no cover - exercised only where dd.cudd is not built
+        from dd import autoref as _bdd_module  # type: ignore[no-redef]
 
 Node = Any
 """A BDD node of the manager in use (``dd.cudd.Function`` or ``dd.autoref.Function``)."""

@@ -65,8 +65,8 @@ class _AceState:
     log: bool = False
     notes: list[str] = field(default_factory=list)
     refs: list[str] = field(default_factory=list)
-    src_name: str = ""
-    dst_name: str = ""
+    src_set: AddressSet | None = None
+    dst_set: AddressSet | None = None
 
 
 def build_rule(store: ObjectStore, ace: AceLine, position: int, file: str,
@@ -96,9 +96,11 @@ def build_rule(store: ObjectStore, ace: AceLine, position: int, file: str,
     reasons += state.notes
     reasons = list(dict.fromkeys(reasons))
     widen = action.permits
-    sources = ANY_ADDRESS if widen and src.unknown else _addresses(src, state.src_name)
-    destinations = ANY_ADDRESS if widen and dst.unknown else _addresses(dst, state.dst_name)
-    service_tuple = (ANY_SERVICE,) if widen and services.unknown else tuple(dict.fromkeys(services.services))
+    intern = store.intern
+    sources = ANY_ADDRESS if widen and src.unknown else state.src_set or _addresses(src, "")
+    destinations = ANY_ADDRESS if widen and dst.unknown else state.dst_set or _addresses(dst, "")
+    service_tuple = (ANY_SERVICE,) if widen and services.unknown else intern(
+        tuple(intern(s) for s in dict.fromkeys(services.services)))
     refs = list(dict.fromkeys(state.refs + src.refs + dst.refs + services.refs))
     if reasons:
         effect = "permit widened" if widen else "deny made uncertain (matches nothing)"
@@ -125,6 +127,19 @@ def _addresses(resolved: Resolved, name: str) -> AddressSet:
     return AddressSet(tuple(dict.fromkeys(resolved.nets)), names=(name,) if name else ())
 
 
+def _address_operand(store: ObjectStore, tokens: list[str], i: int) -> tuple[Resolved, int, AddressSet]:
+    """``store.address_operand`` and its AddressSet, once per written form (the next two tokens).
+
+    Resolved operands are shared between ACEs and must not be modified.
+    """
+    key = (tokens[i], tokens[i + 1] if i + 1 < len(tokens) else "") if i < len(tokens) else ("", "")
+    hit = store.operands.get(key)
+    if hit is None:
+        resolved, end = store.address_operand(tokens, i)
+        hit = store.operands[key] = (resolved, end - i, _addresses(resolved, _operand_name(tokens, i)))
+    return hit[0], i + hit[1], hit[2]
+
+
 def _bare(protocol: int | None) -> Service:
     return Service(protocol) if protocol is not None else ANY_SERVICE
 
@@ -136,17 +151,14 @@ def _parse(store: ObjectStore, tokens: list[str], state: _AceState) -> None:
     if tokens[0] == "standard":  # standard ACLs match the destination only
         state.protocols, state.src = [None], Resolved(nets=list(ANY_ADDRESS.include))
         state.services = Resolved(services=[ANY_SERVICE])
-        state.dst, end = store.address_operand(tokens, 2)
-        state.dst_name = _operand_name(tokens, 2)
+        state.dst, end, state.dst_set = _address_operand(store, tokens, 2)
         if end != len(tokens):
             raise AsaSyntaxError(f"unexpected {tokens[end]!r} in a standard ACE")
         return
     i = _protocol_operand(store, tokens, 2, state)
-    state.src_name = _operand_name(tokens, i)
-    state.src, i = store.address_operand(tokens, i)
+    state.src, i, state.src_set = _address_operand(store, tokens, i)
     src_ports, i = _port_operand(store, tokens, i, state)
-    state.dst_name = _operand_name(tokens, i)
-    state.dst, i = store.address_operand(tokens, i)
+    state.dst, i, state.dst_set = _address_operand(store, tokens, i)
     dst_ports, i = _port_operand(store, tokens, i, state)
     icmp: Resolved | None = None
     if dst_ports is None:

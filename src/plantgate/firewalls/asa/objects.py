@@ -14,6 +14,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from plantgate.firewalls.asa.tables import ICMP6_TYPES, ICMP_TYPES, PORTS, PROTOCOLS
+from plantgate.firewalls.interning import Interner, host_network, ipv4_mask, ipv4_network, network
 from plantgate.firewalls.ruleset import (
     ANY_V4,
     ANY_V6,
@@ -22,6 +23,7 @@ from plantgate.firewalls.ruleset import (
     PORT_PROTOCOLS,
     TCP,
     UDP,
+    AddressSet,
     IPNetwork,
     PortRange,
     Service,
@@ -63,7 +65,7 @@ def parse_ip(token: str, names: dict[str, IPNetwork]) -> IPNetwork:
     if token in names:
         return names[token]
     try:
-        return ipaddress.ip_network(token)
+        return host_network(token)
     except ValueError:
         raise AsaSyntaxError(f"expected an IP address or a defined name, got {token!r}") from None
 
@@ -75,7 +77,7 @@ def mask_networks(address: str, mask: str, names: dict[str, IPNetwork]) -> tuple
     """
     base = parse_ip(address, names)
     try:
-        mask_int = int(ipaddress.IPv4Address(mask))
+        mask_int = ipv4_mask(mask)
     except ValueError:
         raise AsaSyntaxError(f"expected a dotted subnet mask, got {mask!r}") from None
     if base.version != 4:
@@ -84,7 +86,7 @@ def mask_networks(address: str, mask: str, names: dict[str, IPNetwork]) -> tuple
     inverted = ~mask_int & 0xFFFFFFFF
     if (inverted + 1) & inverted == 0:  # contiguous: host bits are a low block of ones
         prefix = 32 - inverted.bit_length()
-        return [ipaddress.IPv4Network((addr_int, prefix))], ""
+        return [ipv4_network(addr_int, prefix)], ""
     # Non-contiguous mask: free bits above the lowest zero-run must be enumerated.
     run = 0
     while inverted >> run & 1:
@@ -212,6 +214,10 @@ class ObjectStore:
     service_group_protocol: dict[str, str] = field(default_factory=dict)
     protocol_groups: dict[str, list[Member]] = field(default_factory=dict)
     icmp_groups: dict[str, list[Member]] = field(default_factory=dict)
+    intern: Interner = field(default_factory=Interner)
+    """Equal services of the ACEs are one object (see ``firewalls/interning``)."""
+    operands: dict[tuple[str, str], tuple[Resolved, int, AddressSet]] = field(default_factory=dict)
+    """ACL address operands resolved once per written form: (resolved, tokens used, address set)."""
 
     # -- definitions (one sub-line each) ------------------------------------------------
 
@@ -422,6 +428,6 @@ class ObjectStore:
 
 def _prefix(token: str) -> IPNetwork:
     try:
-        return ipaddress.ip_network(token, strict=False)
+        return network(token)
     except ValueError:
         raise AsaSyntaxError(f"bad address prefix {token!r}") from None

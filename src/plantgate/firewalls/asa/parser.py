@@ -23,11 +23,11 @@ NAT is not modelled: each NAT statement's span goes to ``Ruleset.nat_statements`
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
 from plantgate.firewalls.asa.acl import AceLine, build_rule
+from plantgate.firewalls.asa.detect import confidence
 from plantgate.firewalls.asa.objects import AsaSyntaxError, ObjectStore, parse_ip
 from plantgate.firewalls.asa.tables import HARMLESS_COMMANDS
 from plantgate.firewalls.base import require_understood
@@ -110,20 +110,7 @@ class AsaParser:
     vendor = "asa"
 
     def detect(self, text: str) -> float:
-        head = text[:200_000]
-        if re.search(r"^\s*:?\s*ASA Version \S+", head, re.MULTILINE):
-            return 0.95
-        score = 0.0
-        if re.search(r"^access-list \S+ (line \d+ )?extended (permit|deny) ", head, re.MULTILINE):
-            score = 0.8
-        if re.search(r"^\s+nameif \S+", head, re.MULTILINE) and re.search(r"^\s+security-level \d+",
-                                                                         head, re.MULTILINE):
-            score = max(score, 0.8)
-        if re.search(r"^(clear configure access-list \S+|access-list \S+ remark )", head, re.MULTILINE):
-            score = max(score, 0.5)
-        if re.search(r"^object-group network \S+", head, re.MULTILINE):
-            score = max(score, 0.4)
-        return score
+        return confidence(text)
 
     @with_collector_paused
     def parse(self, text: str, file: str) -> Ruleset:

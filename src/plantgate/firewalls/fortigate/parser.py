@@ -24,11 +24,11 @@ parses that VDOM; ``parse_vdoms(text, file)`` returns every VDOM's Ruleset.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from plantgate.errors import InputError
+from plantgate.firewalls.fortigate.detect import confidence
 from plantgate.firewalls.fortigate.objects import ObjectBook, parse_subnet
 from plantgate.firewalls.fortigate.policy import PolicyContext, policy_rule
 from plantgate.firewalls.fortigate.syntax import ConfigTree, Table, read_tree, settings
@@ -54,11 +54,6 @@ UNMODELLED_PERMITTING_TABLES = (
     "firewall proxy-policy", "firewall explicit-proxy-policy", "firewall multicast-policy",
     "firewall multicast-policy6", "firewall security-policy", "firewall consolidated policy",
     "firewall policy46", "firewall policy64",
-)
-DETECT_PATTERNS = (
-    (r"^\s*config firewall policy6?\s*$", 0.9),
-    (r"^\s*config firewall (address|addrgrp|service custom)\s*$", 0.7),
-    (r"^\s*config system interface\s*$", 0.6),
 )
 NAT_TABLES = ("firewall vip", "firewall vip6", "firewall central-snat-map", "firewall ippool")
 
@@ -252,16 +247,7 @@ class FortiGateParser:
         self.vdom = vdom
 
     def detect(self, text: str) -> float:
-        head = text[:4096]
-        if head.lstrip().startswith("#config-version=FG"):
-            return 1.0
-        score = 0.0
-        for pattern, weight in DETECT_PATTERNS:
-            if re.search(pattern, text, re.MULTILINE):
-                score = max(score, weight)
-        if score and re.search(r"^\s*edit\s", text, re.MULTILINE) and re.search(r"^\s*next\s*$", text, re.MULTILINE):
-            score = min(1.0, score + 0.05)
-        return score
+        return confidence(text)
 
     @with_collector_paused
     def parse(self, text: str, file: str) -> Ruleset:

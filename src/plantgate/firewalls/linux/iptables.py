@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from plantgate.errors import InputError
+from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.linux.chains import (
     SELF_ZONE,
     Chain,
@@ -27,6 +28,7 @@ from plantgate.firewalls.linux.chains import (
     ZoneMap,
     hook_paths,
 )
+from plantgate.firewalls.linux.detect import iptables_confidence
 from plantgate.firewalls.linux.iptables_spec import (
     NON_TERMINATING_TARGETS,
     UNCERTAIN_TARGETS,
@@ -314,18 +316,9 @@ class IptablesParser:
     vendor = "iptables"
 
     def detect(self, text: str) -> float:
-        if re.search(r"^\s*table\s+(inet|ip6?|arp|bridge|netdev)\s+\S+\s*\{", text, re.M):
-            return 0.0
-        if re.search(r"^\*filter\s*$|^:(INPUT|FORWARD|OUTPUT)\s+(ACCEPT|DROP)\b", text, re.M):
-            return 0.95
-        if re.search(r"^\s*(sudo\s+)?(\S*/)?ip6?tables\s+(-t\s+\S+\s+)?-[AIN]\s", text, re.M):
-            return 0.9
-        if re.search(r"^-A\s+(INPUT|FORWARD|OUTPUT)\s", text, re.M):
-            return 0.85
-        if re.search(r"^-[AP]\s+\S+\s", text, re.M):
-            return 0.5
-        return 0.0
+        return iptables_confidence(text)
 
+    @with_collector_paused
     def parse(self, text: str, file: str) -> Ruleset:
         reader = _Reader(text, file)
         reader.read()

@@ -185,7 +185,32 @@ def address_is_empty(a: AddressSet) -> bool:
 
 
 def intersect_addresses(a: AddressSet, b: AddressSet) -> AddressSet | None:
-    """Exact conjunction of two address sets, ``None`` when empty."""
+    """Exact conjunction of two address sets, ``None`` when empty.
+
+    Nearly every conjunction of a large ruleset meets a family's whole address space (a
+    rule without ``-s`` or ``-d``, or the universe a rule starts from): with a plain other
+    side, the answer is that side itself (``exact_intersection`` would rebuild an equal set).
+    """
+    if _whole_family(a) and _plain_within(b, a):
+        return b
+    if _whole_family(b) and _plain_within(a, b):
+        return a
+    return exact_intersection(a, b)
+
+
+def _whole_family(a: AddressSet) -> bool:
+    return len(a.include) == 1 and a.include[0].prefixlen == 0 and not a.exclude and not a.names
+
+
+def _plain_within(a: AddressSet, universe: AddressSet) -> bool:
+    """No excludes, no repeated network or name, at least one network, all of the universe's family."""
+    version = universe.include[0].version
+    return (bool(a.include) and not a.exclude and all(n.version == version for n in a.include)
+            and len(set(a.include)) == len(a.include) and len(set(a.names)) == len(a.names))
+
+
+def exact_intersection(a: AddressSet, b: AddressSet) -> AddressSet | None:
+    """``intersect_addresses`` computed pairwise for any two sets."""
     include: list[IPNetwork] = []
     for x in a.include:
         for y in b.include:

@@ -18,11 +18,11 @@ base chains onto the firewall's paths:
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from plantgate.errors import InputError
+from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.linux.chains import (
     SELF_ZONE,
     Chain,
@@ -33,6 +33,7 @@ from plantgate.firewalls.linux.chains import (
     ZoneMap,
     hook_paths,
 )
+from plantgate.firewalls.linux.detect import nftables_confidence
 from plantgate.firewalls.linux.nft_rules import RuleDraft, SetInfo, interpret_rule, read_set
 from plantgate.firewalls.linux.nft_syntax import NftTable, parse_structure
 from plantgate.firewalls.ruleset import (
@@ -67,14 +68,9 @@ class NftablesParser:
     vendor = "nftables"
 
     def detect(self, text: str) -> float:
-        if re.search(r"\btype\s+filter\s+hook\s+\w+", text):
-            return 0.95
-        if re.search(r"^\s*table\s+(inet|ip6?|bridge|netdev|arp)\s+\S+\s*\{", text, re.M):
-            return 0.9
-        if re.search(r"^\s*table\s+\S+\s*\{", text, re.M):
-            return 0.5
-        return 0.0
+        return nftables_confidence(text)
 
+    @with_collector_paused
     def parse(self, text: str, file: str) -> Ruleset:
         structure = parse_structure(text, file)
         lines = text.splitlines()

@@ -31,11 +31,13 @@ from dataclasses import dataclass, field
 from plantgate.errors import InputError
 from plantgate.firewalls.base import require_understood
 from plantgate.firewalls.gc_pause import with_collector_paused
+from plantgate.firewalls.interning import network
 from plantgate.firewalls.panos.apps import (
     APP_DEFAULT_SERVICES,
     PREDEFINED_SERVICES,
     custom_app_default_services,
 )
+from plantgate.firewalls.panos.detect import BRACE_START, confidence
 from plantgate.firewalls.panos.set_syntax import parse_brace_tree, parse_set_tree
 from plantgate.firewalls.panos.xml_syntax import PanNode, parse_xml_tree
 from plantgate.firewalls.ruleset import (
@@ -76,9 +78,6 @@ RULE_OUTSIDE_PACKET = ("source-user", "category", "source-hip", "destination-hip
 PREDEFINED_EDLS = frozenset({
     "panw-highrisk-ip-list", "panw-known-ip-list", "panw-bulletproof-ip-list", "panw-torexit-ip-list",
 })
-_BRACE_START = re.compile(r"^\s*(config|policy)\s*\{", re.MULTILINE)
-_SET_STRONG = re.compile(r"^set (rulebase security|zone |deviceconfig |device-group |vsys )", re.MULTILINE)
-_SET_WEAK = re.compile(r"^set (address|address-group|service|service-group|shared|network) ", re.MULTILINE)
 
 
 @dataclass
@@ -115,7 +114,7 @@ class _Target:
 def _read_tree(text: str, file: str) -> tuple[PanNode, list[tuple[int, str, str]]]:
     if text.lstrip().startswith("<"):
         return parse_xml_tree(text, file), []
-    if _BRACE_START.search(text):
+    if BRACE_START.search(text):
         return parse_brace_tree(text, file), []
     return parse_set_tree(text, file)
 
@@ -405,7 +404,7 @@ def _literal_networks(text: str) -> list[IPNetwork] | None:
         if "-" in text and "/" not in text:
             first, last = text.split("-", 1)
             return list(address_range(first.strip(), last.strip()))
-        return [ipaddress.ip_network(text, strict=False)]
+        return [network(text)]
     except ValueError:
         return None
 
@@ -528,18 +527,7 @@ class PanosParser:
         self.device_group = device_group
 
     def detect(self, text: str) -> float:
-        head = text[:4000]
-        if head.lstrip().startswith("<"):
-            if "<config" in head and any(t in text for t in ("<devices>", "<rulebase>", "<security>")):
-                return 0.95
-            return 0.2 if "<config" in head else 0.0
-        if "RANCID-CONTENT-TYPE: paloalto" in head or (
-            _BRACE_START.search(head) and ("devices {" in text or "panorama {" in text)
-        ):
-            return 0.9
-        if _SET_STRONG.search(text):
-            return 0.9
-        return 0.4 if _SET_WEAK.search(text) else 0.0
+        return confidence(text)
 
     @with_collector_paused
     def parse(self, text: str, file: str) -> Ruleset:

@@ -23,7 +23,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 from plantgate.errors import InputError
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class PanNode:
     """One element of the config tree.
 
@@ -172,7 +172,9 @@ class _LineRecordingBuilder:
             node.values = [text]
 
     def data(self, data: str) -> None:
-        if self.text_parts:
+        # Text before a node's first non-blank text would be stripped anyway: the whitespace
+        # between elements (most data events) is dropped here, and containers gather nothing.
+        if self.text_parts and (self.text_parts[-1] or not data.isspace()):
             self.text_parts[-1].append(data)
 
     def close(self) -> PanNode | None:

@@ -36,11 +36,11 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from plantgate.firewalls.base import require_understood
+from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_IPV4,
@@ -61,9 +61,9 @@ from plantgate.firewalls.ruleset import (
     address_range,
 )
 from plantgate.firewalls.srx.apps import JUNOS_DEFAULT_APPLICATIONS, read_application
+from plantgate.firewalls.srx.detect import confidence
 from plantgate.firewalls.srx.hierarchy import ConfigNode, JunosConfig, read_junos_config
 
-_SET_SECURITY = re.compile(r"^set security (zones|policies|address-book|nat) ", re.MULTILINE)
 GLOBAL_FILTER = "global"
 JUNOS_HOST = "junos-host"
 _ANY_WORDS = {"any": ANY_ADDRESS, "any-ipv4": ANY_IPV4, "any-ipv6": ANY_IPV6}
@@ -527,17 +527,9 @@ class SrxParser:
     vendor = "srx"
 
     def detect(self, text: str) -> float:
-        head = text[:200_000]
-        if "set security policies" in head or "set security zones security-zone" in head:
-            return 0.95
-        if "from-zone" in head and "to-zone" in head and ("policies {" in head or "policy " in head):
-            return 0.9
-        if "security {" in head and ("policies {" in head or "zones {" in head):
-            return 0.8
-        if _SET_SECURITY.search(head) or "security-zone " in head:
-            return 0.6
-        return 0.0
+        return confidence(text)
 
+    @with_collector_paused
     def parse(self, text: str, file: str) -> Ruleset:
         ruleset = _Normaliser(read_junos_config(text, file), file).run()
         return require_understood(ruleset, "Junos SRX security configuration (hierarchical or display-set)")
