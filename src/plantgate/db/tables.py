@@ -194,6 +194,8 @@ class ChangeRequestRow(Base):
     state: Mapped[str] = mapped_column(String(20), index=True)
     result_revision_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Bumped by every transition and decision (plantgate.db.cas): the compare-and-swap's witness."""
 
 
 class ApprovalRow(Base):
@@ -225,6 +227,7 @@ class RiskDecisionRow(Base):
     signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class CharterSignatureRow(Base):

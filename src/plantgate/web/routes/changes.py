@@ -11,7 +11,7 @@ from sqlalchemy import select
 from plantgate.db.accounts import Role, users_with_role
 from plantgate.db.tables import ChangeRequestRow, UserRow
 from plantgate.model.changes import DecisionKind
-from plantgate.web import changes
+from plantgate.web import change_transitions, changes
 from plantgate.web.check_runs import BackgroundChecks
 from plantgate.web.permissions import Action
 from plantgate.web.rendering import redirect, render, today, workdir
@@ -100,8 +100,7 @@ def _decide(kind: DecisionKind):  # type: ignore[no-untyped-def]
     def route(request: Request, change_id: int, access: SiteAccess = dependency,
               comment: str = Form("")) -> Response:
         row = change_or_404(access, change_id)
-        changes.decide(access, row, kind, comment, workdir(request))
-        access.db.commit()
+        change_transitions.decide(access, row, kind, comment, workdir(request))
         return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
 
     return route
@@ -115,8 +114,7 @@ for _kind in DecisionKind:
 async def rebase(access: Annotated[SiteAccess, Depends(authorize(Action.CHANGE_SUBMIT))], change_id: int,
                  candidate: Annotated[UploadFile | None, File()] = None) -> Response:
     row = change_or_404(access, change_id)
-    changes.rebase(access, row, await read_upload(candidate))
-    access.db.commit()
+    change_transitions.rebase(access, row, await read_upload(candidate))
     return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
 
 
@@ -124,8 +122,8 @@ async def rebase(access: Annotated[SiteAccess, Depends(authorize(Action.CHANGE_S
 def implement(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.CHANGE_IMPLEMENT))],
               change_id: int) -> Response:
     row = change_or_404(access, change_id)
-    revision = changes.implement(access, row, workdir(request), today(request))
-    access.db.commit()
+    revision = change_transitions.implement(access, row, workdir(request), today(request),
+                                            request.app.state.revisions)
     checks: BackgroundChecks = request.app.state.checks
     checks.start(access.db, revision.id, today(request))  # findings ready by the time anyone looks
     return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
@@ -140,8 +138,7 @@ async def verify(request: Request, access: Annotated[SiteAccess, Depends(authori
         from plantgate.errors import InputError
 
         raise InputError.at("deployed", 0, 0, "no deployed config uploaded", "the config exported from the firewall")
-    problems = changes.verify(access, row, content, workdir(request))
-    access.db.commit()
+    problems = change_transitions.verify(access, row, content, workdir(request))
     if problems:
         return render(request, "error.html", access=access, title="Verification failed", messages=problems,
                       status_code=409)

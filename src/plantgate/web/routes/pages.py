@@ -166,7 +166,6 @@ def sign_risk(access: Annotated[SiteAccess, Depends(authorize(Action.RISK_SIGN))
     if row is None or row.site_id != access.site.id:
         raise NotFound(f"no risk decision {risk_id} at {access.site.slug}")
     decisions.sign_risk(access, row)
-    access.db.commit()
     return redirect(f"/sites/{access.site.slug}/risks")
 
 
@@ -179,9 +178,9 @@ def charter_page(request: Request, access: View) -> Response:
 
 
 @router.post("/sites/{slug}/charter/sign")
-def sign_charter(access: Annotated[SiteAccess, Depends(authorize(Action.CHARTER_SIGN))]) -> Response:
-    decisions.sign_charter(access)
-    access.db.commit()
+def sign_charter(access: Annotated[SiteAccess, Depends(authorize(Action.CHARTER_SIGN))],
+                 revision: Annotated[int | None, Form()] = None) -> Response:
+    decisions.sign_charter(access, revision)
     return redirect(f"/sites/{access.site.slug}/charter")
 
 
