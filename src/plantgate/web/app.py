@@ -2,7 +2,9 @@
 
 This is the only place where library errors become HTTP responses: InputError -> 400 with
 every located problem, refusals by the state machine or stale revisions -> 409, missing
-login -> redirect (pages) or 401 (API), missing role -> 403.
+login -> redirect (pages) or 401 (API), missing role -> 403. Pages get an HTML error page for
+every refusal, a form with a missing or malformed field included (never FastAPI's raw JSON),
+and an internal error is a 500 page that carries the security headers like every response.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plantgate import __version__
@@ -23,7 +29,9 @@ from plantgate.db.engine import make_engine, session_factory, upgrade
 from plantgate.db.revisions import StaleRevision
 from plantgate.decisions.change_state import TransitionRefused
 from plantgate.errors import InputError
+from plantgate.web import offload
 from plantgate.web.check_runs import BackgroundChecks
+from plantgate.web.request_guard import RequestGuard
 from plantgate.web.revision_cache import RevisionCache
 from plantgate.web.security import CsrfRefused, Forbidden, NotAuthenticated, NotFound
 from plantgate.web.settings import Settings
@@ -37,7 +45,8 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _error(request: Request, status: int, title: str, messages: list[str]) -> Response:
+def error_response(request: Request, status: int, title: str, messages: list[str]) -> Response:
+    """The refusal as the API's JSON ({"error", "problems"}) or as the HTML error page."""
     if _wants_json(request):
         return JSONResponse({"error": title, "problems": messages}, status_code=status)
     return templates.TemplateResponse(request, "error.html", {"title": title, "messages": messages, "user": None},
@@ -52,7 +61,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                                 headers={"WWW-Authenticate": "Bearer"})
         if request.method == "GET":
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return _error(request, 401, "Not logged in", [str(exc)])
+        return error_response(request, 401, "Not logged in", [str(exc)])
 
     handlers: list[tuple[type[Exception], int, str]] = [
         (Forbidden, 403, "Not allowed"), (CsrfRefused, 403, "Request refused"), (NotFound, 404, "Not found"),
@@ -62,15 +71,41 @@ def _install_error_handlers(app: FastAPI) -> None:
     for exc_type, status, title in handlers:
         def make(status: int = status, title: str = title) -> Any:
             async def handler(request: Request, exc: Exception) -> Response:
-                return _error(request, status, title, [str(exc)])
+                return error_response(request, status, title, [str(exc)])
             return handler
         app.add_exception_handler(exc_type, make())
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> Response:
-        return _error(request, 400, "Invalid input", [str(p) for p in exc.problems])
+        return error_response(request, 400, "Invalid input", [str(p) for p in exc.problems])
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):  # the API keeps its documented 422 body
+            return await request_validation_exception_handler(request, exc)
+        return error_response(request, 400, "Invalid input", [
+            f"{'.'.join(str(p) for p in e['loc'] if p not in ('body', 'query', 'path'))}: {e['msg']}"
+            for e in exc.errors()])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return await http_exception_handler(request, exc)
+        return error_response(request, exc.status_code, "Refused", [str(exc.detail)])
+
+    @app.exception_handler(DataError)
+    async def refused_by_database(request: Request, exc: DataError) -> Response:
+        return error_response(request, 400, "Invalid input", [
+            "a value was refused by the database (a number out of range, or a NUL byte in a text)"])
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        return error_response(request, 500, "Internal error", [
+            "PlantGate failed on this request; the server log has the details"])
 
 
+NO_STORE = (b"cache-control", b"no-store")
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"), (b"referrer-policy", b"same-origin"),
     (b"content-security-policy",
@@ -79,10 +114,13 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 
 
 class SecurityHeaders:
-    """Adds the security headers a response does not set itself, as plain ASGI middleware.
+    """Adds the security headers a response does not set itself, as plain ASGI middleware, outside
+    even the server-error handler so that a 500 carries them too.
 
-    (``@app.middleware("http")`` wraps every request in streams and a task group: under load that
-    cost more than rendering most pages.)
+    Every response but the static files is ``Cache-Control: no-store`` (pages show who may do what
+    and the plant's exposure: no shared or back-button cache keeps them), and over TLS every
+    response sends HSTS. (``@app.middleware("http")`` wraps every request in streams and a task
+    group: under load that cost more than rendering most pages.)
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -93,15 +131,25 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        wanted = [*SECURITY_HEADERS, *([] if scope["path"].startswith("/static/") else [NO_STORE]),
+                  *([HSTS] if scope.get("scheme") == "https" else [])]
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                missing = [header for header in SECURITY_HEADERS if header[0] not in present]
+                missing = [header for header in wanted if header[0] not in present]
                 if missing:
                     message = {**message, "headers": [*message.get("headers", []), *missing]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class PlantGateApp(FastAPI):
+    """FastAPI with the security headers outermost, around Starlette's server-error handler."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
@@ -110,19 +158,22 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    app = FastAPI(title="PlantGate", version=__version__,
-                  description="The shared register, change approvals with OT veto, signed risk decisions and a "
-                              "tamper-evident audit log. API: bearer tokens scoped to one site and one role.")
+    app = PlantGateApp(title="PlantGate", version=__version__, docs_url=None, redoc_url=None,
+                       description="The shared register, change approvals with OT veto, signed risk decisions and "
+                                   "a tamper-evident audit log. API: bearer tokens scoped to one site and one role. "
+                                   "The schema is at /openapi.json (no interactive docs page: it would load its "
+                                   "scripts from a CDN that the app's own Content-Security-Policy refuses).")
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.workdir = Path(tempfile.mkdtemp(prefix="plantgate-web-"))
     app.state.revisions = RevisionCache()
     app.state.checks = BackgroundChecks(app.state.sessions, app.state.workdir)
+    app.state.heavy_work = offload.limiter(settings.heavy_workers)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _install_error_handlers(app)
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestGuard, error_page=error_response)
 
     from plantgate.web.routes.api import router as api_router
     from plantgate.web.routes.auth import router as auth_router

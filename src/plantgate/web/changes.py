@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +26,7 @@ from plantgate.db.treaty_io import sha256_hex
 from plantgate.decisions.change_impact import ChangeImpact, assess_change
 from plantgate.decisions.change_state import apply
 from plantgate.errors import InputError
+from plantgate.load import yaml12
 from plantgate.model.changes import (
     ChangeDecision,
     ChangeRecord,
@@ -48,21 +47,30 @@ DECISION_ROLES = {"approve": DecisionRole.OT_APPROVER, "veto": DecisionRole.OT_A
 
 
 def parse_register_edit(text: str) -> RegisterEdit:
-    """The register edit typed in the form (YAML: ``upsert: [...]``, ``remove: [...]``), validated."""
+    """The register edit typed in the form (YAML: ``upsert: [...]``, ``remove: [...]``), validated.
+
+    Read like a treaty file (plantgate.load.yaml12: libyaml, with its nesting limit), so a form
+    nested thousands of levels deep is an input error at once, never a stack overflow."""
     if not text.strip():
         return RegisterEdit()
     try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError.at("register_edit", (mark.line + 1) if mark else 0, (mark.column + 1) if mark else 0,
-                            f"YAML syntax error: {exc}", "valid YAML") from None
+        data, positions = yaml12.parse(text)
+    except yaml12.YamlProblem as exc:
+        raise InputError.at("register_edit", exc.line, exc.column, f"YAML syntax error: {exc.message}",
+                            "valid YAML") from None
+    except (RecursionError, ValueError, MemoryError) as exc:
+        raise InputError.at("register_edit", 0, 0, f"the register edit cannot be read: {type(exc).__name__}",
+                            "a register edit of ordinary size and nesting") from None
     try:
         return RegisterEdit.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
+        path = tuple(first["loc"])
+        while path and path not in positions:
+            path = path[:-1]
+        line, column = positions.get(path, (0, 0))
         where = ".".join(str(p) for p in first["loc"])
-        raise InputError.at("register_edit", 0, 0, f"{first['msg']} at {where}",
+        raise InputError.at("register_edit", line, column, f"{first['msg']} at {where}",
                             "upsert: [full conduit entries], remove: [conduit ids]") from None
 
 

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Path as PathParameter
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from plantgate.web.permissions import Action
 from plantgate.web.security import Principal, SiteAccess
 from plantgate.web.settings import Settings
+
+MAX_ROW_ID = 2**31 - 1
+"""Row ids are 32-bit integers on PostgreSQL: a larger id names nothing (404-worthy, never a 500)."""
+MAX_PAGE = 1_000_000
+RowId = Annotated[int, PathParameter(ge=1, le=MAX_ROW_ID)]
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
 
 def today(request: Request) -> dt.date:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from plantgate.web.offload import default_workers
 
 DEFAULT_DATABASE_URL = "sqlite:///./plantgate.db"
 
@@ -39,6 +41,12 @@ class Settings(BaseSettings):
     oidc_groups_claim: str = "groups"
     """The ID token claim that lists the user's IdP groups (mapped to roles per site: ``admin map-group``)."""
     oidc_username_claim: str = "preferred_username"
+    max_body_bytes: int = 10_000_000
+    """Largest request body accepted (file and config uploads); refused with 413 before more is read."""
+    max_form_bytes: int = 1_000_000
+    """Largest plain (url-encoded) form body accepted."""
+    heavy_workers: int = Field(default_factory=default_workers)
+    """Threads that parse, check and prove for requests (plantgate.web.offload); default: the core count."""
 
     @property
     def oidc_enabled(self) -> bool:

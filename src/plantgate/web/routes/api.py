@@ -19,7 +19,7 @@ from plantgate.db.revisions import StaleRevision, commit_revision, snapshot_of
 from plantgate.db.treaty_io import sha256_hex
 from plantgate.errors import InputError
 from plantgate.firewalls.base import parse_config
-from plantgate.web import check_runs, checking, decisions
+from plantgate.web import check_runs, checking, decisions, offload
 from plantgate.web.check_runs import FAILED
 from plantgate.web.permissions import Action
 from plantgate.web.rendering import today, workdir
@@ -132,10 +132,16 @@ async def post_config(request: Request, firewall_id: str,
 
     ``based_on`` (a revision number) makes the upload conditional: 409 when the site has moved on.
     """
-    content = await request.body()
+    content = await request.body()  # bounded by the request guard (Settings.max_body_bytes)
     if not content or len(content) > MAX_CONFIG_BYTES:
         raise InputError.at("body", 0, 0, "empty or too large config", f"the config text, at most {MAX_CONFIG_BYTES} "
                             "bytes")
+    return await offload.run(request, _store_config, request, access, firewall_id, based_on, content)
+
+
+def _store_config(request: Request, access: SiteAccess, firewall_id: str, based_on: int | None,
+                  content: bytes) -> FindingsOut:
+    """Parse, re-check and store the uploaded config (seconds at 10,000 conduits: a heavy-work thread)."""
     revision = head_or_404(access)
     if based_on is not None and based_on != revision.number:
         raise StaleRevision(access.site.slug, based_on, revision.number)
