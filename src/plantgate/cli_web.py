@@ -124,8 +124,10 @@ def grant_role(username: str, slug: str, role: str, database_url: str) -> None:
         user = accounts.user_by_name(session, username)
         if user is None:
             raise InputError.at(username, 0, 0, "no such user", "a user made with `plantgate admin create-user`")
-        accounts.grant(session, user, _site(session, slug), Role(role), actor=CLI_ACTOR)
+        warning = accounts.grant(session, user, _site(session, slug), Role(role), actor=CLI_ACTOR)
     click.echo(f"{username} is now {role} at {slug}")
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @admin.command("token")

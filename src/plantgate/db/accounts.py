@@ -112,12 +112,22 @@ def user_by_name(session: Session, username: str) -> UserRow | None:
     return session.scalar(select(UserRow).where(UserRow.username == username))
 
 
-def grant(session: Session, user: UserRow, site: SiteRow, role: Role, *, actor: str) -> None:
+CONFLICTING_DUTIES = frozenset({Role.OT_APPROVER, Role.IT_ENGINEER})
+"""The OT approver approves a change, an IT engineer (the platform owner) signs it off: one person holding both
+at a site can only ever give one of the two on a change (enforced per change), but should not hold both."""
+
+
+def grant(session: Session, user: UserRow, site: SiteRow, role: Role, *, actor: str) -> str | None:
+    """Give ``user`` the ``role`` at ``site``; returns a warning when it joins duties that must stay apart."""
     if session.get(GrantRow, (user.id, site.id, role.value)) is None:
         session.add(GrantRow(user_id=user.id, site_id=site.id, role=role.value))
         audit.record(session, actor=actor, action="role.grant", object_type="user", object_id=user.username,
                      site=site.slug, after={"role": role.value})
         session.flush()
+    if CONFLICTING_DUTIES <= roles_at(session, user, site):
+        return (f"{user.username} now holds both {Role.OT_APPROVER.value} and {Role.IT_ENGINEER.value} at "
+                f"{site.slug}: they may approve (OT) or sign off (platform owner) a change, never both on one change")
+    return None
 
 
 def roles_at(session: Session, user: UserRow, site: SiteRow) -> set[Role]:
