@@ -227,8 +227,11 @@ def seed_demo(session: Session, base_url: str) -> list[tuple[str, str, str]]:
 @click.option("--demo", is_flag=True, help="Seed the example plant and print one-time login URLs.")
 @click.option("--ssl-certfile", type=click.Path(exists=True), default=None, help="TLS certificate (PEM).")
 @click.option("--ssl-keyfile", type=click.Path(exists=True), default=None, help="TLS private key (PEM).")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="A reverse proxy (IP or network) whose X-Forwarded-For/-Proto are believed; repeatable. "
+                   "From anyone else they are ignored.")
 def serve(database_url: str, host: str, port: int, demo: bool, ssl_certfile: str | None,
-          ssl_keyfile: str | None) -> None:
+          ssl_keyfile: str | None, trusted_proxies: tuple[str, ...]) -> None:
     """Run the web app (creates ./plantgate.db by default).
 
     Session cookies are Secure: browsers accept them over https, and over plain http only on
@@ -248,5 +251,10 @@ def serve(database_url: str, host: str, port: int, demo: bool, ssl_certfile: str
     if scheme == "http" and host not in ("127.0.0.1", "localhost", "::1"):
         click.echo("warning: Secure session cookies are not sent over plain http to a non-local host; "
                    "use TLS", err=True)
-    app = create_app(Settings(database_url=database_url))
-    uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, log_level="info")
+    settings = Settings(database_url=database_url)
+    if trusted_proxies:
+        settings = settings.model_copy(update={"trusted_proxies": list(trusted_proxies)})
+    app = create_app(settings)
+    # the app reads proxy headers itself, from Settings.trusted_proxies only (uvicorn would trust 127.0.0.1)
+    uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, log_level="info",
+                proxy_headers=False)

@@ -15,14 +15,13 @@ from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from plantgate.db import audit
+from plantgate.db import audit, throttle
 from plantgate.db.tables import (
     ApiTokenRow,
     GrantRow,
-    LoginFailureRow,
     LoginLinkRow,
     OidcLoginRow,
     SessionRow,
@@ -45,9 +44,6 @@ class Role(StrEnum):
 MIN_PASSWORD_LENGTH = 12
 SESSION_LIFETIME = dt.timedelta(hours=12)
 LOGIN_LINK_LIFETIME = dt.timedelta(minutes=15)
-FAILURE_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_CLIENT = 20
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 _DUMMY_HASH = _hasher.hash("timing equaliser for unknown users")
@@ -55,10 +51,6 @@ _DUMMY_HASH = _hasher.hash("timing equaliser for unknown users")
 
 class AuthError(PlantGateError):
     """Authentication failed; the message is safe to show (it never says which part was wrong)."""
-
-
-class RateLimited(AuthError):
-    """Too many failed logins recently."""
 
 
 def token_sha256(token: str) -> str:
@@ -100,7 +92,7 @@ def create_user(session: Session, username: str, password: str | None, *, actor:
     if password is not None:
         check_password_strength(password)
     user = UserRow(username=username, display_name=display_name or username, is_admin=is_admin,
-                   password_hash=_hasher.hash(password) if password is not None else None)
+                   password_hash=_hash(password) if password is not None else None)
     session.add(user)
     session.flush()
     audit.record(session, actor=actor, action="user.create", object_type="user", object_id=username,
@@ -140,50 +132,59 @@ def users_with_role(session: Session, site: SiteRow, role: Role) -> list[UserRow
                                 .where(GrantRow.site_id == site.id, GrantRow.role == role.value)))
 
 
-def _failures_since(session: Session, column: InstrumentedAttribute[str], value: str, since: dt.datetime) -> int:
-    return int(session.scalar(select(func.count()).select_from(LoginFailureRow)
-                              .where(column == value, LoginFailureRow.at >= since)) or 0)
+def _verify(stored: str, password: str) -> bool:
+    with throttle.hashing_slot():
+        try:
+            return bool(_hasher.verify(stored, password))
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+
+def _hash(password: str) -> str:
+    with throttle.hashing_slot():
+        return _hasher.hash(password)
 
 
 def authenticate(session: Session, username: str, password: str, client: str) -> UserRow:
-    """The user, or AuthError; refuses (RateLimited) after too many recent failures by name or client."""
-    since = utc_now() - FAILURE_WINDOW
-    if (_failures_since(session, LoginFailureRow.username, username, since) >= MAX_FAILURES_PER_USER
-            or _failures_since(session, LoginFailureRow.client, client, since) >= MAX_FAILURES_PER_CLIENT):
-        raise RateLimited("too many failed logins; wait 15 minutes and try again")
+    """The user, or AuthError; Throttled when this (account, client) must wait (plantgate.db.throttle)."""
+    throttle.reserve(session, username, client)
     user = user_by_name(session, username)
     stored = user.password_hash if user is not None and user.active and user.password_hash else _DUMMY_HASH
-    try:
-        _hasher.verify(stored, password)
-        valid = user is not None and stored is not _DUMMY_HASH
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        valid = False
+    valid = _verify(stored, password) and user is not None and stored is not _DUMMY_HASH
     if not valid or user is None:
-        session.add(LoginFailureRow(username=username[:100], client=client[:100]))
-        session.commit()
         raise AuthError("wrong user name or password")
     if _hasher.check_needs_rehash(stored):
-        user.password_hash = _hasher.hash(password)
-    session.execute(delete(LoginFailureRow).where(LoginFailureRow.username == username))
+        user.password_hash = _hash(password)
+    throttle.forgive(session, username, client)
     return user
 
 
-def change_password(session: Session, user: UserRow, current: str, new: str, *, keep_session: str | None) -> None:
-    """Change a password after checking the current one; every other session of the user is revoked."""
-    try:
-        _hasher.verify(user.password_hash or _DUMMY_HASH, current)
-        if not user.password_hash:
-            raise AuthError("this account has no local password")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        raise AuthError("the current password is wrong") from None
+def change_password(session: Session, user: UserRow, current: str, new: str, *, keep_session: str | None,
+                    client: str) -> None:
+    """Change a password after checking the current one (throttled like a login); every other session of the
+    user and every API token of theirs is revoked."""
+    if not user.password_hash:
+        raise AuthError("this account has no local password")
+    throttle.reserve(session, user.username, client)
+    if not _verify(user.password_hash, current):
+        raise AuthError("the current password is wrong")
+    throttle.forgive(session, user.username, client)
+    set_password(session, user, new, keep_session=keep_session, actor=user.username)
+
+
+def set_password(session: Session, user: UserRow, new: str, *, keep_session: str | None, actor: str) -> None:
+    """The new password; other sessions and every API token of the user are revoked (in the caller's
+    transaction)."""
     check_password_strength(new)
-    user.password_hash = _hasher.hash(new)
+    user.password_hash = _hash(new)
     query = update(SessionRow).where(SessionRow.user_id == user.id)
     if keep_session:
         query = query.where(SessionRow.token_sha256 != token_sha256(keep_session))
     session.execute(query.values(revoked=True))
-    audit.record(session, actor=user.username, action="user.password_change", object_type="user",
-                 object_id=user.username, reason="other sessions revoked")
+    tokens = session.execute(update(ApiTokenRow).where(ApiTokenRow.user_id == user.id, ApiTokenRow.revoked.is_(False))
+                             .values(revoked=True)).rowcount  # type: ignore[attr-defined]
+    audit.record(session, actor=actor, action="user.password_change", object_type="user", object_id=user.username,
+                 reason=f"other sessions and {tokens} API token(s) revoked")
 
 
 def open_session(session: Session, user: UserRow) -> tuple[str, SessionRow]:

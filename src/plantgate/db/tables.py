@@ -156,14 +156,15 @@ class LoginLinkRow(Base):
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class LoginFailureRow(Base):
-    """Failed logins, for rate limiting across processes."""
+class LoginThrottleRow(Base):
+    """Password checks per (account, client) for the progressive delay (plantgate.db.throttle)."""
 
-    __tablename__ = "login_failures"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(100), index=True)
-    client: Mapped[str] = mapped_column(String(100), index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+    __tablename__ = "login_throttle"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    client: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_allowed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class ApiTokenRow(Base):

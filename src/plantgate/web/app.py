@@ -22,11 +22,13 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from plantgate import __version__
-from plantgate.db.accounts import AuthError, RateLimited
+from plantgate.db.accounts import AuthError
 from plantgate.db.engine import make_engine, session_factory, upgrade
 from plantgate.db.revisions import StaleRevision
+from plantgate.db.throttle import Busy, Throttled
 from plantgate.decisions.change_state import TransitionRefused
 from plantgate.errors import InputError
 from plantgate.web import offload
@@ -66,7 +68,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     handlers: list[tuple[type[Exception], int, str]] = [
         (Forbidden, 403, "Not allowed"), (CsrfRefused, 403, "Request refused"), (NotFound, 404, "Not found"),
         (TransitionRefused, 409, "Refused"), (StaleRevision, 409, "The treaty has moved on"),
-        (RateLimited, 429, "Too many attempts"), (AuthError, 401, "Authentication failed"),
+        (AuthError, 401, "Authentication failed"),
     ]
     for exc_type, status, title in handlers:
         def make(status: int = status, title: str = title) -> Any:
@@ -74,6 +76,18 @@ def _install_error_handlers(app: FastAPI) -> None:
                 return error_response(request, status, title, [str(exc)])
             return handler
         app.add_exception_handler(exc_type, make())
+
+    @app.exception_handler(Throttled)
+    async def throttled(request: Request, exc: Throttled) -> Response:
+        response = error_response(request, 429, "Too many attempts", [str(exc)])
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return response
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy) -> Response:
+        response = error_response(request, 503, "Busy", [str(exc)])
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> Response:
@@ -174,6 +188,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     _install_error_handlers(app)
 
     app.add_middleware(RequestGuard, error_page=error_response)
+    if settings.trusted_proxies:  # X-Forwarded-For / -Proto are believed from these peers only
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     from plantgate.web.routes.api import router as api_router
     from plantgate.web.routes.auth import router as auth_router

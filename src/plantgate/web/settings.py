@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     oidc_groups_claim: str = "groups"
     """The ID token claim that lists the user's IdP groups (mapped to roles per site: ``admin map-group``)."""
     oidc_username_claim: str = "preferred_username"
+    trusted_proxies: list[str] = []
+    """Reverse proxies (IP addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are believed;
+    from anyone else those headers are ignored (login throttling keys on the client address)."""
     max_body_bytes: int = 10_000_000
     """Largest request body accepted (file and config uploads); refused with 413 before more is read."""
     max_form_bytes: int = 1_000_000

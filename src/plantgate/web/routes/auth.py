@@ -33,6 +33,11 @@ router = APIRouter(include_in_schema=False)
 PRELOGIN_COOKIE = "__Host-plantgate_prelogin"
 
 
+def client_address(request: Request) -> str:
+    """The peer's address (a trusted proxy's X-Forwarded-For has already replaced it: Settings.trusted_proxies)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _safe_next(target: str) -> str:
     """Only local paths: a login must never redirect to another site."""
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
@@ -66,11 +71,8 @@ def login(request: Request, db: Db, settings: Annotated[Settings, Depends(get_se
     expected = request.cookies.get(PRELOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, login_token):
         raise CsrfRefused("the login form expired; reload the page and try again")
-    client = request.client.host if request.client else "unknown"
     try:
-        user = accounts.authenticate(db, username.strip(), password, client)
-    except accounts.RateLimited:
-        raise
+        user = accounts.authenticate(db, username.strip(), password, client_address(request))
     except AuthError as exc:
         response = render(request, "login.html", login_token=login_token, next=_safe_next(next), error=str(exc),
                           sso=settings.oidc_enabled, status_code=401)
@@ -117,7 +119,8 @@ def change_password(request: Request, db: Db, principal: Annotated[Principal, De
         return render(request, "password.html", principal=principal, error="the new passwords differ", done=False,
                       status_code=400)
     try:
-        accounts.change_password(db, principal.user, current, new, keep_session=request.cookies.get(SESSION_COOKIE))
+        accounts.change_password(db, principal.user, current, new, keep_session=request.cookies.get(SESSION_COOKIE),
+                                 client=client_address(request))
     except AuthError as exc:
         return render(request, "password.html", principal=principal, error=str(exc), done=False, status_code=400)
     db.commit()
