@@ -7,6 +7,7 @@ through one-time links printed on the terminal.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ import click
 from sqlalchemy.orm import Session
 
 from plantgate.db import accounts, revisions, sso
+from plantgate.db import admin as admin_ops
 from plantgate.db import audit as audit_log
 from plantgate.db.accounts import Role
 from plantgate.db.engine import make_engine, session_factory, upgrade
@@ -92,7 +94,7 @@ def db_export(directory: Path, slug: str, number: int | None, database_url: str)
 
 @click.group()
 def admin() -> None:
-    """Accounts: create users, grant roles per site, issue API tokens."""
+    """Accounts and incident response: users, roles per site, API tokens, disabling and password resets."""
 
 
 @admin.command("create-user")
@@ -135,15 +137,109 @@ def grant_role(username: str, slug: str, role: str, database_url: str) -> None:
 @click.argument("slug")
 @click.argument("role", type=click.Choice([r.value for r in Role]))
 @click.option("--name", default="automation", help="What the token is for.")
+@click.option("--days", default=accounts.API_TOKEN_LIFETIME.days, show_default=True, type=int,
+              help="Days until the token expires.")
 @DATABASE_OPTION
-def api_token(username: str, slug: str, role: str, name: str, database_url: str) -> None:
-    """Issue an API token acting as USERNAME with exactly ROLE at SLUG (printed once)."""
+def api_token(username: str, slug: str, role: str, name: str, days: int, database_url: str) -> None:
+    """Issue an API token acting as USERNAME with exactly ROLE at SLUG (printed once).
+
+    It expires after --days, and is revoked by a password change of its user or by `admin revoke-token`."""
     with database(database_url) as session:
         user = accounts.user_by_name(session, username)
         if user is None:
             raise InputError.at(username, 0, 0, "no such user", "an existing user")
-        token = accounts.create_api_token(session, user, _site(session, slug), Role(role), name, actor=CLI_ACTOR)
+        token = accounts.create_api_token(session, user, _site(session, slug), Role(role), name, actor=CLI_ACTOR,
+                                          lifetime=dt.timedelta(days=days))
     click.echo(token)
+
+
+@admin.command("users")
+@DATABASE_OPTION
+def list_users(database_url: str) -> None:
+    """List every user, whether active, and their roles per site (source: local grant or IdP group)."""
+    with database(database_url) as session:
+        for user in admin_ops.users(session):
+            state = ("active" if user.active else "DISABLED") + (", admin" if user.admin else "")
+            grants = ", ".join(f"{role}@{slug}" + (" (oidc)" if source == "oidc" else "")
+                               for slug, role, source in user.grants) or "no roles"
+            click.echo(f"{user.username}\t{state}\t{grants}")
+
+
+@admin.command("disable")
+@click.argument("username")
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+@DATABASE_OPTION
+def disable_user(username: str, reason: str, database_url: str) -> None:
+    """Disable USERNAME now: every session ends, API tokens and links stop working, logins are refused."""
+    with database(database_url) as session:
+        ended = admin_ops.set_active(session, username, False, actor=CLI_ACTOR, reason=reason)
+    click.echo(f"{username} disabled; {ended} session(s) ended")
+
+
+@admin.command("enable")
+@click.argument("username")
+@DATABASE_OPTION
+def enable_user(username: str, database_url: str) -> None:
+    """Re-enable a disabled user (their old sessions stay ended)."""
+    with database(database_url) as session:
+        admin_ops.set_active(session, username, True, actor=CLI_ACTOR)
+    click.echo(f"{username} enabled")
+
+
+@admin.command("revoke")
+@click.argument("username")
+@click.argument("slug")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@DATABASE_OPTION
+def revoke_role(username: str, slug: str, role: str, database_url: str) -> None:
+    """Remove USERNAME's ROLE at site SLUG (from their very next request)."""
+    with database(database_url) as session:
+        admin_ops.remove_grant(session, username, slug, Role(role), actor=CLI_ACTOR)
+    click.echo(f"{username} no longer holds {role} at {slug}")
+
+
+@admin.command("reset-password")
+@click.argument("username")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
+              help="The app's external URL, to print the link with.")
+@DATABASE_OPTION
+def reset_password(username: str, base_url: str, database_url: str) -> None:
+    """Clear USERNAME's password now (every session ends) and print a one-time link, valid for 15 minutes, where
+    they set a new one. Setting it also revokes their API tokens."""
+    with database(database_url) as session:
+        token = admin_ops.reset_password(session, username, actor=CLI_ACTOR)
+    click.echo(f"{base_url.rstrip('/')}/account/reset/{token}")
+
+
+@admin.command("tokens")
+@click.option("--user", "username", default=None, help="Only this user's tokens.")
+@DATABASE_OPTION
+def list_tokens(username: str | None, database_url: str) -> None:
+    """List API tokens: id, name, user, site, role, created, expires, state (active, expired, revoked)."""
+    with database(database_url) as session:
+        for token in admin_ops.tokens(session, username):
+            click.echo("\t".join([token.id, token.name, token.username, token.site, token.role, token.created,
+                                  token.expires, token.state]))
+
+
+@admin.command("revoke-token")
+@click.argument("token_id")
+@DATABASE_OPTION
+def revoke_token(token_id: str, database_url: str) -> None:
+    """Revoke the API token TOKEN_ID (the id column of `admin tokens`)."""
+    with database(database_url) as session:
+        token = admin_ops.revoke_token(session, token_id, actor=CLI_ACTOR)
+    click.echo(f"token {token.id} ({token.name}, {token.username}) revoked")
+
+
+@admin.command("purge")
+@DATABASE_OPTION
+def purge(database_url: str) -> None:
+    """Delete expired or revoked sessions, spent links and old login-throttle rows (the app also does this when it
+    starts)."""
+    with database(database_url) as session:
+        counts = admin_ops.purge(session)
+    click.echo(", ".join(f"{count} {name}" for name, count in counts.items()) + " purged")
 
 
 @admin.command("map-group")

@@ -44,6 +44,7 @@ class Role(StrEnum):
 MIN_PASSWORD_LENGTH = 12
 SESSION_LIFETIME = dt.timedelta(hours=12)
 LOGIN_LINK_LIFETIME = dt.timedelta(minutes=15)
+API_TOKEN_LIFETIME = dt.timedelta(days=90)
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 _DUMMY_HASH = _hasher.hash("timing equaliser for unknown users")
@@ -232,39 +233,61 @@ def revoke_session(session: Session, token: str) -> None:
     session.execute(update(SessionRow).where(SessionRow.token_sha256 == token_sha256(token)).values(revoked=True))
 
 
-def create_login_link(session: Session, user: UserRow, *, actor: str) -> str:
+LOGIN, PASSWORD_RESET = "login", "password_reset"
+
+
+def create_login_link(session: Session, user: UserRow, *, actor: str, purpose: str = LOGIN) -> str:
+    """A one-time link: a login (``serve --demo``) or the setting of a new password (``admin reset-password``)."""
     token = secrets.token_urlsafe(32)
-    session.add(LoginLinkRow(token_sha256=token_sha256(token), user_id=user.id,
+    session.add(LoginLinkRow(token_sha256=token_sha256(token), user_id=user.id, purpose=purpose,
                              expires_at=utc_now() + LOGIN_LINK_LIFETIME))
-    audit.record(session, actor=actor, action="login_link.create", object_type="user", object_id=user.username)
+    audit.record(session, actor=actor, action="login_link.create", object_type="user", object_id=user.username,
+                 after={"purpose": purpose})
     return token
 
 
-def redeem_login_link(session: Session, token: str) -> UserRow:
-    """The link's user; the link is spent (``spend_once``)."""
+def login_link_user(session: Session, token: str, purpose: str) -> UserRow | None:
+    """The active user of an unspent, unexpired link of ``purpose`` (not spent: for showing its form)."""
+    row = session.get(LoginLinkRow, token_sha256(token))
+    if row is None or row.used or row.purpose != purpose or aware(row.expires_at) <= utc_now():
+        return None
+    user = session.get(UserRow, row.user_id)
+    return user if user is not None and user.active else None
+
+
+def redeem_login_link(session: Session, token: str, purpose: str = LOGIN) -> UserRow:
+    """The link's user; the link is spent (``spend_once``). A disabled user's link is refused."""
+    if login_link_user(session, token, purpose) is None:
+        raise AuthError("this link is invalid, used or expired")
     row = spend_once(session, LoginLinkRow, LoginLinkRow.token_sha256, token_sha256(token))
     user = session.get(UserRow, row.user_id) if row is not None else None
     if user is None:
-        raise AuthError("this login link is invalid, used or expired")
+        raise AuthError("this link is invalid, used or expired")
     return user
 
 
-def create_api_token(session: Session, user: UserRow, site: SiteRow, role: Role, name: str, *, actor: str) -> str:
-    """A token for automation acting as ``user`` with exactly ``role`` at ``site`` (which the user must hold)."""
+def create_api_token(session: Session, user: UserRow, site: SiteRow, role: Role, name: str, *, actor: str,
+                     lifetime: dt.timedelta = API_TOKEN_LIFETIME) -> str:
+    """A token for automation acting as ``user`` with exactly ``role`` at ``site`` (which the user must hold),
+    valid for ``lifetime`` (90 days by default) unless revoked first."""
+    if lifetime <= dt.timedelta(0):
+        raise InputError.at("--days", 0, 0, "a token must live at least a day", "a positive number of days")
     if role not in roles_at(session, user, site):
         raise InputError.at("role", 0, 0, f"{user.username} does not hold {role.value} at {site.slug}",
                             "a role the user holds at that site")
     token = "pgt_" + secrets.token_urlsafe(32)
-    session.add(ApiTokenRow(token_sha256=token_sha256(token), name=name, user_id=user.id, site_id=site.id,
-                            role=role.value))
+    row = ApiTokenRow(token_sha256=token_sha256(token), name=name, user_id=user.id, site_id=site.id,
+                      role=role.value, expires_at=utc_now() + lifetime)
+    session.add(row)
     audit.record(session, actor=actor, action="api_token.create", object_type="user", object_id=user.username,
-                 site=site.slug, after={"name": name, "role": role.value})
+                 site=site.slug, after={"name": name, "role": role.value, "id": row.token_sha256[:12],
+                                        "expires_at": row.expires_at.isoformat()})
     return token
 
 
 def api_token(session: Session, token: str) -> tuple[ApiTokenRow, UserRow] | None:
     row = session.get(ApiTokenRow, token_sha256(token))
-    if row is None or row.revoked:
+    if row is None or row.revoked or aware(row.expires_at) <= utc_now():
         return None
     user = session.get(UserRow, row.user_id)
     if user is None or not user.active or Role(row.role) not in roles_at(session, user, session.get_one(SiteRow,

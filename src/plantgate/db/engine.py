@@ -7,12 +7,13 @@ which is what ``plantgate serve`` and ``plantgate db upgrade`` call.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from plantgate.errors import InputError
@@ -28,12 +29,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create a new SQLite database file readable by its owner only (0600): it holds password hashes and the
+    plant's exposure. SQLite gives its -wal and -shm files the database file's permissions."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists() and path.parent.is_dir():
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            pass
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; PostgreSQL URLs use psycopg 3, SQLite gets WAL and foreign keys."""
+    """An engine for ``url``; PostgreSQL URLs use psycopg 3, SQLite gets WAL and foreign keys (and a 0600 file)."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     try:
         if url.startswith("sqlite"):
+            _private_sqlite_file(url)
             engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine

@@ -154,6 +154,8 @@ class LoginLinkRow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     used: Mapped[bool] = mapped_column(Boolean, default=False)
+    purpose: Mapped[str] = mapped_column(String(20), default="login", server_default="login")
+    """"login" (``serve --demo``) or "password_reset" (``admin reset-password``: sets a new password)."""
 
 
 class LoginThrottleRow(Base):
@@ -178,6 +180,7 @@ class ApiTokenRow(Base):
     role: Mapped[str] = mapped_column(String(40))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ChangeRequestRow(Base):

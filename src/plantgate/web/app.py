@@ -9,7 +9,6 @@ and an internal error is a 500 page that carries the security headers like every
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from plantgate.decisions.change_state import TransitionRefused
 from plantgate.errors import InputError
 from plantgate.web import offload
 from plantgate.web.check_runs import BackgroundChecks
+from plantgate.web.lifecycle import lifespan, make_workdir
 from plantgate.web.request_guard import RequestGuard
 from plantgate.web.revision_cache import RevisionCache
 from plantgate.web.security import CsrfRefused, Forbidden, NotAuthenticated, NotFound
@@ -172,7 +172,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    app = PlantGateApp(title="PlantGate", version=__version__, docs_url=None, redoc_url=None,
+    app = PlantGateApp(title="PlantGate", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                        description="The shared register, change approvals with OT veto, signed risk decisions and "
                                    "a tamper-evident audit log. API: bearer tokens scoped to one site and one role. "
                                    "The schema is at /openapi.json (no interactive docs page: it would load its "
@@ -180,7 +180,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    app.state.workdir = Path(tempfile.mkdtemp(prefix="plantgate-web-"))
+    app.state.workdir = make_workdir()
     app.state.revisions = RevisionCache()
     app.state.checks = BackgroundChecks(app.state.sessions, app.state.workdir)
     app.state.heavy_work = offload.limiter(settings.heavy_workers)

@@ -95,6 +95,43 @@ def login_once(token: str, db: Db, settings: Annotated[Settings, Depends(get_set
     return response
 
 
+@router.get("/account/reset/{token}")
+def reset_page(request: Request, token: str, db: Db, settings: Annotated[Settings, Depends(get_settings)]) -> Response:
+    """The form of a password-reset link (``admin reset-password``); the link is spent only when it is used."""
+    user = accounts.login_link_user(db, token, accounts.PASSWORD_RESET)
+    if user is None:
+        raise AuthError("this link is invalid, used or expired; ask an administrator for a new one")
+    login_token = secrets.token_urlsafe(24)
+    response = render(request, "password_reset.html", token=token, username=user.username, login_token=login_token,
+                      error="")
+    _set_cookie(response, PRELOGIN_COOKIE, login_token, settings, 900)
+    return response
+
+
+@router.post("/account/reset/{token}")
+def reset_password(request: Request, token: str, db: Db, settings: Annotated[Settings, Depends(get_settings)],
+                   new: Annotated[str, Form()], repeat: Annotated[str, Form()],
+                   login_token: Annotated[str, Form()] = "") -> Response:
+    """Set the new password (every other session and API token of the user is revoked) and log in."""
+    check_origin(request, settings)
+    expected = request.cookies.get(PRELOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, login_token):
+        raise CsrfRefused("the form expired; open the link again")
+    user = accounts.login_link_user(db, token, accounts.PASSWORD_RESET)
+    if user is None:
+        raise AuthError("this link is invalid, used or expired; ask an administrator for a new one")
+    if new != repeat:
+        return render(request, "password_reset.html", token=token, username=user.username, login_token=login_token,
+                      error="the new passwords differ", status_code=400)
+    accounts.check_password_strength(new)
+    user = accounts.redeem_login_link(db, token, accounts.PASSWORD_RESET)
+    accounts.set_password(db, user, new, keep_session=None, actor=user.username)
+    response = redirect("/")
+    _start_session(response, db, user, settings)
+    db.commit()
+    return response
+
+
 @router.post("/logout")
 def logout(request: Request, db: Db, principal: Annotated[Principal, Depends(authenticated_form)],
            settings: Annotated[Settings, Depends(get_settings)]) -> Response:

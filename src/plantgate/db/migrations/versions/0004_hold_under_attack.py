@@ -3,13 +3,16 @@
 Every state transition of a change request and every signature of a risk decision is an
 ``UPDATE ... WHERE state = :expected AND version = :v`` that also increments ``version``.
 Login throttling moves from a log of failures (which locked accounts out) to one counter per
-(account, client) with its progressive delay.
+(account, client) with its progressive delay. API tokens expire (existing ones 90 days after
+they were made); one-time links have a purpose (login, or setting a new password).
 
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01 09:00:00
 """
 from __future__ import annotations
+
+import datetime as dt
 
 import sqlalchemy as sa
 from alembic import op
@@ -35,9 +38,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('login_throttle', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_throttle_last_at'), ['last_at'], unique=False)
+    with op.batch_alter_table('login_links', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('purpose', sa.String(length=20), server_default='login', nullable=False))
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
+    tokens = sa.table('api_tokens', sa.column('token_sha256', sa.String), sa.column('created_at', sa.DateTime),
+                      sa.column('expires_at', sa.DateTime(timezone=True)))
+    connection = op.get_bind()
+    for digest, created in connection.execute(sa.select(tokens.c.token_sha256, tokens.c.created_at)).all():
+        created = created if created.tzinfo else created.replace(tzinfo=dt.UTC)
+        connection.execute(tokens.update().where(tokens.c.token_sha256 == digest)
+                           .values(expires_at=created + dt.timedelta(days=90)))
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.alter_column('expires_at', existing_type=sa.DateTime(timezone=True), nullable=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_column('expires_at')
+    with op.batch_alter_table('login_links', schema=None) as batch_op:
+        batch_op.drop_column('purpose')
     op.drop_table('login_throttle')
     op.create_table('login_failures',
     sa.Column('id', sa.Integer(), nullable=False),
