@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
-from plantgate.db import accounts, revisions, sso
+from plantgate.db import accounts, audit_anchor, audit_replay, revisions, sso
 from plantgate.db import admin as admin_ops
 from plantgate.db import audit as audit_log
 from plantgate.db.accounts import Role
@@ -275,18 +275,70 @@ def audit() -> None:
     """The audit log."""
 
 
+AUDIT_KEY_HELP = ("The checkpoint key: env PLANTGATE_AUDIT_HMAC_KEY, or PLANTGATE_AUDIT_SIGNING_KEY_FILE / --key-file "
+                  "(an Ed25519 PEM key; the public key is enough to verify).")
+
+
+def _audit_signer(key_file: str | None) -> audit_anchor.Signer | None:
+    settings = Settings()
+    return audit_anchor.signer_from(settings.audit_hmac_key.get_secret_value(),
+                                    key_file or settings.audit_signing_key_file)
+
+
 @audit.command("verify")
+@click.option("--checkpoints", "checkpoint_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="A file of checkpoints kept outside the database (repeatable; default: "
+                   "PLANTGATE_AUDIT_CHECKPOINT_FILE). Lines cut from the syslog collector work too.")
+@click.option("--key-file", default=None, help=AUDIT_KEY_HELP)
 @DATABASE_OPTION
-def audit_verify(database_url: str) -> None:
-    """Check the hash chain; exit 1 naming the first entry that was edited or deleted."""
+def audit_verify(checkpoint_files: tuple[Path, ...], key_file: str | None, database_url: str) -> None:
+    """Check the audit log: its hash chain, the signed checkpoints that anchor it outside the database (deleted
+    newest entries, a re-chained log), and a replay of it against the business tables (change states, decisions,
+    signatures, grants, users, revisions). Exit 1 naming every problem."""
+    signer = _audit_signer(key_file)
+    files = list(checkpoint_files) or ([Path(f)] if (f := Settings().audit_checkpoint_file) else [])
+    outside = [c for file in files if file.exists() for c in audit_anchor.read_file(file)]
     with database(database_url) as session:
         result = audit_log.verify(session)
-    if result.ok:
-        click.echo(f"audit log intact: {result.problem}")
-        return
-    click.echo(f"AUDIT LOG BROKEN at entry {result.first_bad_seq}: {result.problem}", err=True)
-    sys.exit(1)
+        problems = [] if result.ok else [f"AUDIT LOG BROKEN at entry {result.first_bad_seq}: {result.problem}"]
+        notes = []
+        if signer is None:
+            notes.append("NOT ANCHORED: no checkpoint key is configured, so deleting the newest entries or "
+                         "re-chaining the whole log would not be detected")
+        else:
+            checkpoints = outside + audit_anchor.stored(session)
+            good, anchor_problems = audit_anchor.verify_against_log(session, checkpoints, signer)
+            problems += anchor_problems
+            if not outside:
+                notes.append("no checkpoint file outside the database was given: only the database's own copies "
+                             "were checked, and those could have been deleted with the entries")
+            notes.append(f"{good} signed checkpoint(s) verified")
+        problems += audit_replay.differences(session)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        click.echo(f"AUDIT LOG CHECK FAILED: {len(problems)} problem(s)", err=True)
+        sys.exit(1)
+    click.echo(f"audit log intact: {result.problem}; the business tables agree with it")
 
+
+@audit.command("checkpoint")
+@click.option("--key-file", default=None, help=AUDIT_KEY_HELP)
+@DATABASE_OPTION
+def audit_checkpoint(key_file: str | None, database_url: str) -> None:
+    """Write a signed checkpoint of the log's head now (to the table, PLANTGATE_AUDIT_CHECKPOINT_FILE and
+    PLANTGATE_AUDIT_SYSLOG); the app does this itself after every signature and periodically."""
+    signer = _audit_signer(key_file)
+    if signer is None:
+        raise InputError.at("--key-file", 0, 0, "no checkpoint key configured", AUDIT_KEY_HELP)
+    settings = Settings()
+    with database(database_url) as session:
+        checkpoint = audit_anchor.write_checkpoint(session, signer, file=settings.audit_checkpoint_file,
+                                                   syslog=settings.audit_syslog, force=True)
+    click.echo(f"checkpoint of entry {checkpoint.seq} ({checkpoint.count} entries)" if checkpoint
+               else "the audit log is empty: nothing to sign")
 
 
 def seed_demo(session: Session, base_url: str) -> list[tuple[str, str, str]]:

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plantgate.db import accounts, audit, revisions
+from plantgate.db import accounts, audit, audit_replay, revisions
 from plantgate.db.accounts import Role
 from plantgate.db.tables import (
     ApprovalRow,
@@ -139,7 +139,7 @@ def test_a_veto_raced_against_implementation_is_never_lost(web: WebSite, people:
                 assert change.result_revision_id == committed.id
             assert_change_agrees_with_its_audit(session, change)
     with web.sessions() as session:
-        assert audit.verify(session).ok
+        assert audit.verify(session).ok and audit_replay.differences(session) == []
     print(f"veto vs implement, {web.app.state.engine.dialect.name}: {outcomes.count('veto')} vetoes won, "
           f"{outcomes.count('implement')} implementations won")
 
@@ -158,7 +158,7 @@ def test_a_veto_raced_against_the_sign_off_always_ends_the_change(web: WebSite, 
             assert change.state == "vetoed", (number, change.state)
             assert_change_agrees_with_its_audit(session, change)
     with web.sessions() as session:
-        assert audit.verify(session).ok
+        assert audit.verify(session).ok and audit_replay.differences(session) == []
 
 
 def test_two_leaders_signing_one_risk_decision_at_once(web: WebSite, people: dict[str, Person]) -> None:
@@ -204,3 +204,11 @@ def test_one_leader_signing_the_charter_twice_at_once(web: WebSite, people: dict
             entries = [e for e in session.scalars(select(AuditRow).where(AuditRow.action == "charter.sign"))
                        if json.loads(e.after)["revision"] == revision.number]
             assert len(entries) == 1
+
+
+@pytest.fixture(autouse=True)
+def the_log_agrees_with_the_rows_afterwards(web: WebSite) -> Iterator[None]:
+    yield
+    with web.sessions() as session:
+        assert audit.verify(session).ok
+        assert audit_replay.differences(session) == []

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plantgate.db import audit
+from plantgate.db.audit_replay import revision_digests
 from plantgate.db.tables import BlobRow, RevisionFileRow, RevisionRow, SiteRow
 from plantgate.db.treaty_io import Snapshot, read_folder, sha256_hex, write_folder
 from plantgate.errors import InputError, PlantGateError
@@ -85,9 +86,10 @@ def commit_revision(session: Session, site: SiteRow, snapshot: Snapshot, *, base
         current = session.get(SiteRow, site.id)
         raise StaleRevision(site.slug, based_on, current.head_revision_id if current else None)
     session.refresh(site)
+    digests = revision_digests(document, {path: sha256_hex(content) for path, content in snapshot.files.items()})
     audit.record(session, actor=actor, action="revision.commit", object_type="revision", object_id=revision.id,
                  site=site.slug, before={"revision": previous.number} if previous else None,
-                 after={"revision": number, "message": message}, reason=message)
+                 after={"revision": number, "message": message, **digests}, reason=message)
     return revision
 
 

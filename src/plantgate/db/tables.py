@@ -277,3 +277,21 @@ class AuditRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditCheckpointRow(Base):
+    """A signed statement "the audit log had ``count`` entries up to ``seq`` ending in ``hash``" (db.audit_anchor).
+
+    Kept here for convenience and append-only like the log; the copies that anchor the log are the
+    ones outside the database (the checkpoint file, the syslog collector), signed with a key the
+    database does not hold."""
+
+    __tablename__ = "audit_checkpoints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    at: Mapped[str] = mapped_column(String(40))
+    alg: Mapped[str] = mapped_column(String(20))
+    key_id: Mapped[str] = mapped_column(String(32))
+    signature: Mapped[str] = mapped_column(String(200))

@@ -87,11 +87,15 @@ def octet_counted(message: bytes) -> bytes:
 
 def send_findings(report: CheckReport, host_port: str, *, now: dt.datetime | None = None) -> int:
     """Send every finding of ``report`` as a CEF-over-syslog message; return how many were sent."""
-    target = parse_target(host_port)
     moment = now or dt.datetime.now(dt.UTC)
     hostname = socket.gethostname()
-    messages = [rfc5424_message(line, finding.severity, finding.rule_id, now=moment, hostname=hostname)
-                for finding, line in cef_events(report)]
+    return send_messages([rfc5424_message(line, finding.severity, finding.rule_id, now=moment, hostname=hostname)
+                          for finding, line in cef_events(report)], host_port, "findings")
+
+
+def send_messages(messages: list[bytes], host_port: str, what: str = "messages") -> int:
+    """Send ready RFC 5424 messages to the collector (one datagram each, or octet-counted over TCP)."""
+    target = parse_target(host_port)
     try:
         addresses = socket.getaddrinfo(target.host, target.port,
                                        type=socket.SOCK_DGRAM if target.transport == "udp" else socket.SOCK_STREAM)
@@ -108,5 +112,5 @@ def send_findings(report: CheckReport, host_port: str, *, now: dt.datetime | Non
                 sock.connect(address)
                 sock.sendall(b"".join(octet_counted(message) for message in messages))
     except OSError as exc:
-        raise SyslogError(f"could not send findings to {target}: {exc}") from None
+        raise SyslogError(f"could not send {what} to {target}: {exc}") from None
     return len(messages)

@@ -25,6 +25,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from plantgate import __version__
 from plantgate.db.accounts import AuthError
+from plantgate.db.audit_anchor import signer_from
 from plantgate.db.engine import make_engine, session_factory, upgrade
 from plantgate.db.revisions import StaleRevision
 from plantgate.db.throttle import Busy, Throttled
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.revisions = RevisionCache()
     app.state.checks = BackgroundChecks(app.state.sessions, app.state.workdir)
     app.state.heavy_work = offload.limiter(settings.heavy_workers)
+    app.state.audit_signer = signer_from(settings.audit_hmac_key.get_secret_value(), settings.audit_signing_key_file)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _install_error_handlers(app)
 

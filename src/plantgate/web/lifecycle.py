@@ -7,10 +7,15 @@ the folders of processes that died without stopping (a kill, a crash, a power cu
 too; a folder whose process still runs (another uvicorn worker) is left alone. At start-up the
 database is also purged of expired sessions, spent links and old login-throttle rows
 (``plantgate admin purge`` does the same on demand).
+
+While it runs, the app anchors the audit log (plantgate.db.audit_anchor) when a signing key is
+configured: a signed checkpoint after every signature (``checkpoint_now``, called by the routes
+that record one) and every ``Settings.audit_checkpoint_minutes`` when the log has grown.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -20,10 +25,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 import anyio.to_thread
 from fastapi import FastAPI
 
-from plantgate.db import admin
+from plantgate.db import admin, audit_anchor
+from plantgate.web.settings import Settings
 
 PREFIX = "plantgate-web-"
 _OWN = re.compile(re.escape(PREFIX) + r"(\d+)-")
@@ -58,6 +65,28 @@ def make_workdir() -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
 
 
+def checkpoint_now(app: FastAPI) -> None:
+    """Sign the audit log's head now, if the app has a signing key (a failure is logged, never raised: the
+    decision it follows is already committed, and the next checkpoint covers it)."""
+    signer = app.state.audit_signer
+    if signer is None:
+        return
+    settings: Settings = app.state.settings
+    try:
+        with app.state.sessions() as session:
+            audit_anchor.write_checkpoint(session, signer, file=settings.audit_checkpoint_file,
+                                          syslog=settings.audit_syslog)
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.exception("could not write an audit checkpoint")
+
+
+async def _checkpoints(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    while True:
+        await anyio.sleep(max(1.0, settings.audit_checkpoint_minutes * 60))
+        await anyio.to_thread.run_sync(checkpoint_now, app)
+
+
 def _purge(app: FastAPI) -> None:
     with app.state.sessions.begin() as session:
         counts = admin.purge(session)
@@ -66,10 +95,14 @@ def _purge(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Purge at start-up; at shutdown stop the background checks and remove the scratch folder."""
+    """Purge at start-up and keep anchoring the audit log; at shutdown stop the background checks and remove the
+    scratch folder."""
     await anyio.to_thread.run_sync(_purge, app)
+    anchoring = asyncio.get_running_loop().create_task(_checkpoints(app)) if app.state.audit_signer else None
     try:
         yield
     finally:
+        if anchoring is not None:
+            anchoring.cancel()
         app.state.checks.pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(app.state.workdir, ignore_errors=True)

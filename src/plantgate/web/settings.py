@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = []
     """Reverse proxies (IP addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are believed;
     from anyone else those headers are ignored (login throttling keys on the client address)."""
+    audit_hmac_key: SecretStr = SecretStr("")
+    """Key of the HMAC-SHA256 that signs audit checkpoints (plantgate.db.audit_anchor); never in the database."""
+    audit_signing_key_file: str = ""
+    """Or: a PEM Ed25519 private key file that signs them (wins over the HMAC key)."""
+    audit_checkpoint_file: str = ""
+    """File outside the database that each checkpoint is appended to (JSON lines)."""
+    audit_syslog: str = ""
+    """Syslog collector (HOST:PORT, udp:// or tcp://) that each checkpoint is also sent to."""
+    audit_checkpoint_minutes: float = 15.0
+    """A checkpoint is written this often when the log has grown, and after every signature."""
     max_body_bytes: int = 10_000_000
     """Largest request body accepted (file and config uploads); refused with 413 before more is read."""
     max_form_bytes: int = 1_000_000

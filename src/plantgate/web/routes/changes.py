@@ -18,6 +18,7 @@ from plantgate.errors import InputError
 from plantgate.model.changes import DecisionKind
 from plantgate.web import change_transitions, changes, offload
 from plantgate.web.check_runs import BackgroundChecks
+from plantgate.web.lifecycle import checkpoint_now
 from plantgate.web.permissions import Action
 from plantgate.web.rendering import RowId, redirect, render, today, workdir
 from plantgate.web.routes.pages import head_cached, head_or_404
@@ -111,6 +112,7 @@ def _decide(kind: DecisionKind):  # type: ignore[no-untyped-def]
                     comment: str = Form("")) -> Response:
         def decided() -> None:
             change_transitions.decide(access, change_or_404(access, change_id), kind, comment, workdir(request))
+            checkpoint_now(request.app)  # a decision is a signature: anchor the log now
 
         await offload.run(request, decided)
         return redirect(f"/sites/{access.site.slug}/changes/{change_id}")

@@ -15,6 +15,7 @@ from plantgate.db.revisions import head
 from plantgate.db.tables import AuditRow, ChangeRequestRow, RevisionRow, RiskDecisionRow
 from plantgate.web import decisions, offload
 from plantgate.web.check_runs import CheckRun
+from plantgate.web.lifecycle import checkpoint_now
 from plantgate.web.permissions import Action
 from plantgate.web.rendering import PageNumber, RowId, redirect, render, render_fragment, today, workdir
 from plantgate.web.revision_cache import CachedRevision, RevisionCache
@@ -164,11 +165,13 @@ def propose_risk(access: Annotated[SiteAccess, Depends(authorize(Action.RISK_PRO
 
 
 @router.post("/sites/{slug}/risks/{risk_id}/sign")
-def sign_risk(access: Annotated[SiteAccess, Depends(authorize(Action.RISK_SIGN))], risk_id: RowId) -> Response:
+def sign_risk(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.RISK_SIGN))],
+              risk_id: RowId) -> Response:
     row = access.db.get(RiskDecisionRow, risk_id)
     if row is None or row.site_id != access.site.id:
         raise NotFound(f"no risk decision {risk_id} at {access.site.slug}")
     decisions.sign_risk(access, row)
+    checkpoint_now(request.app)
     return redirect(f"/sites/{access.site.slug}/risks")
 
 
@@ -181,9 +184,10 @@ def charter_page(request: Request, access: View) -> Response:
 
 
 @router.post("/sites/{slug}/charter/sign")
-def sign_charter(access: Annotated[SiteAccess, Depends(authorize(Action.CHARTER_SIGN))],
+def sign_charter(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.CHARTER_SIGN))],
                  revision: Annotated[int | None, Form()] = None) -> Response:
     decisions.sign_charter(access, revision)
+    checkpoint_now(request.app)
     return redirect(f"/sites/{access.site.slug}/charter")
 
 

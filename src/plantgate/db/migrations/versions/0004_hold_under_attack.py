@@ -4,7 +4,8 @@ Every state transition of a change request and every signature of a risk decisio
 ``UPDATE ... WHERE state = :expected AND version = :v`` that also increments ``version``.
 Login throttling moves from a log of failures (which locked accounts out) to one counter per
 (account, client) with its progressive delay. API tokens expire (existing ones 90 days after
-they were made); one-time links have a purpose (login, or setting a new password).
+they were made); one-time links have a purpose (login, or setting a new password). Signed
+audit checkpoints get their own append-only table.
 
 Revision ID: 0004
 Revises: 0003
@@ -23,6 +24,22 @@ branch_labels = None
 depends_on = None
 
 
+CHECKPOINT_TRIGGERS = {
+    "sqlite": [
+        "CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints "
+        "BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only: UPDATE refused'); END",
+        "CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints "
+        "BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only: DELETE refused'); END",
+    ],
+    "postgresql": [
+        "CREATE TRIGGER audit_checkpoints_no_change BEFORE UPDATE OR DELETE ON audit_checkpoints "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_refuse()",
+        "CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_refuse()",
+    ],
+}
+
+
 def upgrade() -> None:
     for table in ("change_requests", "risk_decisions"):
         with op.batch_alter_table(table, schema=None) as batch_op:
@@ -38,6 +55,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('login_throttle', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_throttle_last_at'), ['last_at'], unique=False)
+    op.create_table('audit_checkpoints',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('at', sa.String(length=40), nullable=False),
+    sa.Column('alg', sa.String(length=20), nullable=False),
+    sa.Column('key_id', sa.String(length=32), nullable=False),
+    sa.Column('signature', sa.String(length=200), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('audit_checkpoints', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_checkpoints_seq'), ['seq'], unique=False)
+    for statement in CHECKPOINT_TRIGGERS[op.get_bind().dialect.name]:
+        op.execute(statement)
     with op.batch_alter_table('login_links', schema=None) as batch_op:
         batch_op.add_column(sa.Column('purpose', sa.String(length=20), server_default='login', nullable=False))
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
@@ -54,6 +86,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('audit_checkpoints')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_column('expires_at')
     with op.batch_alter_table('login_links', schema=None) as batch_op:
