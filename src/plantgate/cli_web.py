@@ -60,11 +60,17 @@ def db() -> None:
 
 @db.command("upgrade")
 @DATABASE_OPTION
-def db_upgrade(database_url: str) -> None:
-    """Create or migrate the schema to the latest version."""
-    with database(database_url):
-        pass
-    click.echo("database is up to date")
+@click.option("--app-role", envvar="PLANTGATE_DATABASE_APP_ROLE", default=None,
+              help="PostgreSQL: the role the app connects as (env PLANTGATE_DATABASE_APP_ROLE); it is granted the "
+                   "business tables and only SELECT and INSERT on the audit log. Run this as the owner role.")
+def db_upgrade(database_url: str, app_role: str | None) -> None:
+    """Create or migrate the schema to the latest version (as the owner role on PostgreSQL)."""
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, app_role)
+    finally:
+        engine.dispose()
+    click.echo("database is up to date" + (f"; {app_role} granted the app's privileges" if app_role else ""))
 
 
 @db.command("import")

@@ -8,6 +8,7 @@ which is what ``plantgate serve`` and ``plantgate db upgrade`` call.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +66,33 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply every pending migration (idempotent)."""
+ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+APPEND_ONLY_TABLES = ("audit_log", "audit_checkpoints")
+
+
+def upgrade(engine: Engine, app_role: str | None = None) -> None:
+    """Apply every pending migration (idempotent); on PostgreSQL, then grant ``app_role`` what the app needs.
+
+    Two roles (README, PostgreSQL): the owner, which runs this and owns every table, and the app's role,
+    which may read and write the business tables but only read and append the audit log and its
+    checkpoints. Not being the owner, the app's role can neither disable nor drop the append-only
+    triggers, nor alter a table; without UPDATE, DELETE and TRUNCATE on the log it cannot even reach them.
+    """
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        if app_role and engine.dialect.name == "postgresql":
+            if not ROLE_NAME.match(app_role):
+                raise InputError.at("--app-role", 0, 0, f"{app_role!r} is not a plain role name",
+                                    "lower-case letters, digits and _")
+            for statement in (f"GRANT USAGE ON SCHEMA public TO {app_role}",
+                              f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {app_role}",
+                              f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON "
+                              f"{', '.join(APPEND_ONLY_TABLES)} FROM {app_role}",
+                              f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {app_role}",
+                              f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app_role}"):
+                connection.exec_driver_sql(statement)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

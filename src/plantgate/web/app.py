@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -172,7 +172,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
     if migrate:
-        upgrade(engine)
+        try:
+            upgrade(engine)
+        except ProgrammingError as exc:  # the app's own role may not change the schema (README, PostgreSQL)
+            raise InputError.at("--database-url", 0, 0, f"the database schema is not up to date and this role "
+                                f"cannot migrate it ({exc.orig})", "`plantgate db upgrade` run as the owner role"
+                                ) from None
     app = PlantGateApp(title="PlantGate", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                        description="The shared register, change approvals with OT veto, signed risk decisions and "
                                    "a tamper-evident audit log. API: bearer tokens scoped to one site and one role. "
