@@ -38,7 +38,8 @@ def role_urls() -> Iterator[tuple[str, str, str]]:
     if admin is None:
         pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432 (user postgres, trust auth)")
     suffix = secrets.token_hex(4)
-    owner, app_role, database = f"plantgate_test_owner_{suffix}", f"plantgate_test_app_{suffix}", f"plantgate_roles_{suffix}"
+    owner, app_role = f"plantgate_test_owner_{suffix}", f"plantgate_test_app_{suffix}"
+    database = f"plantgate_roles_{suffix}"
     with admin.connect() as connection:
         connection.execute(text(f"CREATE ROLE {owner} LOGIN"))
         connection.execute(text(f"CREATE ROLE {app_role} LOGIN"))

@@ -197,3 +197,29 @@ def test_heavy_work_runs_off_the_event_loop(web: WebSite, monkeypatch: pytest.Mo
         "Authorization": f"Bearer {token_for(web, 'm.okafor', Role.IT_ENGINEER)}", "Content-Type": "text/plain"})
     assert uploaded.status_code == 200
     assert seen == {"parse_register_edit": False, "assess_change": False, "judge_snapshot": False}
+
+
+@SQLITE_ONLY
+def test_errors_on_a_page_quote_one_bounded_line_and_no_server_path(web: WebSite,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from plantgate.db.accounts import Role
+    from plantgate.errors import InputError
+    from plantgate.web.rendering import MAX_MESSAGE_CHARS
+    from tests.web.test_api import token_for
+
+    secret = "SECRET_TOKEN=" + "s3cr3t" * 200
+    workdir = web.app.state.workdir
+
+    def quoting(*args: Any, **kwargs: Any) -> None:  # a reader that quotes its input far too generously
+        raise InputError.at(f"{workdir}/candidate-x/treaty/firewalls/fw.conf", 3, 1,
+                            f"cannot read: {secret}\nnext line of the file: {secret}")
+
+    monkeypatch.setattr(checking, "judge_snapshot", quoting)
+    config = (web.folder / "firewalls" / "fw-dmz-ot.iptables").read_text()
+    headers = {"Authorization": f"Bearer {token_for(web, 'm.okafor', Role.IT_ENGINEER)}", "Content-Type": "text/plain"}
+    response = web.client().post(f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config", content=config, headers=headers)
+    assert response.status_code == 400, response.text
+    problems = response.json()["problems"]
+    assert len(problems) == 1 and len(problems[0]) <= MAX_MESSAGE_CHARS
+    assert problems[0].startswith("candidate-x/treaty/firewalls/fw.conf:3:1: cannot read: SECRET_TOKEN=")
+    assert str(workdir) not in response.text and "next line" not in response.text

@@ -34,6 +34,7 @@ from plantgate.errors import InputError
 from plantgate.web import offload
 from plantgate.web.check_runs import BackgroundChecks
 from plantgate.web.lifecycle import lifespan, make_workdir
+from plantgate.web.rendering import shown_all
 from plantgate.web.request_guard import RequestGuard
 from plantgate.web.revision_cache import RevisionCache
 from plantgate.web.security import CsrfRefused, Forbidden, NotAuthenticated, NotFound
@@ -49,7 +50,9 @@ def _wants_json(request: Request) -> bool:
 
 
 def error_response(request: Request, status: int, title: str, messages: list[str]) -> Response:
-    """The refusal as the API's JSON ({"error", "problems"}) or as the HTML error page."""
+    """The refusal as the API's JSON ({"error", "problems"}) or as the HTML error page; every message bounded
+    (``rendering.shown``: its first line, the server's scratch folder cut out, at most 300 characters)."""
+    messages = shown_all(messages, getattr(request.app.state, "workdir", None))
     if _wants_json(request):
         return JSONResponse({"error": title, "problems": messages}, status_code=status)
     return templates.TemplateResponse(request, "error.html", {"title": title, "messages": messages, "user": None},

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from plantgate.db.tables import CheckRunRow, RevisionRow
 from plantgate.errors import InputError
 from plantgate.web import checking
+from plantgate.web.rendering import shown, shown_all
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
 STALE_AFTER = dt.timedelta(minutes=5)
@@ -134,12 +135,13 @@ class BackgroundChecks:
                     revision = db.get_one(RevisionRow, revision_id)
                     findings = checking.judge_folder(checking.revision_folder(db, revision, self.workdir), as_of)
                 except InputError as exc:
-                    finish(db, revision_id, as_of, None,
-                           "the revision does not load: " + "; ".join(str(p) for p in exc.problems))
+                    finish(db, revision_id, as_of, None, "the revision does not load: " + "; ".join(
+                        shown_all([str(p) for p in exc.problems], self.workdir)))
                 except Exception as exc:  # noqa: BLE001 - stored and shown on the pages, never swallowed
                     log.exception("check run of revision id %s as of %s failed", revision_id, as_of)
                     db.rollback()
-                    finish(db, revision_id, as_of, None, f"internal error: {type(exc).__name__}: {exc}")
+                    finish(db, revision_id, as_of, None, shown(f"internal error: {type(exc).__name__}: {exc}",
+                                                               self.workdir))
                 else:
                     finish(db, revision_id, as_of, findings)
         except Exception:  # the outcome could not be stored: the row stays running, claimed again when stale
