@@ -12,15 +12,25 @@ while the loop keeps answering. Requests beyond the pool's size wait for a worke
 loop. The whole step, database work included, runs in the worker: the request's session is used
 by one thread at a time, because the route awaits the step before it goes on.
 
-This is the seam the task queue of the fleet issue replaces: ``run`` is the only function that
-needs to change to send the same steps to a queue worker.
+The longest steps, loading a treaty and running every check on it, go further: to a worker
+process (``in_process``). A thread is not enough for them: libyaml composing a 10,000-conduit
+document, or pydantic validating it, holds Python's interpreter lock for a second or more in one
+C call, and no other thread of the process (the event loop included) runs meanwhile. Their input
+(a folder and a date) and output (the findings as JSON values) cross the process boundary as is.
+
+This is the seam the task queue of the fleet issue replaces: ``run`` and ``in_process`` are the
+only functions that need to change to send the same steps to a queue worker.
 """
 
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
 
 import anyio
@@ -44,3 +54,32 @@ async def run(request: Request, step: Callable[P, T], *args: P.args, **kwargs: P
     """``step(*args, **kwargs)`` in a heavy-work thread; the event loop keeps serving while it runs."""
     pool: anyio.CapacityLimiter = request.app.state.heavy_work
     return await anyio.to_thread.run_sync(functools.partial(step, *args, **kwargs), limiter=pool)
+
+
+_processes: ProcessPoolExecutor | None = None
+_processes_lock = threading.Lock()
+
+
+def _process_pool() -> ProcessPoolExecutor:
+    """The process's pool of worker processes (one for every app in it), started on first use."""
+    global _processes
+    with _processes_lock:
+        if _processes is None:  # spawned, not forked: a fork of a threaded server could inherit a held lock
+            _processes = ProcessPoolExecutor(max_workers=default_workers(),
+                                             mp_context=multiprocessing.get_context("spawn"))
+        return _processes
+
+
+def in_process(step: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``step(*args, **kwargs)`` in a worker process, waiting for it in the calling thread (never call this on
+    the event loop: from a ``run`` step or a background thread). ``step`` and its arguments and result must
+    pickle. A worker that died (killed, out of memory) is replaced for the next call."""
+    global _processes
+    pool = _process_pool()
+    try:
+        return pool.submit(step, *args, **kwargs).result()
+    except BrokenProcessPool:
+        with _processes_lock:
+            if _processes is pool:
+                _processes = None
+        raise

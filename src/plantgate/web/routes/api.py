@@ -151,9 +151,11 @@ def _store_config(request: Request, access: SiteAccess, firewall_id: str, based_
     _parse_or_refuse(content, entry, workdir(request))
     snapshot = snapshot_of(access.db, revision)
     snapshot.files[entry["config"]] = content
-    found = checking.judge_snapshot(snapshot, today(request), workdir(request))  # refuses before anything is stored
+    judged = checking.judge_snapshot(snapshot, today(request), workdir(request))  # refuses before anything is stored
     new = commit_revision(access.db, access.site, snapshot, based_on=revision.id, author_id=access.principal.user.id,
-                          actor=access.principal.name, message=f"deployed config of {firewall_id} uploaded")
+                          actor=access.principal.name, message=f"deployed config of {firewall_id} uploaded",
+                          validated=(judged.document, judged.digests))
     access.db.commit()
-    check_runs.finish(access.db, new.id, today(request), found)
-    return FindingsOut(site=access.site.slug, revision=new.number, as_of=today(request).isoformat(), findings=found)
+    check_runs.finish(access.db, new.id, today(request), judged.findings)
+    return FindingsOut(site=access.site.slug, revision=new.number, as_of=today(request).isoformat(),
+                       findings=judged.findings)
