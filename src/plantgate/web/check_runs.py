@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plantgate.db.tables import CheckRunRow, RevisionRow
 from plantgate.errors import InputError
-from plantgate.web import checking, offload
+from plantgate.web import checking
 from plantgate.web.rendering import shown, shown_all
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
@@ -133,8 +133,7 @@ class BackgroundChecks:
             with self.sessions() as db:
                 try:
                     revision = db.get_one(RevisionRow, revision_id)
-                    findings = offload.in_process(checking.judge_folder,
-                                                  checking.revision_folder(db, revision, self.workdir), as_of)
+                    findings = checking.judge_revision(db, revision, self.workdir, as_of)
                 except InputError as exc:
                     finish(db, revision_id, as_of, None, "the revision does not load: " + "; ".join(
                         shown_all([str(p) for p in exc.problems], self.workdir)))

@@ -62,6 +62,17 @@ def revision_folder(db: Session, revision: RevisionRow, workdir: Path) -> Path:
     return write_snapshot(snapshot_of(db, revision), workdir / f"revision-{revision.id}")
 
 
+def judge_revision(db: Session, revision: RevisionRow, workdir: Path, as_of: dt.date) -> list[dict[str, Any]]:
+    """A stored revision's findings: written out as a folder and checked in a worker process (rendering
+    10,000 conduits as YAML validates the treaty first: seconds of pydantic that would stall this process)."""
+    return offload.in_process(judge_snapshot_folder, snapshot_of(db, revision), workdir / f"revision-{revision.id}",
+                              as_of)
+
+
+def judge_snapshot_folder(snapshot: Snapshot, target: Path, as_of: dt.date) -> list[dict[str, Any]]:
+    return judge_folder(write_snapshot(snapshot, target), as_of)
+
+
 @dataclass
 class RevisionWorkspace:
     """A stored revision ready for the detail pages' proofs, built in ~0.5 s instead of ~4 s.

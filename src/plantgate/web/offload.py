@@ -7,8 +7,8 @@ route that does it holds one of the thread pool's threads that the page views ne
 
 So each heavy step of a request (a config upload and its re-check, filing, rebasing,
 implementing or verifying a change, the impact and conduit proofs) is submitted here and runs in
-a small, separate pool of worker threads (``Settings.heavy_workers``, default: the core count),
-while the loop keeps answering. Requests beyond the pool's size wait for a worker, not for the
+a small, separate pool of worker threads (``Settings.heavy_workers``, default: twice the core
+count, at least 4), while the loop keeps answering. Requests beyond the pool's size wait for a worker, not for the
 loop. The whole step, database work included, runs in the worker: the request's session is used
 by one thread at a time, because the route awaits the step before it goes on.
 
@@ -17,6 +17,7 @@ process (``in_process``). A thread is not enough for them: libyaml composing a 1
 document, or pydantic validating it, holds Python's interpreter lock for a second or more in one
 C call, and no other thread of the process (the event loop included) runs meanwhile. Their input
 (a folder and a date) and output (the findings as JSON values) cross the process boundary as is.
+There is one worker process per core, at a lower CPU priority (nice 10) than the app.
 
 This is the seam the task queue of the fleet issue replaces: ``run`` and ``in_process`` are the
 only functions that need to change to send the same steps to a queue worker.
@@ -41,8 +42,18 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+WORKER_NICENESS = 10
+"""Worker processes run at a lower CPU priority than the app: page views come before re-checks."""
+
+
 def default_workers() -> int:
-    return max(1, os.cpu_count() or 1)
+    """Threads for heavy steps: most of their time is spent waiting for a worker process, so a few per core
+    (uploads that wait for their re-check must not keep a change from being filed)."""
+    return max(4, 2 * (os.cpu_count() or 1))
+
+
+def _lower_priority() -> None:
+    os.nice(WORKER_NICENESS)
 
 
 def limiter(workers: int) -> anyio.CapacityLimiter:
@@ -65,8 +76,9 @@ def _process_pool() -> ProcessPoolExecutor:
     global _processes
     with _processes_lock:
         if _processes is None:  # spawned, not forked: a fork of a threaded server could inherit a held lock
-            _processes = ProcessPoolExecutor(max_workers=default_workers(),
-                                             mp_context=multiprocessing.get_context("spawn"))
+            _processes = ProcessPoolExecutor(max_workers=max(1, os.cpu_count() or 1),
+                                             mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_lower_priority)
         return _processes
 
 

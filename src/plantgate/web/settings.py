@@ -59,7 +59,8 @@ class Settings(BaseSettings):
     max_form_bytes: int = 1_000_000
     """Largest plain (url-encoded) form body accepted."""
     heavy_workers: int = Field(default_factory=default_workers)
-    """Threads that parse, check and prove for requests (plantgate.web.offload); default: the core count."""
+    """Threads that parse, check and prove for requests (plantgate.web.offload); default: twice the core count,
+    at least 4 (they mostly wait for a worker process)."""
 
     @property
     def oidc_enabled(self) -> bool:
