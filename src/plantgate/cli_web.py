@@ -7,6 +7,7 @@ through one-time links printed on the terminal.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,8 @@ import click
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from plantgate.db import accounts, revisions, sso
+from plantgate.db import accounts, audit_anchor, audit_replay, revisions, sso
+from plantgate.db import admin as admin_ops
 from plantgate.db import audit as audit_log
 from plantgate.db.accounts import Role
 from plantgate.db.engine import make_engine, session_factory, upgrade
@@ -59,11 +61,19 @@ def db() -> None:
 
 @db.command("upgrade")
 @DATABASE_OPTION
-def db_upgrade(database_url: str) -> None:
-    """Create or migrate the schema to the latest version."""
-    with database(database_url):
-        pass
-    click.echo("database is up to date")
+@click.option("--app-role", "app_roles", multiple=True, envvar="PLANTGATE_DATABASE_APP_ROLE",
+              help="PostgreSQL: a role the web app or the workers connect as (repeatable; env "
+                   "PLANTGATE_DATABASE_APP_ROLE); it is granted the business tables and only SELECT and INSERT on "
+                   "the audit log. Run this as the owner role.")
+def db_upgrade(database_url: str, app_roles: tuple[str, ...]) -> None:
+    """Create or migrate the schema to the latest version (as the owner role on PostgreSQL)."""
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, app_roles)
+    finally:
+        engine.dispose()
+    click.echo("database is up to date" + (f"; {', '.join(app_roles)} granted the app's privileges"
+                                           if app_roles else ""))
 
 
 @db.command("grant-roles")
@@ -76,14 +86,13 @@ def db_grant_roles(web_role: str, worker_role: str, database_url: str) -> None:
     The audit log is left to them for SELECT and INSERT only, and only its owner could touch its
     append-only triggers. Run after `plantgate db upgrade`, as the same role.
     """
-    from plantgate.db.roles import grant_app_roles, owned_by_others
+    from plantgate.db.roles import owned_by_others
 
     engine = make_engine(database_url)
     try:
-        upgrade(engine)
+        upgrade(engine, [web_role, worker_role])
         with engine.begin() as connection:
             owner = str(connection.execute(text("SELECT current_user")).scalar())
-            grant_app_roles(connection, [web_role, worker_role])
             strays = owned_by_others(connection, owner)
     finally:
         engine.dispose()
@@ -119,7 +128,7 @@ def db_export(directory: Path, slug: str, number: int | None, database_url: str)
 
 @click.group()
 def admin() -> None:
-    """Accounts: create users, grant roles per site, issue API tokens."""
+    """Accounts and incident response: users, roles per site, API tokens, disabling and password resets."""
 
 
 @admin.command("create-user")
@@ -154,8 +163,10 @@ def grant_role(username: str, slug: str, role: str, database_url: str) -> None:
         user = accounts.user_by_name(session, username)
         if user is None:
             raise InputError.at(username, 0, 0, "no such user", "a user made with `plantgate admin create-user`")
-        accounts.grant(session, user, _site(session, slug), Role(role), actor=CLI_ACTOR)
+        warning = accounts.grant(session, user, _site(session, slug), Role(role), actor=CLI_ACTOR)
     click.echo(f"{username} is now {role} at {slug}")
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @admin.command("token")
@@ -163,15 +174,109 @@ def grant_role(username: str, slug: str, role: str, database_url: str) -> None:
 @click.argument("slug")
 @click.argument("role", type=click.Choice([r.value for r in Role]))
 @click.option("--name", default="automation", help="What the token is for.")
+@click.option("--days", default=accounts.API_TOKEN_LIFETIME.days, show_default=True, type=int,
+              help="Days until the token expires.")
 @DATABASE_OPTION
-def api_token(username: str, slug: str, role: str, name: str, database_url: str) -> None:
-    """Issue an API token acting as USERNAME with exactly ROLE at SLUG (printed once)."""
+def api_token(username: str, slug: str, role: str, name: str, days: int, database_url: str) -> None:
+    """Issue an API token acting as USERNAME with exactly ROLE at SLUG (printed once).
+
+    It expires after --days, and is revoked by a password change of its user or by `admin revoke-token`."""
     with database(database_url) as session:
         user = accounts.user_by_name(session, username)
         if user is None:
             raise InputError.at(username, 0, 0, "no such user", "an existing user")
-        token = accounts.create_api_token(session, user, _site(session, slug), Role(role), name, actor=CLI_ACTOR)
+        token = accounts.create_api_token(session, user, _site(session, slug), Role(role), name, actor=CLI_ACTOR,
+                                          lifetime=dt.timedelta(days=days))
     click.echo(token)
+
+
+@admin.command("users")
+@DATABASE_OPTION
+def list_users(database_url: str) -> None:
+    """List every user, whether active, and their roles per site (source: local grant or IdP group)."""
+    with database(database_url) as session:
+        for user in admin_ops.users(session):
+            state = ("active" if user.active else "DISABLED") + (", admin" if user.admin else "")
+            grants = ", ".join(f"{role}@{slug}" + (" (oidc)" if source == "oidc" else "")
+                               for slug, role, source in user.grants) or "no roles"
+            click.echo(f"{user.username}\t{state}\t{grants}")
+
+
+@admin.command("disable")
+@click.argument("username")
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+@DATABASE_OPTION
+def disable_user(username: str, reason: str, database_url: str) -> None:
+    """Disable USERNAME now: every session ends, API tokens and links stop working, logins are refused."""
+    with database(database_url) as session:
+        ended = admin_ops.set_active(session, username, False, actor=CLI_ACTOR, reason=reason)
+    click.echo(f"{username} disabled; {ended} session(s) ended")
+
+
+@admin.command("enable")
+@click.argument("username")
+@DATABASE_OPTION
+def enable_user(username: str, database_url: str) -> None:
+    """Re-enable a disabled user (their old sessions stay ended)."""
+    with database(database_url) as session:
+        admin_ops.set_active(session, username, True, actor=CLI_ACTOR)
+    click.echo(f"{username} enabled")
+
+
+@admin.command("revoke")
+@click.argument("username")
+@click.argument("slug")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@DATABASE_OPTION
+def revoke_role(username: str, slug: str, role: str, database_url: str) -> None:
+    """Remove USERNAME's ROLE at site SLUG (from their very next request)."""
+    with database(database_url) as session:
+        admin_ops.remove_grant(session, username, slug, Role(role), actor=CLI_ACTOR)
+    click.echo(f"{username} no longer holds {role} at {slug}")
+
+
+@admin.command("reset-password")
+@click.argument("username")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
+              help="The app's external URL, to print the link with.")
+@DATABASE_OPTION
+def reset_password(username: str, base_url: str, database_url: str) -> None:
+    """Clear USERNAME's password now (every session ends) and print a one-time link, valid for 15 minutes, where
+    they set a new one. Setting it also revokes their API tokens."""
+    with database(database_url) as session:
+        token = admin_ops.reset_password(session, username, actor=CLI_ACTOR)
+    click.echo(f"{base_url.rstrip('/')}/account/reset/{token}")
+
+
+@admin.command("tokens")
+@click.option("--user", "username", default=None, help="Only this user's tokens.")
+@DATABASE_OPTION
+def list_tokens(username: str | None, database_url: str) -> None:
+    """List API tokens: id, name, user, site, role, created, expires, state (active, expired, revoked)."""
+    with database(database_url) as session:
+        for token in admin_ops.tokens(session, username):
+            click.echo("\t".join([token.id, token.name, token.username, token.site, token.role, token.created,
+                                  token.expires, token.state]))
+
+
+@admin.command("revoke-token")
+@click.argument("token_id")
+@DATABASE_OPTION
+def revoke_token(token_id: str, database_url: str) -> None:
+    """Revoke the API token TOKEN_ID (the id column of `admin tokens`)."""
+    with database(database_url) as session:
+        token = admin_ops.revoke_token(session, token_id, actor=CLI_ACTOR)
+    click.echo(f"token {token.id} ({token.name}, {token.username}) revoked")
+
+
+@admin.command("purge")
+@DATABASE_OPTION
+def purge(database_url: str) -> None:
+    """Delete expired or revoked sessions, spent links and old login-throttle rows (the app also does this when it
+    starts)."""
+    with database(database_url) as session:
+        counts = admin_ops.purge(session)
+    click.echo(", ".join(f"{count} {name}" for name, count in counts.items()) + " purged")
 
 
 @admin.command("map-group")
@@ -207,18 +312,70 @@ def audit() -> None:
     """The audit log."""
 
 
+AUDIT_KEY_HELP = ("The checkpoint key: env PLANTGATE_AUDIT_HMAC_KEY, or PLANTGATE_AUDIT_SIGNING_KEY_FILE / --key-file "
+                  "(an Ed25519 PEM key; the public key is enough to verify).")
+
+
+def _audit_signer(key_file: str | None) -> audit_anchor.Signer | None:
+    settings = Settings()
+    return audit_anchor.signer_from(settings.audit_hmac_key.get_secret_value(),
+                                    key_file or settings.audit_signing_key_file)
+
+
 @audit.command("verify")
+@click.option("--checkpoints", "checkpoint_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="A file of checkpoints kept outside the database (repeatable; default: "
+                   "PLANTGATE_AUDIT_CHECKPOINT_FILE). Lines cut from the syslog collector work too.")
+@click.option("--key-file", default=None, help=AUDIT_KEY_HELP)
 @DATABASE_OPTION
-def audit_verify(database_url: str) -> None:
-    """Check the hash chain; exit 1 naming the first entry that was edited or deleted."""
+def audit_verify(checkpoint_files: tuple[Path, ...], key_file: str | None, database_url: str) -> None:
+    """Check the audit log: its hash chain, the signed checkpoints that anchor it outside the database (deleted
+    newest entries, a re-chained log), and a replay of it against the business tables (change states, decisions,
+    signatures, grants, users, revisions). Exit 1 naming every problem."""
+    signer = _audit_signer(key_file)
+    files = list(checkpoint_files) or ([Path(f)] if (f := Settings().audit_checkpoint_file) else [])
+    outside = [c for file in files if file.exists() for c in audit_anchor.read_file(file)]
     with database(database_url) as session:
         result = audit_log.verify(session)
-    if result.ok:
-        click.echo(f"audit log intact: {result.problem}")
-        return
-    click.echo(f"AUDIT LOG BROKEN at entry {result.first_bad_seq}: {result.problem}", err=True)
-    sys.exit(1)
+        problems = [] if result.ok else [f"AUDIT LOG BROKEN at entry {result.first_bad_seq}: {result.problem}"]
+        notes = []
+        if signer is None:
+            notes.append("NOT ANCHORED: no checkpoint key is configured, so deleting the newest entries or "
+                         "re-chaining the whole log would not be detected")
+        else:
+            checkpoints = outside + audit_anchor.stored(session)
+            good, anchor_problems = audit_anchor.verify_against_log(session, checkpoints, signer)
+            problems += anchor_problems
+            if not outside:
+                notes.append("no checkpoint file outside the database was given: only the database's own copies "
+                             "were checked, and those could have been deleted with the entries")
+            notes.append(f"{good} signed checkpoint(s) verified")
+        problems += audit_replay.differences(session)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        click.echo(f"AUDIT LOG CHECK FAILED: {len(problems)} problem(s)", err=True)
+        sys.exit(1)
+    click.echo(f"audit log intact: {result.problem}; the business tables agree with it")
 
+
+@audit.command("checkpoint")
+@click.option("--key-file", default=None, help=AUDIT_KEY_HELP)
+@DATABASE_OPTION
+def audit_checkpoint(key_file: str | None, database_url: str) -> None:
+    """Write a signed checkpoint of the log's head now (to the table, PLANTGATE_AUDIT_CHECKPOINT_FILE and
+    PLANTGATE_AUDIT_SYSLOG); the app does this itself after every signature and periodically."""
+    signer = _audit_signer(key_file)
+    if signer is None:
+        raise InputError.at("--key-file", 0, 0, "no checkpoint key configured", AUDIT_KEY_HELP)
+    settings = Settings()
+    with database(database_url) as session:
+        checkpoint = audit_anchor.write_checkpoint(session, signer, file=settings.audit_checkpoint_file,
+                                                   syslog=settings.audit_syslog, force=True)
+    click.echo(f"checkpoint of entry {checkpoint.seq} ({checkpoint.count} entries)" if checkpoint
+               else "the audit log is empty: nothing to sign")
 
 
 def seed_demo(session: Session, base_url: str) -> list[tuple[str, str, str]]:
@@ -255,8 +412,11 @@ def seed_demo(session: Session, base_url: str) -> list[tuple[str, str, str]]:
 @click.option("--demo", is_flag=True, help="Seed the example plant and print one-time login URLs.")
 @click.option("--ssl-certfile", type=click.Path(exists=True), default=None, help="TLS certificate (PEM).")
 @click.option("--ssl-keyfile", type=click.Path(exists=True), default=None, help="TLS private key (PEM).")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="A reverse proxy (IP or network) whose X-Forwarded-For/-Proto are believed; repeatable. "
+                   "From anyone else they are ignored.")
 def serve(database_url: str, host: str, port: int, demo: bool, ssl_certfile: str | None,
-          ssl_keyfile: str | None) -> None:
+          ssl_keyfile: str | None, trusted_proxies: tuple[str, ...]) -> None:
     """Run the web app (creates ./plantgate.db by default).
 
     Session cookies are Secure: browsers accept them over https, and over plain http only on
@@ -276,5 +436,10 @@ def serve(database_url: str, host: str, port: int, demo: bool, ssl_certfile: str
     if scheme == "http" and host not in ("127.0.0.1", "localhost", "::1"):
         click.echo("warning: Secure session cookies are not sent over plain http to a non-local host; "
                    "use TLS", err=True)
-    app = create_app(Settings(database_url=database_url))
-    uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, log_level="info")
+    settings = Settings(database_url=database_url)
+    if trusted_proxies:
+        settings = settings.model_copy(update={"trusted_proxies": list(trusted_proxies)})
+    app = create_app(settings)
+    # the app reads proxy headers itself, from Settings.trusted_proxies only (uvicorn would trust 127.0.0.1)
+    uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, log_level="info",
+                proxy_headers=False)

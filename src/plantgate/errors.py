@@ -54,6 +54,10 @@ class InputError(PlantGateError):
         self.problems: list[InputProblem] = problems if isinstance(problems, list) else [problems]
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[list[InputProblem]]]:
+        """Pickled with its problems (a check run in a worker process raises it back to the app)."""
+        return (InputError, (self.problems,))
+
     @classmethod
     def at(cls, file: str, line: int, column: int, message: str, expected: str = "") -> InputError:
         return cls(InputProblem(Location(file, line, column), message, expected=expected))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from plantgate.db import accounts
+from plantgate.db import accounts, throttle
 from plantgate.db.tables import SessionRow, UserRow
 from plantgate.web.settings import SESSION_COOKIE
 from tests.web.conftest import PASSWORD, SITE, WebSite, csrf, login, post
@@ -44,19 +44,20 @@ def test_wrong_password_and_unknown_user_look_the_same(web: WebSite) -> None:
         assert response.status_code == 401 and "wrong user name or password" in response.text
 
 
-def test_login_is_rate_limited_per_user(web: WebSite) -> None:
+def test_wrong_passwords_slow_down_that_client_only(web: WebSite) -> None:
     client = web.client()
     statuses = []
-    for _ in range(accounts.MAX_FAILURES_PER_USER + 1):
+    for _ in range(throttle.FREE_ATTEMPTS + 1):
         token = client.get("/login").text.split('name="login_token" value="')[1].split('"')[0]
         statuses.append(client.post("/login", data={"username": "d.chen", "password": "guess guess guess",
                                                     "login_token": token},
-                                    headers={"Sec-Fetch-Site": "same-origin"}).status_code)
-    assert statuses[:-1] == [401] * accounts.MAX_FAILURES_PER_USER and statuses[-1] == 429
+                                    headers={"Sec-Fetch-Site": "same-origin"}))
+    assert [r.status_code for r in statuses[:-1]] == [401] * throttle.FREE_ATTEMPTS
+    assert statuses[-1].status_code == 429 and int(statuses[-1].headers["retry-after"]) >= 1
     token = client.get("/login").text.split('name="login_token" value="')[1].split('"')[0]
-    refused = client.post("/login", data={"username": "d.chen", "password": PASSWORD, "login_token": token},
+    waiting = client.post("/login", data={"username": "d.chen", "password": PASSWORD, "login_token": token},
                           headers={"Sec-Fetch-Site": "same-origin"})
-    assert refused.status_code == 429  # even the right password waits out the window
+    assert waiting.status_code == 429  # this client waits out its delay, even with the right password
 
 
 def test_login_without_the_form_token_or_cross_site_is_refused(web: WebSite) -> None:

@@ -37,7 +37,8 @@ EXPECTED_ALLOWED: dict[str, set[Role]] = {
     "/sites/{slug}/checks/retry": set(Role),  # queues a failed check again: no record changes, any reader may
 }
 """The auditor may change nothing; admin manages accounts from the CLI and changes nothing at a site."""
-NOT_SITE_ROUTES = {"/login", "/logout", "/account/password"}  # own session only, tested in test_auth
+NOT_SITE_ROUTES = {"/login", "/logout", "/account/password",  # own session only, tested in test_auth
+                   "/account/reset/{token}"}  # the one-time link's holder only, tested in test_admin
 
 
 def write_routes() -> set[str]:

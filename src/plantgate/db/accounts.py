@@ -15,14 +15,13 @@ from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from plantgate.db import audit
+from plantgate.db import audit, throttle
 from plantgate.db.tables import (
     ApiTokenRow,
     GrantRow,
-    LoginFailureRow,
     LoginLinkRow,
     OidcLoginRow,
     SessionRow,
@@ -45,9 +44,7 @@ class Role(StrEnum):
 MIN_PASSWORD_LENGTH = 12
 SESSION_LIFETIME = dt.timedelta(hours=12)
 LOGIN_LINK_LIFETIME = dt.timedelta(minutes=15)
-FAILURE_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_CLIENT = 20
+API_TOKEN_LIFETIME = dt.timedelta(days=90)
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 _DUMMY_HASH = _hasher.hash("timing equaliser for unknown users")
@@ -55,10 +52,6 @@ _DUMMY_HASH = _hasher.hash("timing equaliser for unknown users")
 
 class AuthError(PlantGateError):
     """Authentication failed; the message is safe to show (it never says which part was wrong)."""
-
-
-class RateLimited(AuthError):
-    """Too many failed logins recently."""
 
 
 def token_sha256(token: str) -> str:
@@ -100,7 +93,7 @@ def create_user(session: Session, username: str, password: str | None, *, actor:
     if password is not None:
         check_password_strength(password)
     user = UserRow(username=username, display_name=display_name or username, is_admin=is_admin,
-                   password_hash=_hasher.hash(password) if password is not None else None)
+                   password_hash=_hash(password) if password is not None else None)
     session.add(user)
     session.flush()
     audit.record(session, actor=actor, action="user.create", object_type="user", object_id=username,
@@ -112,12 +105,22 @@ def user_by_name(session: Session, username: str) -> UserRow | None:
     return session.scalar(select(UserRow).where(UserRow.username == username))
 
 
-def grant(session: Session, user: UserRow, site: SiteRow, role: Role, *, actor: str) -> None:
+CONFLICTING_DUTIES = frozenset({Role.OT_APPROVER, Role.IT_ENGINEER})
+"""The OT approver approves a change, an IT engineer (the platform owner) signs it off: one person holding both
+at a site can only ever give one of the two on a change (enforced per change), but should not hold both."""
+
+
+def grant(session: Session, user: UserRow, site: SiteRow, role: Role, *, actor: str) -> str | None:
+    """Give ``user`` the ``role`` at ``site``; returns a warning when it joins duties that must stay apart."""
     if session.get(GrantRow, (user.id, site.id, role.value)) is None:
         session.add(GrantRow(user_id=user.id, site_id=site.id, role=role.value))
         audit.record(session, actor=actor, action="role.grant", object_type="user", object_id=user.username,
                      site=site.slug, after={"role": role.value})
         session.flush()
+    if CONFLICTING_DUTIES <= roles_at(session, user, site):
+        return (f"{user.username} now holds both {Role.OT_APPROVER.value} and {Role.IT_ENGINEER.value} at "
+                f"{site.slug}: they may approve (OT) or sign off (platform owner) a change, never both on one change")
+    return None
 
 
 def roles_at(session: Session, user: UserRow, site: SiteRow) -> set[Role]:
@@ -130,50 +133,59 @@ def users_with_role(session: Session, site: SiteRow, role: Role) -> list[UserRow
                                 .where(GrantRow.site_id == site.id, GrantRow.role == role.value)))
 
 
-def _failures_since(session: Session, column: InstrumentedAttribute[str], value: str, since: dt.datetime) -> int:
-    return int(session.scalar(select(func.count()).select_from(LoginFailureRow)
-                              .where(column == value, LoginFailureRow.at >= since)) or 0)
+def _verify(stored: str, password: str) -> bool:
+    with throttle.hashing_slot():
+        try:
+            return bool(_hasher.verify(stored, password))
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+
+def _hash(password: str) -> str:
+    with throttle.hashing_slot():
+        return _hasher.hash(password)
 
 
 def authenticate(session: Session, username: str, password: str, client: str) -> UserRow:
-    """The user, or AuthError; refuses (RateLimited) after too many recent failures by name or client."""
-    since = utc_now() - FAILURE_WINDOW
-    if (_failures_since(session, LoginFailureRow.username, username, since) >= MAX_FAILURES_PER_USER
-            or _failures_since(session, LoginFailureRow.client, client, since) >= MAX_FAILURES_PER_CLIENT):
-        raise RateLimited("too many failed logins; wait 15 minutes and try again")
+    """The user, or AuthError; Throttled when this (account, client) must wait (plantgate.db.throttle)."""
+    throttle.reserve(session, username, client)
     user = user_by_name(session, username)
     stored = user.password_hash if user is not None and user.active and user.password_hash else _DUMMY_HASH
-    try:
-        _hasher.verify(stored, password)
-        valid = user is not None and stored is not _DUMMY_HASH
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        valid = False
+    valid = _verify(stored, password) and user is not None and stored is not _DUMMY_HASH
     if not valid or user is None:
-        session.add(LoginFailureRow(username=username[:100], client=client[:100]))
-        session.commit()
         raise AuthError("wrong user name or password")
     if _hasher.check_needs_rehash(stored):
-        user.password_hash = _hasher.hash(password)
-    session.execute(delete(LoginFailureRow).where(LoginFailureRow.username == username))
+        user.password_hash = _hash(password)
+    throttle.forgive(session, username, client)
     return user
 
 
-def change_password(session: Session, user: UserRow, current: str, new: str, *, keep_session: str | None) -> None:
-    """Change a password after checking the current one; every other session of the user is revoked."""
-    try:
-        _hasher.verify(user.password_hash or _DUMMY_HASH, current)
-        if not user.password_hash:
-            raise AuthError("this account has no local password")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        raise AuthError("the current password is wrong") from None
+def change_password(session: Session, user: UserRow, current: str, new: str, *, keep_session: str | None,
+                    client: str) -> None:
+    """Change a password after checking the current one (throttled like a login); every other session of the
+    user and every API token of theirs is revoked."""
+    if not user.password_hash:
+        raise AuthError("this account has no local password")
+    throttle.reserve(session, user.username, client)
+    if not _verify(user.password_hash, current):
+        raise AuthError("the current password is wrong")
+    throttle.forgive(session, user.username, client)
+    set_password(session, user, new, keep_session=keep_session, actor=user.username)
+
+
+def set_password(session: Session, user: UserRow, new: str, *, keep_session: str | None, actor: str) -> None:
+    """The new password; other sessions and every API token of the user are revoked (in the caller's
+    transaction)."""
     check_password_strength(new)
-    user.password_hash = _hasher.hash(new)
+    user.password_hash = _hash(new)
     query = update(SessionRow).where(SessionRow.user_id == user.id)
     if keep_session:
         query = query.where(SessionRow.token_sha256 != token_sha256(keep_session))
     session.execute(query.values(revoked=True))
-    audit.record(session, actor=user.username, action="user.password_change", object_type="user",
-                 object_id=user.username, reason="other sessions revoked")
+    tokens = session.execute(update(ApiTokenRow).where(ApiTokenRow.user_id == user.id, ApiTokenRow.revoked.is_(False))
+                             .values(revoked=True)).rowcount  # type: ignore[attr-defined]
+    audit.record(session, actor=actor, action="user.password_change", object_type="user", object_id=user.username,
+                 reason=f"other sessions and {tokens} API token(s) revoked")
 
 
 def open_session(session: Session, user: UserRow) -> tuple[str, SessionRow]:
@@ -221,39 +233,61 @@ def revoke_session(session: Session, token: str) -> None:
     session.execute(update(SessionRow).where(SessionRow.token_sha256 == token_sha256(token)).values(revoked=True))
 
 
-def create_login_link(session: Session, user: UserRow, *, actor: str) -> str:
+LOGIN, PASSWORD_RESET = "login", "password_reset"
+
+
+def create_login_link(session: Session, user: UserRow, *, actor: str, purpose: str = LOGIN) -> str:
+    """A one-time link: a login (``serve --demo``) or the setting of a new password (``admin reset-password``)."""
     token = secrets.token_urlsafe(32)
-    session.add(LoginLinkRow(token_sha256=token_sha256(token), user_id=user.id,
+    session.add(LoginLinkRow(token_sha256=token_sha256(token), user_id=user.id, purpose=purpose,
                              expires_at=utc_now() + LOGIN_LINK_LIFETIME))
-    audit.record(session, actor=actor, action="login_link.create", object_type="user", object_id=user.username)
+    audit.record(session, actor=actor, action="login_link.create", object_type="user", object_id=user.username,
+                 after={"purpose": purpose})
     return token
 
 
-def redeem_login_link(session: Session, token: str) -> UserRow:
-    """The link's user; the link is spent (``spend_once``)."""
+def login_link_user(session: Session, token: str, purpose: str) -> UserRow | None:
+    """The active user of an unspent, unexpired link of ``purpose`` (not spent: for showing its form)."""
+    row = session.get(LoginLinkRow, token_sha256(token))
+    if row is None or row.used or row.purpose != purpose or aware(row.expires_at) <= utc_now():
+        return None
+    user = session.get(UserRow, row.user_id)
+    return user if user is not None and user.active else None
+
+
+def redeem_login_link(session: Session, token: str, purpose: str = LOGIN) -> UserRow:
+    """The link's user; the link is spent (``spend_once``). A disabled user's link is refused."""
+    if login_link_user(session, token, purpose) is None:
+        raise AuthError("this link is invalid, used or expired")
     row = spend_once(session, LoginLinkRow, LoginLinkRow.token_sha256, token_sha256(token))
     user = session.get(UserRow, row.user_id) if row is not None else None
     if user is None:
-        raise AuthError("this login link is invalid, used or expired")
+        raise AuthError("this link is invalid, used or expired")
     return user
 
 
-def create_api_token(session: Session, user: UserRow, site: SiteRow, role: Role, name: str, *, actor: str) -> str:
-    """A token for automation acting as ``user`` with exactly ``role`` at ``site`` (which the user must hold)."""
+def create_api_token(session: Session, user: UserRow, site: SiteRow, role: Role, name: str, *, actor: str,
+                     lifetime: dt.timedelta = API_TOKEN_LIFETIME) -> str:
+    """A token for automation acting as ``user`` with exactly ``role`` at ``site`` (which the user must hold),
+    valid for ``lifetime`` (90 days by default) unless revoked first."""
+    if lifetime <= dt.timedelta(0):
+        raise InputError.at("--days", 0, 0, "a token must live at least a day", "a positive number of days")
     if role not in roles_at(session, user, site):
         raise InputError.at("role", 0, 0, f"{user.username} does not hold {role.value} at {site.slug}",
                             "a role the user holds at that site")
     token = "pgt_" + secrets.token_urlsafe(32)
-    session.add(ApiTokenRow(token_sha256=token_sha256(token), name=name, user_id=user.id, site_id=site.id,
-                            role=role.value))
+    row = ApiTokenRow(token_sha256=token_sha256(token), name=name, user_id=user.id, site_id=site.id,
+                      role=role.value, expires_at=utc_now() + lifetime)
+    session.add(row)
     audit.record(session, actor=actor, action="api_token.create", object_type="user", object_id=user.username,
-                 site=site.slug, after={"name": name, "role": role.value})
+                 site=site.slug, after={"name": name, "role": role.value, "id": row.token_sha256[:12],
+                                        "expires_at": row.expires_at.isoformat()})
     return token
 
 
 def api_token(session: Session, token: str) -> tuple[ApiTokenRow, UserRow] | None:
     row = session.get(ApiTokenRow, token_sha256(token))
-    if row is None or row.revoked:
+    if row is None or row.revoked or aware(row.expires_at) <= utc_now():
         return None
     user = session.get(UserRow, row.user_id)
     if user is None or not user.active or Role(row.role) not in roles_at(session, user, session.get_one(SiteRow,

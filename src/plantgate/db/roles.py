@@ -4,7 +4,7 @@ The audit log is append-only because triggers refuse UPDATE, DELETE and TRUNCATE
 owns the table could disable those triggers, so neither the web app nor the workers may own
 anything: the migration role (the one ``plantgate db upgrade`` runs as) owns every table,
 sequence and function, and ``grant_app_roles`` gives the web and worker roles what they use:
-rows of every table, but of the audit log only SELECT and INSERT, and Procrastinate's queue
+rows of every table, but of the audit log and its checkpoints only SELECT and INSERT, and Procrastinate's queue
 functions. Only an owner (or a superuser) may ALTER a table or its triggers in PostgreSQL, so
 neither role can touch the triggers. Run it as the migration role after every upgrade (the
 default privileges it sets cover tables that later migrations create too).
@@ -18,7 +18,7 @@ from sqlalchemy import Connection, text
 
 from plantgate.errors import InputError
 
-APPEND_ONLY = ("audit_log",)
+APPEND_ONLY = ("audit_log", "audit_checkpoints")
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -44,7 +44,8 @@ def grant_app_roles(connection: Connection, roles: list[str]) -> list[str]:
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO {role}",
         ]
         for table in APPEND_ONLY:
-            statements.append(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {role}")
+            statements.append(f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {table} FROM {role}")
+        statements.append(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {role}")
     for statement in statements:
         connection.execute(text(statement))
     return statements

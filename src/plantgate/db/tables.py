@@ -156,16 +156,19 @@ class LoginLinkRow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     used: Mapped[bool] = mapped_column(Boolean, default=False)
+    purpose: Mapped[str] = mapped_column(String(20), default="login", server_default="login")
+    """"login" (``serve --demo``) or "password_reset" (``admin reset-password``: sets a new password)."""
 
 
-class LoginFailureRow(Base):
-    """Failed logins, for rate limiting across processes."""
+class LoginThrottleRow(Base):
+    """Password checks per (account, client) for the progressive delay (plantgate.db.throttle)."""
 
-    __tablename__ = "login_failures"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(100), index=True)
-    client: Mapped[str] = mapped_column(String(100), index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+    __tablename__ = "login_throttle"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    client: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_allowed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class ApiTokenRow(Base):
@@ -179,6 +182,7 @@ class ApiTokenRow(Base):
     role: Mapped[str] = mapped_column(String(40))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ChangeRequestRow(Base):
@@ -196,6 +200,8 @@ class ChangeRequestRow(Base):
     state: Mapped[str] = mapped_column(String(20), index=True)
     result_revision_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Bumped by every transition and decision (plantgate.db.cas): the compare-and-swap's witness."""
 
 
 class ApprovalRow(Base):
@@ -227,6 +233,7 @@ class RiskDecisionRow(Base):
     signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class CharterSignatureRow(Base):
@@ -364,3 +371,21 @@ class ReportRow(Base):
     format: Mapped[str] = mapped_column(String(10), primary_key=True)
     sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class AuditCheckpointRow(Base):
+    """A signed statement "the audit log had ``count`` entries up to ``seq`` ending in ``hash``" (db.audit_anchor).
+
+    Kept here for convenience and append-only like the log; the copies that anchor the log are the
+    ones outside the database (the checkpoint file, the syslog collector), signed with a key the
+    database does not hold."""
+
+    __tablename__ = "audit_checkpoints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    at: Mapped[str] = mapped_column(String(40))
+    alg: Mapped[str] = mapped_column(String(20))
+    key_id: Mapped[str] = mapped_column(String(32))
+    signature: Mapped[str] = mapped_column(String(200))

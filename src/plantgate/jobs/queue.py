@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -75,6 +76,14 @@ class ProcrastinateQueue:
         self.app.close()
 
 
+WORKER_NICENESS = 10
+"""Embedded job processes run at a lower CPU priority than the web app: page views come before re-checks."""
+
+
+def lower_priority() -> None:
+    os.nice(WORKER_NICENESS)
+
+
 class LocalProcessQueue:
     """The embedded default's jobs, on worker processes of the web app (no queue server, nothing to start)."""
 
@@ -88,7 +97,8 @@ class LocalProcessQueue:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:  # spawn: never fork a process that runs uvicorn's threads
-            self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+            self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=lower_priority)
         return self.pool
 
     def submit(self, job: FollowUp) -> None:

@@ -29,6 +29,7 @@ from plantgate.jobs import notify, results
 from plantgate.jobs.inputs import BASELINE, FEEDS, FleetInputs, current, current_row
 from plantgate.jobs.judge import Judgement, judge_revision
 from plantgate.jobs.results import DONE, ResultKey
+from plantgate.web.rendering import shown, shown_all
 from plantgate.web.settings import Settings
 
 _sessions: dict[str, sessionmaker[Session]] = {}
@@ -105,11 +106,12 @@ def check_revision(url: str, revision_id: int, as_of: str, feeds: str = "", base
             judgement = judge_revision(db, revision, dt.date.fromisoformat(as_of), key.inputs, workdir())
         except InputError as exc:  # the same input fails the same way every time: stored, not retried
             db.rollback()
-            results.fail(db, key, "the revision does not load: " + "; ".join(str(p) for p in exc.problems))
+            results.fail(db, key, "the revision does not load: " + "; ".join(shown_all([str(p) for p in exc.problems],
+                                                                                        workdir())))
             return Outcome(f"revision id {revision_id}: does not load")
         except Exception as exc:
             db.rollback()
-            results.fail(db, key, f"internal error: {type(exc).__name__}: {exc}")
+            results.fail(db, key, shown(f"internal error: {type(exc).__name__}: {exc}", workdir()))
             raise  # the queue retries it
         previous = _previous_result(db, revision.site_id, key)
         wrote = results.finish(db, key, judgement.findings, judgement.facts, time.perf_counter() - started)
@@ -272,12 +274,15 @@ def fold_config(url: str, upload_id: int, settings: Settings | None = None) -> O
                                   for p in exc.problems]) from None
             snapshot = snapshot_of(db, base)
             snapshot.files[entry["config"]] = content
-            checking.judge_snapshot(snapshot, dt.date.fromisoformat(upload.as_of), workdir())  # nor one that breaks
+            # nor one that breaks the treaty
+            judged = checking.judge_snapshot(snapshot, dt.date.fromisoformat(upload.as_of), workdir())
             revision = commit_revision(db, site, snapshot, based_on=base.id, author_id=upload.requested_by,
-                                       actor=upload.actor, message=f"deployed config of {upload.firewall_id} uploaded")
+                                       actor=upload.actor, message=f"deployed config of {upload.firewall_id} uploaded",
+                                       validated=(judged.document, judged.digests))
         except (InputError, StaleRevision) as exc:
             db.rollback()
-            reason = "; ".join(str(p) for p in exc.problems) if isinstance(exc, InputError) else str(exc)
+            reason = "; ".join(shown_all([str(p) for p in exc.problems], workdir()) if isinstance(exc, InputError)
+                               else [shown(str(exc), workdir())])
             db.execute(update_upload(upload_id, state="refused", error=reason))
             db.commit()
             return Outcome(f"upload {upload_id} refused: {reason}")

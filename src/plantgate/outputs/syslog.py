@@ -93,11 +93,15 @@ def send_findings(report: CheckReport, host_port: str, *, now: dt.datetime | Non
 
 def send_cef_lines(host_port: str, lines: list[tuple[str, Severity, str]], *, now: dt.datetime | None = None) -> int:
     """Send CEF lines (line, severity, message id) to a syslog collector; return how many were sent."""
-    target = parse_target(host_port)
     moment = now or dt.datetime.now(dt.UTC)
     hostname = socket.gethostname()
-    messages = [rfc5424_message(line, severity, msgid, now=moment, hostname=hostname)
-                for line, severity, msgid in lines]
+    return send_messages([rfc5424_message(line, severity, msgid, now=moment, hostname=hostname)
+                          for line, severity, msgid in lines], host_port, "findings")
+
+
+def send_messages(messages: list[bytes], host_port: str, what: str = "messages") -> int:
+    """Send ready RFC 5424 messages to the collector (one datagram each, or octet-counted over TCP)."""
+    target = parse_target(host_port)
     try:
         addresses = socket.getaddrinfo(target.host, target.port,
                                        type=socket.SOCK_DGRAM if target.transport == "udp" else socket.SOCK_STREAM)
@@ -114,5 +118,5 @@ def send_cef_lines(host_port: str, lines: list[tuple[str, Severity, str]], *, no
                 sock.connect(address)
                 sock.sendall(b"".join(octet_counted(message) for message in messages))
     except OSError as exc:
-        raise SyslogError(f"could not send findings to {target}: {exc}") from None
+        raise SyslogError(f"could not send {what} to {target}: {exc}") from None
     return len(messages)

@@ -2,35 +2,31 @@
 
 A request proposes a register edit and, optionally, a candidate firewall config, on a base
 revision. Decisions are stored per user and bound to the candidate's SHA-256 and the base
-revision; the library's ``review_decisions`` and ``assess_change`` judge them, the state
-machine ``change_state.apply`` moves the request. Implementing it commits a new treaty
-revision (register edit applied, candidate installed, the record written under changes/)
-with optimistic concurrency: if the site moved on, the request must be rebased first.
+revision; the library's ``review_decisions`` and ``assess_change`` judge them. How a request
+moves (decide, rebase, implement, verify: each a compare-and-swap) is
+plantgate.web.change_transitions.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plantgate.db import audit
 from plantgate.db.accounts import Role, users_with_role
-from plantgate.db.revisions import blob, commit_revision, head, snapshot_of, store_blob
+from plantgate.db.revisions import blob, head, store_blob
 from plantgate.db.tables import ApprovalRow, ChangeRequestRow, RevisionFileRow, RevisionRow, UserRow
 from plantgate.db.treaty_io import sha256_hex
-from plantgate.decisions.change_impact import ChangeImpact, assess_change, edited_treaty
-from plantgate.decisions.change_state import TransitionRefused, apply, review_decisions
+from plantgate.decisions.change_impact import ChangeImpact, assess_change
+from plantgate.decisions.change_state import apply
 from plantgate.errors import InputError
-from plantgate.firewalls.base import parse_config
+from plantgate.load import yaml12
 from plantgate.model.changes import (
     ChangeDecision,
     ChangeRecord,
@@ -41,31 +37,40 @@ from plantgate.model.changes import (
     DecisionRole,
     RegisterEdit,
 )
-from plantgate.netspace import default_space, is_subset
-from plantgate.web.checking import evidence_folder, revision_workspace
+from plantgate.netspace import default_space
+from plantgate.web.checking import revision_workspace
 from plantgate.web.revision_cache import CachedRevision, RevisionCache
-from plantgate.web.security import Forbidden, SiteAccess
+from plantgate.web.security import SiteAccess
 
 DECISION_ROLES = {"approve": DecisionRole.OT_APPROVER, "veto": DecisionRole.OT_APPROVER,
                   "sign_off": DecisionRole.PLATFORM_OWNER}
 
 
 def parse_register_edit(text: str) -> RegisterEdit:
-    """The register edit typed in the form (YAML: ``upsert: [...]``, ``remove: [...]``), validated."""
+    """The register edit typed in the form (YAML: ``upsert: [...]``, ``remove: [...]``), validated.
+
+    Read like a treaty file (plantgate.load.yaml12: libyaml, with its nesting limit), so a form
+    nested thousands of levels deep is an input error at once, never a stack overflow."""
     if not text.strip():
         return RegisterEdit()
     try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError.at("register_edit", (mark.line + 1) if mark else 0, (mark.column + 1) if mark else 0,
-                            f"YAML syntax error: {exc}", "valid YAML") from None
+        data, positions = yaml12.parse(text)
+    except yaml12.YamlProblem as exc:
+        raise InputError.at("register_edit", exc.line, exc.column, f"YAML syntax error: {exc.message}",
+                            "valid YAML") from None
+    except (RecursionError, ValueError, MemoryError) as exc:
+        raise InputError.at("register_edit", 0, 0, f"the register edit cannot be read: {type(exc).__name__}",
+                            "a register edit of ordinary size and nesting") from None
     try:
         return RegisterEdit.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
+        path = tuple(first["loc"])
+        while path and path not in positions:
+            path = path[:-1]
+        line, column = positions.get(path, (0, 0))
         where = ".".join(str(p) for p in first["loc"])
-        raise InputError.at("register_edit", 0, 0, f"{first['msg']} at {where}",
+        raise InputError.at("register_edit", line, column, f"{first['msg']} at {where}",
                             "upsert: [full conduit entries], remove: [conduit ids]") from None
 
 
@@ -178,134 +183,3 @@ def impact(db: Session, row: ChangeRequestRow, workdir: Path, cache: RevisionCac
 
 def ot_approver_names(db: Session, access: SiteAccess) -> set[str]:
     return {u.username for u in users_with_role(db, access.site, Role.OT_APPROVER)}
-
-
-def decide(access: SiteAccess, row: ChangeRequestRow, decision: DecisionKind, comment: str, workdir: Path) -> None:
-    """Record an approval, veto or sign-off, with separation of duties; move the state when it follows."""
-    db, me = access.db, access.principal
-    state = ChangeState(row.state)
-    if decision is not DecisionKind.VETO and row.requested_by == me.user.id:
-        raise Forbidden("separation of duties: you requested this change and cannot approve or sign it off")
-    if decision is DecisionKind.SIGN_OFF:
-        entry = next(f for f in _revision(db, row.base_revision_id).document["firewalls"]
-                     if f["id"] == row.record["firewall"])
-        owner = entry.get("platform_owner")
-        if owner and owner != me.name:
-            raise Forbidden(f"only the platform owner of {entry['id']} ({owner}) signs off its changes")
-    action = decision.value if decision is not DecisionKind.SIGN_OFF else "approve"
-    if (state, action) not in {(ChangeState.SUBMITTED, "approve"), (ChangeState.SUBMITTED, "veto"),
-                               (ChangeState.APPROVED, "veto")}:
-        raise TransitionRefused(f"cannot {decision.value.replace('_', ' ')} a change in state {state.value}")
-    approval = ApprovalRow(change_id=row.id, user_id=me.user.id, role=DECISION_ROLES[decision.value].value,
-                           decision=decision.value, comment=comment.strip(), base_revision_id=row.base_revision_id,
-                           candidate_sha256=candidate_digest(db, row))
-    db.add(approval)
-    db.flush()
-    before = row.state
-    if decision is DecisionKind.VETO:
-        row.state = apply(state, "veto").value
-    else:
-        review = review_decisions(change_record(db, row, workdir), approval.candidate_sha256,
-                                  ot_approver_names(db, access))
-        if review.approved:
-            row.state = apply(state, "approve").value
-    audit.record(db, actor=me.name, action=f"change.{decision.value}", object_type="change", object_id=row.id,
-                 site=access.site.slug, before={"state": before}, after={"state": row.state,
-                                                                       "candidate_sha256": approval.candidate_sha256},
-                 reason=comment)
-
-
-def rebase(access: SiteAccess, row: ChangeRequestRow, candidate: bytes | None = None) -> None:
-    """Move the request onto the current head, optionally with a candidate redone on it.
-
-    Earlier decisions were for another base and stop counting. A candidate written against the
-    old config is kept only if none is given; the impact view then shows what it would undo.
-    """
-    db = access.db
-    current = head(db, access.site)
-    state = ChangeState(row.state)
-    if state not in (ChangeState.SUBMITTED, ChangeState.APPROVED):
-        raise TransitionRefused(f"cannot rebase a change in state {state.value}")
-    if current is None or (current.id == row.base_revision_id and candidate is None):
-        raise TransitionRefused("the change is already based on the current revision")
-    if not any(f["id"] == row.record["firewall"] for f in current.document.get("firewalls", [])):
-        raise TransitionRefused(f"firewall {row.record['firewall']} is no longer in the treaty")
-    before = {"base_revision_id": row.base_revision_id, "state": row.state,
-              "candidate_sha256": row.candidate_sha256}
-    row.base_revision_id, row.state = current.id, ChangeState.SUBMITTED.value
-    if candidate is not None:
-        row.candidate_sha256 = store_blob(db, candidate)
-    audit.record(db, actor=access.principal.name, action="change.rebase", object_type="change", object_id=row.id,
-                 site=access.site.slug, before=before, after={"base_revision_id": current.id, "state": row.state,
-                                                           "candidate_sha256": row.candidate_sha256},
-                 reason="decisions on the old base no longer count")
-
-
-def implement(access: SiteAccess, row: ChangeRequestRow, workdir: Path, today: dt.date) -> RevisionRow:
-    """Commit the approved change as a new revision; refused unless the library's proof accepts it."""
-    db = access.db
-    apply(ChangeState(row.state), "implement")
-    result = impact(db, row, workdir)
-    if not result.accepted:
-        raise TransitionRefused("the change may not proceed: " + "; ".join(result.refusals))
-    base = _revision(db, row.base_revision_id)
-    snapshot = snapshot_of(db, base)
-    record = change_record(db, row, workdir)
-    treaty = edited_treaty(snapshot.treaty(), record)
-    config_path, current = current_config_blob(db, row)
-    stem, suffix = os.path.splitext(os.path.basename(config_path))
-    history = f"firewalls/history/{stem}.{record.id}.before{suffix}"
-    installed = f"firewalls/candidates/{stem}.{record.id}{suffix}"
-    candidate = blob(db, row.candidate_sha256) if row.candidate_sha256 else current
-    files = dict(snapshot.files, **{history: current, installed: candidate, config_path: candidate})
-    written = record.model_copy(update={"current_config": history, "candidate_config": installed,
-                                        "state": ChangeState.IMPLEMENTED, "implemented_on": today})
-    treaty = treaty.model_copy(update={"changes": [*treaty.changes, written]})
-    layout = dict(snapshot.layout)
-    old_files = dict(zip([c["id"] for c in snapshot.document.get("conduits", [])],
-                         snapshot.layout.get("conduits", []), strict=False))
-    default_file = next(iter(old_files.values()), "conduits.yaml")
-    layout["conduits"] = [old_files.get(c.id, default_file) for c in treaty.conduits]
-    layout["changes"] = [*snapshot.layout.get("changes", []), f"changes/{record.id}.yaml"]
-    new_snapshot = type(snapshot)(treaty.model_dump(mode="json"), layout, files)
-    revision = commit_revision(db, access.site, new_snapshot, based_on=base.id, author_id=access.principal.user.id,
-                               actor=access.principal.name, message=f"{record.id}: {row.title}")
-    before = row.state
-    row.state, row.result_revision_id = ChangeState.IMPLEMENTED.value, revision.id
-    audit.record(db, actor=access.principal.name, action="change.implement", object_type="change", object_id=row.id,
-                 site=access.site.slug, before={"state": before},
-                 after={"state": row.state, "revision": revision.number})
-    return revision
-
-
-def verify(access: SiteAccess, row: ChangeRequestRow, deployed: bytes, workdir: Path) -> list[str]:
-    """Compare the deployed config with the approved candidate on the packet space; empty list = verified."""
-    db = access.db
-    apply(ChangeState(row.state), "verify")
-    entry = next(f for f in _revision(db, row.base_revision_id).document["firewalls"]
-                 if f["id"] == row.record["firewall"])
-    folder = evidence_folder(db, _revision(db, row.base_revision_id), workdir)
-    record = change_record(db, row, workdir)
-    deployed_path = workdir / "deployed" / sha256_hex(deployed)
-    deployed_path.parent.mkdir(parents=True, exist_ok=True)
-    deployed_path.write_bytes(deployed)
-    space = default_space()
-    approved = parse_config((folder / record.candidate_config).resolve(), entry["vendor"], entry.get("context", ""))
-    actual = parse_config(deployed_path, entry["vendor"], entry.get("context", ""))
-    problems = []
-    more, diff = is_subset(space, actual, approved)
-    if not more:
-        problems.append(f"the deployed config permits more than the approved candidate: {diff.opened[0].key}, "
-                        f"e.g. {diff.opened[0].witness}")
-    less, diff = is_subset(space, approved, actual)
-    if not less:
-        problems.append(f"the deployed config lacks flows the approved candidate permits: {diff.opened[0].key}, "
-                        f"e.g. {diff.opened[0].witness}")
-    row.deployed_sha256 = store_blob(db, deployed)
-    before = row.state
-    if not problems:
-        row.state = ChangeState.VERIFIED.value
-    audit.record(db, actor=access.principal.name, action="change.verify", object_type="change", object_id=row.id,
-                 site=access.site.slug, before={"state": before},
-                 after={"state": row.state, "deployed_sha256": row.deployed_sha256, "problems": problems})
-    return problems

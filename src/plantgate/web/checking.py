@@ -21,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plantgate.checks import CheckContext, run_checks
+from plantgate.db.audit_replay import revision_digests
 from plantgate.db.revisions import blob, snapshot_of
 from plantgate.db.tables import RevisionFileRow, RevisionRow
-from plantgate.db.treaty_io import Snapshot, render_files
+from plantgate.db.treaty_io import Snapshot, render_files, sha256_hex
 from plantgate.errors import InputError
 from plantgate.load import Site, load_site
 from plantgate.load.reader import SpanIndex
@@ -58,6 +59,7 @@ def write_files(files: dict[str, bytes], target: Path) -> Path:
 
 def revision_folder(db: Session, revision: RevisionRow, workdir: Path) -> Path:
     return write_snapshot(snapshot_of(db, revision), workdir / f"revision-{revision.id}")
+
 
 
 @dataclass
@@ -126,14 +128,33 @@ def relativise(value: Any, folder: Path) -> Any:
     return cut(value)
 
 
-def judge_snapshot(snapshot: Snapshot, as_of: dt.date, workdir: Path) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class JudgedSnapshot:
+    """A snapshot's findings, and its document validated with the digests the audit log keeps of it."""
+
+    findings: list[dict[str, Any]]
+    document: dict[str, Any]
+    digests: dict[str, str]
+
+
+def judge_snapshot(snapshot: Snapshot, as_of: dt.date, workdir: Path) -> JudgedSnapshot:
     """The findings a snapshot WOULD have, judged before it is stored: a folder that does not load
-    (InputError) must never become a revision, or the site's head could no longer be checked."""
+    (InputError) must never become a revision, or the site's head could no longer be checked.
+
+    It runs in a job (plantgate.jobs), never in a web process: writing the treaty out, loading and
+    checking it, and validating the document once more for the revision to store."""
     staging = Path(tempfile.mkdtemp(prefix="candidate-", dir=workdir))
     try:
-        return judge_folder(write_snapshot(snapshot, staging / "treaty"), as_of)
+        return _judge_written(snapshot, as_of, staging / "treaty")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _judge_written(snapshot: Snapshot, as_of: dt.date, target: Path) -> JudgedSnapshot:
+    findings = judge_folder(write_snapshot(snapshot, target), as_of)
+    document = Treaty.model_validate(snapshot.document).model_dump(mode="json")
+    files = {path: sha256_hex(content) for path, content in snapshot.files.items()}
+    return JudgedSnapshot(findings, document, revision_digests(document, files))
 
 
 @dataclass

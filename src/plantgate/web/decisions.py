@@ -11,9 +11,11 @@ from __future__ import annotations
 from enum import StrEnum
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plantgate.db import audit
+from plantgate.db.cas import compare_and_swap
 from plantgate.db.revisions import head
 from plantgate.db.tables import CharterSignatureRow, RevisionRow, RiskDecisionRow, UserRow, utc_now
 from plantgate.decisions.change_state import TransitionRefused
@@ -61,14 +63,22 @@ def propose_risk(access: SiteAccess, *, subject: str, choice: str, compensating_
 
 
 def sign_risk(access: SiteAccess, row: RiskDecisionRow) -> None:
-    if row.signed_by is not None:
-        raise TransitionRefused("this risk decision is already signed")
+    """Leadership's signature: a compare-and-swap from unsigned, so of two leaders signing at once exactly one
+    is stored and the other is told who signed first (a risk decision carries one accountable signature).
+    Commits."""
     if row.proposed_by == access.principal.user.id:
         raise Forbidden("separation of duties: you proposed this risk decision and cannot sign it")
-    row.signed_by, row.signed_at = access.principal.user.id, utc_now()
-    audit.record(access.db, actor=access.principal.name, action="risk.sign", object_type="risk_decision",
-                 object_id=row.id, site=access.site.slug, before={"signed": False},
-                 after={"signed": True, "subject": row.subject, "decision": row.decision})
+    if row.signed_by is None and compare_and_swap(access.db, row, {"signed_by": None},
+                                                  {"signed_by": access.principal.user.id, "signed_at": utc_now()}):
+        audit.record(access.db, actor=access.principal.name, action="risk.sign", object_type="risk_decision",
+                     object_id=row.id, site=access.site.slug, before={"signed": False},
+                     after={"signed": True, "subject": row.subject, "decision": row.decision})
+        access.db.commit()
+        return
+    access.db.rollback()
+    current = access.db.get_one(RiskDecisionRow, row.id, populate_existing=True)
+    signer = access.db.get(UserRow, current.signed_by) if current.signed_by is not None else None
+    raise TransitionRefused(f"this risk decision is already signed by {signer.username if signer else 'someone'}")
 
 
 def risk_decisions(db: Session, site_id: int) -> list[tuple[RiskDecisionRow, UserRow, UserRow | None]]:
@@ -85,20 +95,34 @@ def accepted_subjects(db: Session, site_id: int) -> set[str]:
         RiskDecisionRow.signed_by.is_not(None))))
 
 
-def sign_charter(access: SiteAccess) -> CharterSignatureRow:
-    """Sign the charter as it stands in the head revision (once per person and revision)."""
+def sign_charter(access: SiteAccess, seen_revision: int | None = None) -> CharterSignatureRow:
+    """Sign the charter as it stands in the head revision, once per person and revision; commits.
+
+    ``seen_revision`` (the number the signer read) binds the signature to what they read: when the head
+    moved on since, nothing is signed. The unique (revision, person) key decides between two signatures
+    sent at once: the second is refused, never a server error."""
     revision = head(access.db, access.site)
     if revision is None or not revision.document.get("charter"):
         raise InputError.at("charter", 0, 0, "the treaty has no charter to sign", "a charter section")
+    if seen_revision is not None and seen_revision != revision.number:
+        raise TransitionRefused(f"the treaty moved on to revision {revision.number} since you read revision "
+                                f"{seen_revision}; read its charter and sign again")
+    refused = TransitionRefused(f"you already signed the charter of revision {revision.number}")
     existing = access.db.scalar(select(CharterSignatureRow).where(
         CharterSignatureRow.revision_id == revision.id, CharterSignatureRow.user_id == access.principal.user.id))
     if existing is not None:
-        raise TransitionRefused(f"you already signed the charter of revision {revision.number}")
+        raise refused
     row = CharterSignatureRow(site_id=access.site.id, revision_id=revision.id, user_id=access.principal.user.id)
     access.db.add(row)
-    access.db.flush()
+    try:
+        access.db.flush()
+    except IntegrityError:  # the same person's other request inserted it first
+        access.db.rollback()
+        raise refused from None
     audit.record(access.db, actor=access.principal.name, action="charter.sign", object_type="charter",
-                 object_id=revision.number, site=access.site.slug, after={"revision": revision.number})
+                 object_id=revision.number, site=access.site.slug,
+                 after={"revision": revision.number, "revision_id": revision.id, "signature": row.id})
+    access.db.commit()
     return row
 
 

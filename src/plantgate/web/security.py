@@ -23,6 +23,7 @@ from plantgate.db.accounts import Role
 from plantgate.db.fleet import fleet_roles
 from plantgate.db.revisions import site_by_slug
 from plantgate.db.tables import ApiTokenRow, SessionRow, SiteRow, UserRow
+from plantgate.errors import InputError
 from plantgate.web.permissions import PERMISSIONS, Action, allowed
 from plantgate.web.settings import SESSION_COOKIE, Settings
 
@@ -140,6 +141,9 @@ async def submitted_csrf_token(request: Request) -> str:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
+        for name, field in form.multi_items():  # no text field of ours may hold one; PostgreSQL refuses them
+            if isinstance(field, str) and "\x00" in field:
+                raise InputError.at(name, 0, 0, "the field contains a NUL byte", "text without NUL bytes")
         value = form.get(CSRF_FIELD)
         return value if isinstance(value, str) else ""
     return ""

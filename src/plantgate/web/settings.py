@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from plantgate.web.offload import default_workers
 
 DEFAULT_DATABASE_URL = "sqlite:///./plantgate.db"
 
@@ -57,6 +59,26 @@ class Settings(BaseSettings):
     oidc_groups_claim: str = "groups"
     """The ID token claim that lists the user's IdP groups (mapped to roles per site: ``admin map-group``)."""
     oidc_username_claim: str = "preferred_username"
+    trusted_proxies: list[str] = []
+    """Reverse proxies (IP addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are believed;
+    from anyone else those headers are ignored (login throttling keys on the client address)."""
+    audit_hmac_key: SecretStr = SecretStr("")
+    """Key of the HMAC-SHA256 that signs audit checkpoints (plantgate.db.audit_anchor); never in the database."""
+    audit_signing_key_file: str = ""
+    """Or: a PEM Ed25519 private key file that signs them (wins over the HMAC key)."""
+    audit_checkpoint_file: str = ""
+    """File outside the database that each checkpoint is appended to (JSON lines)."""
+    audit_syslog: str = ""
+    """Syslog collector (HOST:PORT, udp:// or tcp://) that each checkpoint is also sent to."""
+    audit_checkpoint_minutes: float = 15.0
+    """A checkpoint is written this often when the log has grown, and after every signature."""
+    max_body_bytes: int = 10_000_000
+    """Largest request body accepted (file and config uploads); refused with 413 before more is read."""
+    max_form_bytes: int = 1_000_000
+    """Largest plain (url-encoded) form body accepted."""
+    heavy_workers: int = Field(default_factory=default_workers)
+    """Threads that parse, check and prove for requests (plantgate.web.offload); default: twice the core count,
+    at least 4 (they mostly wait for a worker process)."""
 
     jobs_processes: int = 2
     """SQLite (embedded) only: the worker processes ``plantgate serve`` runs the jobs on. With PostgreSQL,

@@ -140,7 +140,7 @@ async def post_config(request: Request, firewall_id: str,
     A job parses and folds it and judges the treaty with it; a config the parser refuses never becomes a
     revision. ``based_on`` (a revision number) makes the upload conditional: 409 when the site has moved on.
     """
-    content = await request.body()
+    content = await request.body()  # bounded by the request guard (Settings.max_body_bytes)
     if not content or len(content) > MAX_CONFIG_BYTES:
         raise InputError.at("body", 0, 0, "empty or too large config", f"the config text, at most {MAX_CONFIG_BYTES} "
                             "bytes")

@@ -33,6 +33,11 @@ router = APIRouter(include_in_schema=False)
 PRELOGIN_COOKIE = "__Host-plantgate_prelogin"
 
 
+def client_address(request: Request) -> str:
+    """The peer's address (a trusted proxy's X-Forwarded-For has already replaced it: Settings.trusted_proxies)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _safe_next(target: str) -> str:
     """Only local paths: a login must never redirect to another site."""
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
@@ -66,11 +71,8 @@ def login(request: Request, db: Db, settings: Annotated[Settings, Depends(get_se
     expected = request.cookies.get(PRELOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, login_token):
         raise CsrfRefused("the login form expired; reload the page and try again")
-    client = request.client.host if request.client else "unknown"
     try:
-        user = accounts.authenticate(db, username.strip(), password, client)
-    except accounts.RateLimited:
-        raise
+        user = accounts.authenticate(db, username.strip(), password, client_address(request))
     except AuthError as exc:
         response = render(request, "login.html", login_token=login_token, next=_safe_next(next), error=str(exc),
                           sso=settings.oidc_enabled, status_code=401)
@@ -89,6 +91,43 @@ def login_once(token: str, db: Db, settings: Annotated[Settings, Depends(get_set
     response = redirect("/")
     _start_session(response, db, user, settings)
     audit.record(db, actor=user.username, action="user.login_link", object_type="user", object_id=user.username)
+    db.commit()
+    return response
+
+
+@router.get("/account/reset/{token}")
+def reset_page(request: Request, token: str, db: Db, settings: Annotated[Settings, Depends(get_settings)]) -> Response:
+    """The form of a password-reset link (``admin reset-password``); the link is spent only when it is used."""
+    user = accounts.login_link_user(db, token, accounts.PASSWORD_RESET)
+    if user is None:
+        raise AuthError("this link is invalid, used or expired; ask an administrator for a new one")
+    login_token = secrets.token_urlsafe(24)
+    response = render(request, "password_reset.html", token=token, username=user.username, login_token=login_token,
+                      error="")
+    _set_cookie(response, PRELOGIN_COOKIE, login_token, settings, 900)
+    return response
+
+
+@router.post("/account/reset/{token}")
+def reset_password(request: Request, token: str, db: Db, settings: Annotated[Settings, Depends(get_settings)],
+                   new: Annotated[str, Form()], repeat: Annotated[str, Form()],
+                   login_token: Annotated[str, Form()] = "") -> Response:
+    """Set the new password (every other session and API token of the user is revoked) and log in."""
+    check_origin(request, settings)
+    expected = request.cookies.get(PRELOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, login_token):
+        raise CsrfRefused("the form expired; open the link again")
+    user = accounts.login_link_user(db, token, accounts.PASSWORD_RESET)
+    if user is None:
+        raise AuthError("this link is invalid, used or expired; ask an administrator for a new one")
+    if new != repeat:
+        return render(request, "password_reset.html", token=token, username=user.username, login_token=login_token,
+                      error="the new passwords differ", status_code=400)
+    accounts.check_password_strength(new)
+    user = accounts.redeem_login_link(db, token, accounts.PASSWORD_RESET)
+    accounts.set_password(db, user, new, keep_session=None, actor=user.username)
+    response = redirect("/")
+    _start_session(response, db, user, settings)
     db.commit()
     return response
 
@@ -117,7 +156,8 @@ def change_password(request: Request, db: Db, principal: Annotated[Principal, De
         return render(request, "password.html", principal=principal, error="the new passwords differ", done=False,
                       status_code=400)
     try:
-        accounts.change_password(db, principal.user, current, new, keep_session=request.cookies.get(SESSION_COOKIE))
+        accounts.change_password(db, principal.user, current, new, keep_session=request.cookies.get(SESSION_COOKIE),
+                                 client=client_address(request))
     except AuthError as exc:
         return render(request, "password.html", principal=principal, error=str(exc), done=False, status_code=400)
     db.commit()

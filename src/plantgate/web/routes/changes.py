@@ -1,4 +1,8 @@
-"""The change-request pages: file a change, see its proved impact, decide, rebase, implement, verify."""
+"""The change-request pages: file a change, see its proved impact, decide, rebase, implement, verify.
+
+Everything that parses, proves or commits a revision runs through plantgate.web.offload, never on
+the event loop; the routes that stay ``def`` are light and run in the ordinary thread pool.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,13 @@ from sqlalchemy import select
 
 from plantgate.db.accounts import Role, users_with_role
 from plantgate.db.tables import ChangeRequestRow, UserRow
+from plantgate.errors import InputError
+from plantgate.jobs.work import FollowUp
 from plantgate.model.changes import DecisionKind
-from plantgate.web import changes
+from plantgate.web import change_transitions, changes, check_runs, offload
+from plantgate.web.lifecycle import checkpoint_now
 from plantgate.web.permissions import Action
-from plantgate.web.rendering import redirect, render, today, workdir
+from plantgate.web.rendering import RowId, redirect, render, today, workdir
 from plantgate.web.routes.pages import head_cached, head_or_404
 from plantgate.web.security import NotFound, SiteAccess, authorize
 
@@ -34,8 +41,6 @@ async def read_upload(upload: UploadFile | None) -> bytes | None:
         return None
     content = await upload.read(MAX_CONFIG_BYTES + 1)
     if len(content) > MAX_CONFIG_BYTES:
-        from plantgate.errors import InputError
-
         raise InputError.at(upload.filename, 0, 0, "config file too large", f"at most {MAX_CONFIG_BYTES} bytes")
     return content or None
 
@@ -71,38 +76,55 @@ async def file_change(request: Request, access: Annotated[SiteAccess, Depends(au
                       ot_approver: Annotated[str, Form()] = "", emergency: Annotated[bool, Form()] = False,
                       conduits: Annotated[str, Form()] = "",
                       candidate: Annotated[UploadFile | None, File()] = None) -> Response:
-    row = changes.create_change(access, title=title, business_reason=business_reason, firewall_id=firewall,
-                                register_edit=register_edit, candidate=await read_upload(candidate),
-                                ot_approver=ot_approver, emergency=emergency, conduit_ids=conduits,
-                                base=head_cached(request, access))
-    announce(request, access, "change_waiting", row, f"change:{row.id}:submitted",
-             f"[PlantGate] {access.site.slug}: change {row.id} waits for OT approval",
-             f"{access.principal.name} asks to change {firewall}: {title}\n\nReason: {business_reason}")
-    return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
+    content = await read_upload(candidate)
+    deliveries: list[FollowUp] = []
+
+    def filed() -> int:
+        row = changes.create_change(access, title=title, business_reason=business_reason, firewall_id=firewall,
+                                    register_edit=register_edit, candidate=content, ot_approver=ot_approver,
+                                    emergency=emergency, conduit_ids=conduits, base=head_cached(request, access))
+        access.db.flush()
+        deliveries.extend(announce(request, access, "change_waiting", row, f"change:{row.id}:submitted",
+                                   f"[PlantGate] {access.site.slug}: change {row.id} waits for OT approval",
+                                   f"{access.principal.name} asks to change {firewall}: {title}\n\n"
+                                   f"Reason: {business_reason}"))
+        access.db.commit()  # the change and its notifications in one transaction
+        return row.id
+
+    change_id = await offload.run(request, filed)
+    submit(request, deliveries)
+    return redirect(f"/sites/{access.site.slug}/changes/{change_id}")
 
 
 def announce(request: Request, access: SiteAccess, event: str, row: ChangeRequestRow, key: str, subject: str,
-             body: str) -> None:
-    """Queue the notifications of a decision in its own transaction, commit, then hand them to the job queue."""
+             body: str) -> list[FollowUp]:
+    """Queue the notifications of a decision in the caller's transaction; the delivery jobs to submit once it
+    commits (``submit``)."""
     from plantgate.jobs import notify
     from plantgate.jobs.work import deliveries
 
     queued = notify.queue_event(access.db, request.app.state.settings, access.site, event, subject,
                                 f"{body}\n\n/sites/{access.site.slug}/changes/{row.id}", key)
-    access.db.commit()
-    for job in deliveries(queued):
+    return deliveries(queued)
+
+
+def submit(request: Request, jobs: list[FollowUp]) -> None:
+    for job in jobs:
         request.app.state.jobs.submit(job)
 
 
 @router.get("/sites/{slug}/changes/{change_id}")
-def change_detail(request: Request, access: View, change_id: int) -> Response:
-    row = change_or_404(access, change_id)
-    impact = changes.impact(access.db, row, workdir(request), request.app.state.revisions)
-    return render(request, "change.html", access=access, row=row, record=row.record, impact=impact,
-                  decisions=changes.decisions_of(access.db, row),
-                  requester=access.db.get_one(UserRow, row.requested_by),
-                  stale=access.site.head_revision_id not in (None, row.base_revision_id),  # no 5 MB document load
-                  mine=row.requested_by == access.principal.user.id)
+async def change_detail(request: Request, access: View, change_id: RowId) -> Response:
+    def proved() -> Response:
+        row = change_or_404(access, change_id)
+        impact = changes.impact(access.db, row, workdir(request), request.app.state.revisions)
+        return render(request, "change.html", access=access, row=row, record=row.record, impact=impact,
+                      decisions=changes.decisions_of(access.db, row),
+                      requester=access.db.get_one(UserRow, row.requested_by),
+                      stale=access.site.head_revision_id not in (None, row.base_revision_id),  # no 5 MB load
+                      mine=row.requested_by == access.principal.user.id)
+
+    return await offload.run(request, proved)
 
 
 def _decide(kind: DecisionKind):  # type: ignore[no-untyped-def]
@@ -111,17 +133,23 @@ def _decide(kind: DecisionKind):  # type: ignore[no-untyped-def]
 
     dependency = Depends(authorize(action))
 
-    def route(request: Request, change_id: int, access: SiteAccess = dependency,
-              comment: str = Form("")) -> Response:
-        row = change_or_404(access, change_id)
-        before = row.state
-        changes.decide(access, row, kind, comment, workdir(request))
-        if kind is DecisionKind.VETO and row.state != before:
-            announce(request, access, "veto", row, f"change:{row.id}:veto:{row.base_revision_id}",
-                     f"[PlantGate] {access.site.slug}: change {row.id} vetoed by OT",
-                     f"{access.principal.name} vetoed change {row.id} ({row.title}): {comment}")
-        access.db.commit()
-        return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
+    async def route(request: Request, change_id: RowId, access: SiteAccess = dependency,
+                    comment: str = Form("")) -> Response:
+        jobs: list[FollowUp] = []
+
+        def vetoed(row: ChangeRequestRow) -> None:  # runs in the veto's own transaction
+            jobs.extend(announce(request, access, "veto", row, f"change:{row.id}:veto:{row.base_revision_id}",
+                                 f"[PlantGate] {access.site.slug}: change {row.id} vetoed by OT",
+                                 f"{access.principal.name} vetoed change {row.id} ({row.title}): {comment}"))
+
+        def decided() -> None:
+            change_transitions.decide(access, change_or_404(access, change_id), kind, comment, workdir(request),
+                                      then=vetoed if kind is DecisionKind.VETO else None)
+            checkpoint_now(request.app)  # a decision is a signature: anchor the log now
+
+        await offload.run(request, decided)
+        submit(request, jobs)
+        return redirect(f"/sites/{access.site.slug}/changes/{change_id}")
 
     return route
 
@@ -131,38 +159,34 @@ for _kind in DecisionKind:
 
 
 @router.post("/sites/{slug}/changes/{change_id}/rebase")
-async def rebase(access: Annotated[SiteAccess, Depends(authorize(Action.CHANGE_SUBMIT))], change_id: int,
-                 candidate: Annotated[UploadFile | None, File()] = None) -> Response:
-    row = change_or_404(access, change_id)
-    changes.rebase(access, row, await read_upload(candidate))
-    access.db.commit()
-    return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
+async def rebase(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.CHANGE_SUBMIT))],
+                 change_id: RowId, candidate: Annotated[UploadFile | None, File()] = None) -> Response:
+    content = await read_upload(candidate)
+    await offload.run(request, lambda: change_transitions.rebase(access, change_or_404(access, change_id), content))
+    return redirect(f"/sites/{access.site.slug}/changes/{change_id}")
 
 
 @router.post("/sites/{slug}/changes/{change_id}/implement")
-def implement(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.CHANGE_IMPLEMENT))],
-              change_id: int) -> Response:
-    row = change_or_404(access, change_id)
-    revision = changes.implement(access, row, workdir(request), today(request))
-    access.db.commit()
-    from plantgate.web import check_runs
+async def implement(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.CHANGE_IMPLEMENT))],
+                    change_id: RowId) -> Response:
+    def implemented() -> None:
+        revision = change_transitions.implement(access, change_or_404(access, change_id), workdir(request),
+                                                today(request), request.app.state.revisions)
+        check_runs.run(request.app.state.jobs, access.db, revision.id, today(request))  # queued: ready when looked at
 
-    check_runs.run(request.app.state.jobs, access.db, revision.id, today(request))  # queued: ready when looked at
-    return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
+    await offload.run(request, implemented)
+    return redirect(f"/sites/{access.site.slug}/changes/{change_id}")
 
 
 @router.post("/sites/{slug}/changes/{change_id}/verify")
 async def verify(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.CHANGE_VERIFY))],
-                 change_id: int, deployed: Annotated[UploadFile, File()]) -> Response:
-    row = change_or_404(access, change_id)
+                 change_id: RowId, deployed: Annotated[UploadFile | None, File()] = None) -> Response:
     content = await read_upload(deployed)
     if content is None:
-        from plantgate.errors import InputError
-
         raise InputError.at("deployed", 0, 0, "no deployed config uploaded", "the config exported from the firewall")
-    problems = changes.verify(access, row, content, workdir(request))
-    access.db.commit()
+    problems = await offload.run(request, lambda: change_transitions.verify(access, change_or_404(access, change_id),
+                                                                           content, workdir(request)))
     if problems:
         return render(request, "error.html", access=access, title="Verification failed", messages=problems,
                       status_code=409)
-    return redirect(f"/sites/{access.site.slug}/changes/{row.id}")
+    return redirect(f"/sites/{access.site.slug}/changes/{change_id}")

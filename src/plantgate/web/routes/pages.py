@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 
 from plantgate.db.revisions import head
 from plantgate.db.tables import AuditRow, ChangeRequestRow, RevisionRow, RiskDecisionRow
-from plantgate.web import decisions
+from plantgate.web import decisions, offload
 from plantgate.web.check_runs import CheckRun
+from plantgate.web.lifecycle import checkpoint_now
 from plantgate.web.permissions import Action
-from plantgate.web.rendering import redirect, render, render_fragment, today, workdir
+from plantgate.web.rendering import PageNumber, RowId, redirect, render, render_fragment, today, workdir
 from plantgate.web.revision_cache import CachedRevision, RevisionCache
 from plantgate.web.security import NotFound, SiteAccess, authorize
 from plantgate.web.settings import Settings
@@ -107,14 +108,17 @@ def register(request: Request, access: View, q: str = "", zone: str = "", page: 
 
 
 @router.get("/sites/{slug}/conduits/{conduit_id}")
-def conduit_detail(request: Request, access: View, conduit_id: str) -> Response:
-    revision = head_cached(request, access)
-    conduit = revision.conduit(conduit_id)
-    if conduit is None:
-        raise NotFound(f"no conduit {conduit_id!r} in revision {revision.number}")
-    cache: RevisionCache = request.app.state.revisions
-    view = cache.conduit_view(access.db, revision.id, conduit_id, workdir(request))
-    return render(request, "conduit.html", access=access, revision=revision, conduit=conduit, view=view)
+async def conduit_detail(request: Request, access: View, conduit_id: str) -> Response:
+    def proved() -> Response:  # the first view of a revision parses its firewalls: off the event loop
+        revision = head_cached(request, access)
+        conduit = revision.conduit(conduit_id)
+        if conduit is None:
+            raise NotFound(f"no conduit {conduit_id!r} in revision {revision.number}")
+        cache: RevisionCache = request.app.state.revisions
+        view = cache.conduit_view(access.db, revision.id, conduit_id, workdir(request))
+        return render(request, "conduit.html", access=access, revision=revision, conduit=conduit, view=view)
+
+    return await offload.run(request, proved)
 
 
 @router.get("/sites/{slug}/findings")
@@ -196,12 +200,13 @@ def propose_risk(access: Annotated[SiteAccess, Depends(authorize(Action.RISK_PRO
 
 
 @router.post("/sites/{slug}/risks/{risk_id}/sign")
-def sign_risk(access: Annotated[SiteAccess, Depends(authorize(Action.RISK_SIGN))], risk_id: int) -> Response:
+def sign_risk(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.RISK_SIGN))],
+              risk_id: RowId) -> Response:
     row = access.db.get(RiskDecisionRow, risk_id)
     if row is None or row.site_id != access.site.id:
         raise NotFound(f"no risk decision {risk_id} at {access.site.slug}")
     decisions.sign_risk(access, row)
-    access.db.commit()
+    checkpoint_now(request.app)
     return redirect(f"/sites/{access.site.slug}/risks")
 
 
@@ -214,14 +219,15 @@ def charter_page(request: Request, access: View) -> Response:
 
 
 @router.post("/sites/{slug}/charter/sign")
-def sign_charter(access: Annotated[SiteAccess, Depends(authorize(Action.CHARTER_SIGN))]) -> Response:
-    decisions.sign_charter(access)
-    access.db.commit()
+def sign_charter(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.CHARTER_SIGN))],
+                 revision: Annotated[int | None, Form()] = None) -> Response:
+    decisions.sign_charter(access, revision)
+    checkpoint_now(request.app)
     return redirect(f"/sites/{access.site.slug}/charter")
 
 
 @router.get("/sites/{slug}/audit")
-def audit_page(request: Request, access: View, actor: str = "", action: str = "", page: int = 1) -> Response:
+def audit_page(request: Request, access: View, actor: str = "", action: str = "", page: PageNumber = 1) -> Response:
     query = select(AuditRow).where(AuditRow.site == access.site.slug)
     if actor:
         query = query.where(AuditRow.actor == actor)
