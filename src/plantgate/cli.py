@@ -95,7 +95,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "db": ("plantgate.cli_web", "db",
         "Database: import and export treaty folders, apply migrations."),
     "admin": ("plantgate.cli_web", "admin",
-        "Accounts: create users, grant roles per site, issue API tokens."),
+        "Accounts and incident response: users, roles per site, API tokens, disabling and password resets."),
     "audit": ("plantgate.cli_web", "audit",
         "The audit log."),
     "worker": ("plantgate.cli_fleet", "worker",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 import pytest
@@ -150,9 +151,14 @@ def test_empty_text_is_no_document() -> None:
     assert parse("# only a comment\n") == (None, {})
 
 
+RUAMEL_CRASHES = re.compile(r"0[box]_+")
+"""Plain scalars on which the reference itself crashes (ruamel.yaml 0.18's int constructor: IndexError)."""
+
+
 def _scalars() -> st.SearchStrategy[str]:
     words = st.text(alphabet="abcxyz019 -_./", min_size=1, max_size=8).filter(
-        lambda s: s.strip() == s and not s.startswith(("-", "- ", ".")) and ": " not in s and not s.endswith(":"))
+        lambda s: s.strip() == s and not s.startswith(("-", "- ", ".")) and ": " not in s and not s.endswith(":")
+        and not RUAMEL_CRASHES.fullmatch(s))
     return st.one_of(st.sampled_from(TRICKY), words)
 
 

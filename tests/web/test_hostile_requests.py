@@ -165,7 +165,8 @@ def test_an_internal_error_is_a_500_page_with_the_security_headers(web: WebSite)
 
 @SQLITE_ONLY
 def test_heavy_work_runs_off_the_event_loop(web: WebSite, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Parsing the register edit, proving the impact and re-checking an upload happen where no event loop runs."""
+    """Parsing the register edit and proving the impact happen where no event loop runs; judging an upload
+    does not happen in the web process at all (it is a job, on a worker process)."""
     seen: dict[str, bool] = {}
 
     def watch(module: Any, name: str) -> None:
@@ -195,31 +196,41 @@ def test_heavy_work_runs_off_the_event_loop(web: WebSite, monkeypatch: pytest.Mo
     config = (web.folder / "firewalls" / "fw-dmz-ot.iptables").read_text()
     uploaded = web.client().post(f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config", content=config, headers={
         "Authorization": f"Bearer {token_for(web, 'm.okafor', Role.IT_ENGINEER)}", "Content-Type": "text/plain"})
-    assert uploaded.status_code == 200
-    assert seen == {"parse_register_edit": False, "assess_change": False, "judge_snapshot": False}
+    assert uploaded.status_code == 202  # queued: a job folds it
+    assert seen == {"parse_register_edit": False, "assess_change": False}
 
 
 @SQLITE_ONLY
 def test_errors_on_a_page_quote_one_bounded_line_and_no_server_path(web: WebSite,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upload refused by its job shows one bounded line of the problem, without the job's scratch path."""
     from plantgate.db.accounts import Role
     from plantgate.errors import InputError
+    from plantgate.jobs.queue import run_job
+    from plantgate.jobs.work import FollowUp
+    from plantgate.jobs.work import workdir as job_workdir
     from plantgate.web.rendering import MAX_MESSAGE_CHARS
     from tests.web.test_api import token_for
 
     secret = "SECRET_TOKEN=" + "s3cr3t" * 200
-    workdir = web.app.state.workdir
+    scratch = job_workdir()
 
     def quoting(*args: Any, **kwargs: Any) -> None:  # a reader that quotes its input far too generously
-        raise InputError.at(f"{workdir}/candidate-x/treaty/firewalls/fw.conf", 3, 1,
+        raise InputError.at(f"{scratch}/candidate-x/treaty/firewalls/fw.conf", 3, 1,
                             f"cannot read: {secret}\nnext line of the file: {secret}")
 
     monkeypatch.setattr(checking, "judge_snapshot", quoting)
+    queued: list[FollowUp] = []
+    monkeypatch.setattr(web.app.state.jobs, "submit", queued.append)  # run the job here, with the reader above
     config = (web.folder / "firewalls" / "fw-dmz-ot.iptables").read_text()
     headers = {"Authorization": f"Bearer {token_for(web, 'm.okafor', Role.IT_ENGINEER)}", "Content-Type": "text/plain"}
-    response = web.client().post(f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config", content=config, headers=headers)
-    assert response.status_code == 400, response.text
-    problems = response.json()["problems"]
-    assert len(problems) == 1 and len(problems[0]) <= MAX_MESSAGE_CHARS
-    assert problems[0].startswith("candidate-x/treaty/firewalls/fw.conf:3:1: cannot read: SECRET_TOKEN=")
-    assert str(workdir) not in response.text and "next line" not in response.text
+    client = web.client()
+    response = client.post(f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config", content=config, headers=headers)
+    assert response.status_code == 202, response.text
+    [job] = queued
+    run_job(str(web.app.state.settings.database_url), job, web.app.state.settings)
+    upload = client.get(response.headers["Location"], headers=headers)
+    error = upload.json()["error"]
+    assert upload.json()["state"] == "refused" and len(error) <= MAX_MESSAGE_CHARS
+    assert error.startswith("candidate-x/treaty/firewalls/fw.conf:3:1: cannot read: SECRET_TOKEN=")
+    assert str(scratch) not in upload.text and "next line" not in upload.text

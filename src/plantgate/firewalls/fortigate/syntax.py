@@ -125,7 +125,7 @@ def tokenize(text: str, file: str, split_plain: bool = True) -> list[Statement]:
         if split_plain and "\\" not in raw and "'" not in raw:
             plain = _split_plain(raw)
             if plain is not None:
-                if plain and plain[0][0] != "#":
+                if plain and plain[0][:1] != "#":
                     statements.append(Statement(plain, index + 1, index + 1))
                 offset += len(raw) + 1
                 index += 1
