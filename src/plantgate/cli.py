@@ -12,6 +12,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -114,9 +115,28 @@ summary is written here so that the top-level help lists every command without i
 (tests/test_cli.py holds each summary to its command's own help text)."""
 
 
+TREATY_ARGUMENTS = frozenset({"site_dir", "record", "folder"})
+"""Commands with one of these arguments read a treaty, and take ``--allow-outside``."""
+
+
+def _allow_outside(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> None:
+    if value:
+        from plantgate.load.paths import allow_outside
+
+        ctx.call_on_close(allow_outside(Path(v) for v in value))
+
+
+ALLOW_OUTSIDE_HELP = ("Also read files the treaty names under PATH, outside the treaty folder (repeatable). "
+                      "By default every config, candidate, trust export, flow and feed file must lie inside it.")
+
+
 def _wrap(command: click.Command) -> None:
     if command.callback is not None:
         command.callback = handle_errors(command.callback)
+        if any(param.name in TREATY_ARGUMENTS for param in command.params):
+            command.params.append(click.Option(
+                ["--allow-outside"], metavar="PATH", multiple=True, expose_value=False, is_eager=True,
+                type=click.Path(exists=True), callback=_allow_outside, help=ALLOW_OUTSIDE_HELP))
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _wrap(sub)

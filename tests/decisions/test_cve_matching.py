@@ -16,7 +16,7 @@ from plantgate.feeds.cve_affected import AffectedProduct, AffectedVersion
 from plantgate.feeds.vulnrichment import load_vulnrichment
 from plantgate.load import load_site
 from plantgate.model.assets import Asset
-from tests.conftest import shared_path
+from tests.conftest import SHARED, shared_path
 from tests.sites import AS_OF, MINIMAL, write_files
 
 
@@ -107,14 +107,14 @@ def _site(tmp_path: Path, matches: str = "[]") -> Path:
 
 def test_vuln_match_shows_kev_and_check_reports_the_unreviewed_hole(tmp_path: Path) -> None:
     site = _site(tmp_path)
-    result = CliRunner().invoke(main, ["vuln", "match", str(site), "--format", "json"])
+    result = CliRunner().invoke(main, ["vuln", "match", str(site), "--format", "json", "--allow-outside", str(SHARED)])
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.output)["suggestions"]
     assert (row["asset"], row["advisory"], row["in_kev"], row["kev"]) == ("dmz-fw1", "CVE-2024-3400", True,
                                                                          ["CVE-2024-3400"])
-    text = CliRunner().invoke(main, ["vuln", "match", str(site)])
+    text = CliRunner().invoke(main, ["vuln", "match", str(site), "--allow-outside", str(SHARED)])
     assert "CVE-2024-3400 [KEV]" in text.output
-    findings = [f for f in run_checks(load_site(site), AS_OF) if f.rule_id == "PG-VULN-006"]
+    findings = [f for f in run_checks(load_site(site, allow_outside=[SHARED]), AS_OF) if f.rule_id == "PG-VULN-006"]
     assert [f.subjects for f in findings] == [("dmz-fw1", "CVE-2024-3400")]
     assert findings[0].severity.value == "high" and "in KEV since 2024-04-12" in findings[0].message
 
@@ -122,11 +122,12 @@ def test_vuln_match_shows_kev_and_check_reports_the_unreviewed_hole(tmp_path: Pa
 def test_confirmed_cve_record_match_is_decided(tmp_path: Path) -> None:
     site = _site(tmp_path, "[{asset: dmz-fw1, advisory: CVE-2024-3400, product_id: 'cna:0', decided_by: ot, "
                            "decided_on: 2026-11-20}]")
-    findings = run_checks(load_site(site), AS_OF)
+    findings = run_checks(load_site(site, allow_outside=[SHARED]), AS_OF)
     assert not [f for f in findings if f.rule_id == "PG-VULN-006"]
     kev = [f for f in findings if f.rule_id == "PG-VULN-001"]
     assert kev and kev[0].subjects == ("dmz-fw1", "CVE-2024-3400")
-    decided = CliRunner().invoke(main, ["vuln", "decide", str(site), "--format", "json", "--as-of", str(AS_OF)])
+    decided = CliRunner().invoke(main, ["vuln", "decide", str(site), "--format", "json", "--as-of", str(AS_OF),
+                                         "--allow-outside", str(SHARED)])
     [decision] = json.loads(decided.output)["decisions"]
     assert decision["in_kev"] and decision["cvss_v3"] == 10.0 and decision["exploitation"] == "active"
     assert decided.exit_code == 1  # a KEV hole on a DMZ asset without a signed decision needs action

@@ -12,7 +12,7 @@ from plantgate.cli import main
 from plantgate.decisions.assess import assess
 from plantgate.decisions.workpackage import build_plan
 from plantgate.load import load_site
-from tests.conftest import shared_path
+from tests.conftest import SHARED, shared_path
 from tests.sites import AS_OF, MINIMAL, edit, write_files
 
 
@@ -48,12 +48,13 @@ def _site(tmp_path: Path, in_package: bool = True) -> Path:
 
 def test_each_asset_appears_once_per_patch(tmp_path: Path) -> None:
     site = _site(tmp_path)
-    ctx = CheckContext(load_site(site), AS_OF)
+    ctx = CheckContext(load_site(site, allow_outside=[SHARED]), AS_OF)
     decisions = assess(ctx)[1]
     assert len(decisions) == 16 and {d.priority.value for d in decisions} == {"scheduled"}
     plan = build_plan(ctx.treaty, "OUT-1", decisions, AS_OF)
     assert plan.patches == {"EPKS-R510.2-HF14": ["sup-epks1"]} and plan.ready
-    missing = build_plan(load_site(_site(tmp_path / "b", in_package=False)).treaty, "OUT-1", decisions, AS_OF)
+    other = load_site(_site(tmp_path / "b", in_package=False), allow_outside=[SHARED])
+    missing = build_plan(other.treaty, "OUT-1", decisions, AS_OF)
     [problem] = missing.not_ready
     assert problem.startswith("EPKS-R510.2-HF14 is due for sup-epks1 (CVE-2023-5389, ") and "CVE-2023-5407)" in problem
 
@@ -61,7 +62,7 @@ def test_each_asset_appears_once_per_patch(tmp_path: Path) -> None:
 def test_fail_on_gates_plan_and_decide(tmp_path: Path) -> None:
     site = _site(tmp_path, in_package=False)
     runner = CliRunner()
-    args = ["--as-of", str(AS_OF)]
+    args = ["--as-of", str(AS_OF), "--allow-outside", str(SHARED)]  # the feeds are read where they lie
     planned = runner.invoke(main, ["outage", "plan", str(site), "OUT-1", "--format", "json", *args])
     assert planned.exit_code == 1 and json.loads(planned.output)["state"] == "not_ready"
     assert runner.invoke(main, ["outage", "plan", str(site), "OUT-1", "--fail-on", "high", *args]).exit_code == 0
@@ -72,5 +73,6 @@ def test_fail_on_gates_plan_and_decide(tmp_path: Path) -> None:
     edit(ready / "patch.yaml", "fixes: [ICSA-24-116-04]", "fixes: [ICSA-99-999-99]")  # awaiting qualification
     assert runner.invoke(main, ["vuln", "decide", str(ready), *args]).exit_code == 1  # PG-VULN-005, medium
     assert runner.invoke(main, ["vuln", "decide", str(ready), "--fail-on", "high", *args]).exit_code == 0
-    over = runner.invoke(main, ["outage", "plan", str(ready), "OUT-1", "--as-of", "2027-04-01"])
+    over = runner.invoke(main, ["outage", "plan", str(ready), "OUT-1", "--as-of", "2027-04-01",
+                                "--allow-outside", str(SHARED)])
     assert over.exit_code == 0 and "OVER" in over.output  # nothing was accepted until it

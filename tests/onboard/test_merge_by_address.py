@@ -14,7 +14,7 @@ from plantgate.feeds.nmap import read_nmap
 from plantgate.load import load_site
 from plantgate.onboard.merge import existing_items, merge_proposal
 from plantgate.onboard.propose import propose
-from tests.conftest import shared_path
+from tests.conftest import SHARED, shared_path
 from tests.sites import AS_OF, MINIMAL, write_files
 
 DATA = Path(__file__).parent / "data"
@@ -76,7 +76,8 @@ def test_scanned_software_is_seen_by_matching(tmp_path: Path) -> None:
     kev = shared_path("ot-data", "kev", "known_exploited_vulnerabilities.json")
     (folder / "vulns.yaml").write_text(f"vulnerabilities:\n  feeds: {{kev: [\"{kev}\"], vulnrichment: "
                                        f"[\"{shared_path('ot-data', 'vulnrichment')}\"]}}\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["vuln", "match", str(folder), "--format", "json"])
+    result = CliRunner().invoke(main, ["vuln", "match", str(folder), "--format", "json",
+                                         "--allow-outside", str(SHARED)])
     rows = json.loads(result.output)["suggestions"]
     pan = [r for r in rows if r["asset"] == "fw-sup"]
     assert [(r["advisory"], r["in_kev"], r["version_affected"]) for r in pan] == [("CVE-2024-3400", True, True)]

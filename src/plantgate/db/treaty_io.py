@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from plantgate.errors import InputError
+from plantgate.feeds.textfile import read_evidence_bytes
 from plantgate.load import Site, load_site
 from plantgate.load.reader import CHANGES_FOLDER, LIST_SECTIONS, change_files, treaty_files
 from plantgate.load.yaml12 import dump
@@ -62,16 +63,21 @@ def layout_of(site: Site) -> dict[str, Any]:
 
 
 def evidence_files(root: Path) -> dict[str, bytes]:
-    """Every file of the folder that is not a treaty YAML file, by relative POSIX path."""
+    """Every regular file of the folder that is not a treaty YAML file, by relative POSIX path.
+
+    A symlink that leads out of the folder is not evidence: whatever it points at (a server's
+    environment, a key) would otherwise be stored and shown to everyone who may read the site."""
+    inside = root.resolve()
     treaty = {p.resolve() for p in treaty_files(root) + change_files(root)}
     found: dict[str, bytes] = {}
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
         if any(part in SKIPPED_DIRECTORIES for part in relative.parts) or not path.is_file():
             continue
-        if path.resolve() in treaty:
+        target = path.resolve()
+        if target in treaty or not target.is_relative_to(inside):
             continue
-        found[relative.as_posix()] = path.read_bytes()
+        found[relative.as_posix()] = read_evidence_bytes(path)
     return found
 
 

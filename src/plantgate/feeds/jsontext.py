@@ -69,9 +69,10 @@ class JsonLocator:
 
 
 def json_files(path: Path) -> list[Path]:
-    """A single file, or every ``*.json`` file of a folder (sorted, recursive)."""
+    """A single file, or every ``*.json`` file of a folder (sorted, recursive) that lies inside it after symlinks."""
     if path.is_dir():
-        return sorted(p for p in path.rglob("*.json") if p.is_file())
+        inside = path.resolve()
+        return sorted(p for p in path.rglob("*.json") if p.is_file() and p.resolve().is_relative_to(inside))
     if not path.exists():
         raise InputError.at(str(path), 0, 0, "file or folder not found", "an existing file or folder")
     return [path]

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from plantgate.errors import ProblemCollector
+from plantgate.load.paths import EXPECTED, TreatyPaths
 from plantgate.load.reader import KeyPath, SpanIndex
 from plantgate.model import Treaty
 from plantgate.model.conduits import is_cidr
@@ -17,7 +18,8 @@ from plantgate.model.conduits import is_cidr
 
 class _Refs:
     def __init__(self, treaty: Treaty, spans: SpanIndex, problems: ProblemCollector,
-                 left_out: dict[str, set[str]]) -> None:
+                 left_out: dict[str, set[str]], paths: TreatyPaths) -> None:
+        self.paths = paths
         self.spans = spans
         self.problems = problems
         self.ids: dict[str, set[str]] = {
@@ -36,6 +38,11 @@ class _Refs:
         self.problems.add(self.spans.locate(path), f"unknown {kind} '{value}'",
                           key_path=".".join(map(str, path)), expected=f"a {kind} id ({hint})" if known else "")
 
+    def need_file(self, relative: str, path: KeyPath, what: str, folder_ok: bool = False) -> None:
+        """A file the treaty names: inside the treaty folder (after symlinks) and there to read."""
+        if (problem := self.paths.problem(relative, what, folder_ok)) is not None:
+            self.problems.add(self.spans.locate(path), problem, key_path=".".join(map(str, path)), expected=EXPECTED)
+
     def need_all(self, kind: str, values: Iterable[str], path: KeyPath) -> None:
         for index, value in enumerate(values):
             self.need(kind, value, (*path, index))
@@ -53,7 +60,7 @@ def _duplicates(section: str, ids: list[str], spans: SpanIndex, problems: Proble
 
 
 def check_references(treaty: Treaty, root: Path, spans: SpanIndex, problems: ProblemCollector,
-                     left_out: dict[str, set[str]] | None = None) -> None:
+                     left_out: dict[str, set[str]] | None = None, outside: tuple[Path, ...] = ()) -> None:
     """Collect every duplicate id, dangling reference and missing evidence file.
 
     ``left_out`` holds ids of items that failed validation: references to them are not
@@ -63,8 +70,8 @@ def check_references(treaty: Treaty, root: Path, spans: SpanIndex, problems: Pro
         _duplicates(section, [item.id for item in getattr(treaty, section)], spans, problems)
     if treaty.patch_policy:
         _duplicates("outages", [o.id for o in treaty.patch_policy.outages], spans, problems)
-    refs = _Refs(treaty, spans, problems, left_out or {})
     folder = root if root.is_dir() else root.parent
+    refs = _Refs(treaty, spans, problems, left_out or {}, TreatyPaths(folder, outside))
     for i, asset in enumerate(treaty.assets):
         refs.need("zone", asset.zone, ("assets", i, "zone"))
         for j, agent in enumerate(asset.agents):
@@ -85,9 +92,7 @@ def check_references(treaty: Treaty, root: Path, spans: SpanIndex, problems: Pro
         for name, zone_id in fw.zones.items():
             refs.need("zone", zone_id, ("firewalls", i, "zones", name))
         refs.need_all("zone", fw.joins, ("firewalls", i, "joins"))
-        if not (folder / fw.config).is_file():
-            problems.add(spans.locate(("firewalls", i, "config")), f"firewall config file '{fw.config}' not found",
-                         key_path=f"firewalls.{i}.config", expected="a path relative to the treaty folder")
+        refs.need_file(fw.config, ("firewalls", i, "config"), "firewall config file")
     if treaty.charter:
         for i, sig in enumerate(treaty.charter.signatures):
             refs.need("person", sig.person, ("charter", "signatures", i, "person"))
@@ -112,19 +117,17 @@ def check_references(treaty: Treaty, root: Path, spans: SpanIndex, problems: Pro
                 wp_path = ("patch_policy", "outages", i, "work_package")
                 refs.need("person", outage.work_package.prepared_by, (*wp_path, "prepared_by"))
                 refs.need_all("asset", outage.work_package.backups_before, (*wp_path, "backups_before"))
-    _change_references(treaty, folder, refs)
-    _flow_file_references(treaty, folder, refs)
-    _vulnerability_references(treaty, folder, refs)
+    _change_references(treaty, refs)
+    for i, relative in enumerate(treaty.flows):  # a missing log must not read as "nothing observed"
+        refs.need_file(relative, ("flows", i), "flow file")
+    _vulnerability_references(treaty, refs)
     if treaty.identity:
         for i, export in enumerate(treaty.identity.trust_exports):
-            if not (folder / export.file).is_file():
-                problems.add(spans.locate(("identity", "trust_exports", i, "file")),
-                             f"trust export file '{export.file}' not found",
-                             expected="a path relative to the treaty folder")
+            refs.need_file(export.file, ("identity", "trust_exports", i, "file"), "trust export file")
     _endpoint_backup_identity_references(treaty, refs)
 
 
-def _change_references(treaty: Treaty, folder: Path, refs: _Refs) -> None:
+def _change_references(treaty: Treaty, refs: _Refs) -> None:
     """Change records: people, the firewall, conduits (a created one may exist only in the edit), files."""
     outages = {o.id for o in treaty.patch_policy.outages} if treaty.patch_policy else set()
     for i, change in enumerate(treaty.changes):
@@ -142,12 +145,10 @@ def _change_references(treaty: Treaty, folder: Path, refs: _Refs) -> None:
             refs.problems.add(refs.spans.locate((*path, "outage")), f"unknown outage '{change.outage}'",
                               expected="an outage id of patch_policy.outages")
         for key in ("current_config", "candidate_config"):
-            if not (folder / getattr(change, key)).is_file():
-                refs.problems.add(refs.spans.locate((*path, key)), f"{key} file '{getattr(change, key)}' not found",
-                                  expected="a path relative to the treaty folder")
+            refs.need_file(getattr(change, key), (*path, key), f"{key} file")
 
 
-def _vulnerability_references(treaty: Treaty, folder: Path, refs: _Refs) -> None:
+def _vulnerability_references(treaty: Treaty, refs: _Refs) -> None:
     """Vulnerability governance: assets, people, outages, conduits, firewalls and feed files."""
     governance = treaty.vulnerabilities
     if governance is None:
@@ -155,10 +156,7 @@ def _vulnerability_references(treaty: Treaty, folder: Path, refs: _Refs) -> None
     outages = {o.id for o in treaty.patch_policy.outages} if treaty.patch_policy else set()
     for kind in ("kev", "csaf", "vulnrichment"):
         for i, relative in enumerate(getattr(governance.feeds, kind)):
-            if not (folder / relative).exists():
-                refs.problems.add(refs.spans.locate(("vulnerabilities", "feeds", kind, i)),
-                                  f"{kind} feed '{relative}' not found",
-                                  expected="a path relative to the treaty folder")
+            refs.need_file(relative, ("vulnerabilities", "feeds", kind, i), f"{kind} feed", folder_ok=kind != "kev")
     for i, match in enumerate(governance.matches):
         refs.need("asset", match.asset, ("vulnerabilities", "matches", i, "asset"))
         refs.need("person", match.decided_by, ("vulnerabilities", "matches", i, "decided_by"))
@@ -205,11 +203,3 @@ def _endpoint_backup_identity_references(treaty: Treaty, refs: _Refs) -> None:
                 refs.problems.add(refs.spans.locate(("identity", "trust_exports", i, "taken_on")),
                                   f"trust export taken on unknown domain '{export.taken_on}'",
                                   expected="the name of a domain listed under identity.domains")
-
-
-def _flow_file_references(treaty: Treaty, folder: Path, refs: _Refs) -> None:
-    """Observed flow files (``flows:``) must exist: a missing log must not read as "nothing observed"."""
-    for i, relative in enumerate(treaty.flows):
-        if not (folder / relative).is_file():
-            refs.problems.add(refs.spans.locate(("flows", i)), f"flow file '{relative}' not found",
-                              key_path=f"flows.{i}", expected="a path relative to the treaty folder")

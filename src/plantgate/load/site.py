@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from plantgate.errors import InputError, Location, ProblemCollector
+from plantgate.load.paths import allowed_outside
 from plantgate.load.reader import KeyPath, SpanIndex, merge_documents
 from plantgate.load.references import check_references
 from plantgate.load.validate import validate_document
@@ -54,16 +56,22 @@ class Site:
         return self.spans.locate(path)
 
 
-def load_site(path: str | Path) -> Site:
-    """Load and validate a treaty folder (or single file); raise InputError listing every problem."""
+def load_site(path: str | Path, allow_outside: Iterable[Path] | None = None) -> Site:
+    """Load and validate a treaty folder (or single file); raise InputError listing every problem.
+
+    Files the treaty names must lie inside its folder; ``allow_outside`` (by default what the CLI's
+    ``--allow-outside`` set for this process, and nothing in the web app) names other places allowed."""
     root = Path(path)
+    outside = tuple(allow_outside) if allow_outside is not None else allowed_outside()
     problems = ProblemCollector()
     if not root.exists():
         raise InputError.at(str(root), 0, 0, "treaty folder not found", "a folder of treaty YAML files")
+    if not (root.is_dir() or root.is_file()):
+        raise InputError.at(str(root), 0, 0, "not a folder nor a regular file", "a folder of treaty YAML files")
     document, spans = merge_documents(root, problems)
     treaty, left_out = validate_document(Treaty, document, spans, problems) if document else (None, {})
     if isinstance(treaty, Treaty):
-        check_references(treaty, root, spans, problems, left_out)
+        check_references(treaty, root, spans, problems, left_out, outside)
     problems.raise_if_any()
     assert isinstance(treaty, Treaty)
     return Site(treaty=treaty, root=root, spans=spans)
