@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plantgate.errors import Location, ProblemCollector
+from plantgate.errors import InputError, Location, ProblemCollector
+from plantgate.feeds.textfile import read_evidence_bytes
 from plantgate.load.yaml12 import YamlProblem, parse
 
 KeyPath = tuple[str | int, ...]
 LIST_SECTIONS = frozenset({"zones", "assets", "conduits", "firewalls", "people", "raci", "changes", "routes"})
 CHANGES_FOLDER = "changes"
+MAX_TREATY_FILE = 64 * 1024 * 1024
+"""Bytes in one treaty file: a 10,000-conduit register is about 4 MB."""
 
 
 @dataclass
@@ -38,9 +41,15 @@ def read_yaml_file(path: Path, problems: ProblemCollector) -> tuple[dict[str, An
     """One YAML file as a plain mapping and where each of its keys and items is; problems are collected."""
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.add(Location(file), f"cannot read file: {exc}")
+        text = read_evidence_bytes(path, "treaty file", MAX_TREATY_FILE).decode("utf-8")
+    except InputError as exc:
+        problems.problems.extend(exc.problems)
+        return None
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        column = exc.start - (exc.object.rfind(b"\n", 0, exc.start) + 1) + 1
+        problems.add(Location(file, line, column), f"byte 0x{exc.object[exc.start]:02x} is not UTF-8",
+                     expected="a UTF-8 text file")
         return None
     try:
         document, positions = parse(text)
