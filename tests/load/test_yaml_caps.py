@@ -73,3 +73,16 @@ def test_a_treaty_file_over_its_size_cap_or_not_utf8_is_refused(tmp_path: Path,
     monkeypatch.setattr(reader, "MAX_TREATY_FILE", 64)
     with pytest.raises(InputError, match="zones.yaml"):
         load_site(site)
+
+
+def test_an_anchor_reused_by_every_conduit_of_a_large_register_still_reads() -> None:
+    items = "".join(f"  - {{id: c{i}, services: *web}}\n" for i in range(10_000))
+    document, _ = yaml12.parse("web: &web [{protocol: tcp, ports: [443, 8443]}]\nconduits:\n" + items)
+    assert len(document["conduits"]) == 10_000 and document["conduits"][-1]["services"][0]["ports"] == [443, 8443]
+
+
+def test_the_dumper_writes_shared_values_out_instead_of_anchoring_them() -> None:
+    shared = [{"protocol": "tcp", "ports": [443]}]
+    text = yaml12.dump({"a": shared, "b": shared})
+    assert "&" not in text and "*" not in text
+    assert yaml12.parse(text)[0] == {"a": shared, "b": shared}

@@ -16,9 +16,11 @@ What a treaty never needs is refused at its position rather than guessed: merge 
 tags, complex keys and recursive aliases.
 
 A treaty is untrusted input, so what a small text can make the reader build is capped, each cap
-an error at the node that passes it: aliases expand to at most ``MAX_ALIAS_NODES`` nodes (a
-356-byte file of 9-way aliases once took 101 s and 2.7 GB), collections nest at most
-``MAX_DEPTH`` deep, and a scalar holds at most ``MAX_SCALAR`` characters.
+an error at the node that passes it: aliases expand to at most ``ALIAS_EXPANSION`` times the
+document's own nodes, within ``MIN_ALIAS_NODES`` and ``MAX_ALIAS_NODES`` (a 356-byte file of 9-way
+aliases once took 101 s and 2.7 GB; a register that reuses one anchored service list for 10,000
+conduits expands to about 40,000), collections nest at most ``MAX_DEPTH`` deep, and a scalar
+holds at most ``MAX_SCALAR`` characters.
 
 ``dump`` writes plain values with libyaml's emitter (ruamel's pure-Python one took ~9 s per
 10,000 conduits, paid again for every web revision) and quotes every string that either YAML
@@ -52,8 +54,8 @@ STR, NULL, BOOL, INT, FLOAT, TIMESTAMP, MERGE = (YAML + t for t in
 MAP, SEQ = YAML + "map", YAML + "seq"
 RESOLVED_TAGS = frozenset({NULL, BOOL, INT, FLOAT, TIMESTAMP, MERGE})
 """ruamel's implicit types that a treaty can hold (its ``=`` value and ``yaml`` tags are left as strings)."""
-MAX_ALIAS_NODES = 10_000
-"""Nodes built again through aliases, per document: a treaty that uses anchors at all uses a few."""
+ALIAS_EXPANSION, MIN_ALIAS_NODES, MAX_ALIAS_NODES = 10, 100_000, 1_000_000
+"""Nodes built again through aliases, per document, relative to the nodes written and within bounds."""
 MAX_DEPTH = 64
 """Collections inside collections: the deepest treaty section nests about 8."""
 MAX_SCALAR = 256 * 1024
@@ -120,6 +122,10 @@ class _Dumper(CEmitter, SafeRepresenter, _Resolver):  # type: ignore[misc]
         SafeRepresenter.__init__(self, default_flow_style=False, sort_keys=False)
         _Resolver.__init__(self)
 
+    def ignore_aliases(self, data: Any) -> bool:
+        """Values shared in memory are written out each time: people read and edit these files."""
+        return True
+
 
 _Dumper.with_types_of({(1, 1), (1, 2)})
 
@@ -183,8 +189,9 @@ _TIMESTAMPS = yaml.constructor.SafeConstructor()
 class _Builder:
     """Plain values from a composed node tree, recording each key's and item's position by path."""
 
-    def __init__(self, version: tuple[int, int]) -> None:
+    def __init__(self, version: tuple[int, int], root: Node) -> None:
         self.version = version
+        self.alias_budget = min(MAX_ALIAS_NODES, max(MIN_ALIAS_NODES, ALIAS_EXPANSION * _written_nodes(root)))
         self.positions: dict[Path, Position] = {}
         self.open: set[int] = set()  # collections being built: an alias back into one is a cycle
         self.built: set[int] = set()  # collections built once: meeting one again is an alias
@@ -194,8 +201,8 @@ class _Builder:
     def value(self, node: Node, path: Path) -> Any:
         if self.in_alias:
             self.aliased += 1
-            if self.aliased > MAX_ALIAS_NODES:
-                raise _problem(node, f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes: "
+            if self.aliased > self.alias_budget:
+                raise _problem(node, f"aliases expand to more than {self.alias_budget:,} nodes: "
                                      "write the values out, or use fewer anchors")
         if isinstance(node, ScalarNode):
             return self.scalar(node)
@@ -267,6 +274,24 @@ class _Builder:
         return items
 
 
+def _written_nodes(root: Node) -> int:
+    """How many distinct nodes the text holds (an alias is the node it names, counted once)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+    return len(seen)
+
+
 def _key_name(key: Any, text: str) -> str:
     """The key as ruamel named it: ``str`` of its value (its timestamps written with ``T`` keep the ``T``)."""
     if isinstance(key, dt.datetime) and "t" in text.lower():
@@ -294,7 +319,7 @@ def parse(text: str) -> tuple[Any, dict[Path, Position]]:
         loader.dispose()
     if root is None:
         return None, {}
-    builder = _Builder(version)
+    builder = _Builder(version, root)
     return builder.value(root, ()), builder.positions
 
 
