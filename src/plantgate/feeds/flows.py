@@ -247,11 +247,12 @@ def _progress_bar(path: Path, total: int) -> tuple[Any, Any] | None:
     """A rich progress bar on stderr, only when stderr is a terminal."""
     if not sys.stderr.isatty():
         return None
-    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                   console=Console(stderr=True), transient=True)
+    from plantgate.terminal import make_console
+
+    bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(),
+                   TimeRemainingColumn(), console=make_console(stderr=True), transient=True)
     return bar, bar.add_task(path.name, total=total)
 
 
