@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from plantgate.errors import InputError
-from plantgate.feeds.jsontext import load_json, read_text
+from plantgate.feeds.jsontext import load_json, parse_json, read_text
 
 FORMATS = ("auto", "get-adtrust-json", "get-adtrust-csv", "get-adtrust-list", "bloodhound")
 
@@ -355,9 +354,9 @@ def detect_format(text: str) -> str:
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith(("{", "[")):
         try:
-            document = json.loads(stripped)
-        except json.JSONDecodeError:
-            return "get-adtrust-json"  # let the JSON parser report the syntax error at its line
+            document = parse_json(text, "<detect>")
+        except InputError:
+            return "get-adtrust-json"  # let the JSON parser report the error at its line
         return "bloodhound" if isinstance(document, dict) and "meta" in document else "get-adtrust-json"
     first = stripped.splitlines()[0] if stripped else ""
     if first.startswith("#TYPE") or ("," in first and "direction" in first.lower() and ":" not in first):

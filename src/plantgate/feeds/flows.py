@@ -13,7 +13,6 @@ import csv
 import gzip
 import io
 import ipaddress
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from plantgate.errors import InputError
+from plantgate.feeds.jsontext import parse_json
 from plantgate.netspace.flow import Flow
 
 PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "icmp6": 58, "sctp": 132}
@@ -434,10 +434,7 @@ def read_zeek_json(lines: Iterator[tuple[int, str]], file: str, sink: FlowAggreg
     for number, text in lines:
         if not text.strip():
             continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError.at(file, number, exc.colno, f"invalid JSON: {exc.msg}", "one JSON object a line") from None
+        record = parse_json(text, file, number)
         if not isinstance(record, dict):
             raise InputError.at(file, number, 1, "not a JSON object", "one Zeek conn record a line")
         _require(record, file, number)
