@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from plantgate.errors import InputError
+from plantgate.feeds.csvtext import checked, header_of
 from plantgate.feeds.jsontext import load_json, parse_json, read_text
 
 FORMATS = ("auto", "get-adtrust-json", "get-adtrust-csv", "get-adtrust-list", "bloodhound")
@@ -244,16 +245,17 @@ def parse_adtrust_csv(path: Path, text: str, taken_on: str) -> list[TrustRecord]
     while skipped < len(lines) and (not lines[skipped].strip() or lines[skipped].startswith("#TYPE")):
         skipped += 1
     reader = csv.DictReader(io.StringIO("".join(lines[skipped:])))
-    if not reader.fieldnames or not any(str(n).lower() == "direction" for n in reader.fieldnames):
+    names = header_of(reader, str(path), skipped + 1)
+    if not names or not any(str(n).lower() == "direction" for n in names):
         raise InputError.at(str(path), skipped + 1, 1, "CSV header has no Direction column",
                             "the header line of Get-ADTrust | Export-Csv")
     records = []
     row_start = reader.line_num + 1
-    for row in reader:
+    for row in checked(reader, str(path), lambda: skipped + reader.reader.line_num):
         line = skipped + row_start
         if None in row:
             raise InputError.at(str(path), line, 1, "row has more fields than the header",
-                                f"{len(reader.fieldnames)} fields")
+                                f"{len(names)} fields")
         values = {k: v for k, v in row.items() if v not in (None, "")}
         records.append(_adtrust_record(values, str(path), line, "get-adtrust-csv", taken_on))
         row_start = reader.line_num + 1

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from plantgate.errors import InputError
+from plantgate.feeds.csvtext import checked
 from plantgate.feeds.jsontext import parse_json
 from plantgate.netspace.flow import Flow
 
@@ -230,7 +231,8 @@ def _lines(path: Path, progress: bool) -> Iterator[Iterator[tuple[int, str]]]:
                     bar[0].update(bar[1], completed=raw.tell())
                 yield number, text
         except UnicodeDecodeError:
-            raise InputError.at(str(path), number + 1, 1, "not UTF-8 text", "a UTF-8 log") from None
+            line, column = _first_undecodable(path)
+            raise InputError.at(str(path), line or number + 1, column or 1, "not UTF-8 text", "a UTF-8 log") from None
 
     try:
         if bar is not None:
@@ -241,6 +243,20 @@ def _lines(path: Path, progress: bool) -> Iterator[Iterator[tuple[int, str]]]:
             bar[0].stop()
         handle.close()
         raw.close()
+
+
+def _first_undecodable(path: Path) -> tuple[int, int]:
+    """(line, column) of the first byte that is not UTF-8, found again on the raw lines: the text
+    reader decodes whole chunks ahead, so its error does not know the line. (0, 0) if none is found."""
+    with path.open("rb") as raw:
+        binary: IO[bytes] = gzip.GzipFile(fileobj=raw) if raw.read(2) == b"\x1f\x8b" else raw  # type: ignore[assignment]
+        raw.seek(0)
+        for number, data in enumerate(binary, start=1):
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return number, exc.start + 1
+    return 0, 0
 
 
 def _progress_bar(path: Path, total: int) -> tuple[Any, Any] | None:
@@ -495,7 +511,7 @@ def read_flow_csv(lines: Iterator[tuple[int, str]], file: str, sink: FlowAggrega
 
     reader = csv.reader(texts())
     columns: dict[str, int] | None = None
-    for row in reader:
+    for row in checked(reader, file, lambda: numbers[-1] if numbers else 1):
         number = numbers[-1]
         numbers.clear()
         if not row or not any(cell.strip() for cell in row):
