@@ -160,18 +160,24 @@ def protocol_number(text: str, file: str, line: int) -> int:
     value = text.strip().lower()
     if value in PROTOCOLS:
         return PROTOCOLS[value]
-    if value.isdigit() and int(value) <= 255:
+    if _small_number(value, 255):
         return int(value)
-    raise InputError.at(file, line, 1, f"unknown protocol {text!r}", "tcp, udp, icmp or an IP protocol number")
+    raise InputError.at(file, line, 1, f"unknown protocol {text[:40]!r}", "tcp, udp, icmp or an IP protocol number")
 
 
 def _port(text: str, file: str, line: int) -> int:
     value = text.strip()
     if value in ("", "-"):
         return 0
-    if value.isdigit() and int(value) <= 65535:
+    if _small_number(value, 65535):
         return int(value)
-    raise InputError.at(file, line, 1, f"bad port {text!r}", "a port number 0-65535")
+    raise InputError.at(file, line, 1, f"bad port {text[:40]!r}", "a port number 0-65535")
+
+
+def _small_number(value: str, top: int) -> bool:
+    """ASCII digits of a number 0..top, judged by length before conversion (a 5,000-digit port
+    would overflow Python's integer conversion limit)."""
+    return value.isascii() and value.isdigit() and len(value) <= len(str(top)) and int(value) <= top
 
 
 def _count(text: str | None) -> int:
@@ -181,16 +187,33 @@ def _count(text: str | None) -> int:
     return int(text)
 
 
+LAST_STAMP = 253402300799.0
+"""9999-12-31T23:59:59Z, the last second an ISO date can name; a timestamp is 0 up to this."""
+
+
 def _stamp(value: Any) -> float | None:
+    """Epoch seconds from a number or an ISO date; ValueError for what is none of these or out of range."""
     if value is None or value in ("", "-"):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        return checked_stamp(float(value))
     text = str(value).strip()
     try:
-        return float(text)
+        return checked_stamp(float(text))
     except ValueError:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+        try:
+            stamp = datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+        except (ValueError, OverflowError, OSError):
+            raise ValueError(f"{text[:40]!r} is not an epoch or ISO 8601 time") from None
+        return checked_stamp(stamp)
+
+
+def checked_stamp(stamp: float) -> float:
+    """``stamp`` if it is a finite time from 1970 up to year 9999; ValueError otherwise (NaN, inf and
+    out-of-range times crashed every output format of ``check --flows``)."""
+    if not 0.0 <= stamp <= LAST_STAMP:  # also false for NaN
+        raise ValueError(f"timestamp {stamp!r} is not a time from 1970 to 9999")
+    return stamp
 
 
 def _answered(state: str | None, resp_pkts: str | None, resp_bytes: str | None) -> bool:
@@ -321,8 +344,17 @@ def read_flows(paths: Iterable[Path], progress: bool = True,
 # ----------------------------------------------------------------------------- Zeek
 
 
-def _unescape(text: str) -> str:
-    return text.encode("utf-8").decode("unicode_escape")
+def _separator(header: str, file: str, line: int) -> str:
+    """The one character of a ``#separator`` header, written as Zeek writes it (``\\x09``)."""
+    written = header.split(" ", 1)[1] if " " in header else ""
+    try:
+        separator = written.encode("utf-8").decode("unicode_escape")
+    except UnicodeDecodeError:
+        separator = ""
+    if len(separator) != 1 or separator in "\r\n":
+        raise InputError.at(file, line, 1, f"bad #separator {written[:20]!r}",
+                            "'#separator' and one character, as Zeek writes it: #separator \\x09")
+    return separator
 
 
 def read_zeek_tsv(lines: Iterator[tuple[int, str]], file: str, sink: FlowAggregator) -> None:
@@ -335,7 +367,7 @@ def read_zeek_tsv(lines: Iterator[tuple[int, str]], file: str, sink: FlowAggrega
             continue
         if text[0] == "#":
             if text.startswith("#separator"):
-                separator = _unescape(text.split(" ", 1)[1]) if " " in text else "\t"
+                separator = _separator(text, file, number)
             else:
                 name, _, value = text.partition(separator)
                 if name == "#unset_field":
@@ -383,7 +415,7 @@ def _tsv_records(lines: Iterator[tuple[int, str]], first_number: int, first_text
         ts, orig_bytes, resp_bytes, state = parts[i_ts], parts[i_ob], parts[i_rb], parts[i_state]
         try:
             size = (0 if orig_bytes == unset else int(orig_bytes)) + (0 if resp_bytes == unset else int(resp_bytes))
-            stamp = None if ts == unset else float(ts)
+            stamp = None if ts == unset else checked_stamp(float(ts))
         except ValueError as exc:
             raise InputError.at(file, number, 1, f"bad value: {exc}", "Zeek counts and timestamps") from None
         if state in ANSWERED_STATES:
