@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 
 from plantgate import __version__
 from plantgate.errors import InputError, PlantGateError
+from plantgate.terminal import make_console, styled
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 F = TypeVar("F", bound=Callable[..., Any])
 
-console = Console()
-err_console = Console(stderr=True)
+console = make_console()
+err_console = make_console(stderr=True)
 
 FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
                              show_default=True, help="text for people, json for tools.")
@@ -39,18 +39,18 @@ def handle_errors(function: F) -> F:
         try:
             return function(*args, **kwargs)
         except InputError as exc:
-            err_console.print(f"[bold red]Invalid input[/bold red] ({len(exc.problems)} problem"
-                              f"{'s' if len(exc.problems) != 1 else ''}):", highlight=False)
+            err_console.print(styled(("Invalid input", "bold red"), f" ({len(exc.problems)} problem"
+                                     f"{'s' if len(exc.problems) != 1 else ''}):"))
             for problem in exc.problems:
-                err_console.print(f"  {problem}", highlight=False, markup=False)
+                err_console.print(f"  {problem}", highlight=False)
             sys.exit(EXIT_INPUT)
         except PlantGateError as exc:
-            err_console.print(f"[bold red]Error:[/bold red] {exc}", highlight=False)
+            err_console.print(styled(("Error:", "bold red"), f" {exc}"))
             sys.exit(EXIT_INPUT)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:  # the last line of defence: exit 3, say where to look
-            err_console.print(f"[bold red]Internal error[/bold red]: {type(exc).__name__}: {exc}", highlight=False)
+            err_console.print(styled(("Internal error", "bold red"), f": {type(exc).__name__}: {exc}"))
             if os.environ.get("PLANTGATE_DEBUG"):
                 traceback.print_exc()
             else:

@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
 from plantgate.cli_fw import INDENT_OPTION, VENDOR_OPTION, change_json, load_ruleset, permitter_json
 from plantgate.errors import InputError
 from plantgate.firewalls.base import parse_config
 from plantgate.netspace import Change, default_space, diff_rulesets, is_subset
 from plantgate.outputs.json_stream import write_json
+from plantgate.terminal import make_console, styled
 
-console = Console()
+console = make_console()
 
 if TYPE_CHECKING:  # the treaty and change-record stack is imported by the commands that read a treaty
     from plantgate.decisions.change_impact import ChangeImpact, ZoneChange
@@ -106,14 +106,14 @@ def check_change(record: Path, site_dir: Path | None, output_format: str) -> Non
 def _print_impact(impact: ChangeImpact) -> None:
     record = impact.record
     kind = "EMERGENCY change" if record.emergency else "Change"
-    console.print(f"[bold]{kind} {record.id}[/bold]: {record.title} (state {record.state.value})", highlight=False)
+    console.print(styled((f"{kind} {record.id}", "bold"), f": {record.title} (state {record.state.value})"))
     for label, items in (("opens", impact.opened), ("closes", impact.closed)):
         for item in items:
             console.print(f"  {label} {item.from_zone} -> {item.to_zone}: e.g. {item.witness}", highlight=False)
             for permitter in item.rules:
                 data = permitter_json(permitter)
                 if data.get("line"):
-                    console.print(f"      line {data['line']}: {data['text']}", highlight=False, markup=False)
+                    console.print(f"      line {data['line']}: {data['text']}", highlight=False)
     for label, changes in (("opens", impact.config_opened), ("closes", impact.config_closed)):
         for change_item in changes:
             console.print(f"  {label} on {change_item.key} (outside the treaty zone pairs this firewall is placed "
@@ -124,11 +124,11 @@ def _print_impact(impact: ChangeImpact) -> None:
     console.print(f"  losing access: {', '.join(impact.losing_access) or 'nobody'}", highlight=False)
     console.print(f"  inside the register after its edit: {'yes' if not impact.outside_register else 'NO'}")
     for note in impact.notes:
-        console.print(f"  [yellow]note[/yellow] {note}", highlight=False)
+        console.print(styled("  ", ("note", "yellow"), f" {note}"))
     if impact.accepted:
-        console.print("[green]ACCEPTED[/green]: the change may proceed.")
+        console.print(styled(("ACCEPTED", "green"), ": the change may proceed."))
     for refusal in impact.refusals:
-        console.print(f"[bold red]REFUSED[/bold red]: {refusal}", highlight=False)
+        console.print(styled(("REFUSED", "bold red"), f": {refusal}"))
 
 
 @change.command("prove-closing")
@@ -159,13 +159,13 @@ def prove_closing(current: Path, candidate: Path, vendor: str | None, candidate_
 
 def _print_proof(proved: bool, opened: list[Change], closed: list[Change]) -> None:
     if proved:
-        console.print("[green]PROVED[/green]: the candidate permits nothing the current config does not.")
+        console.print(styled(("PROVED", "green"), ": the candidate permits nothing the current config does not."))
     for item in opened:
-        console.print(f"[bold red]OPENS[/bold red] {item.key}: {item.witness}", highlight=False)
+        console.print(styled(("OPENS", "bold red"), f" {item.key}: {item.witness}"))
         for permitter in item.rules:
             data = permitter_json(permitter)
             text = f"line {data['line']}: {data['text']}" if data.get("line") else f"default {data.get('default')}"
-            console.print(f"    {text}", highlight=False, markup=False)
+            console.print(f"    {text}", highlight=False)
     for item in closed:
         console.print(f"closes {item.key}: e.g. {item.witness}", highlight=False)
     if proved and not closed:
@@ -190,11 +190,11 @@ def verify(record: Path, deployed: Path, site_dir: Path | None, output_format: s
                                "extra": [change_json(c) for c in diff.opened],
                                "missing": [change_json(c) for c in diff.closed]}, indent=2))
     elif diff.unchanged:
-        console.print(f"[green]VERIFIED[/green]: the deployed config permits exactly what {change_record.id} "
-                      "approved.", highlight=False)
+        console.print(styled(("VERIFIED", "green"), f": the deployed config permits exactly what {change_record.id} "
+                             "approved."))
     else:
-        console.print(f"[bold red]MISMATCH[/bold red]: the deployed config differs from what {change_record.id} "
-                      "approved.", highlight=False)
+        console.print(styled(("MISMATCH", "bold red"), f": the deployed config differs from what {change_record.id} "
+                             "approved."))
         for label, items in (("permits beyond approval", diff.opened), ("misses approved", diff.closed)):
             for item in items:
                 console.print(f"  {label} {item.key}: e.g. {item.witness}", highlight=False)

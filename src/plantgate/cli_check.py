@@ -22,6 +22,7 @@ from plantgate.outputs.formats import CheckReport, available_formats, renderer
 from plantgate.outputs.text import print_findings
 from plantgate.progress import steps
 from plantgate.schema import treaty_schema
+from plantgate.terminal import styled
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,11 +52,12 @@ def validate(site_dir: Path, output_format: str) -> None:
                               indent=2))
     else:
         parts = ", ".join(f"{n} {k}" for k, n in counts.items())
-        console.print(f"[green]Valid[/green]: {treaty.site.name} ({treaty.site.revision or 'no revision'}): {parts}.")
+        revision = treaty.site.revision or 'no revision'
+        console.print(styled(("Valid", "green"), f": {treaty.site.name} ({revision}): {parts}."))
         for fw_id, level in modelled.items():
             style = "green" if level == "fully" else "yellow"
-            console.print(f"  {fw_id}: [{style}]modelled {level}[/{style}]" + (
-                "" if level == "fully" else " (plantgate check says what was not)"), highlight=False)
+            console.print(styled(f"  {fw_id}: ", (f"modelled {level}", style),
+                                 "" if level == "fully" else " (plantgate check says what was not)"))
 
 
 def _emit_findings(site: Site, output_format: str, fail_on: str, as_of: dt.date, syslog_target: str | None = None,
@@ -152,7 +154,7 @@ def demo(directory: Path, output_format: str, fail_on: str, as_of: dt.datetime |
     """
     write_example(directory)
     if output_format == "text":
-        err_console.print(f"Example site written to [bold]{directory}[/bold]; checking it.")
+        err_console.print(styled("Example site written to ", (str(directory), "bold"), "; checking it."))
     site = load_site(directory)
     day = as_of.date() if as_of else dt.date.today()
     context = CheckContext(site, day, may_fork=True)

@@ -14,6 +14,7 @@ import click
 from plantgate.firewalls.base import VENDOR_MODULES, parse_config
 from plantgate.firewalls.ruleset import Rule, Ruleset
 from plantgate.outputs.json_stream import write_json
+from plantgate.terminal import make_console, styled
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,10 +23,8 @@ if TYPE_CHECKING:
 
 
 def _console() -> Console:
-    """The terminal output of the text formats (rich is imported only for them)."""
-    from rich.console import Console
-
-    return Console()
+    """The terminal output of the text formats (no markup: names from the config are printed as written)."""
+    return make_console()
 
 VENDOR_OPTION = click.option("--vendor", type=click.Choice(sorted(VENDOR_MODULES)), default=None,
                              help="Parser to use; detected from the content when omitted.")
@@ -77,8 +76,8 @@ def show(config: Path, vendor: str | None, context: str, output_format: str, ind
     from rich.table import Table
 
     console = _console()
-    console.print(f"[bold]{ruleset.name}[/bold] ({ruleset.vendor}): {ruleset.rule_count()} rules in "
-                  f"{len(ruleset.filters)} filters; zones: {', '.join(ruleset.zones) or '-'}")
+    console.print(styled((ruleset.name, "bold"), f" ({ruleset.vendor}): {ruleset.rule_count()} rules in "
+                         f"{len(ruleset.filters)} filters; zones: {', '.join(ruleset.zones) or '-'}"))
     for flt in ruleset.filters.values():
         table = Table(title=f"{flt.name} (default {flt.default_action.value})", expand=True, show_lines=False)
         for column in ("#", "rule", "action", "zones", "source", "destination", "service", "line"):
@@ -93,7 +92,7 @@ def show(config: Path, vendor: str | None, context: str, output_format: str, ind
                           services, str(rule.span.line))
         console.print(table)
     for warning in ruleset.warnings:
-        console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
+        console.print(styled(("warning", "yellow"), f" {warning}"))
 
 
 @fw.command()
@@ -155,10 +154,9 @@ def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int 
         write_json(verdict_json(verdict), indent=indent)
     else:
         console = _console()
-        console.print(f"{flow}: [bold]{'PERMIT' if verdict.permitted else 'DENY'}[/bold] - {verdict}",
-                      highlight=False)
+        console.print(styled(f"{flow}: ", ("PERMIT" if verdict.permitted else "DENY", "bold"), f" - {verdict}"))
         if verdict.rule is not None:
-            console.print(f"  {verdict.rule.span.text}", highlight=False, markup=False)
+            console.print(f"  {verdict.rule.span.text}", highlight=False)
 
 
 def read_packets(path: Path) -> list[tuple[Flow, str | None, str | None]]:
@@ -217,11 +215,11 @@ def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, outpu
         return
     for label, changes in (("OPENED", result.opened), ("CLOSED", result.closed)):
         for change in changes:
-            console.print(f"[bold]{label}[/bold] {change.key}: e.g. {change.witness}", highlight=False)
+            console.print(styled((label, "bold"), f" {change.key}: e.g. {change.witness}"))
             for permitter in change.rules:
                 item = permitter_json(permitter)
                 text = f"line {item['line']}: {item['text']}" if item.get("line") else f"default {item['default']}"
-                console.print(f"    {text}", highlight=False, markup=False)
+                console.print(f"    {text}", highlight=False)
 
 
 @fw.command()
@@ -254,7 +252,7 @@ def lint(config: Path, vendor: str | None, context: str, output_format: str, ind
         span = issue.rule.span if issue.rule else issue.object.span if issue.object else \
             ruleset.filters[issue.filter].span if issue.filter in ruleset.filters else None
         line = span.line if span else 0
-        console.print(f"[bold]{issue.kind}[/bold] line {line}: {issue.message}", highlight=False)
+        console.print(styled((issue.kind, "bold"), f" line {line}: {issue.message}"))
         if issue.witness:
             console.print(f"    e.g. {issue.witness}", highlight=False)
     # filters may share rules (an ASA interface ACL inside its combined filter): count each rule once
@@ -262,4 +260,4 @@ def lint(config: Path, vendor: str | None, context: str, output_format: str, ind
     filters = ", ".join(flt.name for flt in linted_filters(ruleset)) or "none"
     console.print(f"{len(issues) or 'No hygiene'} issues in {written} rule{'' if written == 1 else 's'}; "
                   f"filters linted as the device "
-                  f"applies them: {filters}.", highlight=False, markup=False)
+                  f"applies them: {filters}.", highlight=False)

@@ -26,7 +26,6 @@ from typing import Any
 
 import click
 from pydantic import ValidationError
-from rich.console import Console
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -40,10 +39,11 @@ from plantgate.onboard.asset_fields import compare_fields
 from plantgate.onboard.in_place import insert_fields
 from plantgate.onboard.merge import write_atomically
 from plantgate.onboard.type_map import TypeMap, load_type_map, role_for
+from plantgate.terminal import make_console
 
 IMPORTED_FILE = "assets-imported.yaml"
 _COMPARED = ("name", "zone", "role", "vendor", "product", "version", "addresses", "description")
-console = Console(soft_wrap=True)
+console = make_console(soft_wrap=True)
 
 
 @dataclass(frozen=True)
@@ -236,22 +236,22 @@ def import_assets(inventory: Path, folder: Path, dry_run: bool, type_map: Path |
     for conflict in plan.conflicts:
         console.print(f"{conflict.row.file}:{conflict.row.line}: conflict on {conflict.asset_id}.{conflict.field}: "
                       f"treaty has {conflict.treaty_value!r} ({conflict.where}), inventory says "
-                      f"{conflict.inventory_value!r}; not overwritten", highlight=False, markup=False)
+                      f"{conflict.inventory_value!r}; not overwritten", highlight=False)
     for note in plan.notes:
-        console.print(f"note: {note}", highlight=False, markup=False)
+        console.print(f"note: {note}", highlight=False)
     verb = "would add" if dry_run else "added"
     if plan.added and not dry_run:
         written = write_imported(site.folder, plan.added)
-        console.print(f"wrote {written}", highlight=False, markup=False)
+        console.print(f"wrote {written}", highlight=False)
     if plan.fills and not dry_run:
         for path in write_fills(site, plan.fills):
-            console.print(f"filled empty fields in {path}", highlight=False, markup=False)
+            console.print(f"filled empty fields in {path}", highlight=False)
     for asset in plan.added:
-        console.print(f"{verb} {asset.id} ({asset.role.value}, zone {asset.zone})", highlight=False, markup=False)
+        console.print(f"{verb} {asset.id} ({asset.role.value}, zone {asset.zone})", highlight=False)
     for asset_id, values in plan.fills.items():
         console.print(f"{'would fill' if dry_run else 'filled'} {asset_id}: "
-                      + ", ".join(f"{k} = {v!r}" for k, v in values.items()), highlight=False, markup=False)
+                      + ", ".join(f"{k} = {v!r}" for k, v in values.items()), highlight=False)
     console.print(f"{len(plan.added)} {verb}, {len(plan.fills)} {'would be ' if dry_run else ''}filled, "
-                  f"{len(plan.unchanged)} unchanged, {len(plan.conflicts)} conflicts", highlight=False, markup=False)
+                  f"{len(plan.unchanged)} unchanged, {len(plan.conflicts)} conflicts", highlight=False)
     if plan.conflicts:
         sys.exit(EXIT_FINDINGS)

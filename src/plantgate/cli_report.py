@@ -10,7 +10,6 @@ import datetime as dt
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from plantgate.checks import CheckContext, run_checks
 from plantgate.errors import InputError
@@ -19,8 +18,9 @@ from plantgate.outputs.diagram import GraphvizMissing, write_diagram
 from plantgate.outputs.report.html import report_html, write_html
 from plantgate.outputs.report.pdf import write_pdf
 from plantgate.progress import steps
+from plantgate.terminal import make_console, styled
 
-err_console = Console(stderr=True)
+err_console = make_console(stderr=True)
 AS_OF = click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                      help="Judge dates (review-by, outages, expiries) as of this day. Default: today.")
 
@@ -85,7 +85,7 @@ def write_demo_outputs(site: Site, context: CheckContext, folder: Path) -> list[
     try:
         html = report_html(context, findings)
     except GraphvizMissing as exc:
-        Console(stderr=True).print(f"[yellow]Note:[/yellow] {exc}; the report is written without the diagram.")
+        err_console.print(styled(("Note:", "yellow"), f" {exc}; the report is written without the diagram."))
         html = report_html(context, findings, with_diagram=False)
         return [write_html(html, folder / DEMO_REPORT), write_pdf(html, folder / DEMO_PDF)]
     return [write_html(html, folder / DEMO_REPORT), write_pdf(html, folder / DEMO_PDF),

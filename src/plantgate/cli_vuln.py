@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from plantgate.checks.context import CheckContext
 from plantgate.checks.finding import Finding, Severity
@@ -27,8 +26,9 @@ from plantgate.decisions.vex import SPEC_VERSIONS, build_vex, render_vex
 from plantgate.decisions.workpackage import OutagePlan, build_plan
 from plantgate.load import load_site
 from plantgate.progress import steps
+from plantgate.terminal import make_console, styled
 
-console = Console()
+console = make_console()
 _FORMAT = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
                        show_default=True, help="text for people, json for tools.")
 _AS_OF = click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -86,14 +86,14 @@ def match(site_dir: Path, show_all: bool, output_format: str) -> None:
             f"CVE record ({row['product']})"
         verdict = {True: "version affected", False: "version not affected", None: "version cannot be told"}[
             row["version_affected"]]  # type: ignore[index]
-        console.print(f"[bold]{row['asset']}[/bold] ~ {row['advisory']} {product} confidence "
-                      f"{row['confidence']:.2f}, {verdict} ({row['status']})", highlight=False)
+        console.print(styled((str(row["asset"]), "bold"), f" ~ {row['advisory']} {product} confidence "
+                             f"{row['confidence']:.2f}, {verdict} ({row['status']})"))
         kev = set(row["kev"])  # type: ignore[call-overload]
         cves = ", ".join(f"{cve} [KEV]" if cve in kev else cve for cve in row["cves"])  # type: ignore[attr-defined]
         console.print(f"    CVEs: {cves}" + ("  <- known exploited" if kev else "  (none in KEV)"),
-                      highlight=False, markup=False)
+                      highlight=False)
         for reason in row["reasons"]:  # type: ignore[attr-defined]
-            console.print(f"    - {reason}", highlight=False, markup=False)
+            console.print(f"    - {reason}", highlight=False)
     if rows:
         console.print("Confirm or reject each in vulnerabilities.matches (asset, advisory, product_id, status, "
                       "decided_by, decided_on); only confirmed matches drive decisions.")
@@ -146,13 +146,13 @@ def _print_decisions(rows: list[dict[str, object]]) -> None:
     if not rows:
         console.print("No confirmed matches to decide.")
     for row in rows:
-        console.print(f"[bold]{row['asset']}[/bold] {row['cve']} ({row['advisory']}): "
-                      f"[bold]{str(row['priority']).upper()}[/bold] {row['vector']}", highlight=False)
+        console.print(styled((str(row["asset"]), "bold"), f" {row['cve']} ({row['advisory']}): ",
+                             (str(row["priority"]).upper(), "bold"), f" {row['vector']}"))
         for reason in row["reasons"]:  # type: ignore[attr-defined]
-            console.print(f"    - {reason}", highlight=False, markup=False)
+            console.print(f"    - {reason}", highlight=False)
         for reach in row["reaches"]:  # type: ignore[attr-defined]
             console.print(f"    reach: from {reach['zone']} via {reach['via']}, witness {reach['witness']}",
-                          highlight=False, markup=False)
+                          highlight=False)
         if row["qualified_patch"]:
             console.print(f"    qualified patch: {row['qualified_patch']}", highlight=False)
         if row["needs_exception"]:
@@ -160,8 +160,7 @@ def _print_decisions(rows: list[dict[str, object]]) -> None:
             console.print(f"    needs an exception signed by plant leadership; exceptions: {states}",
                           highlight=False)
         for action in row["action_needed"]:  # type: ignore[attr-defined]
-            console.print(f"    [red]action needed[/red] ({action['severity']}, {action['rule_id']})",
-                          highlight=False)
+            console.print(styled("    ", ("action needed", "red"), f" ({action['severity']}, {action['rule_id']})"))
 
 
 @vuln.command("export-vex")
@@ -224,10 +223,11 @@ def _print_plan(result: OutagePlan) -> None:
     data = result.to_dict()
     if result.over:
         days = (result.as_of - result.outage.end).days
-        state = f"[yellow]OVER[/yellow]: it ended on {result.outage.end}, {days} day(s) before {result.as_of}"
+        state = styled(("OVER", "yellow"), f": it ended on {result.outage.end}, {days} day(s) before {result.as_of}")
     else:
-        state = "[green]ready[/green]" if result.ready else "[red]NOT READY[/red]"
-    console.print(f"[bold]{data['outage']}[/bold] {data['name']} ({data['start']} to {data['end']}): {state}")
+        state = styled(("ready", "green") if result.ready else ("NOT READY", "red"))
+    console.print(styled((str(data["outage"]), "bold"), f" {data['name']} ({data['start']} to {data['end']}): ")
+                  + state)
     console.print("Patches due:", highlight=False)
     for patch_id, assets in data["patches"].items():  # type: ignore[attr-defined]
         console.print(f"    {patch_id}" + (f" for {', '.join(assets)}" if assets else ""), highlight=False)
@@ -236,7 +236,7 @@ def _print_plan(result: OutagePlan) -> None:
         fix = f"fixed by {acceptance.patch}" if acceptance.planned else (
             f"{acceptance.patch} not in the work package" if acceptance.patch else "nothing planned")
         console.print(f"    {acceptance.exception}: {acceptance.cve} on {acceptance.asset} ({acceptance.signature}), "
-                      f"{fix}", highlight=False, markup=False)
+                      f"{fix}", highlight=False)
     if not result.acceptances:
         console.print("    none", highlight=False)
     console.print("Firewall changes needing the window:", highlight=False)
@@ -245,7 +245,8 @@ def _print_plan(result: OutagePlan) -> None:
     console.print("Backups before the window: " + (", ".join(result.backups) or "none"), highlight=False)
     label = "was not ready" if result.over else "not ready"
     for problem in result.not_ready:
-        console.print(f"    [red]{label}[/red]: {problem}", highlight=False)
+        console.print(styled("    ", (label, "red"), f": {problem}"))
     for acceptance in result.open_after_outage:
-        console.print(f"    [red]expired and still open[/red]: {acceptance.exception} ({acceptance.cve} on "
-                      f"{acceptance.asset}) ended with this outage; patch it or decide again", highlight=False)
+        console.print(styled("    ", ("expired and still open", "red"), f": {acceptance.exception} "
+                             f"({acceptance.cve} on {acceptance.asset}) ended with this outage; patch it or decide "
+                             "again"))

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.console import Console
+from plantgate.terminal import make_console
 
-err_console = Console(stderr=True)
+err_console = make_console(stderr=True)
 
 
 @contextmanager
@@ -25,7 +25,7 @@ def steps(total: int | None = None) -> Iterator[Callable[[str], None]]:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    columns = [SpinnerColumn(), TextColumn("{task.description}")]
+    columns = [SpinnerColumn(), TextColumn("{task.description}", markup=False)]
     if total is not None:
         columns += [BarColumn(), MofNCompleteColumn()]
     progress = Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True)

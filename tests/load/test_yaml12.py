@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
@@ -231,3 +232,26 @@ def test_dump_reads_back_the_same_in_yaml_1_2_and_1_1(document: dict[str, Any]) 
     assert _typed(parse(text)[0]) == _typed(document)
     assert _typed(parse("%YAML 1.1\n---\n" + text)[0]) == _typed(document)  # strings safe under 1.1 too
     assert _typed(_reference(text)[0]) == _typed(document)  # and ruamel reads it alike
+
+
+YAML11_LOOKALIKES = [
+    "=", "<<", "!", "&", "*", "~", "", "null", "Null", "NULL", "y", "Y", "n", "N", "yes", "Yes", "YES", "no", "NO",
+    "on", "On", "ON", "off", "Off", "OFF", "true", "False", "yEs", "oFf", "nUlL", "0o17", "0x1F", "0b101", "017",
+    "+1", "-0", "1_000", "1_0.5", "1:20", "190:20:30.15", "-1:30", ".inf", "-.Inf", "+.INF", ".nan", ".NaN", "1e3",
+    "1.", ".5", "6.8523015e+5", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10 -5",
+]
+"""Strings a YAML 1.1 or 1.2 reader (ruamel, PyYAML) would take for another type (issue 17 §9: ``=``)."""
+
+
+@pytest.mark.parametrize("text", YAML11_LOOKALIKES)
+def test_dump_quotes_every_string_a_yaml_reader_could_take_for_another_type(text: str) -> None:
+    written = dump({"value": text, "list": [text]})
+    assert parse(written)[0] == {"value": text, "list": [text]}
+    assert parse("%YAML 1.1\n---\n" + written)[0] == {"value": text, "list": [text]}
+    assert yaml.safe_load(written) == {"value": text, "list": [text]}  # PyYAML: a YAML 1.1 reader
+    assert _typed(_reference(written)[0]) == _typed({"value": text, "list": [text]})
+
+
+def test_dump_leaves_ordinary_words_plain() -> None:
+    assert dump({"zone": "control", "ports": ["502", "1024-65535"], "id": "C-01"}) == (
+        "zone: control\nports:\n- '502'\n- 1024-65535\nid: C-01\n")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -21,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from plantgate.errors import InputError
-from plantgate.feeds.jsontext import load_json, read_text
+from plantgate.feeds.csvtext import checked, header_of
+from plantgate.feeds.jsontext import load_json, parse_json, read_text
 
 FORMATS = ("auto", "get-adtrust-json", "get-adtrust-csv", "get-adtrust-list", "bloodhound")
 
@@ -245,16 +245,17 @@ def parse_adtrust_csv(path: Path, text: str, taken_on: str) -> list[TrustRecord]
     while skipped < len(lines) and (not lines[skipped].strip() or lines[skipped].startswith("#TYPE")):
         skipped += 1
     reader = csv.DictReader(io.StringIO("".join(lines[skipped:])))
-    if not reader.fieldnames or not any(str(n).lower() == "direction" for n in reader.fieldnames):
+    names = header_of(reader, str(path), skipped + 1)
+    if not names or not any(str(n).lower() == "direction" for n in names):
         raise InputError.at(str(path), skipped + 1, 1, "CSV header has no Direction column",
                             "the header line of Get-ADTrust | Export-Csv")
     records = []
     row_start = reader.line_num + 1
-    for row in reader:
+    for row in checked(reader, str(path), lambda: skipped + reader.reader.line_num):
         line = skipped + row_start
         if None in row:
             raise InputError.at(str(path), line, 1, "row has more fields than the header",
-                                f"{len(reader.fieldnames)} fields")
+                                f"{len(names)} fields")
         values = {k: v for k, v in row.items() if v not in (None, "")}
         records.append(_adtrust_record(values, str(path), line, "get-adtrust-csv", taken_on))
         row_start = reader.line_num + 1
@@ -355,9 +356,9 @@ def detect_format(text: str) -> str:
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith(("{", "[")):
         try:
-            document = json.loads(stripped)
-        except json.JSONDecodeError:
-            return "get-adtrust-json"  # let the JSON parser report the syntax error at its line
+            document = parse_json(text, "<detect>")
+        except InputError:
+            return "get-adtrust-json"  # let the JSON parser report the error at its line
         return "bloodhound" if isinstance(document, dict) and "meta" in document else "get-adtrust-json"
     first = stripped.splitlines()[0] if stripped else ""
     if first.startswith("#TYPE") or ("," in first and "direction" in first.lower() and ":" not in first):

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from plantgate.errors import InputError
+from plantgate.feeds.csvtext import checked, header_of
 from plantgate.feeds.jsontext import load_json, read_text
 from plantgate.model.assets import AssetRole
 
@@ -109,13 +110,13 @@ def _map_keys(record: dict[str, Any]) -> dict[str, Any]:
 
 def _read_csv(path: Path, text: str) -> list[InventoryRow]:
     reader = csv.DictReader(io.StringIO(text))
-    names = reader.fieldnames or []
+    names = header_of(reader, str(path))
     if not any(normalise(n) in _ALIAS for n in names):
         raise InputError.at(str(path), 1, 1, "no known column in the CSV header",
                             "columns such as name, ip address, zone, type, vendor, model, firmware")
     rows = []
     start = reader.line_num + 1
-    for record in reader:
+    for record in checked(reader, str(path), lambda: reader.reader.line_num):
         if None in record:
             raise InputError.at(str(path), start, 1, "row has more fields than the header", f"{len(names)} fields")
         fields = _map_keys({k: v for k, v in record.items() if k is not None})

@@ -128,7 +128,7 @@ class _Reader:
         item = self.where.need_dict(item, "a vulnerability", "vulnerabilities")
         cve = str(item.get("cve", "")).strip().upper()
         status_raw = self.where.need_dict(item.get("product_status", {}), "'product_status'", cve or None)
-        status = {k: tuple(self.where.need_list(v, f"product_status.{k}", k)) for k, v in status_raw.items()}
+        status = {k: self.where.need_ids(v, f"product_status.{k}", k) for k, v in status_raw.items()}
         remediations = []
         for rem in self.where.need_list(item.get("remediations", []), "'remediations'", cve or None):
             rem = self.where.need_dict(rem, "a remediation", "remediations")
@@ -136,8 +136,10 @@ class _Reader:
             if category not in REMEDIATION_CATEGORIES:
                 raise self.where.error(f"unknown remediation category {category!r}",
                                        ", ".join(sorted(REMEDIATION_CATEGORIES)), category or "remediations")
-            remediations.append(Remediation(category, str(rem.get("details", "")),
-                                            tuple(rem.get("product_ids", []) or ()), str(rem.get("url", ""))))
+            product_ids = self.where.need_ids(rem.get("product_ids", []) or [], "remediation 'product_ids'",
+                                              "product_ids")
+            remediations.append(Remediation(category, str(rem.get("details", "")), product_ids,
+                                            str(rem.get("url", ""))))
         scores: dict[str, float] = {}
         vectors: dict[str, str] = {}
         for score in self.where.need_list(item.get("scores", []), "'scores'", cve or None):
@@ -150,7 +152,7 @@ class _Reader:
             if not isinstance(base, (int, float)) or not 0 <= base <= 10:
                 raise self.where.error(f"cvss_v3 baseScore {base!r} is not a number 0-10", "a score 0.0-10.0",
                                        "baseScore")
-            for pid in score.get("products", []) or []:
+            for pid in self.where.need_ids(score.get("products", []) or [], "score 'products'", "products"):
                 scores[pid] = max(float(base), scores.get(pid, 0.0))
                 vectors[pid] = str(cvss.get("vectorString", ""))
         return CsafVulnerability(cve, str(item.get("title", "")), status, tuple(remediations), scores, vectors)

@@ -13,7 +13,6 @@ import csv
 import gzip
 import io
 import ipaddress
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from plantgate.errors import InputError
+from plantgate.feeds.csvtext import checked
+from plantgate.feeds.jsontext import parse_json
 from plantgate.netspace.flow import Flow
 
 PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "icmp6": 58, "sctp": 132}
@@ -159,18 +160,24 @@ def protocol_number(text: str, file: str, line: int) -> int:
     value = text.strip().lower()
     if value in PROTOCOLS:
         return PROTOCOLS[value]
-    if value.isdigit() and int(value) <= 255:
+    if _small_number(value, 255):
         return int(value)
-    raise InputError.at(file, line, 1, f"unknown protocol {text!r}", "tcp, udp, icmp or an IP protocol number")
+    raise InputError.at(file, line, 1, f"unknown protocol {text[:40]!r}", "tcp, udp, icmp or an IP protocol number")
 
 
 def _port(text: str, file: str, line: int) -> int:
     value = text.strip()
     if value in ("", "-"):
         return 0
-    if value.isdigit() and int(value) <= 65535:
+    if _small_number(value, 65535):
         return int(value)
-    raise InputError.at(file, line, 1, f"bad port {text!r}", "a port number 0-65535")
+    raise InputError.at(file, line, 1, f"bad port {text[:40]!r}", "a port number 0-65535")
+
+
+def _small_number(value: str, top: int) -> bool:
+    """ASCII digits of a number 0..top, judged by length before conversion (a 5,000-digit port
+    would overflow Python's integer conversion limit)."""
+    return value.isascii() and value.isdigit() and len(value) <= len(str(top)) and int(value) <= top
 
 
 def _count(text: str | None) -> int:
@@ -180,16 +187,33 @@ def _count(text: str | None) -> int:
     return int(text)
 
 
+LAST_STAMP = 253402300799.0
+"""9999-12-31T23:59:59Z, the last second an ISO date can name; a timestamp is 0 up to this."""
+
+
 def _stamp(value: Any) -> float | None:
+    """Epoch seconds from a number or an ISO date; ValueError for what is none of these or out of range."""
     if value is None or value in ("", "-"):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        return checked_stamp(float(value))
     text = str(value).strip()
     try:
-        return float(text)
+        return checked_stamp(float(text))
     except ValueError:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+        try:
+            stamp = datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+        except (ValueError, OverflowError, OSError):
+            raise ValueError(f"{text[:40]!r} is not an epoch or ISO 8601 time") from None
+        return checked_stamp(stamp)
+
+
+def checked_stamp(stamp: float) -> float:
+    """``stamp`` if it is a finite time from 1970 up to year 9999; ValueError otherwise (NaN, inf and
+    out-of-range times crashed every output format of ``check --flows``)."""
+    if not 0.0 <= stamp <= LAST_STAMP:  # also false for NaN
+        raise ValueError(f"timestamp {stamp!r} is not a time from 1970 to 9999")
+    return stamp
 
 
 def _answered(state: str | None, resp_pkts: str | None, resp_bytes: str | None) -> bool:
@@ -230,7 +254,8 @@ def _lines(path: Path, progress: bool) -> Iterator[Iterator[tuple[int, str]]]:
                     bar[0].update(bar[1], completed=raw.tell())
                 yield number, text
         except UnicodeDecodeError:
-            raise InputError.at(str(path), number + 1, 1, "not UTF-8 text", "a UTF-8 log") from None
+            line, column = _first_undecodable(path)
+            raise InputError.at(str(path), line or number + 1, column or 1, "not UTF-8 text", "a UTF-8 log") from None
 
     try:
         if bar is not None:
@@ -243,15 +268,30 @@ def _lines(path: Path, progress: bool) -> Iterator[Iterator[tuple[int, str]]]:
         raw.close()
 
 
+def _first_undecodable(path: Path) -> tuple[int, int]:
+    """(line, column) of the first byte that is not UTF-8, found again on the raw lines: the text
+    reader decodes whole chunks ahead, so its error does not know the line. (0, 0) if none is found."""
+    with path.open("rb") as raw:
+        binary: IO[bytes] = gzip.GzipFile(fileobj=raw) if raw.read(2) == b"\x1f\x8b" else raw  # type: ignore[assignment]
+        raw.seek(0)
+        for number, data in enumerate(binary, start=1):
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return number, exc.start + 1
+    return 0, 0
+
+
 def _progress_bar(path: Path, total: int) -> tuple[Any, Any] | None:
     """A rich progress bar on stderr, only when stderr is a terminal."""
     if not sys.stderr.isatty():
         return None
-    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                   console=Console(stderr=True), transient=True)
+    from plantgate.terminal import make_console
+
+    bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(),
+                   TimeRemainingColumn(), console=make_console(stderr=True), transient=True)
     return bar, bar.add_task(path.name, total=total)
 
 
@@ -304,8 +344,17 @@ def read_flows(paths: Iterable[Path], progress: bool = True,
 # ----------------------------------------------------------------------------- Zeek
 
 
-def _unescape(text: str) -> str:
-    return text.encode("utf-8").decode("unicode_escape")
+def _separator(header: str, file: str, line: int) -> str:
+    """The one character of a ``#separator`` header, written as Zeek writes it (``\\x09``)."""
+    written = header.split(" ", 1)[1] if " " in header else ""
+    try:
+        separator = written.encode("utf-8").decode("unicode_escape")
+    except UnicodeDecodeError:
+        separator = ""
+    if len(separator) != 1 or separator in "\r\n":
+        raise InputError.at(file, line, 1, f"bad #separator {written[:20]!r}",
+                            "'#separator' and one character, as Zeek writes it: #separator \\x09")
+    return separator
 
 
 def read_zeek_tsv(lines: Iterator[tuple[int, str]], file: str, sink: FlowAggregator) -> None:
@@ -318,7 +367,7 @@ def read_zeek_tsv(lines: Iterator[tuple[int, str]], file: str, sink: FlowAggrega
             continue
         if text[0] == "#":
             if text.startswith("#separator"):
-                separator = _unescape(text.split(" ", 1)[1]) if " " in text else "\t"
+                separator = _separator(text, file, number)
             else:
                 name, _, value = text.partition(separator)
                 if name == "#unset_field":
@@ -366,7 +415,7 @@ def _tsv_records(lines: Iterator[tuple[int, str]], first_number: int, first_text
         ts, orig_bytes, resp_bytes, state = parts[i_ts], parts[i_ob], parts[i_rb], parts[i_state]
         try:
             size = (0 if orig_bytes == unset else int(orig_bytes)) + (0 if resp_bytes == unset else int(resp_bytes))
-            stamp = None if ts == unset else float(ts)
+            stamp = None if ts == unset else checked_stamp(float(ts))
         except ValueError as exc:
             raise InputError.at(file, number, 1, f"bad value: {exc}", "Zeek counts and timestamps") from None
         if state in ANSWERED_STATES:
@@ -433,10 +482,7 @@ def read_zeek_json(lines: Iterator[tuple[int, str]], file: str, sink: FlowAggreg
     for number, text in lines:
         if not text.strip():
             continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError.at(file, number, exc.colno, f"invalid JSON: {exc.msg}", "one JSON object a line") from None
+        record = parse_json(text, file, number)
         if not isinstance(record, dict):
             raise InputError.at(file, number, 1, "not a JSON object", "one Zeek conn record a line")
         _require(record, file, number)
@@ -497,7 +543,7 @@ def read_flow_csv(lines: Iterator[tuple[int, str]], file: str, sink: FlowAggrega
 
     reader = csv.reader(texts())
     columns: dict[str, int] | None = None
-    for row in reader:
+    for row in checked(reader, file, lambda: numbers[-1] if numbers else 1):
         number = numbers[-1]
         numbers.clear()
         if not row or not any(cell.strip() for cell in row):

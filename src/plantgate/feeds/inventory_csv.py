@@ -26,6 +26,7 @@ import ipaddress
 from pathlib import Path
 
 from plantgate.errors import InputError, Location
+from plantgate.feeds.csvtext import checked
 from plantgate.feeds.textfile import read_evidence_text
 from plantgate.model.zones import PURDUE_LEVELS, ZoneKind
 from plantgate.onboard.seed import Seed, SeedHost, SeedNetwork
@@ -42,7 +43,7 @@ def read_inventory_csv(path: Path) -> Seed:
     with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         header: list[str] | None = None
-        for row in reader:
+        for row in checked(reader, file, lambda: reader.line_num):
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue

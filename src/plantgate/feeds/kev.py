@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from plantgate.errors import InputError
+from plantgate.feeds.csvtext import checked, header_of
 from plantgate.feeds.jsontext import JsonLocator, load_json, read_text
 
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
@@ -110,14 +111,14 @@ def parse_kev_json(text: str, file: str = "<kev>") -> KevCatalog:
 
 def parse_kev_csv(text: str, file: str = "<kev>") -> KevCatalog:
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    header = header_of(reader, file)
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise InputError.at(file, 1, 1, f"KEV CSV header lacks column(s) {', '.join(missing)}",
                             f"a header with {', '.join(REQUIRED_COLUMNS)}")
     entries: dict[str, KevEntry] = {}
     start_line = reader.line_num + 1
-    for row in reader:
+    for row in checked(reader, file, lambda: reader.reader.line_num):
         if None in row:  # more fields than the header names
             raise InputError.at(file, start_line, 1, "row has more fields than the header",
                                 f"{len(header)} comma-separated fields")
@@ -135,8 +136,5 @@ def load_kev(path: str | Path) -> KevCatalog:
     path = Path(path)
     text = read_text(path)
     if path.suffix.lower() == ".csv" or not text.lstrip().startswith(("{", "[")):
-        try:
-            return parse_kev_csv(text, str(path))
-        except csv.Error as exc:
-            raise InputError.at(str(path), 0, 0, f"invalid CSV: {exc}", "a KEV CSV file") from None
+        return parse_kev_csv(text, str(path))
     return parse_kev_json(text, str(path))

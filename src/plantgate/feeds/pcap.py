@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from plantgate.errors import InputError
-from plantgate.feeds.flows import FlowAggregator
+from plantgate.feeds.flows import FlowAggregator, checked_stamp
 
 WELL_KNOWN_LIMIT = 1024
 ICS_PORTS = frozenset({102, 502, 2222, 2404, 4840, 20000, 34962, 34963, 34964, 44818, 47808})
@@ -76,11 +76,25 @@ def _originator_is_sender(proto: int, sport: int, dport: int, flags: int) -> boo
     return True
 
 
+def _register_link_layers() -> None:
+    """Load scapy's link and IP layers BEFORE a capture is opened.
+
+    A classic .pcap names its link type once, in the file header, and scapy's reader looks the
+    type up when the file is opened: with Ethernet not yet registered, every frame became a Raw
+    blob and tcpdump's default output yielded zero flows (pcapng looks the type up per packet, so
+    it worked). Importing the layers registers Ethernet, Linux cooked capture, loopback and raw IP.
+    """
+    import scapy.layers.inet
+    import scapy.layers.inet6
+    import scapy.layers.l2  # noqa: F401 - imported for the link types it registers
+
+
 def read_pcap(path: Path, sink: FlowAggregator) -> None:
     """Stream a capture into sessions, then feed each session to ``sink`` (line = frame number)."""
     from scapy.error import Scapy_Exception
     from scapy.utils import PcapReader
 
+    _register_link_layers()
     sessions: dict[SessionKey, _Session] = {}
     file = str(path)
     frame = 0
@@ -94,7 +108,7 @@ def read_pcap(path: Path, sink: FlowAggregator) -> None:
             if ends is None:
                 continue
             src, dst, proto, sport, dport, flags = ends
-            stamp, size = float(packet.time), len(packet)
+            stamp, size = checked_stamp(float(packet.time)), len(packet)
             forward: SessionKey = (proto, src, sport, dst, dport)
             backward: SessionKey = (proto, dst, dport, src, sport)
             session = sessions.get(forward) or sessions.get(backward)
@@ -108,7 +122,7 @@ def read_pcap(path: Path, sink: FlowAggregator) -> None:
                 session.answered = True
             session.last = max(session.last, stamp)
             session.size += size
-    except Scapy_Exception as exc:
+    except (Scapy_Exception, ValueError) as exc:
         raise InputError.at(file, frame + 1, 0, f"corrupt capture at frame {frame + 1}: {exc}",
                             "a complete PCAP or PCAPNG file") from None
     finally:

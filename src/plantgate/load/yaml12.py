@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from typing import Any
 
 import yaml
@@ -82,10 +83,11 @@ class _Resolver(BaseResolver):
         self.tags: dict[str, str] = {}
 
     @classmethod
-    def with_types_of(cls, versions: set[tuple[int, int]]) -> None:
+    def with_types_of(cls, versions: set[tuple[int, int]], tags: frozenset[str] | None = RESOLVED_TAGS) -> None:
+        """Resolve as ruamel does for these YAML versions, only ``tags`` (None: every tag ruamel knows)."""
         cls.yaml_implicit_resolvers = {}
         for table_versions, tag, regexp, first in implicit_resolvers:
-            if versions & set(table_versions) and str(tag) in RESOLVED_TAGS:
+            if versions & set(table_versions) and (tags is None or str(tag) in tags):
                 cls.add_implicit_resolver(str(tag), regexp, first)
 
     def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
@@ -115,7 +117,12 @@ LOADERS = {(1, 2): _loader((1, 2)), (1, 1): _loader((1, 1))}
 
 
 class _Dumper(CEmitter, SafeRepresenter, _Resolver):  # type: ignore[misc]
-    """libyaml's emitter; a string is written plain only if no YAML version reads it as another type."""
+    """libyaml's emitter; a string is written plain only if no YAML reader takes it for another type.
+
+    Its resolver knows every implicit type of ruamel's 1.1 and 1.2 tables (``=`` is the 1.1
+    ``value`` type, ``!`` ``&`` ``*`` the ``yaml`` type), PyYAML's 1.1 table, and the YAML 1.1
+    booleans and nulls in any letter case; the emitter quotes a string that any of them resolves.
+    """
 
     def __init__(self, stream: Any) -> None:
         CEmitter.__init__(self, stream, width=4096, allow_unicode=True)
@@ -127,7 +134,12 @@ class _Dumper(CEmitter, SafeRepresenter, _Resolver):  # type: ignore[misc]
         return True
 
 
-_Dumper.with_types_of({(1, 1), (1, 2)})
+_Dumper.with_types_of({(1, 1), (1, 2)}, tags=None)
+for _first, _resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items():
+    for _tag, _regexp in _resolvers:
+        _Dumper.add_implicit_resolver(_tag, _regexp, None if _first is None else [_first])
+_Dumper.add_implicit_resolver(BOOL, re.compile(r"^(?i:y|n|yes|no|on|off|true|false)$"), list("yYnNoOtTfF"))
+_Dumper.add_implicit_resolver(NULL, re.compile(r"^(?i:null|~)$"), list("nN~"))
 
 
 def _version(text: str) -> tuple[int, int]:

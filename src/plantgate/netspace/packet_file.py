@@ -18,6 +18,8 @@ import socket
 from pathlib import Path
 
 from plantgate.errors import InputError, InputProblem, Location
+from plantgate.feeds.csvtext import checked
+from plantgate.feeds.textfile import read_evidence_text
 from plantgate.netspace.batch import PacketBatch, Row
 from plantgate.netspace.flow import Flow
 
@@ -84,11 +86,9 @@ def _fast_row(src: str, dst: str, proto: str, sport: str, dport: str) -> Row | N
 
 def read_packet_batch(path: Path) -> PacketBatch:
     """Packets from CSV (header src,dst,proto,sport,dport[,from_zone,to_zone]); every bad row reported."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError.at(str(path), 0, 0, f"cannot read packets file: {exc.strerror}") from exc
-    lines = csv.reader(text.splitlines())
+    text = read_evidence_text(path, "packets file")
+    rows = csv.reader(text.splitlines())
+    lines = checked(rows, str(path), lambda: rows.line_num)
     header = next(lines, None) or []
     reader = (row for row in lines if row)  # as csv.DictReader: empty lines after the header skipped
     columns = {name.strip(): k for k, name in enumerate(header) if name}  # as DictReader: the last of a name

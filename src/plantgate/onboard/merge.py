@@ -31,6 +31,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from plantgate.errors import InputError
+from plantgate.feeds.jsontext import parse_json
+from plantgate.feeds.textfile import read_evidence_text
 from plantgate.load.reader import treaty_files
 from plantgate.onboard.asset_fields import MERGED_FIELDS, compare_fields
 from plantgate.onboard.in_place import insert_fields
@@ -292,11 +294,7 @@ def _dump(document: Any, source: str) -> str:
 def _read_manifest(path: Path) -> dict[str, dict[str, str]]:
     if not path.exists():
         return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError.at(str(path), exc.lineno, exc.colno, f"broken import manifest: {exc.msg}",
-                            "the JSON PlantGate wrote (delete it to treat every item as hand-written)") from None
+    data = parse_json(read_evidence_text(path, "import manifest"), str(path))
     if not isinstance(data, dict):
         raise InputError.at(str(path), 1, 1, "broken import manifest", "a JSON object")
     return data

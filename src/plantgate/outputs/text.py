@@ -40,7 +40,7 @@ def print_findings(console: Console, findings: list[Finding], title: str, base: 
             console.print(Text("No findings among what was modelled, but that is not an all-clear: "
                                + caveat(unproved) + ".", style="bold yellow"))
         else:
-            console.print("[green]No findings.[/green]")
+            console.print(Text("No findings.", style="green"))
         _print_coverage(console, coverage or [], base)
         return
     for finding in findings:
