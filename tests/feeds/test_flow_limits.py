@@ -134,3 +134,35 @@ def test_classic_pcap_in_every_byte_order_and_resolution_reads_as_pcapng(tmp_pat
         path = tmp_path / f"capture-{endian == '<'}-{nanoseconds}.pcap"
         path.write_bytes(classic_pcap(endian, nanoseconds))
         assert flows_in_fresh_process(path) == expected, (endian, nanoseconds)
+
+
+def _pcapng_claiming(block_length: int) -> bytes:
+    """A section header block, then a block whose length field claims ``block_length`` bytes."""
+    options = b""
+    body = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + options
+    header = struct.pack("<II", 0x0A0D0D0A, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+    return header + struct.pack("<II", 6, block_length) + b"\x00" * 64
+
+
+def test_a_capture_block_that_claims_4_gb_is_read_within_the_file(tmp_path: Path) -> None:
+    """Run under a 1 GB address-space limit: scapy once allocated the claimed length before reading."""
+    capture = tmp_path / "hostile.pcapng"
+    capture.write_bytes(_pcapng_claiming(0xFFFFFFF0))
+    probe = ("import resource, sys\n"
+             "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+             "from plantgate.errors import InputError\n"
+             "from plantgate.feeds.flows import read_flows\n"
+             "from pathlib import Path\n"
+             f"try:\n    read_flows([Path({str(capture)!r})])\nexcept InputError as exc:\n    print('input error', exc)\n"
+             "print('done')\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "done" in done.stdout, done.stderr[-2000:]
+
+
+def test_a_compressed_capture_is_refused_not_inflated(tmp_path: Path) -> None:
+    import gzip
+
+    capture = tmp_path / "capture.pcap"
+    capture.write_bytes(gzip.compress(_pcapng_claiming(64) + b"\x00" * 1_000_000))
+    with pytest.raises(InputError, match="gzip-compressed capture"):
+        read_flows([capture])

@@ -9,6 +9,9 @@ Packets are read one at a time; memory grows with the number of sessions.
 
 from __future__ import annotations
 
+import io
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,8 @@ from typing import Any
 from plantgate.errors import InputError
 from plantgate.feeds.flows import FlowAggregator, checked_stamp
 
+MAX_CAPTURE = 4 * 1024**3
+"""Bytes: a capture is streamed (memory grows with sessions, not packets), so only time bounds it."""
 WELL_KNOWN_LIMIT = 1024
 ICS_PORTS = frozenset({102, 502, 2222, 2404, 4840, 20000, 34962, 34963, 34964, 44818, 47808})
 SessionKey = tuple[int, str, int, str, int]
@@ -89,6 +94,40 @@ def _register_link_layers() -> None:
     import scapy.layers.l2  # noqa: F401 - imported for the link types it registers
 
 
+class _ClampedReads(io.BufferedReader):
+    """A capture file whose reads never ask for more than the file still holds.
+
+    A block or record length is read from the file itself: a corrupt or hostile PCAPNG block
+    length of 4 GB made scapy allocate 4 GB for a 1 KB file. Clamped, memory stays within the
+    file's size, and the short read is scapy's ordinary end-of-data."""
+
+    def __init__(self, raw: io.FileIO, size: int) -> None:
+        super().__init__(raw)
+        self.size = size
+
+    def read(self, n: int | None = -1) -> bytes:
+        if n is not None and n >= 0:
+            n = min(n, max(self.size - self.tell(), 0))
+        return super().read(n)
+
+
+def _open_capture(path: Path) -> _ClampedReads:
+    file = str(path)
+    try:
+        raw = io.FileIO(file, "r")
+    except OSError as exc:
+        raise InputError.at(file, 0, 0, f"cannot read capture: {exc.strerror}", "a PCAP or PCAPNG file") from None
+    info = os.fstat(raw.fileno())
+    problem = ("not a regular file" if not stat.S_ISREG(info.st_mode)
+               else f"{info.st_size:,} bytes; at most {MAX_CAPTURE:,} are read" if info.st_size > MAX_CAPTURE
+               else "a gzip-compressed capture: decompress it first" if os.pread(raw.fileno(), 2, 0) == b"\x1f\x8b"
+               else "")
+    if problem:
+        raw.close()
+        raise InputError.at(file, 0, 0, f"cannot read capture: {problem}", "an uncompressed PCAP or PCAPNG file")
+    return _ClampedReads(raw, info.st_size)
+
+
 def read_pcap(path: Path, sink: FlowAggregator) -> None:
     """Stream a capture into sessions, then feed each session to ``sink`` (line = frame number)."""
     from scapy.error import Scapy_Exception
@@ -98,9 +137,11 @@ def read_pcap(path: Path, sink: FlowAggregator) -> None:
     sessions: dict[SessionKey, _Session] = {}
     file = str(path)
     frame = 0
+    handle = _open_capture(path)
     try:
-        reader = PcapReader(file)
+        reader = PcapReader(handle)
     except (Scapy_Exception, OSError, EOFError) as exc:
+        handle.close()
         raise InputError.at(file, 0, 0, f"cannot read capture: {exc}", "a PCAP or PCAPNG file") from None
     try:
         for frame, packet in enumerate(reader, start=1):
@@ -127,6 +168,7 @@ def read_pcap(path: Path, sink: FlowAggregator) -> None:
                             "a complete PCAP or PCAPNG file") from None
     finally:
         reader.close()
+        handle.close()
     for session in sessions.values():
         icmp = session.proto in (1, 58)
         key = (session.src, session.dst, str(session.proto), str(session.dport), "")
