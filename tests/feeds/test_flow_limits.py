@@ -153,7 +153,8 @@ def test_a_capture_block_that_claims_4_gb_is_read_within_the_file(tmp_path: Path
              "from plantgate.errors import InputError\n"
              "from plantgate.feeds.flows import read_flows\n"
              "from pathlib import Path\n"
-             f"try:\n    read_flows([Path({str(capture)!r})])\nexcept InputError as exc:\n    print('input error', exc)\n"
+             f"try:\n    read_flows([Path({str(capture)!r})])\n"
+             "except InputError as exc:\n    print('input error', exc)\n"
              "print('done')\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "done" in done.stdout, done.stderr[-2000:]

@@ -139,7 +139,7 @@ def read_pcap(path: Path, sink: FlowAggregator) -> None:
     frame = 0
     handle = _open_capture(path)
     try:
-        reader = PcapReader(handle)
+        reader = PcapReader(handle)  # type: ignore[arg-type]  # scapy takes a file object too
     except (Scapy_Exception, OSError, EOFError) as exc:
         handle.close()
         raise InputError.at(file, 0, 0, f"cannot read capture: {exc}", "a PCAP or PCAPNG file") from None
