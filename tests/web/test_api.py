@@ -123,3 +123,32 @@ def test_a_config_that_parses_but_does_not_load_is_refused_before_it_is_stored(w
         "firewalls/fw-dmz-ot.iptables:1:1: no iptables statement understood")  # no server path
     findings = client.get(f"/api/v1/sites/{SITE}/findings", headers=headers)
     assert findings.status_code == 200 and findings.json()["revision"] == 1
+
+
+def test_an_upload_the_server_stopped_before_its_job_ran_is_done_after_restart(web: WebSite,
+                                                                                database_url: str) -> None:
+    """The embedded queue drops jobs it had not started when the server stops; start-up queues them again."""
+    from fastapi.testclient import TestClient
+
+    from plantgate.web.app import create_app
+    from plantgate.web.settings import Settings
+    from tests.web.conftest import AS_OF
+
+    client = web.client()
+    headers = {"Authorization": f"Bearer {token_for(web, 'm.okafor', Role.IT_ENGINEER)}",
+               "Content-Type": "text/plain"}
+    web.app.state.jobs.submit = lambda job: None  # the server stops before the job runs
+    config = (web.folder / "firewalls" / "fw-dmz-ot.iptables").read_text()
+    response = client.post(f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config", content=config, headers=headers)
+    assert response.status_code == 202
+    time.sleep(0.5)
+    assert client.get(response.headers["Location"], headers=headers).json()["state"] == "queued"
+    restarted = create_app(Settings(database_url=database_url, as_of=AS_OF, check_wait_seconds=120,
+                                    api_check_wait_seconds=120, jobs="local"), migrate=False)
+    try:
+        with TestClient(restarted, base_url="https://testserver") as again:  # runs the start-up
+            body = uploaded(again, response, headers)
+        assert body["state"] == "done" and body["revision"] == 2, body
+    finally:
+        restarted.state.jobs.close()
+        restarted.state.engine.dispose()

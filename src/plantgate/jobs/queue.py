@@ -115,6 +115,9 @@ class LocalProcessQueue:
         with self.lock:
             if self.futures.get(lock) is future:
                 del self.futures[lock]
+        if future.cancelled():  # dropped at shutdown before it started; start-up queues uploads again
+            log.info("job %s dropped at shutdown", lock)
+            return
         try:
             outcome = future.result()
         except BrokenProcessPool:  # a worker process died (killed, out of memory): a fresh pool for what follows

@@ -93,11 +93,29 @@ def _purge(app: FastAPI) -> None:
     log.info("purged at start-up: %s", counts)
 
 
+def _resume_uploads(app: FastAPI) -> None:
+    """Queue again every upload still waiting for its job: the embedded queue drops what it had not started
+    when the server stops, and an accepted (202) upload must not wait forever. The job does nothing to an
+    upload that another process has already decided, so every server process may do this."""
+    from sqlalchemy import select
+
+    from plantgate.db.tables import ConfigUploadRow
+    from plantgate.jobs.work import FollowUp
+
+    with app.state.sessions() as session:
+        waiting = session.scalars(select(ConfigUploadRow.id).where(ConfigUploadRow.state == "queued")).all()
+    for upload_id in waiting:
+        app.state.jobs.submit(FollowUp("fold_config", {"upload_id": upload_id}, f"upload:{upload_id}"))
+    if waiting:
+        log.info("queued again at start-up: %d config upload(s)", len(waiting))
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Purge at start-up and keep anchoring the audit log; at shutdown close the job queue and remove the
+    """Purge and resume waiting uploads at start-up, and keep anchoring the audit log; at shutdown close the job queue and remove the
     scratch folder."""
     await anyio.to_thread.run_sync(_purge, app)
+    await anyio.to_thread.run_sync(_resume_uploads, app)
     anchoring = asyncio.get_running_loop().create_task(_checkpoints(app)) if app.state.audit_signer else None
     try:
         yield
