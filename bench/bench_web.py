@@ -35,8 +35,9 @@ What it does, start to end (bounded in count and in time; it stops by itself):
 5. Prints p50/p95/p99 per kind of request and overall, and the errors, for each phase; exit 1
    when the browsing phase has p99 >= 300 ms or any error.
 6. The prober (before the load phases): GET /login every 50 ms while one config upload of the
-   10,000-conduit site runs, from the POST until its job has landed; prints the largest and p99 delay of the probes; exit 1 when a probe
-   took 200 ms or more (the event loop must never wait on the upload's parsing and checking).
+   10,000-conduit site runs, from the POST until its job has landed; prints the largest and p99
+   delay of the probes; exit 1 when a probe took 200 ms or more (the event loop must never wait on
+   the upload's parsing and checking).
    The server is stopped and the database dropped. Login (the one-time link) is timed separately
    and not counted in the percentiles.
 

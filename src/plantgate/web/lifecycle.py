@@ -112,8 +112,8 @@ def _resume_uploads(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Purge and resume waiting uploads at start-up, and keep anchoring the audit log; at shutdown close the job queue and remove the
-    scratch folder."""
+    """Purge and resume waiting uploads at start-up, and keep anchoring the audit log; at shutdown close the
+    job queue and remove the scratch folder."""
     await anyio.to_thread.run_sync(_purge, app)
     await anyio.to_thread.run_sync(_resume_uploads, app)
     anchoring = asyncio.get_running_loop().create_task(_checkpoints(app)) if app.state.audit_signer else None
