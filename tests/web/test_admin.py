@@ -8,6 +8,7 @@ import re
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,22 @@ def test_purge_removes_expired_sessions_and_old_throttle_rows(web: WebSite, data
     with web.sessions() as session:
         assert len(session.scalars(select(SessionRow)).all()) == 1
     assert live.get(f"/sites/{SITE}").status_code == 200
+
+
+def test_a_running_server_keeps_purging(web: WebSite) -> None:
+    """Not only at start-up: a server that runs for months must not keep every expired session."""
+    web.app.state.settings.purge_minutes = 0.0  # as often as the loop allows (once a second)
+    with TestClient(web.app, base_url="https://testserver"):
+        web.client("k.soc")
+        with web.sessions.begin() as session:
+            session.execute(update(SessionRow).values(expires_at=utc_now() - dt.timedelta(minutes=1)))
+        for _ in range(50):
+            with web.sessions() as session:
+                if not session.scalars(select(SessionRow)).all():
+                    break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the expired session was not purged while the server ran")
 
 
 def test_a_new_sqlite_database_is_private(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -80,17 +80,22 @@ def checkpoint_now(app: FastAPI) -> None:
         log.exception("could not write an audit checkpoint")
 
 
-async def _checkpoints(app: FastAPI) -> None:
-    settings: Settings = app.state.settings
+async def _every(minutes: float, work: Callable[[FastAPI], None], app: FastAPI) -> None:
+    """Run ``work`` off the event loop every ``minutes`` for as long as the app runs."""
     while True:
-        await anyio.sleep(max(1.0, settings.audit_checkpoint_minutes * 60))
-        await anyio.to_thread.run_sync(checkpoint_now, app)
+        await anyio.sleep(max(1.0, minutes * 60))
+        await anyio.to_thread.run_sync(work, app)
 
 
 def _purge(app: FastAPI) -> None:
-    with app.state.sessions.begin() as session:
-        counts = admin.purge(session)
-    log.info("purged at start-up: %s", counts)
+    """Delete expired sessions, spent links and old throttle rows (a failure is logged: the next run retries)."""
+    try:
+        with app.state.sessions.begin() as session:
+            counts = admin.purge(session)
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.exception("could not purge expired sessions and throttle rows")
+        return
+    log.info("purged: %s", counts)
 
 
 def _resume_uploads(app: FastAPI) -> None:
@@ -112,15 +117,19 @@ def _resume_uploads(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Purge and resume waiting uploads at start-up, and keep anchoring the audit log; at shutdown close the
-    job queue and remove the scratch folder."""
+    """Purge and resume waiting uploads at start-up, then keep purging and anchoring the audit log; at shutdown
+    close the job queue and remove the scratch folder."""
     await anyio.to_thread.run_sync(_purge, app)
     await anyio.to_thread.run_sync(_resume_uploads, app)
-    anchoring = asyncio.get_running_loop().create_task(_checkpoints(app)) if app.state.audit_signer else None
+    settings: Settings = app.state.settings
+    loop = asyncio.get_running_loop()
+    housekeeping = [loop.create_task(_every(settings.purge_minutes, _purge, app))]
+    if app.state.audit_signer:
+        housekeeping.append(loop.create_task(_every(settings.audit_checkpoint_minutes, checkpoint_now, app)))
     try:
         yield
     finally:
-        if anchoring is not None:
-            anchoring.cancel()
+        for task in housekeeping:
+            task.cancel()
         await anyio.to_thread.run_sync(app.state.jobs.close)  # the running job finishes, queued ones are dropped
         shutil.rmtree(app.state.workdir, ignore_errors=True)

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     """Syslog collector (HOST:PORT, udp:// or tcp://) that each checkpoint is also sent to."""
     audit_checkpoint_minutes: float = 15.0
     """A checkpoint is written this often when the log has grown, and after every signature."""
+    purge_minutes: float = 60.0
+    """Expired sessions, spent one-time links and old login-throttle rows are deleted this often (and at start-up)."""
     max_body_bytes: int = 10_000_000
     """Largest request body accepted (file and config uploads); refused with 413 before more is read."""
     max_form_bytes: int = 1_000_000
