@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from plantgate.firewalls.asa.tables import ICMP6_TYPES, ICMP_TYPES, PORTS, PROTOCOLS
 from plantgate.firewalls.interning import Interner, host_network, ipv4_mask, ipv4_network, network
+from plantgate.firewalls.limits import MAX_NESTING, is_decimal
 from plantgate.firewalls.ruleset import (
     ANY_V4,
     ANY_V6,
@@ -105,7 +106,7 @@ def mask_networks(address: str, mask: str, names: dict[str, IPNetwork]) -> tuple
 
 
 def port_number(token: str) -> int:
-    if token.isdigit() and int(token) <= 65535:
+    if is_decimal(token) and int(token) <= 65535:
         return int(token)
     if token in PORTS:
         return PORTS[token]
@@ -146,7 +147,7 @@ def parse_port_operator(tokens: list[str], i: int) -> tuple[list[PortRange], int
 def protocol_number(token: str) -> int | None:
     if token in PROTOCOLS:
         return PROTOCOLS[token]
-    if token.isdigit() and int(token) <= 255:
+    if is_decimal(token) and int(token) <= 255:
         return int(token) or None
     raise AsaSyntaxError(f"expected a protocol name or number 0-255, got {token!r}")
 
@@ -156,7 +157,7 @@ def icmp_type_number(token: str, protocol: int) -> int | None:
     table = ICMP6_TYPES if protocol == ICMPV6 else ICMP_TYPES
     if token in table:
         return table[token]
-    if token.isdigit() and int(token) <= 255:
+    if is_decimal(token) and int(token) <= 255:
         return int(token)
     return None
 
@@ -191,7 +192,7 @@ def parse_service_spec(tokens: list[str], i: int, protocols: list[int | None], n
             if icmp_type is None:
                 raise AsaSyntaxError(f"expected an ICMP type, got {tok!r}")
             i += 1
-            if i < len(tokens) and tokens[i].isdigit():
+            if i < len(tokens) and is_decimal(tokens[i]):
                 icmp_code = int(tokens[i])
                 i += 1
         else:
@@ -330,6 +331,9 @@ class ObjectStore:
             kind = "object-group" if via_group else "object"
             out.unknown.append(f"undefined network {kind} {name}")
             return out
+        if len(stack) >= MAX_NESTING:
+            out.unknown.append(f"{name} is nested more than {MAX_NESTING} levels deep: not followed")
+            return out
         if not table[name]:
             out.unknown.append(f"network object {name} has no address")
         for kind, value in table[name]:
@@ -355,6 +359,9 @@ class ObjectStore:
         if members is None:
             out.unknown.append(f"undefined service object {name}")
             return out
+        if len(stack) >= MAX_NESTING:
+            out.unknown.append(f"{name} is nested more than {MAX_NESTING} levels deep: not followed")
+            return out
         group_protocol = self.service_group_protocol.get(name, "")
         for kind, value in members:
             if kind == "services":
@@ -375,6 +382,9 @@ class ObjectStore:
             out.unknown.append(f"undefined protocol object-group {name}" if name not in stack
                                else f"reference cycle through {name}")
             return out
+        if len(stack) >= MAX_NESTING:
+            out.unknown.append(f"{name} is nested more than {MAX_NESTING} levels deep: not followed")
+            return out
         for kind, value in self.protocol_groups[name]:
             if kind == "protocols":
                 out.protocols += value  # type: ignore[arg-type]
@@ -387,6 +397,9 @@ class ObjectStore:
         if name in stack or name not in self.icmp_groups:
             out.unknown.append(f"undefined icmp-type object-group {name}" if name not in stack
                                else f"reference cycle through {name}")
+            return out
+        if len(stack) >= MAX_NESTING:
+            out.unknown.append(f"{name} is nested more than {MAX_NESTING} levels deep: not followed")
             return out
         for kind, value in self.icmp_groups[name]:
             if kind == "icmp":

@@ -11,6 +11,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
+from plantgate.firewalls.limits import is_decimal
 from plantgate.firewalls.linux.chains import InterfaceName, InterfaceTerm, Verdict
 from plantgate.firewalls.linux.iptables_spec import CONNTRACK_STATES, NEW_FLOW_STATES
 from plantgate.firewalls.linux.match import (
@@ -331,7 +332,7 @@ def _selector(word: str, nxt: str, toks: list[NftToken], i: int, j: int, negate:
         for text, tok in _elements(items, set_name, st):
             if text in table:
                 types.append(table[text])
-            elif text.isdigit() and int(text) <= 255:
+            elif is_decimal(text) and int(text) <= 255:
                 types.append((int(text), None))
             else:
                 raise st.error(tok or at, f"unknown {word} type {text!r}", "an ICMP type name or number")

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from plantgate.errors import InputError
 from plantgate.firewalls.gc_pause import with_collector_paused
+from plantgate.firewalls.interning import LineTexts
 from plantgate.firewalls.linux.chains import (
     SELF_ZONE,
     Chain,
@@ -73,14 +74,15 @@ class NftablesParser:
     @with_collector_paused
     def parse(self, text: str, file: str) -> Ruleset:
         structure = parse_structure(text, file)
-        lines = text.splitlines()
-        warnings = [ParseWarning(file, line, what + "; ignored", lines[line - 1].strip())
+        lines = LineTexts(text.splitlines())
+        warnings = [ParseWarning(file, line, what + "; ignored", lines.text(line, line, strip=True))
                     for line, what in structure.skipped]
         tables: list[_TableDrafts] = []
         for table in structure.tables:
             if table.family not in FAMILY_UNIVERSE:
-                warnings.append(ParseWarning(file, table.header.line, f"table family {table.family} not analysed "
-                                             "(it can only drop more traffic)", lines[table.header.line - 1].strip()))
+                header = table.header.line
+                warnings.append(ParseWarning(file, header, f"table family {table.family} not analysed "
+                                             "(it can only drop more traffic)", lines.text(header, header, strip=True)))
                 continue
             sets = {name: read_set(s, file) for name, s in table.sets.items()}
             drafts = _TableDrafts(table, sets)
