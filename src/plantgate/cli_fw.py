@@ -74,26 +74,29 @@ def show(config: Path, vendor: str | None, context: str, output_format: str, ind
     if output_format == "json":
         write_json(ruleset_to_dict(ruleset, with_text=True), indent=indent)
         return
+    from rich.markup import escape
     from rich.table import Table
 
     console = _console()
-    console.print(f"[bold]{ruleset.name}[/bold] ({ruleset.vendor}): {ruleset.rule_count()} rules in "
-                  f"{len(ruleset.filters)} filters; zones: {', '.join(ruleset.zones) or '-'}")
+    # not highlighted: rich's highlighter regexes take quadratic time on a long name (77 s on a 100 KB one)
+    console.print(f"[bold]{escape(ruleset.name)}[/bold] ({ruleset.vendor}): {ruleset.rule_count()} rules in "
+                  f"{len(ruleset.filters)} filters; zones: {escape(', '.join(ruleset.zones)) or '-'}", highlight=False)
     for flt in ruleset.filters.values():
-        table = Table(title=f"{flt.name} (default {flt.default_action.value})", expand=True, show_lines=False)
+        table = Table(title=f"{escape(flt.name)} (default {flt.default_action.value})", expand=True, show_lines=False)
         for column in ("#", "rule", "action", "zones", "source", "destination", "service", "line"):
             table.add_column(column, overflow="fold")
         for rule in flt.rules:
             zones = f"{','.join(rule.from_zones) or 'any'} > {','.join(rule.to_zones) or 'any'}"
             action = rule.action.value + ("" if rule.enabled else " (disabled)") + (" ?" if rule.uncertain else "")
             services = ("not " if rule.service_negate else "") + ",".join(str(s) for s in rule.services)
-            table.add_row(str(rule.position), rule.rule_id, action, zones,
-                          ("not " if rule.source_negate else "") + str(rule.sources),
-                          ("not " if rule.destination_negate else "") + str(rule.destinations),
-                          services, str(rule.span.line))
+            cells = (str(rule.position), rule.rule_id, action, zones,
+                     ("not " if rule.source_negate else "") + str(rule.sources),
+                     ("not " if rule.destination_negate else "") + str(rule.destinations),
+                     services, str(rule.span.line))
+            table.add_row(*(escape(cell) for cell in cells))
         console.print(table)
     for warning in ruleset.warnings:
-        console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
+        console.print(f"[yellow]warning[/yellow] {escape(str(warning))}", highlight=False)
 
 
 @fw.command()
