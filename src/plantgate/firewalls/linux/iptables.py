@@ -203,8 +203,10 @@ class _Reader:
             if match is not None:
                 match = Match(match.sources, match.destinations, match.services, return_only=match.return_only,
                               uncertain=match.uncertain + (reasons[-1],))
-        if verdict is Verdict.QUEUE and match is not None:
+        if verdict is Verdict.QUEUE:
             reason = f"target {target}: a userspace program decides; treated as accept"
+            reasons.append(reason)
+        if verdict is Verdict.QUEUE and match is not None:
             match = Match(match.sources, match.destinations, match.services, return_only=match.return_only,
                           uncertain=match.uncertain + (reason,))
         if reasons and verdict is not Verdict.CONTINUE:

@@ -83,6 +83,7 @@ class NftTable:
 class NftFile:
     tables: list[NftTable] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, what) for warnings
+    includes: list[tuple[int, str]] = field(default_factory=list)  # (line, statement): files not read
 
 
 class _Lexer:
@@ -185,7 +186,10 @@ class _Parser:
                     raise self.error(toks[0], "bad define", "define NAME = VALUE")
                 self.defines[toks[1].text] = toks[3:]
                 continue
-            if head == "flush" or head == "include":
+            if head == "include":
+                self.result.includes.append((toks[0].line, " ".join(t.text for t in toks)))
+                continue
+            if head == "flush":
                 self.result.skipped.append((toks[0].line, " ".join(t.text for t in toks)))
                 continue
             if head in ("add", "create") and len(toks) > 1 and toks[1].text == "table" and end == "{":

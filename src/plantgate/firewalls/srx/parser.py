@@ -404,6 +404,10 @@ class _Normaliser:
                 dynamic = [w for w in kid.words() if w not in ("any", "none")]
                 if dynamic:
                     reasons.append("dynamic-application " + " ".join(dynamic) + " not decided by packet")
+                    self.warn(kid, f"policy {rule_id}: dynamic-application {' '.join(dynamic)} is decided by "
+                              "application identification, not the packet; "
+                              + ("widened to its addresses and services" if policy.find("then", "permit")
+                                 else "rule marked uncertain"), True)
                 continue
             known = kid.word in _NARROWING_MATCH_KEYS
             reasons.append(f"match {kid.word} {' '.join(kid.words())} not modelled".rstrip())
