@@ -82,7 +82,8 @@ def test_asa_port_that_is_no_number_widens_the_rule_and_warns(port: str) -> None
 def test_statements_sharing_one_long_line_share_its_text() -> None:
     """Each statement used to copy the whole line: a 127 KB one-line config needed 389 MB."""
     body = "".join(f"ip saddr 10.0.{i // 256}.{i % 256} tcp dport {i + 1} accept; " for i in range(2000))
-    ruleset = parse("nftables", "\ttable inet t { chain forward { type filter hook forward priority 0; " + body + "} }\n")
+    head = "\ttable inet t { chain forward { type filter hook forward priority 0; "
+    ruleset = parse("nftables", head + body + "} }\n")
     texts = {id(rule.span.text) for _, rule in ruleset.all_rules()}
     assert ruleset.rule_count() == 2000 and len(texts) == 1
 
