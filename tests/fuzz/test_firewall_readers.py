@@ -33,7 +33,7 @@ from tests.fuzz.firewall_mutations import (
 LOOSE_SECONDS = 60.0
 """A hang, not a slow machine: the strict 10 s limit is asserted by the benchmark only."""
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                          HealthCheck.data_too_large])
 
 
@@ -61,7 +61,7 @@ def corpus_seeds() -> list[Seed]:
     return shared_seeds(shared_path("firewall-configs"))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                                    HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_mutated_corpus_configs_parse_or_fail_with_a_location(corpus_seeds: list[Seed], data: st.DataObject) -> None:
@@ -70,7 +70,7 @@ def test_mutated_corpus_configs_parse_or_fail_with_a_location(corpus_seeds: list
 
 @pytest.mark.parametrize("mutation", ["deep-nesting", "reference-chain", "huge-token"])
 @pytest.mark.parametrize("vendor", sorted(VENDOR_DIRS))
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_each_vendor_survives_each_structural_mutation(vendor: str, mutation: str, data: st.DataObject) -> None:
     """Every vendor meets the mutations that found recursion and integer-size crashes, whatever else is drawn."""
