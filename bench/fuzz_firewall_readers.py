@@ -34,7 +34,7 @@ from tests.fuzz.firewall_mutations import (  # noqa: E402
     judge,
     mutated_configs,
     shared_seeds,
-    test_data_seeds,
+    project_seeds,
 )
 
 SECONDS_PER_INPUT = 10.0
@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--no-shared", action="store_true", help="only the project's own test data as seeds")
     args = parser.parse_args()
     examples = args.examples or (FUZZ_PROFILE_EXAMPLES if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 200)
-    seeds = test_data_seeds() + ([] if args.no_shared else shared_seeds())
+    seeds = project_seeds() + ([] if args.no_shared else shared_seeds())
     tallies: dict[str, Tally] = defaultdict(Tally)
     failures: list[str] = []
 

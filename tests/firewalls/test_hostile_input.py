@@ -148,3 +148,15 @@ def test_fw_show_prints_markup_in_names_literally(tmp_path: Path) -> None:
     done = _plantgate("fw", "show", str(config))
     assert done.returncode == 0, done.stderr
     assert "[/]a#1" in done.stdout and "in[/]x" in done.stdout
+
+
+def test_asa_groups_sharing_members_cost_their_size_not_their_paths() -> None:
+    """Each of 60 levels names the next level's group twice: 2**60 paths, 60 groups (it hung the parser)."""
+    levels = 60
+    groups = "".join(f"object-group network G{i}\n group-object G{i + 1}\n group-object G{i + 1}\n"
+                     for i in range(levels))
+    text = (DATA / "asa" / "plant_edge.cfg").read_text() + groups + \
+        f"object-group network G{levels}\n network-object host 10.0.0.1\n" \
+        "access-list D extended permit ip object-group G0 any\n"
+    rule = parse("asa", text).filters["D"].rules[0]
+    assert [str(net) for net in rule.sources.include] == ["10.0.0.1/32"]

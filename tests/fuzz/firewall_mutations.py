@@ -69,7 +69,7 @@ def _seeds_in(folder: Path, vendor: str) -> list[Seed]:
             if path.is_file() and path.stat().st_size <= SEED_LIMIT]
 
 
-def test_data_seeds() -> list[Seed]:
+def project_seeds() -> list[Seed]:
     """Seeds from the project's own parser test data (always present)."""
     return [seed for vendor, (own, _) in VENDOR_DIRS.items() for seed in _seeds_in(TEST_DATA / own, vendor)]
 

@@ -27,7 +27,7 @@ from tests.fuzz.firewall_mutations import (
     judge,
     mutated_configs,
     shared_seeds,
-    test_data_seeds,
+    project_seeds,
 )
 
 LOOSE_SECONDS = 60.0
@@ -43,7 +43,7 @@ def _assert_acceptable(case: FuzzCase) -> None:
     assert outcome.seconds < LOOSE_SECONDS, f"{case!r} took {outcome.seconds:.1f} s"
 
 
-OWN_SEEDS = test_data_seeds()
+OWN_SEEDS = project_seeds()
 
 
 def test_every_vendor_has_seeds() -> None:

@@ -218,6 +218,8 @@ class ObjectStore:
     intern: Interner = field(default_factory=Interner)
     """Equal services of the ACEs are one object (see ``firewalls/interning``)."""
     operands: dict[tuple[str, str], tuple[Resolved, int, AddressSet]] = field(default_factory=dict)
+    resolved_networks: dict[tuple[str, bool], Resolved] = field(default_factory=dict)
+    """Context-free network resolutions: a group named by many groups is resolved once."""
     """ACL address operands resolved once per written form: (resolved, tokens used, address set)."""
 
     # -- definitions (one sub-line each) ------------------------------------------------
@@ -321,7 +323,27 @@ class ObjectStore:
         return name in self.service_groups or name in self.service_objects
 
     def network(self, name: str, via_group: bool, stack: tuple[str, ...] = ()) -> Resolved:
-        """The addresses of a network object (``via_group`` False) or object-group."""
+        """The addresses of a network object (``via_group`` False) or object-group.
+
+        Remembered when no cycle or depth cut shaped it, and each member followed once, so
+        groups that share members (a diamond, or a duplicated ``group-object`` line) cost
+        their size, not the number of paths through them.
+        """
+        known = self.resolved_networks.get((name, via_group))
+        if known is not None:
+            copy = Resolved()
+            copy.absorb(known)
+            return copy
+        out = self._network(name, via_group, stack)
+        out.nets = list(dict.fromkeys(out.nets))
+        if not any("reference cycle" in u or "levels deep" in u for u in out.unknown):
+            self.resolved_networks[(name, via_group)] = out
+            copy = Resolved()
+            copy.absorb(out)
+            return copy
+        return out
+
+    def _network(self, name: str, via_group: bool, stack: tuple[str, ...]) -> Resolved:
         out = Resolved(refs=[name])
         table = self.network_groups if via_group else self.network_objects
         if name in stack:
@@ -336,6 +358,7 @@ class ObjectStore:
             return out
         if not table[name]:
             out.unknown.append(f"network object {name} has no address")
+        followed: set[tuple[str, object]] = set()
         for kind, value in table[name]:
             if kind == "nets":
                 out.nets += value  # type: ignore[arg-type]
@@ -343,10 +366,9 @@ class ObjectStore:
                 out.unknown.append(f"{name}: {value}")
             elif kind == "name":
                 out.refs.append(str(value))
-            elif kind == "object":
-                out.absorb(self.network(str(value), False, stack + (name,)))
-            elif kind == "group":
-                out.absorb(self.network(str(value), True, stack + (name,)))
+            elif kind in ("object", "group") and (kind, value) not in followed:
+                followed.add((kind, value))
+                out.absorb(self.network(str(value), kind == "group", stack + (name,)))
         return out
 
     def services(self, name: str, stack: tuple[str, ...] = ()) -> Resolved:
@@ -363,6 +385,7 @@ class ObjectStore:
             out.unknown.append(f"{name} is nested more than {MAX_NESTING} levels deep: not followed")
             return out
         group_protocol = self.service_group_protocol.get(name, "")
+        followed: set[tuple[str, object]] = set()
         for kind, value in members:
             if kind == "services":
                 out.services += value  # type: ignore[arg-type]
@@ -372,7 +395,8 @@ class ObjectStore:
                     continue
                 for proto in expand_protocol_keyword(group_protocol):
                     out.services.append(Service(proto, (), tuple(value), name=name))  # type: ignore[arg-type]
-            elif kind in ("object", "group"):
+            elif kind in ("object", "group") and (kind, value) not in followed:
+                followed.add((kind, value))
                 out.absorb(self.services(str(value), stack + (name,)))
         return out
 
