@@ -33,8 +33,8 @@ from tests.fuzz.firewall_mutations import (  # noqa: E402
     FuzzCase,
     judge,
     mutated_configs,
-    shared_seeds,
     project_seeds,
+    shared_seeds,
 )
 
 SECONDS_PER_INPUT = 10.0

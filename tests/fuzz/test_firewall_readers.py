@@ -26,8 +26,8 @@ from tests.fuzz.firewall_mutations import (
     Seed,
     judge,
     mutated_configs,
-    shared_seeds,
     project_seeds,
+    shared_seeds,
 )
 
 LOOSE_SECONDS = 60.0
