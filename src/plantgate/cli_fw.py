@@ -86,10 +86,11 @@ def show(config: Path, vendor: str | None, context: str, output_format: str, ind
             zones = f"{','.join(rule.from_zones) or 'any'} > {','.join(rule.to_zones) or 'any'}"
             action = rule.action.value + ("" if rule.enabled else " (disabled)") + (" ?" if rule.uncertain else "")
             services = ("not " if rule.service_negate else "") + ",".join(str(s) for s in rule.services)
-            table.add_row(str(rule.position), rule.rule_id, action, zones,
-                          ("not " if rule.source_negate else "") + str(rule.sources),
-                          ("not " if rule.destination_negate else "") + str(rule.destinations),
-                          services, str(rule.span.line))
+            cells = (str(rule.position), rule.rule_id, action, zones,
+                     ("not " if rule.source_negate else "") + str(rule.sources),
+                     ("not " if rule.destination_negate else "") + str(rule.destinations),
+                     services, str(rule.span.line))
+            table.add_row(*cells)
         console.print(table)
     for warning in ruleset.warnings:
         console.print(styled(("warning", "yellow"), f" {warning}"))

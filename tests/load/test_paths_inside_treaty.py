@@ -104,4 +104,4 @@ def test_a_device_is_not_a_file(tmp_path: Path, special: str) -> None:
 def test_check_on_something_that_is_not_a_folder_is_an_input_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", "/dev/null"])
     assert result.exit_code == 2, result.output
-    assert "not a folder" in result.output
+    assert "neither a folder" in result.output

@@ -7,17 +7,19 @@ vendor never imports the others.
 
 from __future__ import annotations
 
+import codecs
 import importlib
 import importlib.util
 from pathlib import Path
 from typing import Protocol
 
 from plantgate.errors import InputError
+from plantgate.feeds.textfile import read_evidence_bytes
 from plantgate.firewalls.detect import config_sample, detect_vendor
 from plantgate.firewalls.ruleset import Ruleset
 
 __all__ = ["DETECTORS", "FirewallParser", "VENDOR_MODULES", "available_vendors", "detect_vendor", "parse_config",
-           "parser_for", "read_config_text"]
+           "decode_config_bytes", "parser_for", "read_config_text"]
 
 VENDOR_MODULES: dict[str, str] = {
     "asa": "plantgate.firewalls.asa.parser",
@@ -101,17 +103,27 @@ def parser_for(vendor: str, context: str = "") -> FirewallParser:
     return parser
 
 
-def read_config_text(path: str | Path) -> str:
-    """Read a config file as text, with a clear error instead of a traceback."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError.at(str(p), 0, 0, f"cannot read firewall config: {exc.strerror}") from exc
+CONFIG_LIMIT = 64 * 1024 * 1024
+"""Bytes: several times the largest real configs measured (18 MB of SRX); a bigger file is refused, not read."""
+
+
+def decode_config_bytes(data: bytes) -> str:
+    """Config text as the device wrote it: UTF-8 (a byte-order mark dropped), else Latin-1 (never refused).
+
+    Vendors write comments and descriptions in whatever the operator typed; Latin-1 maps every
+    byte, so an odd byte in a description never hides the rules around it.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+def read_config_text(path: str | Path, limit: int = CONFIG_LIMIT) -> str:
+    """A config file's text, read only when it is a regular file within ``limit`` bytes (else InputError)."""
+    return decode_config_bytes(read_evidence_bytes(Path(path), "firewall config", limit))
 
 
 CONFIDENT = 0.3

@@ -61,3 +61,25 @@ class Interner:
     def __call__(self, value: H) -> H:
         found = self._seen.setdefault(value, value)
         return found  # type: ignore[return-value]
+
+
+class LineTexts:
+    """The text of line ranges of one file, one string per distinct range.
+
+    Statements, spans and warnings quote the lines they came from. When many of them share
+    one long line (a whole config written on a line), quoting a fresh copy for each made
+    memory grow with the square of the file; here they share one string per range.
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self._texts: dict[tuple[int, int, bool], str] = {}
+
+    def text(self, first: int, last: int, *, strip: bool = False) -> str:
+        """Lines ``first``..``last`` (1-based, inclusive) joined by newlines; stripped on request."""
+        key = (first, last, strip)
+        found = self._texts.get(key)
+        if found is None:
+            joined = "\n".join(self.lines[max(first, 1) - 1:last])
+            found = self._texts[key] = joined.strip() if strip else joined
+        return found

@@ -66,8 +66,9 @@ def load_site(path: str | Path, allow_outside: Iterable[Path] | None = None) -> 
     problems = ProblemCollector()
     if not root.exists():
         raise InputError.at(str(root), 0, 0, "treaty folder not found", "a folder of treaty YAML files")
-    if not (root.is_dir() or root.is_file()):
-        raise InputError.at(str(root), 0, 0, "not a folder nor a regular file", "a folder of treaty YAML files")
+    if not (root.is_dir() or root.is_file()):  # a device or a FIFO: reading it would hang or never end
+        raise InputError.at(str(root), 0, 0, "treaty path is neither a folder nor a regular file",
+                            "a folder of treaty YAML files, or one treaty YAML file")
     document, spans = merge_documents(root, problems)
     treaty, left_out = validate_document(Treaty, document, spans, problems) if document else (None, {})
     if isinstance(treaty, Treaty):

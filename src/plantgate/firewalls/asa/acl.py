@@ -22,6 +22,7 @@ from plantgate.firewalls.asa.objects import (
     protocol_number,
 )
 from plantgate.firewalls.asa.tables import LOG_LEVELS
+from plantgate.firewalls.limits import is_decimal
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_SERVICE,
@@ -220,7 +221,7 @@ def _icmp_operand(store: ObjectStore, tokens: list[str], i: int,
         raise AsaSyntaxError(f"expected an ICMP type or an option, got {tokens[i]!r}")
     out = Resolved(icmp_types=[number])
     i += 1
-    if i < len(tokens) and tokens[i].isdigit():
+    if i < len(tokens) and is_decimal(tokens[i]):
         out.protocols = [int(tokens[i])]  # carries the ICMP code
         i += 1
     return out, i
@@ -284,7 +285,7 @@ def _options(tokens: list[str], i: int, state: _AceState) -> None:
         if tok == "log":
             state.log = True
             i += 1
-            while i < len(tokens) and (tokens[i].isdigit() or tokens[i] in LOG_LEVELS
+            while i < len(tokens) and (is_decimal(tokens[i]) or tokens[i] in LOG_LEVELS
                                        or tokens[i] == "interval"):
                 if tokens[i] == "disable":
                     state.log = False

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from plantgate.firewalls.asa.tables import ICMP6_TYPES, ICMP_TYPES, PORTS, PROTOCOLS
 from plantgate.firewalls.interning import Interner, host_network, ipv4_mask, ipv4_network, network
+from plantgate.firewalls.limits import MAX_NESTING, is_decimal
 from plantgate.firewalls.ruleset import (
     ANY_V4,
     ANY_V6,
@@ -105,7 +106,7 @@ def mask_networks(address: str, mask: str, names: dict[str, IPNetwork]) -> tuple
 
 
 def port_number(token: str) -> int:
-    if token.isdigit() and int(token) <= 65535:
+    if is_decimal(token) and int(token) <= 65535:
         return int(token)
     if token in PORTS:
         return PORTS[token]
@@ -146,7 +147,7 @@ def parse_port_operator(tokens: list[str], i: int) -> tuple[list[PortRange], int
 def protocol_number(token: str) -> int | None:
     if token in PROTOCOLS:
         return PROTOCOLS[token]
-    if token.isdigit() and int(token) <= 255:
+    if is_decimal(token) and int(token) <= 255:
         return int(token) or None
     raise AsaSyntaxError(f"expected a protocol name or number 0-255, got {token!r}")
 
@@ -156,7 +157,7 @@ def icmp_type_number(token: str, protocol: int) -> int | None:
     table = ICMP6_TYPES if protocol == ICMPV6 else ICMP_TYPES
     if token in table:
         return table[token]
-    if token.isdigit() and int(token) <= 255:
+    if is_decimal(token) and int(token) <= 255:
         return int(token)
     return None
 
@@ -191,7 +192,7 @@ def parse_service_spec(tokens: list[str], i: int, protocols: list[int | None], n
             if icmp_type is None:
                 raise AsaSyntaxError(f"expected an ICMP type, got {tok!r}")
             i += 1
-            if i < len(tokens) and tokens[i].isdigit():
+            if i < len(tokens) and is_decimal(tokens[i]):
                 icmp_code = int(tokens[i])
                 i += 1
         else:
@@ -217,6 +218,8 @@ class ObjectStore:
     intern: Interner = field(default_factory=Interner)
     """Equal services of the ACEs are one object (see ``firewalls/interning``)."""
     operands: dict[tuple[str, str], tuple[Resolved, int, AddressSet]] = field(default_factory=dict)
+    resolved_networks: dict[tuple[str, bool], Resolved] = field(default_factory=dict)
+    """Context-free network resolutions: a group named by many groups is resolved once."""
     """ACL address operands resolved once per written form: (resolved, tokens used, address set)."""
 
     # -- definitions (one sub-line each) ------------------------------------------------
@@ -320,7 +323,27 @@ class ObjectStore:
         return name in self.service_groups or name in self.service_objects
 
     def network(self, name: str, via_group: bool, stack: tuple[str, ...] = ()) -> Resolved:
-        """The addresses of a network object (``via_group`` False) or object-group."""
+        """The addresses of a network object (``via_group`` False) or object-group.
+
+        Remembered when no cycle or depth cut shaped it, and each member followed once, so
+        groups that share members (a diamond, or a duplicated ``group-object`` line) cost
+        their size, not the number of paths through them.
+        """
+        known = self.resolved_networks.get((name, via_group))
+        if known is not None:
+            copy = Resolved()
+            copy.absorb(known)
+            return copy
+        out = self._network(name, via_group, stack)
+        out.nets = list(dict.fromkeys(out.nets))
+        if not any("reference cycle" in u or "levels deep" in u for u in out.unknown):
+            self.resolved_networks[(name, via_group)] = out
+            copy = Resolved()
+            copy.absorb(out)
+            return copy
+        return out
+
+    def _network(self, name: str, via_group: bool, stack: tuple[str, ...]) -> Resolved:
         out = Resolved(refs=[name])
         table = self.network_groups if via_group else self.network_objects
         if name in stack:
@@ -330,8 +353,12 @@ class ObjectStore:
             kind = "object-group" if via_group else "object"
             out.unknown.append(f"undefined network {kind} {name}")
             return out
+        if len(stack) >= MAX_NESTING:
+            out.unknown.append(f"{name} is nested more than {MAX_NESTING} levels deep: not followed")
+            return out
         if not table[name]:
             out.unknown.append(f"network object {name} has no address")
+        followed: set[tuple[str, object]] = set()
         for kind, value in table[name]:
             if kind == "nets":
                 out.nets += value  # type: ignore[arg-type]
@@ -339,10 +366,9 @@ class ObjectStore:
                 out.unknown.append(f"{name}: {value}")
             elif kind == "name":
                 out.refs.append(str(value))
-            elif kind == "object":
-                out.absorb(self.network(str(value), False, stack + (name,)))
-            elif kind == "group":
-                out.absorb(self.network(str(value), True, stack + (name,)))
+            elif kind in ("object", "group") and (kind, value) not in followed:
+                followed.add((kind, value))
+                out.absorb(self.network(str(value), kind == "group", stack + (name,)))
         return out
 
     def services(self, name: str, stack: tuple[str, ...] = ()) -> Resolved:
@@ -355,7 +381,11 @@ class ObjectStore:
         if members is None:
             out.unknown.append(f"undefined service object {name}")
             return out
+        if len(stack) >= MAX_NESTING:
+            out.unknown.append(f"{name} is nested more than {MAX_NESTING} levels deep: not followed")
+            return out
         group_protocol = self.service_group_protocol.get(name, "")
+        followed: set[tuple[str, object]] = set()
         for kind, value in members:
             if kind == "services":
                 out.services += value  # type: ignore[arg-type]
@@ -365,7 +395,8 @@ class ObjectStore:
                     continue
                 for proto in expand_protocol_keyword(group_protocol):
                     out.services.append(Service(proto, (), tuple(value), name=name))  # type: ignore[arg-type]
-            elif kind in ("object", "group"):
+            elif kind in ("object", "group") and (kind, value) not in followed:
+                followed.add((kind, value))
                 out.absorb(self.services(str(value), stack + (name,)))
         return out
 
@@ -374,6 +405,9 @@ class ObjectStore:
         if name in stack or name not in self.protocol_groups:
             out.unknown.append(f"undefined protocol object-group {name}" if name not in stack
                                else f"reference cycle through {name}")
+            return out
+        if len(stack) >= MAX_NESTING:
+            out.unknown.append(f"{name} is nested more than {MAX_NESTING} levels deep: not followed")
             return out
         for kind, value in self.protocol_groups[name]:
             if kind == "protocols":
@@ -387,6 +421,9 @@ class ObjectStore:
         if name in stack or name not in self.icmp_groups:
             out.unknown.append(f"undefined icmp-type object-group {name}" if name not in stack
                                else f"reference cycle through {name}")
+            return out
+        if len(stack) >= MAX_NESTING:
+            out.unknown.append(f"{name} is nested more than {MAX_NESTING} levels deep: not followed")
             return out
         for kind, value in self.icmp_groups[name]:
             if kind == "icmp":

@@ -32,6 +32,7 @@ from plantgate.firewalls.asa.objects import AsaSyntaxError, ObjectStore, parse_i
 from plantgate.firewalls.asa.tables import HARMLESS_COMMANDS
 from plantgate.firewalls.base import require_understood
 from plantgate.firewalls.gc_pause import with_collector_paused
+from plantgate.firewalls.limits import is_decimal
 from plantgate.firewalls.ruleset import (
     Action,
     Filter,
@@ -229,7 +230,7 @@ def _read_sub_line(state: _ParseState, number: int, raw: str, tokens: list[str])
         iface = state.interfaces[-1]
         if tokens[0] == "nameif" and len(tokens) == 2:
             iface.nameif = tokens[1]
-        elif tokens[0] == "security-level" and len(tokens) == 2 and tokens[1].isdigit():
+        elif tokens[0] == "security-level" and len(tokens) == 2 and is_decimal(tokens[1]):
             iface.level = int(tokens[1])
         return
     block.lines.append(raw)
@@ -293,7 +294,7 @@ def _access_list(state: _ParseState, number: int, raw: str, tokens: list[str]) -
     if len(tokens) < 3:
         raise AsaSyntaxError("access-list needs a name and a type")
     name, rest = tokens[1], tokens[2:]
-    if rest[0] == "line" and len(rest) > 2 and rest[1].isdigit():
+    if rest[0] == "line" and len(rest) > 2 and is_decimal(rest[1]):
         rest = rest[2:]
     state.acl_lines.setdefault(name, number)
     state.aces.setdefault(name, [])

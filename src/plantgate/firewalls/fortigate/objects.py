@@ -20,6 +20,7 @@ from plantgate.firewalls.fortigate.services import (
     predefined_service,
 )
 from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, Table, settings
+from plantgate.firewalls.limits import MAX_NESTING, NESTING_EXPECTED
 from plantgate.firewalls.ruleset import (
     ANY_V4,
     ANY_V6,
@@ -285,6 +286,9 @@ class ObjectBook:
         kind, entry = self.entries[ident]
         if ident in self._resolving:
             raise InputError.at(self.file, entry.line, 1, f"address group {name!r} contains itself", "no cycles")
+        if len(self._resolving) >= MAX_NESTING:
+            raise InputError.at(self.file, entry.line, 1, f"group {name!r} is nested more than {MAX_NESTING} levels "
+                                "deep", NESTING_EXPECTED)
         self._resolving.add(ident)
         try:
             attrs = settings(entry.statements)
@@ -334,6 +338,9 @@ class ObjectBook:
         kind, entry = self.entries[ident]
         if ident in self._resolving:
             raise InputError.at(self.file, entry.line, 1, f"service group {name!r} contains itself", "no cycles")
+        if len(self._resolving) >= MAX_NESTING:
+            raise InputError.at(self.file, entry.line, 1, f"group {name!r} is nested more than {MAX_NESTING} levels "
+                                "deep", NESTING_EXPECTED)
         self._resolving.add(ident)
         try:
             if kind == "service-group":

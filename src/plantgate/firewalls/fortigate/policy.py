@@ -245,7 +245,9 @@ def _addresses(
             warn(setting.line, f"{draft.label} {key}: {reason}; "
                  + ("widened to all" if draft.permits else "rule is uncertain"), draft.permits)
             draft.unsure(reason)
-        for reason in value.approximate:
+        for reason in value.approximate:  # e.g. a VIP: matched as its external and mapped addresses
+            warn(setting.line, f"{draft.label} {key}: {reason}; "
+                 + ("widened" if draft.permits else "rule is uncertain"), draft.permits)
             draft.unsure(reason)
         if value.unresolved and draft.permits:
             include.append(ANY_V4 if version == 4 else ANY_V6)

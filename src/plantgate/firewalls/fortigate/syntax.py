@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
+from plantgate.firewalls.interning import LineTexts
 from plantgate.firewalls.ruleset import ParseWarning
 
 
@@ -73,9 +74,13 @@ class ConfigTree:
     tables: dict[str, Table]
     lines: list[str]
     warnings: list[ParseWarning]
+    line_texts: LineTexts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.line_texts = LineTexts(self.lines)
 
     def text(self, line: int, end_line: int) -> str:
-        return "\n".join(self.lines[line - 1 : end_line])
+        return self.line_texts.text(line, end_line)
 
 
 SETTING_VERBS = frozenset({"set", "unset", "append", "select", "unselect"})

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from plantgate.errors import InputError
+from plantgate.firewalls.limits import MAX_NESTING, NESTING_EXPECTED
 from plantgate.firewalls.linux.match import Match, ZoneSet, conjoin, subtract_match
 from plantgate.firewalls.ruleset import Action, AddressSet, Rule, SourceSpan
 
@@ -187,6 +188,9 @@ class Inliner:
                     local.append(_Exclusion(rule.match, rule.span.line))
             elif rule.verdict in (Verdict.JUMP, Verdict.GOTO):
                 target = self.chains[rule.target]
+                if len(stack) > MAX_NESTING:
+                    raise InputError.at(self.file, rule.span.line, rule.target_column,
+                                        f"chains jump more than {MAX_NESTING} levels deep here", NESTING_EXPECTED)
                 if target.name in stack:
                     raise InputError.at(
                         self.file, rule.span.line, rule.target_column,

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from plantgate.errors import InputError
 from plantgate.firewalls.gc_pause import with_collector_paused
+from plantgate.firewalls.interning import LineTexts
+from plantgate.firewalls.limits import is_decimal
 from plantgate.firewalls.linux.chains import (
     SELF_ZONE,
     Chain,
@@ -85,6 +87,7 @@ class _Reader:
     def __init__(self, text: str, file: str) -> None:
         self.file = file
         self.lines = text.splitlines()
+        self.line_texts = LineTexts(self.lines)
         self.family = _detect_family(text)
         self.translator = SpecTranslator(self.family)
         self.warnings: list[ParseWarning] = []
@@ -95,7 +98,8 @@ class _Reader:
         self.understood = 0  # lines read as iptables statements: none means this is not an iptables file
 
     def warn(self, line: int, message: str, widened: bool = False) -> None:
-        self.warnings.append(ParseWarning(self.file, line, message, self.lines[line - 1].strip(), widened))
+        text = self.line_texts.text(line, line, strip=True)
+        self.warnings.append(ParseWarning(self.file, line, message, text, widened))
 
     def error(self, line: int, column: int, message: str, expected: str = "") -> InputError:
         return InputError.at(self.file, line, column, message, expected)
@@ -138,7 +142,7 @@ class _Reader:
         while len(tokens) >= 2 and tokens[0].text in ("-t", "--table", "-w", "--wait"):
             if tokens[0].text in ("-t", "--table"):
                 table = tokens[1].text
-            tokens = tokens[2:] if tokens[1].text.isdigit() or tokens[0].text in ("-t", "--table") else tokens[1:]
+            tokens = tokens[2:] if is_decimal(tokens[1].text) or tokens[0].text in ("-t", "--table") else tokens[1:]
         if not tokens or tokens[0].text not in COMMANDS:
             where = tokens[0].column if tokens else 1
             self.warn(number, f"not an iptables command at column {where}; line ignored")
@@ -199,8 +203,10 @@ class _Reader:
             if match is not None:
                 match = Match(match.sources, match.destinations, match.services, return_only=match.return_only,
                               uncertain=match.uncertain + (reasons[-1],))
-        if verdict is Verdict.QUEUE and match is not None:
+        if verdict is Verdict.QUEUE:
             reason = f"target {target}: a userspace program decides; treated as accept"
+            reasons.append(reason)
+        if verdict is Verdict.QUEUE and match is not None:
             match = Match(match.sources, match.destinations, match.services, return_only=match.return_only,
                           uncertain=match.uncertain + (reason,))
         if reasons and verdict is not Verdict.CONTINUE:
@@ -219,7 +225,7 @@ class _Reader:
 
     def _index(self, number: int, state: _ChainState, token: Token, allow_end: bool) -> int:
         limit = len(state.rules) + (1 if allow_end else 0)
-        if not token.text.isdigit() or not 1 <= int(token.text) <= max(limit, 1 if allow_end else 0):
+        if not is_decimal(token.text) or not 1 <= int(token.text) <= max(limit, 1 if allow_end else 0):
             raise self.error(number, token.column, f"rule number {token.text} out of range for {state.name}",
                              f"1..{limit}")
         return int(token.text) - 1
@@ -227,7 +233,7 @@ class _Reader:
     def _cmd_insert(self, number: int, span: SourceSpan, cmd: Token, args: list[Token]) -> None:
         state = self._chain(number, args[0] if args else None)
         position, rest = 0, args[1:]
-        if rest and rest[0].text.isdigit():
+        if rest and is_decimal(rest[0].text):
             position, rest = self._index(number, state, rest[0], True), rest[1:]
         state.rules.insert(position, self._draft(number, span, state.name, rest))
 
@@ -239,7 +245,7 @@ class _Reader:
 
     def _cmd_delete(self, number: int, span: SourceSpan, cmd: Token, args: list[Token]) -> None:
         state = self._chain(number, args[0] if args else None)
-        if len(args) == 2 and args[1].text.isdigit():
+        if len(args) == 2 and is_decimal(args[1].text):
             del state.rules[self._index(number, state, args[1], False)]
             return
         key = tuple(t.text for t in args[1:])

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
 from plantgate.firewalls.interning import network
+from plantgate.firewalls.limits import is_decimal
 from plantgate.firewalls.linux.chains import InterfaceName, InterfaceTerm, Verdict
 from plantgate.firewalls.linux.match import (
     ANY_SERVICES,
@@ -185,7 +186,7 @@ def parse_spec(tokens: list[Token]) -> RuleSpec:
         if not name.startswith("-"):
             raise InputError.at("", 0, tok.column, f"unexpected word {tok.text!r} in rule", "an option")
         values = []
-        while i < len(tokens) and (not tokens[i].text.startswith("-") or tokens[i].text[1:].isdigit()) \
+        while i < len(tokens) and (not tokens[i].text.startswith("-") or is_decimal(tokens[i].text[1:])) \
                 and tokens[i].text != "!":
             values.append(tokens[i].text)
             i += 1
@@ -245,7 +246,7 @@ class SpecTranslator:
             try:
                 nets.append(network(item))
             except ValueError as exc:
-                looks_like_name = _HOST_NAME.match(item) and not item.replace(".", "").isdigit()
+                looks_like_name = _HOST_NAME.match(item) and not is_decimal(item.replace(".", ""))
                 if "/" not in item and ":" not in item and looks_like_name:
                     reasons.append(f"host name {item} is resolved when the rule is loaded")
                     return self.universe
@@ -343,7 +344,7 @@ class SpecTranslator:
             icmp_type, code = table[opt.value]
         else:
             type_text, _, code_text = opt.value.partition("/")
-            if not type_text.isdigit() or (code_text and not code_text.isdigit()) \
+            if not is_decimal(type_text) or (code_text and not is_decimal(code_text)) \
                     or int(type_text) > 255 or (code_text and int(code_text) > 255):
                 raise InputError.at("", 0, opt.column, f"bad ICMP type {opt.value!r}", "a type name, N or N/M")
             icmp_type, code = int(type_text), (int(code_text) if code_text else None)

@@ -7,6 +7,8 @@ here are reported as warnings by the parsers, which then widen the rule.
 
 from __future__ import annotations
 
+from plantgate.firewalls.limits import is_decimal
+
 PROTOCOLS: dict[str, int] = {
     "icmp": 1, "igmp": 2, "ipip": 4, "ipencap": 4, "tcp": 6, "egp": 8, "igp": 9, "pup": 12, "udp": 17,
     "idp": 22, "tp": 29, "dccp": 33, "ipv6": 41, "ipv6-route": 43, "ipv6-frag": 44, "idrp": 45,
@@ -74,7 +76,7 @@ ICMPV6_TYPES: dict[str, tuple[int, int | None]] = {
 def protocol_number(text: str) -> int | None:
     """IP protocol number for a name or number; None when unknown."""
     lowered = text.lower()
-    if lowered.isdigit():
+    if is_decimal(lowered):
         value = int(lowered)
         return value if 0 <= value <= 255 else None
     return PROTOCOLS.get(lowered)
@@ -82,7 +84,7 @@ def protocol_number(text: str) -> int | None:
 
 def port_number(text: str) -> int | None:
     """Port number for a number or service name; None when unknown or out of range."""
-    if text.isdigit():
+    if is_decimal(text):
         value = int(text)
         return value if value <= 65535 else None
     return SERVICES.get(text.lower())

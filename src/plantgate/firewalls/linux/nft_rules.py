@@ -11,6 +11,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
+from plantgate.firewalls.limits import is_decimal
 from plantgate.firewalls.linux.chains import InterfaceName, InterfaceTerm, Verdict
 from plantgate.firewalls.linux.iptables_spec import CONNTRACK_STATES, NEW_FLOW_STATES
 from plantgate.firewalls.linux.match import (
@@ -191,14 +192,76 @@ def _ports(values: list[tuple[str, NftToken | None]], st: _State, at: NftToken) 
     return normalise_ports(out)
 
 
+MAP_PERMITS = frozenset({"accept", "jump", "goto", "queue"})
+
+
+def _selector_start(toks: list[NftToken], k: int) -> int:
+    """Where the selector (or concatenation of selectors) ending before ``toks[k]`` starts."""
+    start = k
+    while start > 0:
+        start -= 1
+        if toks[start].text in START_WORDS and (start == 0 or toks[start - 1].text != "."):
+            return start
+    return 0
+
+
+def _value_end(toks: list[NftToken], k: int) -> int:
+    """The index after the value that follows a concatenation or ``vmap`` at ``toks[k]``."""
+    i = k + 1
+    while i < len(toks):
+        text = toks[i].text
+        if text == "{":
+            depth = 0
+            while i < len(toks):
+                depth += {"{": 1, "}": -1}.get(toks[i].text, 0)
+                i += 1
+                if depth == 0:
+                    return i
+            return i
+        if text.startswith("@"):
+            return i + 1
+        if text in STATEMENT_WORDS and text not in ("queue",):
+            return i
+        i += 1
+    return i
+
+
+def _without_unmodelled(toks: list[NftToken], st: _State) -> tuple[list[NftToken], Verdict | None]:
+    """The rule's tokens without verdict maps and concatenations, which are widened and reported.
+
+    A concatenation (``ip saddr . tcp dport { ... }``) is matched as anything. A verdict map
+    (``ip saddr vmap { ... : accept, ... : drop }``) is taken as accept when any of its verdicts
+    (or a named map's, which are not read) may accept, else as drop; either way the rule is uncertain.
+    """
+    verdict: Verdict | None = None
+    k = 0
+    while k < len(toks):
+        text = toks[k].text
+        if text not in (".", "vmap", "map"):
+            k += 1
+            continue
+        start, end = _selector_start(toks, k), _value_end(toks, k)
+        words = {t.text.rstrip(",") for t in toks[k:end]}
+        if text == "." and "vmap" not in words:
+            st.reasons.append("concatenation '" + " ".join(t.text for t in toks[start:end]) + "' matched as anything")
+        else:
+            named = any(t.text.startswith("@") for t in toks[k:end])
+            verdict = Verdict.ACCEPT if named or words & MAP_PERMITS else Verdict.DROP
+            st.reasons.append("verdict map '" + " ".join(t.text for t in toks[start:end][:12])
+                              + f"' not modelled; taken as {verdict.value}")
+        toks = toks[:start] + toks[end:]
+        k = start
+    return toks, verdict
+
+
 def interpret_rule(stmt: Statement, family: str, sets: dict[str, SetInfo], file: str,
                    warnings: list[ParseWarning]) -> RuleDraft:
     """One rule statement to a draft (interfaces still unresolved)."""
     universe = AddressSet(tuple(n for n, f in ((ANY_V4, "ip"), (ANY_V6, "ip6")) if family in (f, "inet")))
     st = _State(family, sets, file, universe)
-    toks = stmt.tokens
+    toks, map_verdict = _without_unmodelled(stmt.tokens, st)
     span = SourceSpan(file, stmt.line, stmt.end_line, stmt.text)
-    verdict, target, target_col, comment = Verdict.CONTINUE, "", 0, ""
+    verdict, target, target_col, comment = map_verdict or Verdict.CONTINUE, "", 0, ""
     i = 0
     while i < len(toks):
         word = toks[i].text
@@ -245,14 +308,12 @@ def interpret_rule(stmt: Statement, family: str, sets: dict[str, SetInfo], file:
             st.reasons.append("unknown expression '" + " ".join(t.text for t in toks[start:i]) + "'")
             continue
         i = handled
+    if verdict is Verdict.QUEUE:
+        st.reasons.append("queue: a userspace program decides; treated as accept")
     match = _match(st)
     if st.reasons and verdict is not Verdict.CONTINUE:
         widened = verdict in (Verdict.ACCEPT, Verdict.QUEUE, Verdict.JUMP, Verdict.GOTO)
         warnings.append(ParseWarning(file, stmt.line, "not modelled: " + "; ".join(st.reasons), stmt.text, widened))
-    if match is not None and verdict is Verdict.QUEUE:
-        match = Match(match.sources, match.destinations, match.services, return_only=match.return_only,
-                      uncertain=match.uncertain + ("queue: a userspace program decides; treated as accept",),
-                      object_refs=match.object_refs)
     return RuleDraft(span, match, st.in_term, st.out_term, verdict, target, target_col, comment)
 
 
@@ -331,7 +392,7 @@ def _selector(word: str, nxt: str, toks: list[NftToken], i: int, j: int, negate:
         for text, tok in _elements(items, set_name, st):
             if text in table:
                 types.append(table[text])
-            elif text.isdigit() and int(text) <= 255:
+            elif is_decimal(text) and int(text) <= 255:
                 types.append((int(text), None))
             else:
                 raise st.error(tok or at, f"unknown {word} type {text!r}", "an ICMP type name or number")

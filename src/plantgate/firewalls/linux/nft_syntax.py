@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
+from plantgate.firewalls.interning import LineTexts
+from plantgate.firewalls.limits import MAX_NESTING, NESTING_EXPECTED, is_decimal
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|!=|==|<=|>=|[{}();,<>@$]|[^\s{}();,"<>@$!=]+|!|=')
 BLOCK_KEYWORDS = frozenset({"table", "chain", "set", "map", "flowtable", "counter", "quota", "limit",
@@ -81,6 +83,7 @@ class NftTable:
 class NftFile:
     tables: list[NftTable] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, what) for warnings
+    includes: list[tuple[int, str]] = field(default_factory=list)  # (line, statement): files not read
 
 
 class _Lexer:
@@ -113,6 +116,7 @@ class _Parser:
     def __init__(self, text: str, file: str) -> None:
         lexer = _Lexer(text, file)
         self.file, self.lines, self.tokens = file, lexer.lines, lexer.tokens
+        self.line_texts = LineTexts(self.lines)
         self.pos = 0
         self.defines: dict[str, list[NftToken]] = {}
         self.result = NftFile()
@@ -169,7 +173,7 @@ class _Parser:
 
     def _text(self, toks: list[NftToken]) -> str:
         first, last = toks[0].line, toks[-1].line
-        return "\n".join(self.lines[first - 1:last]).strip()
+        return self.line_texts.text(first, last, strip=True)
 
     def parse(self) -> NftFile:
         while (item := self._statement()) is not None:
@@ -182,7 +186,10 @@ class _Parser:
                     raise self.error(toks[0], "bad define", "define NAME = VALUE")
                 self.defines[toks[1].text] = toks[3:]
                 continue
-            if head == "flush" or head == "include":
+            if head == "include":
+                self.result.includes.append((toks[0].line, " ".join(t.text for t in toks)))
+                continue
+            if head == "flush":
                 self.result.skipped.append((toks[0].line, " ".join(t.text for t in toks)))
                 continue
             if head in ("add", "create") and len(toks) > 1 and toks[1].text == "table" and end == "{":
@@ -232,7 +239,9 @@ class _Parser:
                 raise self.error(toks[0], f"unexpected {head!r} in table {table.name}",
                                  "chain NAME { ... }, set NAME { ... } or a closing }")
 
-    def _block_statements(self, opener: NftToken) -> list[Statement]:
+    def _block_statements(self, opener: NftToken, depth: int = 0) -> list[Statement]:
+        if depth > MAX_NESTING:
+            raise self.error(opener, f"blocks nested more than {MAX_NESTING} levels deep", NESTING_EXPECTED)
         out: list[Statement] = []
         while True:
             item = self._statement()
@@ -242,7 +251,7 @@ class _Parser:
             if toks[0].text == "}":
                 return out
             if end == "{":
-                self._block_statements(toks[0])
+                self._block_statements(toks[0], depth + 1)
                 continue
             out.append(Statement(toks, self._text(toks)))
 
@@ -282,7 +291,7 @@ def _priority(words: list[str], at: NftToken, parser: _Parser) -> int:
     if not m:
         raise parser.error(at, f"bad priority {text!r}", "a number or filter/raw/mangle... [+|- N]")
     base = m.group(1)
-    value = int(base) if base.lstrip("-").isdigit() else PRIORITY_NAMES.get(base)
+    value = int(base) if is_decimal(base.lstrip("-")) else PRIORITY_NAMES.get(base)
     if value is None:
         raise parser.error(at, f"unknown priority name {base!r}", ", ".join(PRIORITY_NAMES))
     if m.group(2):

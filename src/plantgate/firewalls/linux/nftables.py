@@ -23,6 +23,7 @@ from pathlib import Path
 
 from plantgate.errors import InputError
 from plantgate.firewalls.gc_pause import with_collector_paused
+from plantgate.firewalls.interning import LineTexts
 from plantgate.firewalls.linux.chains import (
     SELF_ZONE,
     Chain,
@@ -73,14 +74,15 @@ class NftablesParser:
     @with_collector_paused
     def parse(self, text: str, file: str) -> Ruleset:
         structure = parse_structure(text, file)
-        lines = text.splitlines()
-        warnings = [ParseWarning(file, line, what + "; ignored", lines[line - 1].strip())
+        lines = LineTexts(text.splitlines())
+        warnings = [ParseWarning(file, line, what + "; ignored", lines.text(line, line, strip=True))
                     for line, what in structure.skipped]
         tables: list[_TableDrafts] = []
         for table in structure.tables:
             if table.family not in FAMILY_UNIVERSE:
-                warnings.append(ParseWarning(file, table.header.line, f"table family {table.family} not analysed "
-                                             "(it can only drop more traffic)", lines[table.header.line - 1].strip()))
+                header = table.header.line
+                warnings.append(ParseWarning(file, header, f"table family {table.family} not analysed "
+                                             "(it can only drop more traffic)", lines.text(header, header, strip=True)))
                 continue
             sets = {name: read_set(s, file) for name, s in table.sets.items()}
             drafts = _TableDrafts(table, sets)
@@ -93,10 +95,15 @@ class NftablesParser:
                     interpret_rule(stmt, table.family, sets, file, warnings) for stmt in chain.rules
                 ]
             tables.append(drafts)
-        return _build(tables, file, warnings)
+        includes = [SourceSpan(file, line, line, lines.text(line, line, strip=True)) for line, _ in structure.includes]
+        for span in includes:
+            warnings.append(ParseWarning(file, span.line, "included file not read: every filter chain is widened to "
+                                         "accept what it may add", span.text, widened=True))
+        return _build(tables, file, warnings, includes)
 
 
-def _build(tables: list[_TableDrafts], file: str, warnings: list[ParseWarning]) -> Ruleset:
+def _build(tables: list[_TableDrafts], file: str, warnings: list[ParseWarning],
+           includes: list[SourceSpan] | None = None) -> Ruleset:
     terms: list[InterfaceTerm] = [t for td in tables for rules in td.rules.values() for d in rules
                                   for t in (d.in_term, d.out_term) if t is not None]
     zone_map = ZoneMap.build(terms)
@@ -132,6 +139,9 @@ def _build(tables: list[_TableDrafts], file: str, warnings: list[ParseWarning]) 
             rules = inliner.flatten(base)
             if table.family != "inet":
                 rules = [_other_family_passes(table, prefix, span)] + rules
+            if includes:
+                rules = [_include_may_accept(label, include) for include in includes] + rules
+            if table.family != "inet" or includes:
                 rules = [replace(r, position=i) for i, r in enumerate(rules, start=1)]
             ruleset.filters[label] = Filter(label, rules, base.policy, span, "; ".join(chain.comments))
             hooks[chain.hook].append((chain.priority, len(hooks[chain.hook]), label))
@@ -165,6 +175,17 @@ def _chains(td: _TableDrafts, zone_map: ZoneMap, file: str, prefix: str) -> dict
                                          draft.target_column, draft.comment))
         chains[label] = chain
     return chains
+
+
+def _include_may_accept(label: str, include: SourceSpan) -> Rule:
+    """A rule standing for what an unread included file may add to this chain: anything, so it accepts all.
+
+    An include can add rules before the chain's own (``insert rule``), elements to its sets and
+    the chains it jumps to; not knowing them, the chain is widened, never taken as complete.
+    """
+    reason = f"include at line {include.line} not read: its rules may accept anything"
+    return Rule(rule_id=f"{label}/include@{include.line}", position=1, action=Action.PERMIT, span=include,
+                widened=(reason,), uncertain=True, comment=reason)
 
 
 def _other_family_passes(table: NftTable, prefix: str, span: SourceSpan) -> Rule:

@@ -17,6 +17,7 @@ PAN-OS ``predefined/service``: TCP 80 and 8080, and TCP 443.
 
 from __future__ import annotations
 
+from plantgate.firewalls.limits import is_decimal
 from plantgate.firewalls.panos.xml_syntax import PanNode
 from plantgate.firewalls.ruleset import ICMP, ICMPV6, TCP, UDP, PortRange, Service
 
@@ -66,12 +67,12 @@ def custom_app_default_services(default: PanNode | None) -> tuple[Service, ...] 
     """
     if default is None:
         return None
-    if (protocol := default.text("ident-by-ip-protocol")).isdigit() and int(protocol) <= 255:
+    if is_decimal(protocol := default.text("ident-by-ip-protocol")) and int(protocol) <= 255:
         return (Service(int(protocol)),)
     for tag, icmp in (("ident-by-icmp-type", ICMP), ("ident-by-icmp6-type", ICMPV6)):
         if (node := default.child(tag)) is not None:
             icmp_type, code = node.text("type"), node.text("code")
-            if not icmp_type.isdigit() or (code and not code.isdigit()):
+            if not is_decimal(icmp_type) or (code and not is_decimal(code)):
                 return None
             return (Service(icmp, icmp_type=int(icmp_type), icmp_code=int(code) if code else None),)
     services: list[Service] = []
@@ -83,7 +84,7 @@ def custom_app_default_services(default: PanNode | None) -> tuple[Service, ...] 
         ranges: list[PortRange] = []
         for part in ports_text.split(","):
             low, _, high = part.strip().partition("-")
-            if not low.isdigit() or (high and not high.isdigit()):
+            if not is_decimal(low) or (high and not is_decimal(high)):
                 return None
             first, last = int(low), int(high or low)
             if not 0 <= first <= last <= 65535:

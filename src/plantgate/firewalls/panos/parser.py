@@ -32,6 +32,7 @@ from plantgate.errors import InputError
 from plantgate.firewalls.base import require_understood
 from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.interning import network
+from plantgate.firewalls.limits import MAX_NESTING, NESTING_EXPECTED, is_decimal
 from plantgate.firewalls.panos.apps import (
     APP_DEFAULT_SERVICES,
     PREDEFINED_SERVICES,
@@ -180,6 +181,9 @@ class _Reader:
         if name in stack:
             raise InputError.at(self.file, line, 0, f"address group cycle: {' -> '.join(stack + (name,))}",
                                 "groups that do not contain themselves")
+        if len(stack) >= MAX_NESTING:
+            raise InputError.at(self.file, line, 0,
+                                f"address group {name} is nested more than {MAX_NESTING} levels deep", NESTING_EXPECTED)
         if (known := self._addresses.get(name)) is None:
             known = self._addresses[name] = self._resolve_address(name, stack)
         return known.copy()
@@ -225,6 +229,9 @@ class _Reader:
         if name in stack:
             raise InputError.at(self.file, line, 0, f"service group cycle: {' -> '.join(stack + (name,))}",
                                 "groups that do not contain themselves")
+        if len(stack) >= MAX_NESTING:
+            raise InputError.at(self.file, line, 0,
+                                f"service group {name} is nested more than {MAX_NESTING} levels deep", NESTING_EXPECTED)
         if (known := self._services.get(name)) is None:
             known = self._services[name] = self._resolve_service(name, stack)
         return known.copy()
@@ -262,7 +269,7 @@ class _Reader:
         ranges: list[PortRange] = []
         for part in text.split(","):
             low, _, high = part.strip().partition("-")
-            if not low.isdigit() or (high and not high.isdigit()) or not int(low) <= int(high or low) <= 65535:
+            if not is_decimal(low) or (high and not is_decimal(high)) or not int(low) <= int(high or low) <= 65535:
                 raise InputError.at(self.file, node.line, 0, f"service {name}: bad port {part!r}",
                                     "ports such as 80,443,1024-2048")
             ranges.append((int(low), int(high or low)))
@@ -271,6 +278,9 @@ class _Reader:
     def app_default_services(self, apps: list[str], line: int, stack: tuple[str, ...] = ()) -> _Resolved:
         """The services ``application-default`` allows for these applications."""
         out = _Resolved()
+        if len(stack) >= MAX_NESTING:
+            raise InputError.at(self.file, line, 0, f"application group {stack[-1]} is nested more than {MAX_NESTING} "
+                                "levels deep", NESTING_EXPECTED)
         for app in apps:
             if app in stack:
                 continue

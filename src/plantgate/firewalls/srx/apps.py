@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from plantgate.firewalls.limits import is_decimal
 from plantgate.firewalls.ruleset import ICMP, ICMPV6, SCTP, TCP, UDP, PortRange, Service
 from plantgate.firewalls.srx.hierarchy import ConfigNode
 
@@ -154,7 +155,7 @@ def parse_port_range(text: str) -> PortRange | None:
     low, sep, high = text.partition("-")
     values = []
     for part in (low, high) if sep else (low,):
-        if part.isdigit():
+        if is_decimal(part):
             values.append(int(part))
         elif part in NAMED_PORTS:
             values.append(NAMED_PORTS[part])
@@ -192,7 +193,8 @@ def _term_service(name: str, words: list[str], reasons: list[str], warn: Callabl
     if proto_text is None:
         reasons.append(f"application {name}: no protocol given, widened to every protocol")
         return Service(name=name)
-    protocol = int(proto_text) if proto_text.isdigit() and int(proto_text) <= 255 else PROTOCOL_NUMBERS.get(proto_text)
+    numbered = is_decimal(proto_text) and int(proto_text) <= 255
+    protocol = int(proto_text) if numbered else PROTOCOL_NUMBERS.get(proto_text)
     if protocol is None:
         warn(f"application {name}: unknown protocol {proto_text!r}; widened to every protocol")
         reasons.append(f"application {name}: unknown protocol {proto_text!r}")
@@ -215,10 +217,10 @@ def _term_service(name: str, words: list[str], reasons: list[str], warn: Callabl
         for key, code_key in (("icmp-type", "icmp-code"), ("icmp6-type", "icmp6-code")):
             if key in attrs:
                 value = attrs[key]
-                icmp_type = int(value) if value.isdigit() else names.get(value)
+                icmp_type = int(value) if is_decimal(value) else names.get(value)
                 if icmp_type is None:
                     reasons.append(f"application {name}: unknown ICMP type {value!r}, widened to any type")
-                if attrs.get(code_key, "").isdigit() and icmp_type is not None:
+                if is_decimal(attrs.get(code_key, "")) and icmp_type is not None:
                     icmp_code = int(attrs[code_key])
     return Service(
         protocol=protocol, src_ports=ports.get("source-port", ()), dst_ports=ports.get("destination-port", ()),

@@ -69,13 +69,23 @@ class ConfigNode:
         return [n.word for n in self.kids()]
 
     def leaf_paths(self) -> Iterator[list[str]]:
-        """Every active word sequence from below this node down to a leaf."""
-        for kid in self.kids():
-            if not kid.children:
-                yield [kid.word]
+        """Every active word sequence from below this node down to a leaf, in file order.
+
+        Iterative, each path read back from its leaf: a statement of a thousand words is a thousand nested nodes.
+        """
+        pending = list(reversed(self.kids()))
+        while pending:
+            node = pending.pop()
+            if node.children:
+                pending.extend(reversed(node.kids()))
                 continue
-            for rest in kid.leaf_paths():
-                yield [kid.word, *rest]
+            path = []
+            step: ConfigNode | None = node
+            while step is not None and step is not self:  # the words up to here, read back from the leaf
+                path.append(step.word)
+                step = step.parent
+            path.reverse()
+            yield path
 
     def disabled(self) -> bool:
         """True when this node or any ancestor is inactive (deactivated)."""
@@ -88,9 +98,12 @@ class ConfigNode:
 
     def all_ranges(self) -> list[tuple[int, int]]:
         """Line ranges of this node and everything below it."""
-        out = list(self.ranges)
-        for kid in self.children.values():
-            out.extend(kid.all_ranges())
+        out: list[tuple[int, int]] = []
+        pending = [self]
+        while pending:  # iterative: blocks nest as deep as the file says
+            node = pending.pop()
+            out.extend(node.ranges)
+            pending.extend(node.children.values())
         return out
 
     @property

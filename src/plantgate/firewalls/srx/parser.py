@@ -41,6 +41,8 @@ from pathlib import Path
 
 from plantgate.firewalls.base import require_understood
 from plantgate.firewalls.gc_pause import with_collector_paused
+from plantgate.firewalls.interning import LineTexts
+from plantgate.firewalls.limits import MAX_NESTING, is_decimal
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_IPV4,
@@ -101,7 +103,7 @@ def _wildcard(text: str) -> tuple[IPNetwork, bool] | None:
     addr_text, _, mask_text = text.partition("/")
     try:
         addr = ipaddress.ip_address(addr_text)
-        if mask_text.isdigit():
+        if is_decimal(mask_text):
             return ipaddress.ip_network(f"{addr}/{mask_text}", strict=False), True
         mask = int(ipaddress.ip_address(mask_text))
     except ValueError:
@@ -135,18 +137,22 @@ class _Normaliser:
         self.application_sets: dict[str, ConfigNode] = {}
         self.zones: list[str] = []
         self._address_cache: dict[tuple[str, str], _Resolved] = {}
+        self.line_texts = LineTexts(config.lines)
 
     # -- evidence ----------------------------------------------------------------------
     def span(self, node: ConfigNode) -> SourceSpan:
         numbers = sorted({n for a, b in node.all_ranges() for n in range(a, b + 1)})
         if not numbers:
             return SourceSpan(self.file, 0, 0, "")
-        text = "\n".join(self.config.lines[n - 1] for n in numbers if 0 < n <= len(self.config.lines))
+        if len(numbers) == numbers[-1] - numbers[0] + 1:  # contiguous: shared with every span of the same lines
+            text = self.line_texts.text(numbers[0], numbers[-1])
+        else:
+            text = "\n".join(self.config.lines[n - 1] for n in numbers if 0 < n <= len(self.config.lines))
         return SourceSpan(self.file, numbers[0], numbers[-1], text)
 
     def warn(self, node: ConfigNode | None, message: str, widened: bool = False) -> None:
         line = node.line if node is not None else 0
-        text = self.config.lines[line - 1].strip() if 0 < line <= len(self.config.lines) else ""
+        text = self.line_texts.text(line, line, strip=True) if 0 < line <= len(self.config.lines) else ""
         self.warnings.append(ParseWarning(self.file, line, message, text, widened))
 
     def add_object(self, key: str, kind: str, node: ConfigNode, members: tuple[str, ...] = ()) -> None:
@@ -263,6 +269,11 @@ class _Normaliser:
             result.unresolved = True
             result.reasons.append(f"address-set {name} contains itself")
             return result
+        if len(seen) >= MAX_NESTING:
+            result.unresolved = True
+            result.reasons.append(f"address-set {name} is nested more than {MAX_NESTING} levels deep: not followed")
+            self.warn(node, f"address-set {name} is nested more than {MAX_NESTING} levels deep; widened", True)
+            return result
         for member in _values(node, "address") + _values(node, "address-set"):
             inner = self.resolve_name(member, zone, seen | {name})
             result.nets.extend(inner.nets)
@@ -329,6 +340,10 @@ class _Normaliser:
         if name in self.applications:
             match = read_application(name, self.applications[name], lambda m: self.warn(node, m, True))
             return match.services, [self.app_key(name)], match.reasons
+        if name in self.application_sets and len(seen) >= MAX_NESTING:
+            self.warn(node, f"application-set {name!r} is nested more than {MAX_NESTING} levels deep; widened to "
+                      "any service", True)
+            return [ANY_SERVICE], [], [f"application-set {name!r} nested too deep"]
         if name in self.application_sets and name not in seen:
             services: list[Service] = []
             refs, reasons = [self.app_key(name)], []
@@ -389,6 +404,10 @@ class _Normaliser:
                 dynamic = [w for w in kid.words() if w not in ("any", "none")]
                 if dynamic:
                     reasons.append("dynamic-application " + " ".join(dynamic) + " not decided by packet")
+                    self.warn(kid, f"policy {rule_id}: dynamic-application {' '.join(dynamic)} is decided by "
+                              "application identification, not the packet; "
+                              + ("widened to its addresses and services" if policy.find("then", "permit")
+                                 else "rule marked uncertain"), True)
                 continue
             known = kid.word in _NARROWING_MATCH_KEYS
             reasons.append(f"match {kid.word} {' '.join(kid.words())} not modelled".rstrip())
