@@ -10,7 +10,7 @@ that made it, and a table per reader family is printed.
     python bench/fuzz_readers.py --examples 50 csaf zeek   # some readers
     HYPOTHESIS_PROFILE=fuzz python bench/fuzz_readers.py   # the fuzz profile's example count
 
-The firewall config parsers are a family of their own; their section is added beside this one.
+The firewall config parsers are a family of their own: bench/fuzz_firewall_readers.py.
 """
 
 from __future__ import annotations
