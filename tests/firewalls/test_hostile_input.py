@@ -77,6 +77,7 @@ def test_asa_port_that_is_no_number_widens_the_rule_and_warns(port: str) -> None
     rule = ruleset.filters["X"].rules[0]
     assert rule.widened and rule.action.permits
     assert widened_warnings(ruleset, "X#1")
+    assert all(len(w.message) < 500 for w in ruleset.warnings)  # a 4,301-digit port is not quoted whole
 
 
 def test_statements_sharing_one_long_line_share_its_text() -> None:

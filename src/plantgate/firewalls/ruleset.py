@@ -215,6 +215,10 @@ class Filter:
     description: str = ""
 
 
+MAX_WARNING = 400
+"""Characters of a warning's message that are kept (findings, pages and terminals show it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ParseWarning:
     """A line the parser did not fully understand; ``widened`` when it widened a rule for it."""
@@ -224,6 +228,11 @@ class ParseWarning:
     message: str
     text: str = ""
     widened: bool = False
+
+    def __post_init__(self) -> None:
+        """Messages quote config text, which may be a 100 KB name or a 4,301-digit port: keep them readable."""
+        if len(self.message) > MAX_WARNING:
+            object.__setattr__(self, "message", f"{self.message[:MAX_WARNING]}... ({len(self.message):,} characters)")
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
