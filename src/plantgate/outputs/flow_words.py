@@ -242,6 +242,13 @@ def _joined(a: FlowBox, b: FlowBox) -> FlowBox | None:
     values = {name: agree(name, among) for name, among in fields.items()}
     if all(v is not False for v in values.values()) and a.src == b.src and a.dst == b.dst:
         return FlowBox(merged(a.protocols + b.protocols), src=a.src, dst=a.dst, **values)  # type: ignore[arg-type]
+    for axis in ("dports", "sports", "icmp_types", "icmp_codes"):  # p x D1 | p x D2 == p x (D1 | D2)
+        if a.protocols == b.protocols and all(getattr(a, f) == getattr(b, f) for f in
+                                              ("sports", "dports", "icmp_types", "icmp_codes", "src", "dst")
+                                              if f != axis):
+            x, y = getattr(a, axis), getattr(b, axis)
+            union = None if x is None or y is None else merged(x + y)
+            return replace(a, **{axis: None if union in (((0, 65535),), ((0, 255),)) else union})  # type: ignore[arg-type]
     same_service = (a.protocols, a.dports, a.sports, a.icmp_types, a.icmp_codes) == (
         b.protocols, b.dports, b.sports, b.icmp_types, b.icmp_codes)
     if same_service and a.src == b.src:
