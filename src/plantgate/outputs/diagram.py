@@ -51,6 +51,12 @@ ZONE_FILL: dict[ZoneKind, str] = {
     ZoneKind.VENDOR: "#f3e5f5", ZoneKind.EXTERNAL: "#eceff1",
 }
 FORMATS = (".svg", ".png", ".dot")
+MAX_CONDUIT_EDGES = 80
+"""Above this many conduits a linked (web) diagram draws one arrow per zone pair, not per conduit: Graphviz
+takes half a minute and 11 MB of SVG for 10,000 conduit arrows, which nobody can read anyway."""
+STATE_ORDER = (ConduitState.MISSING, ConduitState.PARTIAL, ConduitState.NOT_MODELLED, ConduitState.NO_EVIDENCE,
+               ConduitState.IMPLEMENTED)
+"""Worst first: the colour of a zone pair's arrow is its worst conduit's."""
 FONT = "DejaVu Sans"
 
 
@@ -76,8 +82,12 @@ def build_diagram(ctx: CheckContext, links: str | None = None) -> graphviz.Digra
         _band(graph, level, [zone for zone in treaty.zones if zone.level == level], links)
     for upper, lower in zip(levels, levels[1:], strict=False):
         graph.edge(_anchor(upper), _anchor(lower), style="invis", weight="20")
-    for status in conduit_statuses(ctx):
-        _conduit_edge(graph, status, links)
+    statuses = conduit_statuses(ctx)
+    if links is not None and len(statuses) > MAX_CONDUIT_EDGES:
+        _pair_edges(graph, statuses, links)
+    else:
+        for status in statuses:
+            _conduit_edge(graph, status, links)
     for exposure in unregistered_exposures(ctx):
         _exposure_edge(graph, exposure, links)
     _legend(graph)
@@ -137,6 +147,23 @@ def _conduit_edge(graph: graphviz.Digraph, status: ConduitStatus, links: str | N
     graph.edge(conduit.initiating_zone, conduit.responding_zone, label=f"{conduit.id}\n{services}",
                color=colour, fontcolor=colour, style=style, penwidth="1.6", constraint="false",
                tooltip=tooltip, labeltooltip=tooltip, edgetooltip=tooltip, **_url(links, "conduits", conduit.id))
+
+
+def _pair_edges(graph: graphviz.Digraph, statuses: list[ConduitStatus], links: str) -> None:
+    """One arrow per zone pair: how many conduits, coloured by the worst, linked to the pair's page."""
+    pairs: dict[tuple[str, str], list[ConduitStatus]] = {}
+    for status in statuses:
+        pairs.setdefault((status.conduit.initiating_zone, status.conduit.responding_zone), []).append(status)
+    for (a, b), group in pairs.items():
+        states = {s.state for s in group}
+        worst = next(state for state in STATE_ORDER if state in states)
+        colour, style = STATE_STYLE[worst]
+        counts = ", ".join(f"{sum(1 for s in group if s.state == state)} {state.value}" for state in STATE_ORDER
+                           if state in states)
+        tooltip = f"{a} -> {b}: {len(group)} conduits ({counts})"
+        graph.edge(a, b, label=f"{len(group)} conduits", color=colour, fontcolor=colour, style=style,
+                   penwidth="1.6", constraint="false", tooltip=tooltip, labeltooltip=tooltip, edgetooltip=tooltip,
+                   **_url(links, "matrix", a, b))
 
 
 def _exposure_edge(graph: graphviz.Digraph, exposure: Exposure, links: str | None = None) -> None:

@@ -97,8 +97,12 @@ def firewall_page(request: Request, access: View, firewall_id: str) -> Response:
     run = check_run(request, access, revision, wait=0)
     lint = _lint_by_line(request, revision, run.findings) if run.findings is not None else None
     listing = pictures.firewalls.get(firewall_id) if pictures is not None else None
+    rules = "" if listing is None else revision.fragments.get_or_make(
+        ("firewall rules", firewall_id, today(request), lint is not None),
+        lambda: render_fragment("firewall_rules.html", site=access.site, firewall_id=firewall_id, listing=listing,
+                                lint=lint))
     return render(request, "firewall.html", access=access, revision=revision, entry=entry, listing=listing,
-                  pending=pictures is None, lint=lint, run=run)
+                  pending=pictures is None, lint=lint, run=run, rules=Markup(rules))
 
 
 @router.get("/sites/{slug}/firewalls/{firewall_id}/config")
