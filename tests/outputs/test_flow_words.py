@@ -106,6 +106,10 @@ def test_names_addresses_counts_and_well_known_ports() -> None:
     modbus = SPACE.service(Service(6, dst_ports=((502, 502),)))
     assert describe(modbus).phrase == "TCP port 502 (Modbus), from any address to any address"
     assert describe(SPACE.universe()).phrase == "any traffic, from any address to any address"
+    most = SPACE.addresses("src", address_set(["10.10.0.0/16"])) - SPACE.addresses("src", address_set(["10.10.7.20"]))
+    words = describe(most & SPACE.service(Service(6, dst_ports=((443, 443),))),
+                     {address_intervals(["10.10.0.0/16"]): "zone enterprise"})
+    assert words.phrase.startswith("TCP port 443 (HTTPS), from zone enterprise except 10.10.7.20 (65,535 addresses)")
     assert describe(SPACE.empty()).phrase == "nothing"
 
 

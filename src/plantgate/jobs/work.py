@@ -410,11 +410,16 @@ def render_zone_pictures(url: str, revision_id: int, as_of: str, settings: Setti
             return os.path.relpath(path, folder) if os.path.isabs(path) else path
 
         try:
-            diagram = safe_svg(inline_svg(ctx, f"/sites/{site.slug}"))
-        except GraphvizMissing:
-            diagram = ""
-        parts = {"matrix": json.dumps(zone_matrix(ctx, relative)), "firewalls": json.dumps(firewall_listing(
-            ctx, relative)), "diagram": diagram}
+            try:
+                diagram = safe_svg(inline_svg(ctx, f"/sites/{site.slug}"))
+            except GraphvizMissing:
+                diagram = ""
+            parts = {"matrix": json.dumps(zone_matrix(ctx, relative)), "firewalls": json.dumps(firewall_listing(
+                ctx, relative)), "diagram": diagram}
+        except InputError as exc:  # stored as the answer, so that the pages say why instead of waiting forever
+            error = shown(str(checking.relative_error(exc, space.folder)), workdir())
+            parts = {"matrix": json.dumps({"zones": [], "cells": {}, "error": error}), "firewalls": "{}",
+                     "diagram": ""}
         for name, text in parts.items():
             digest = store_blob(db, text.encode())
             try:

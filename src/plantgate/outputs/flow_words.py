@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 from plantgate.firewalls.ruleset import ICMP_PROTOCOLS, PORT_PROTOCOLS
 from plantgate.netspace import FlowSet, PacketSpace
-from plantgate.netspace.boxes import V4_VALUES, Intervals, merged
+from plantgate.netspace.boxes import V4_VALUES, Intervals, merged, minus
 from plantgate.netspace.flow import MAPPED_V4_BASE, int_to_address
 from plantgate.netspace.space import Node
 
@@ -33,6 +33,8 @@ MAX_SEGMENTS = 512
 """Intervals of one field read before the walk gives up (e.g. "every odd port" is 32,768 of them)."""
 SHOWN_RANGES = 6
 """Address ranges (CIDRs) named per side; the rest are counted."""
+EXCEPT_RANGES = 3
+"""A set told as a known one "except" a few ranges when it would take more CIDRs than this, and the cut fewer."""
 SHOWN_NUMBERS = 12
 """Port (or protocol, ICMP type) ranges named per clause; the rest are counted."""
 
@@ -333,14 +335,31 @@ def addresses_words(intervals: Intervals, names: AddressNames | None = None, sho
         return "any IPv4 address"
     if intervals == V6_VALUES:
         return "any IPv6 address"
+    count = _count(intervals)
+    name = (names or {}).get(intervals)
+    if name:
+        return f"{name} ({_cidrs(intervals, shown, count)})"
     networks = [net for low, high in intervals for net in _networks(low, high)]
+    if len(networks) > EXCEPT_RANGES:
+        for known, label in (names or {}).items():  # "zone enterprise except 10.10.7.20" reads better than 16 CIDRs
+            if not minus(intervals, known) and len(cut := minus(known, intervals)) <= EXCEPT_RANGES:
+                cut_networks = [net for low, high in cut for net in _networks(low, high)]
+                if len(cut_networks) <= EXCEPT_RANGES:
+                    return f"{label} except {_listed(cut_networks, shown)} " \
+                           f"({_plural(count, 'address', 'addresses')})"
+    return _cidrs(intervals, shown, count)
+
+
+def _listed(networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network], shown: int) -> str:
     listed = ", ".join(str(net) if _host_bits(net) else str(net.network_address) for net in networks[:shown])
     if len(networks) > shown:
         listed += f" and {_plural(len(networks) - shown, 'more range', 'more ranges')}"
-    count = _count(intervals)
-    text = listed if count == 1 else f"{listed} ({_plural(count, 'address', 'addresses')})"
-    name = (names or {}).get(intervals)
-    return f"{name} ({text})" if name else text
+    return listed
+
+
+def _cidrs(intervals: Intervals, shown: int, count: int) -> str:
+    listed = _listed([net for low, high in intervals for net in _networks(low, high)], shown)
+    return listed if count == 1 else f"{listed} ({_plural(count, 'address', 'addresses')})"
 
 
 def _numbers(intervals: Intervals, names: Mapping[int, str]) -> str:

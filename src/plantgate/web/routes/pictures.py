@@ -41,7 +41,8 @@ def matrix_page(request: Request, access: View, view: str = "") -> Response:
     rows = revision.fragments.get_or_make(("matrix", end_to_end, pictures is not None), lambda: _matrix_rows(
         access.site.slug, pictures.matrix if pictures else None, end_to_end))
     return render(request, "matrix.html", access=access, revision=revision, pending=pictures is None,
-                  end_to_end=end_to_end, rows=Markup(rows), verdicts=VERDICTS)
+                  end_to_end=end_to_end, rows=Markup(rows), verdicts=VERDICTS,
+                  error=pictures.matrix.get("error", "") if pictures is not None else "")
 
 
 def _matrix_rows(slug: str, matrix: dict[str, Any] | None, end_to_end: bool) -> str:
