@@ -40,11 +40,23 @@ def boxes(draw: st.DrawFn) -> FlowSet:
         SPACE.addresses("dst", address_set(draw(cidrs())))
 
 
+def v6_cidrs() -> st.SearchStrategy[list[str]]:
+    network = st.builds(lambda value, length: str(ipaddress.ip_network((value << 64, length), strict=False)),
+                        st.integers(0x2001_0db8_0000_0000, 0x2001_0db8_0000_ffff), st.integers(32, 128))
+    return st.lists(network, min_size=1, max_size=2)
+
+
+@st.composite
+def v6_boxes(draw: st.DrawFn) -> FlowSet:
+    return SPACE.service(Service(6, dst_ports=draw(port_ranges()))) & \
+        SPACE.addresses("src", address_set(draw(v6_cidrs()))) & SPACE.addresses("dst", address_set(draw(v6_cidrs())))
+
+
 @st.composite
 def unions(draw: st.DrawFn) -> FlowSet:
     flows = SPACE.empty()
     for _ in range(draw(st.integers(1, 3))):
-        flows = flows | draw(boxes())
+        flows = flows | draw(st.one_of(boxes(), v6_boxes()))
     if draw(st.booleans()):
         flows = flows | SPACE.service(Service(1, icmp_type=8)) & SPACE.addresses("dst", address_set(draw(cidrs())))
     return flows
@@ -61,9 +73,12 @@ def rebuilt(space: PacketSpace, flows: FlowSet) -> FlowSet:
 @given(unions())
 def test_the_boxes_of_the_words_are_the_set(flows: FlowSet) -> None:
     words = describe(flows)
-    assert words.exact
     assert words.count == flows.count()
-    assert rebuilt(SPACE, flows) == flows
+    assert words.exact or flows.intersects(SPACE.wrap(SPACE.ipv6))  # IPv4 sets are always read back exactly
+    if words.exact:
+        assert rebuilt(SPACE, flows) == flows
+    else:  # a set of too many pieces is told as one box that holds it
+        assert "within " in words.phrase and flows <= rebuilt(SPACE, flows)
 
 
 def parse_addresses(text: str, field: Literal["src", "dst"]) -> FlowSet:

@@ -440,17 +440,27 @@ class FlowWords:
 
 
 def describe(flows: FlowSet, names: AddressNames | None = None) -> FlowWords:
-    """``flows`` in words, one clause per box joined by "; ", and whether the clauses say all of it."""
+    """``flows`` in words, one clause per box joined by "; ", and whether the clauses say all of it.
+
+    IPv4 and IPv6 are read apart, so that an IPv6 part too ragged for a few boxes (told "within" one box)
+    leaves the IPv4 part exact."""
     count = flows.count()
     if count == 0:
         return FlowWords("nothing", (), 0, True)
-    try:
-        boxes = _join_all([_box(raw) for raw in _raw_boxes(flows.space, flows.node)])
-        exact = True
-    except _TooMany:
-        boxes, exact = _hull(flows), False
-    phrase = "; ".join(_clauses(boxes, names))
-    return FlowWords(phrase if exact else "within " + phrase, tuple(boxes), count, exact)
+    space = flows.space
+    exact_boxes: list[FlowBox] = []
+    hulls: list[FlowBox] = []
+    for family in (space.ipv4, space.ipv6):
+        part = FlowSet(space, flows.node & family)
+        if part.is_empty():
+            continue
+        try:
+            exact_boxes += [_box(raw) for raw in _raw_boxes(space, part.node)]
+        except _TooMany:
+            hulls += _hull(part)
+    exact_boxes = _join_all(exact_boxes)
+    clauses = _clauses(exact_boxes, names) + ["within " + clause for clause in _clauses(hulls, names)]
+    return FlowWords("; ".join(clauses), tuple(exact_boxes + hulls), count, not hulls)
 
 
 def _hull(flows: FlowSet) -> list[FlowBox]:
