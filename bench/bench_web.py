@@ -96,6 +96,8 @@ UPLOADED = "config upload"
 DEFAULT_THINK_SECONDS = 1.0
 BROWSING_ROLES = [Role.OT_APPROVER, Role.PLANT_LEADERSHIP, Role.SOC_ANALYST, Role.AUDITOR]
 SEARCH_TERMS = ["historian", "WSUS", "unit 42", "C-B01", "time", "replica", "vendor", "line 77"]
+ZONE_PAIRS = [("enterprise", "idmz"), ("idmz", "ops"), ("ops", "sup"), ("idmz", "sup"), ("sup", "ctl"), ("ops", "idmz")]
+"""Zone pairs of the example plant a person opens from the matrix (the busiest registers among them)."""
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -324,7 +326,8 @@ async def log_in(client: httpx.AsyncClient, person: tuple[str, Role, str], recor
 
 async def browse(client: httpx.AsyncClient, base: str, person: tuple[str, Role, str], rounds: int,
                  recorder: Recorder, deadline: float, rng: random.Random, think: float) -> None:
-    """``rounds`` rounds of a person's work: the register, a search, the API, findings, dashboard, a change."""
+    """``rounds`` rounds of a person's work: the register, a search, the API, findings, the zone matrix, a zone
+    pair and the diagram, the dashboard, a change."""
     username, role, _ = person
     pages = 1
     for round_number in range(rounds):
@@ -345,6 +348,10 @@ async def browse(client: httpx.AsyncClient, base: str, person: tuple[str, Role, 
                                                          params={"severity": rng.choice(["high", "medium",
                                                                                          "critical"])}))
         await asyncio.sleep(rng.uniform(0, 2 * think))
+        await recorder.timed("zone matrix", client.get(f"/sites/{SITE}/matrix",
+                                                       params={"view": rng.choice(["", "end-to-end"])}))
+        await recorder.timed("zone pair", client.get(f"/sites/{SITE}/matrix/{'/'.join(rng.choice(ZONE_PAIRS))}"))
+        await recorder.timed("zone diagram", client.get(f"/sites/{SITE}/diagram"))
         dashboard = await recorder.timed("dashboard", client.get(f"/sites/{SITE}"))
         if role is Role.IT_ENGINEER and dashboard is not None:
             token = CSRF.search(dashboard.text)

@@ -96,3 +96,23 @@ def test_one_unmodelled_firewall_does_not_paint_every_conduit_missing(tmp_path: 
     edge = next(e for e in _edges(build_diagram(context)) if "C-01-hist-replication" in e)
     assert f'color="{grey}"' in edge and f"style={dotted}" in edge
     assert "not modelled fully" in source and "fw-dmz-ot (not at all)" in source
+
+
+def test_linked_diagram_links_zones_conduits_and_exposures(example_report: CheckReport) -> None:
+    source = build_diagram(example_report.context, links="/sites/bayport").source
+    assert 'URL="/sites/bayport/zones/ops"' in source
+    assert 'URL="/sites/bayport/conduits/C-04-ot-patch-pull"' in source
+    assert 'URL="/sites/bayport/matrix/idmz/sup"' in source  # an exposure opens its zone pair
+    assert "URL=" not in build_diagram(example_report.context).source  # the CLI's diagram links nothing
+
+
+def test_a_large_register_is_drawn_one_arrow_per_zone_pair(example_report: CheckReport,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from plantgate.outputs import diagram
+
+    monkeypatch.setattr(diagram, "MAX_CONDUIT_EDGES", 1)
+    edges = [e for e in _edges(build_diagram(example_report.context, links="/s")) if "unregistered" not in e]
+    statuses = conduit_statuses(example_report.context)
+    pairs = {(s.conduit.initiating_zone, s.conduit.responding_zone) for s in statuses}
+    assert len(edges) == len(pairs) < len(statuses)
+    assert all(re.search(r'label="\d+ conduits"', e) and 'URL="/s/matrix/' in e for e in edges)

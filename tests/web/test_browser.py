@@ -171,3 +171,47 @@ def test_user_journey(server: tuple[str, Path], browser: WebDriver, tmp_path: Pa
             "C-01" in browser.find_element(By.ID, "conduit-rows").text:
         assert time.monotonic() < deadline
         time.sleep(0.1)
+
+
+def wait_for(driver: WebDriver, element_id: str) -> None:
+    """Until the page (which polls itself while a job computes what it shows) has the element."""
+    WebDriverWait(driver, 120, ignored_exceptions=(WebDriverException,)).until(
+        expected_conditions.presence_of_element_located((By.ID, element_id)))
+
+
+def test_pages_people_read_matrix_and_diagram(server: tuple[str, Path], browser: WebDriver) -> None:
+    base, _ = server
+    log_in(browser, base, "a.auditor")  # a read-only auditor sees every object and picture
+    browser.get(f"{base}/sites/{SITE}/matrix")
+    wait_for(browser, "matrix")
+    cell = browser.find_element(By.ID, "cell-idmz-sup")
+    assert "unregistered exposure" in cell.text  # the verdict in words, beside its colour
+    page = browser.find_element(By.TAG_NAME, "html")
+    cell.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+    assert browser.find_element(By.ID, "pair-title").text == "idmz \u2192 sup"
+    assert browser.find_element(By.CSS_SELECTOR, "code.witness").text  # the pair's witness packet
+    browser.find_element(By.CSS_SELECTOR, ".exposure a[href*='/config#L']").click()  # a rule's config line
+    assert "#L" in browser.current_url and browser.find_element(By.ID, "config").is_displayed()
+
+    browser.get(f"{base}/sites/{SITE}/diagram")
+    wait_for(browser, "diagram")
+    zone = browser.find_element(By.XPATH, "//*[local-name()='a'][@*[local-name()='href' and "
+                                          f"contains(., '/sites/{SITE}/zones/ops')]]")
+    page = browser.find_element(By.TAG_NAME, "html")
+    zone.click()  # a zone drawn in the SVG is a link to its page
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Zone ops")
+    browser.find_element(By.LINK_TEXT, "C-01-hist-replication").click()
+    assert "TCP port 5450" in browser.find_element(By.ID, "conduit-ends").text
+
+    browser.get(f"{base}/sites/{SITE}/findings")  # the head's check is stored (the page polls until it is)
+    wait_for(browser, "findings")
+    browser.find_element(By.CSS_SELECTOR, "#findings td strong a").click()
+    assert browser.find_element(By.ID, "evidence").is_displayed()
+    for page_path, marker in [("/zones/sup", "incoming"), ("/assets/ops-historian", "asset-conduits"),
+                              ("/firewalls/fw-dmz-ot", "coverage"), ("/firewalls/fw-dmz-ot/config", "config"),
+                              ("/trends", "trend")]:
+        browser.get(f"{base}/sites/{SITE}{page_path}")
+        wait_for(browser, marker)
+        assert browser.find_element(By.ID, marker).is_displayed()

@@ -54,7 +54,7 @@ def test_conduit_page_names_the_implementing_rule_with_its_line(web: WebSite) ->
     client = web.client("a.auditor")
     page = client.get(f"/sites/{SITE}/conduits/C-08-time-sync")
     assert page.status_code == 200
-    assert re.search(r"firewalls/[\w.-]+:\d+", page.text), "a rule with file:line"
+    assert re.search(r"/firewalls/[\w.-]+/config#L\d+", page.text), "a rule linked to its config line"
     assert client.get(f"/sites/{SITE}/conduits/C-nope").status_code == 404
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,7 @@ def summary_facts(ctx: CheckContext, findings: list[dict[str, Any]]) -> dict[str
     exceptions = treaty.vulnerabilities.exceptions if treaty.vulnerabilities is not None else []
     return {
         "severe": [[f["fingerprint"], f["severity"]] for f in findings if f["severity"] in ("critical", "high")],
+        "by_severity": dict(Counter(f["severity"] for f in findings)),
         "coverage_gaps": sum(1 for f in findings if f["rule_id"] in COVERAGE_RULES),
         "stale_reviews": sum(1 for c in treaty.conduits if c.review_by is not None and c.review_by < ctx.as_of),
         "unsigned_exceptions": sum(1 for e in exceptions if not e.signed_by),

@@ -77,6 +77,10 @@ def make_app(database_url: str) -> procrastinate.App:
         return await _run(context, "render_report", revision_id=revision_id, as_of=as_of, feeds=feeds,
                           baseline=baseline, format=format)
 
+    @app.task(name="plantgate.render_zone_pictures", pass_context=True, retry=RETRY)
+    async def render_zone_pictures(context: procrastinate.JobContext, revision_id: int, as_of: str) -> str:
+        return await _run(context, "render_zone_pictures", revision_id=revision_id, as_of=as_of)
+
     @app.task(name="plantgate.check_sites", pass_context=True, retry=RETRY)
     async def check_sites(context: procrastinate.JobContext, as_of: str = "") -> str:
         return await _run(context, "check_sites", as_of=as_of)

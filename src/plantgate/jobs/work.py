@@ -371,3 +371,62 @@ def render_report(url: str, revision_id: int, as_of: str, feeds: str = "", basel
             pass
         db.commit()
     return Outcome(f"report of revision id {revision_id} ({format}): {len(content):,} bytes")
+
+
+ZONE_PICTURES = {"matrix": "application/json", "firewalls": "application/json", "diagram": "image/svg+xml"}
+"""What ``render_zone_pictures`` stores per revision and day (as ``reports`` rows with no fleet inputs): the zone
+matrix and the firewalls' rule listings as JSON, the linked zone diagram as safe SVG (empty without Graphviz)."""
+
+
+def render_zone_pictures(url: str, revision_id: int, as_of: str, settings: Settings | None = None) -> Outcome:
+    """Compute the zone matrix (per hop and end to end), the rule listings and the diagram of a revision, once.
+
+    These are O(zone pairs x firewalls) packet-set work, seconds on a large site: the pages never do it."""
+    import json
+    import os
+
+    from plantgate.checks.context import CheckContext
+    from plantgate.db.revisions import store_blob
+    from plantgate.db.tables import ReportRow
+    from plantgate.outputs.diagram import GraphvizMissing, inline_svg
+    from plantgate.outputs.firewall_listing import firewall_listing
+    from plantgate.outputs.svg_safe import safe_svg
+    from plantgate.outputs.zone_matrix import zone_matrix
+    from plantgate.web import checking
+
+    with sessions_for(url)() as db:
+        if all(db.get(ReportRow, (revision_id, as_of, "", "", name)) is not None for name in ZONE_PICTURES):
+            return Outcome(f"zone pictures of revision id {revision_id}: already rendered")
+        revision = db.get(RevisionRow, revision_id)
+        if revision is None:
+            return Outcome(f"revision id {revision_id} does not exist")
+        site = db.get_one(SiteRow, revision.site_id)
+        space = checking.revision_workspace(db, revision, workdir())
+        ctx = CheckContext(space.site, dt.date.fromisoformat(as_of))
+        folder = str(space.folder.resolve())
+
+        def relative(path: str) -> str:
+            path = str(path)
+            return os.path.relpath(path, folder) if os.path.isabs(path) else path
+
+        try:
+            try:
+                diagram = safe_svg(inline_svg(ctx, f"/sites/{site.slug}"))
+            except GraphvizMissing:
+                diagram = ""
+            parts = {"matrix": json.dumps(zone_matrix(ctx, relative)), "firewalls": json.dumps(firewall_listing(
+                ctx, relative)), "diagram": diagram}
+        except InputError as exc:  # stored as the answer, so that the pages say why instead of waiting forever
+            error = shown(str(checking.relative_error(exc, space.folder)), workdir())
+            parts = {"matrix": json.dumps({"zones": [], "cells": {}, "error": error}), "firewalls": "{}",
+                     "diagram": ""}
+        for name, text in parts.items():
+            digest = store_blob(db, text.encode())
+            try:
+                with db.begin_nested():
+                    db.add(ReportRow(revision_id=revision_id, as_of=as_of, feeds="", baseline="", format=name,
+                                     sha256=digest))
+            except IntegrityError:  # another run stored it first
+                pass
+        db.commit()
+    return Outcome(f"zone pictures of revision id {revision_id}: {sum(len(t) for t in parts.values()):,} bytes")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import graphviz
 
@@ -50,6 +51,12 @@ ZONE_FILL: dict[ZoneKind, str] = {
     ZoneKind.VENDOR: "#f3e5f5", ZoneKind.EXTERNAL: "#eceff1",
 }
 FORMATS = (".svg", ".png", ".dot")
+MAX_CONDUIT_EDGES = 80
+"""Above this many conduits a linked (web) diagram draws one arrow per zone pair, not per conduit: Graphviz
+takes half a minute and 11 MB of SVG for 10,000 conduit arrows, which nobody can read anyway."""
+STATE_ORDER = (ConduitState.MISSING, ConduitState.PARTIAL, ConduitState.NOT_MODELLED, ConduitState.NO_EVIDENCE,
+               ConduitState.IMPLEMENTED)
+"""Worst first: the colour of a zone pair's arrow is its worst conduit's."""
 FONT = "DejaVu Sans"
 
 
@@ -57,8 +64,11 @@ class GraphvizMissing(PlantGateError):
     """The Graphviz ``dot`` program is not installed."""
 
 
-def build_diagram(ctx: CheckContext) -> graphviz.Digraph:
-    """The diagram as Graphviz source (no layout run yet)."""
+def build_diagram(ctx: CheckContext, links: str | None = None) -> graphviz.Digraph:
+    """The diagram as Graphviz source (no layout run yet).
+
+    With ``links`` (a site's web address, e.g. ``/sites/bayport``) zones link to their pages, conduits to
+    theirs and exposures to their zone pair's matrix cell, as URL attributes that Graphviz writes into the SVG."""
     treaty = ctx.treaty
     site = treaty.site
     graph = graphviz.Digraph("plantgate_zones", graph_attr={
@@ -69,13 +79,17 @@ def build_diagram(ctx: CheckContext) -> graphviz.Digraph:
     }, node_attr={"fontname": FONT, "fontsize": "11"}, edge_attr={"fontname": FONT, "fontsize": "9"})
     levels = sorted({zone.level for zone in treaty.zones}, reverse=True)
     for level in levels:
-        _band(graph, level, [zone for zone in treaty.zones if zone.level == level])
+        _band(graph, level, [zone for zone in treaty.zones if zone.level == level], links)
     for upper, lower in zip(levels, levels[1:], strict=False):
         graph.edge(_anchor(upper), _anchor(lower), style="invis", weight="20")
-    for status in conduit_statuses(ctx):
-        _conduit_edge(graph, status)
+    statuses = conduit_statuses(ctx)
+    if links is not None and len(statuses) > MAX_CONDUIT_EDGES:
+        _pair_edges(graph, statuses, links)
+    else:
+        for status in statuses:
+            _conduit_edge(graph, status, links)
     for exposure in unregistered_exposures(ctx):
-        _exposure_edge(graph, exposure)
+        _exposure_edge(graph, exposure, links)
     _legend(graph)
     if levels:  # the legend sits below the field band
         graph.edge(_anchor(levels[-1]), "legend", style="invis")
@@ -95,7 +109,14 @@ def _anchor(level: float) -> str:
     return f"band_{level_text(level).replace('.', '_')}"
 
 
-def _band(graph: graphviz.Digraph, level: float, zones: list[Zone]) -> None:
+def _url(links: str | None, *parts: str) -> dict[str, str]:
+    """The URL attribute of a node or edge (nothing without ``links``); ids are quoted for a path."""
+    if links is None:
+        return {}
+    return {"URL": links + "".join("/" + quote(part, safe="") for part in parts), "target": "_top"}
+
+
+def _band(graph: graphviz.Digraph, level: float, zones: list[Zone], links: str | None = None) -> None:
     name = f"cluster_{_anchor(level)}"
     with graph.subgraph(name=name) as band:
         band.attr(label=f"Level {level_text(level)}: {LEVEL_NAMES.get(level, '')}", labeljust="l",
@@ -110,10 +131,11 @@ def _band(graph: graphviz.Digraph, level: float, zones: list[Zone]) -> None:
                                style="rounded,filled", fillcolor=ZONE_FILL.get(zone.kind, "#ffffff"),
                                color="#ad1457" if zone.is_safety else "#455a64",
                                penwidth="2" if zone.is_safety else "1",
-                               tooltip=f"{zone.id}: level {level_text(zone.level)}, {zone.kind.value}; {networks}")
+                               tooltip=f"{zone.id}: level {level_text(zone.level)}, {zone.kind.value}; {networks}",
+                               **_url(links, "zones", zone.id))
 
 
-def _conduit_edge(graph: graphviz.Digraph, status: ConduitStatus) -> None:
+def _conduit_edge(graph: graphviz.Digraph, status: ConduitStatus, links: str | None = None) -> None:
     conduit = status.conduit
     colour, style = STATE_STYLE[status.state]
     services = ", ".join(str(s) for s in conduit.services)
@@ -124,16 +146,33 @@ def _conduit_edge(graph: graphviz.Digraph, status: ConduitStatus) -> None:
               f"{status.state.value}. {per_firewall}"
     graph.edge(conduit.initiating_zone, conduit.responding_zone, label=f"{conduit.id}\n{services}",
                color=colour, fontcolor=colour, style=style, penwidth="1.6", constraint="false",
-               tooltip=tooltip, labeltooltip=tooltip, edgetooltip=tooltip)
+               tooltip=tooltip, labeltooltip=tooltip, edgetooltip=tooltip, **_url(links, "conduits", conduit.id))
 
 
-def _exposure_edge(graph: graphviz.Digraph, exposure: Exposure) -> None:
+def _pair_edges(graph: graphviz.Digraph, statuses: list[ConduitStatus], links: str) -> None:
+    """One arrow per zone pair: how many conduits, coloured by the worst, linked to the pair's page."""
+    pairs: dict[tuple[str, str], list[ConduitStatus]] = {}
+    for status in statuses:
+        pairs.setdefault((status.conduit.initiating_zone, status.conduit.responding_zone), []).append(status)
+    for (a, b), group in pairs.items():
+        states = {s.state for s in group}
+        worst = next(state for state in STATE_ORDER if state in states)
+        colour, style = STATE_STYLE[worst]
+        counts = ", ".join(f"{sum(1 for s in group if s.state == state)} {state.value}" for state in STATE_ORDER
+                           if state in states)
+        tooltip = f"{a} -> {b}: {len(group)} conduits ({counts})"
+        graph.edge(a, b, label=f"{len(group)} conduits", color=colour, fontcolor=colour, style=style,
+                   penwidth="1.6", constraint="false", tooltip=tooltip, labeltooltip=tooltip, edgetooltip=tooltip,
+                   **_url(links, "matrix", a, b))
+
+
+def _exposure_edge(graph: graphviz.Digraph, exposure: Exposure, links: str | None = None) -> None:
     tooltip = (f"UNREGISTERED on {exposure.firewall}: {exposure.initiating_zone} -> {exposure.responding_zone}; "
                f"witness {exposure.witness}; permitted by {', '.join(exposure.permitted_by) or 'default action'}")
     graph.edge(exposure.initiating_zone, exposure.responding_zone,
                label=f"unregistered\n{exposure.firewall}", color=EXPOSURE_COLOUR, fontcolor=EXPOSURE_COLOUR,
                style="dashed", penwidth="2", constraint="false", tooltip=tooltip, labeltooltip=tooltip,
-               edgetooltip=tooltip)
+               edgetooltip=tooltip, **_url(links, "matrix", exposure.initiating_zone, exposure.responding_zone))
 
 
 def _legend(graph: graphviz.Digraph) -> None:
@@ -147,9 +186,9 @@ def _legend(graph: graphviz.Digraph) -> None:
                tooltip="Legend")
 
 
-def render_diagram(ctx: CheckContext, output_format: str) -> bytes:
+def render_diagram(ctx: CheckContext, output_format: str, links: str | None = None) -> bytes:
     """The laid-out diagram as ``svg`` or ``png`` bytes, or the ``dot`` source."""
-    graph = build_diagram(ctx)
+    graph = build_diagram(ctx, links)
     if output_format == "dot":
         return graph.source.encode("utf-8")
     try:
@@ -175,6 +214,6 @@ def write_diagram(ctx: CheckContext, path: Path) -> Path:
 _PROLOGUE = re.compile(r"^.*?(?=<svg\b)", re.DOTALL)
 
 
-def inline_svg(ctx: CheckContext) -> str:
+def inline_svg(ctx: CheckContext, links: str | None = None) -> str:
     """The SVG without its XML prologue and DOCTYPE, ready to embed in an HTML page."""
-    return _PROLOGUE.sub("", render_diagram(ctx, "svg").decode("utf-8"), count=1)
+    return _PROLOGUE.sub("", render_diagram(ctx, "svg", links).decode("utf-8"), count=1)

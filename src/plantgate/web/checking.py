@@ -173,6 +173,8 @@ class ExposureView:
     witness: Flow
     flows: int
     rules: list[RuleRef]
+    words: dict[str, Any] = field(default_factory=dict)
+    """The flows in words (``outputs.zone_matrix.words``): phrase, exact count, witness."""
 
 
 @dataclass
@@ -182,6 +184,8 @@ class ConduitView:
     conduit_id: str
     implementing: list[RuleRef] = field(default_factory=list)
     missing_witness: Flow | None = None
+    missing_words: dict[str, Any] = field(default_factory=dict)
+    wanted_words: dict[str, Any] = field(default_factory=dict)
     exposure: list[ExposureView] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -203,7 +207,12 @@ def conduit_view(site: Site, conduit_id: str, context: CheckContext | None = Non
 
     Only this conduit's zone pair is computed; pass the revision's ``context`` to reuse its parsed
     firewalls and packet sets across views."""
+    from plantgate.outputs.zone_matrix import address_names, words
+
     context = context if context is not None else CheckContext(site)
+    names = context.__dict__.get("_address_names")
+    if names is None:
+        names = context.__dict__["_address_names"] = address_names(context)
     conduit = next(c for c in site.treaty.conduits if c.id == conduit_id)
     view = ConduitView(conduit_id)
     initiating, responding = conduit.initiating_zone, conduit.responding_zone
@@ -223,6 +232,9 @@ def conduit_view(site: Site, conduit_id: str, context: CheckContext | None = Non
             view.exposure.append(ExposureView(firewall.entry.id, initiating, responding, witness, outside.count(),
                                               _rule_refs(firewall.entry.id,
                                                          firewall.permitters(initiating, responding, outside),
-                                                         folder)))
-    view.missing_witness = (wanted - implemented).witness()
+                                                         folder), words(outside, names)))
+    missing = wanted - implemented
+    view.missing_witness = missing.witness()
+    view.missing_words = words(missing, names)
+    view.wanted_words = words(wanted, names)
     return view

@@ -114,7 +114,14 @@ class CachedRevision:
     searches: _Lru[tuple[str, str], list[dict[str, Any]]] = field(default_factory=lambda: _Lru(256), repr=False)
     fragments: _Lru[tuple[Any, ...], str] = field(default_factory=lambda: _Lru(256), repr=False)
     """Rendered HTML that depends on this revision and the request's parameters only (not on who asks)."""
+    values: _Lru[str, Any] = field(default_factory=lambda: _Lru(32), repr=False)
+    """Small indexes of the document (e.g. objects by id), made once on first use."""
     _json: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def derived_value(self, name: str, make: Callable[[], V]) -> V:
+        """A value computed from this revision alone, kept with it."""
+        value: V = self.values.get_or_make(name, make)
+        return value
 
     def conduits(self, q: str = "", zone: str = "") -> list[dict[str, Any]]:
         """The register filtered by text and zone (the whole register, unfiltered, at no cost)."""
@@ -193,6 +200,10 @@ class RevisionCache:
             return checking.conduit_view(space.site, conduit_id, space.context)
 
         return self._conduit_views.get_or_make((revision_id, conduit_id), make)
+
+    def stored(self, key: tuple[Any, ...]) -> Any:
+        """What ``derived`` holds under ``key``, or None (nothing is made)."""
+        return self._derived.peek(key)
 
     def derived(self, key: tuple[Any, ...], make: Callable[[], V]) -> V:
         """Anything else computed from immutable inputs that ``key`` names completely (e.g. a change's impact

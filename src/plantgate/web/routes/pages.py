@@ -116,7 +116,10 @@ async def conduit_detail(request: Request, access: View, conduit_id: str) -> Res
             raise NotFound(f"no conduit {conduit_id!r} in revision {revision.number}")
         cache: RevisionCache = request.app.state.revisions
         view = cache.conduit_view(access.db, revision.id, conduit_id, workdir(request))
-        return render(request, "conduit.html", access=access, revision=revision, conduit=conduit, view=view)
+        from plantgate.web.object_links import index
+
+        return render(request, "conduit.html", access=access, revision=revision, conduit=conduit, view=view,
+                      asset_ids=index(revision)["assets"])
 
     return await offload.run(request, proved)
 
