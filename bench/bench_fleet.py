@@ -56,6 +56,7 @@ from plantgate.db import accounts, revisions  # noqa: E402
 from plantgate.db.engine import make_engine, session_factory, upgrade  # noqa: E402
 from plantgate.db.fleet import grant_fleet_role  # noqa: E402
 from plantgate.feeds.fleet import collect  # noqa: E402
+from plantgate.jobs import work  # noqa: E402
 from plantgate.jobs.inputs import store_feeds  # noqa: E402
 from plantgate.jobs.queue import ProcrastinateQueue  # noqa: E402
 from plantgate.jobs.work import FollowUp  # noqa: E402
@@ -110,9 +111,8 @@ def feed_sources(mirror: Path, out: Path) -> tuple[list[str], list[str]]:
     return ["--kev", str(before), *rest], ["--kev", str(kev_file), *rest]
 
 
-def build_template(dbs: Databases, folders: list[Path], feeds_before: list[str],
-                   sessions: int) -> tuple[str, list[str]]:
-    """The fleet imported (each plant validated on the way in) with the feeds before the update, and fleet readers."""
+def build_template(dbs: Databases, folders: list[Path], feeds_before: list[str]) -> str:
+    """The fleet imported (each plant validated on the way in) with the feeds before the update."""
     name = dbs.create()
     engine = make_engine(dbs.url(name))
     upgrade(engine)
@@ -124,17 +124,25 @@ def build_template(dbs: Databases, folders: list[Path], feeds_before: list[str],
     sources: dict[str, list[str]] = {"kev": [], "csaf": [], "vulnrichment": []}
     for flag, value in zip(feeds_before[::2], feeds_before[1::2], strict=True):
         sources[flag.lstrip("-")].append(value)
-    links = []
     with session_factory(engine).begin() as session:
         store_feeds(session, collect(sources), "bench")
-        for number in range(sessions):
-            user = accounts.create_user(session, f"corp{number:02d}", None, actor="bench")
-            grant_fleet_role(session, user, "corporate_security", actor="bench")
-            links.append(accounts.create_login_link(session, user, actor="bench"))
     engine.dispose()
     print(f"template: {len(folders)} plants imported and validated in {imported:.1f} s "
           f"({imported / len(folders):.2f} s per plant)", flush=True)
-    return name, links
+    return name
+
+
+def fleet_readers(url: str, count: int) -> list[str]:
+    """One-time login links (they last 15 minutes) of ``count`` new users with the corporate security role."""
+    engine = make_engine(url)
+    links = []
+    with session_factory(engine).begin() as session:
+        for _ in range(count):
+            user = accounts.create_user(session, f"corp-{secrets.token_hex(4)}", None, actor="bench")
+            grant_fleet_role(session, user, "corporate_security", actor="bench")
+            links.append(accounts.create_login_link(session, user, actor="bench"))
+    engine.dispose()
+    return links
 
 
 def load() -> str:
@@ -176,7 +184,14 @@ def one_round(dbs: Databases, template: str, sites: int, workers: int, as_of: st
     """Seconds from the first check's start to the last one's end with ``workers`` burst workers; the copy's name."""
     name = dbs.create(template)
     url = dbs.url(name)
-    queue_checks(url, as_of)
+    # Every site's check is queued before the workers start: a burst worker stops when it finds the queue
+    # empty, so one waiting for the follow-ups of a check_sites job taken by the other would leave at once.
+    queue = ProcrastinateQueue(url)
+    try:
+        for job in work.check_sites(url, as_of).follow_ups:
+            queue.submit(job)
+    finally:
+        queue.close()
     load_before = load()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -197,6 +212,8 @@ def one_round(dbs: Databases, template: str, sites: int, workers: int, as_of: st
     engine.dispose()
     if done != sites:
         raise SystemExit(f"{workers} worker(s): {done} of {sites} sites checked within {timeout:.0f} s")
+    if len(per_worker) < min(workers, sites):
+        print(f"  WARNING: {len(per_worker)} of {workers} workers took jobs: the speed-up below says nothing")
     span = float((last - first).total_seconds())
     # Why a speed-up misses: jobs that overlap (job seconds / span near the worker count) rule out a lock or a
     # shared row serialising them; CPU seconds that stay put while the cores obtained (CPU / wall) do not grow
@@ -298,8 +315,9 @@ def report_latency(title: str, timings: dict[str, list[float]], errors: list[str
           f"errors: {len(errors)}" + (f" (first: {errors[0]})" if errors else ""), flush=True)
 
 
-def latency(url: str, idle_links: list[str], busy_links: list[str], sites: int, as_of: str, next_day: str,
-            idle: float, busy: float, timeout: float) -> None:
+def latency(url: str, sessions: int, sites: int, as_of: str, next_day: str, idle: float, busy: float,
+            timeout: float) -> None:
+    idle_links, busy_links = fleet_readers(url, sessions), fleet_readers(url, sessions)
     port = free_port()
     env = dict(os.environ, PLANTGATE_DATABASE_URL=url, PLANTGATE_AS_OF=as_of, PLANTGATE_SECURE_COOKIES="false",
                PLANTGATE_JOBS="queue")
@@ -355,7 +373,7 @@ def main() -> None:
     feeds_before, feeds_after = feed_sources(args.feeds_mirror, ROOT / "bench" / "out")
     dbs = Databases(args.database_url)
     try:
-        template, links = build_template(dbs, folders, feeds_before, 2 * args.sessions)
+        template = build_template(dbs, folders, feeds_before)
         times: dict[int, list[float]] = {1: [], 2: []}
         kept = ""
         for _ in range(args.rounds):  # alternate, so both see the same machine load
@@ -376,8 +394,8 @@ def main() -> None:
         rejudge(dbs.url(kept), args.sites, feeds_after, args.as_of, args.timeout)
         if args.sessions > 0:
             next_day = (dt.date.fromisoformat(args.as_of) + dt.timedelta(days=1)).isoformat()
-            latency(dbs.url(kept), links[:args.sessions], links[args.sessions:], args.sites, args.as_of, next_day,
-                    args.idle_seconds, args.seconds, args.timeout)
+            latency(dbs.url(kept), args.sessions, args.sites, args.as_of, next_day, args.idle_seconds,
+                    args.seconds, args.timeout)
     finally:
         dbs.drop_all()
     print(f"total {time.perf_counter() - started:.0f} s")
