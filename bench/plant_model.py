@@ -290,9 +290,13 @@ class _Builder:
             ))
 
 
-def build_policy(rules: int, seed: int = 1) -> PlantPolicy:
-    """A deterministic policy with ``rules`` rules and objects in proportion to it."""
-    policy = PlantPolicy(seed=seed, zones=_zones())
+def build_policy(rules: int, seed: int = 1, zones: list[Zone] | None = None) -> PlantPolicy:
+    """A deterministic policy with ``rules`` rules and objects in proportion to it.
+
+    ``zones`` replaces the default eight-zone layout (a fleet plant maps its firewalls' zones
+    onto its treaty's zones, each with an address block of its own).
+    """
+    policy = PlantPolicy(seed=seed, zones=list(zones) if zones is not None else _zones())
     builder = _Builder(policy)
     scale = max(rules, 40)
     builder.add_names(scale // 50)

@@ -10,6 +10,7 @@ granted here (every write stays a per-site grant, see ``plantgate admin grant``)
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import click
@@ -38,8 +39,11 @@ def _postgres_only(database_url: str, what: str) -> None:
 @click.option("--stalled-after", default=30.0, show_default=True, type=float,
               help="Seconds without a heartbeat after which a worker counts as dead and its job runs elsewhere.")
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty instead of waiting for jobs.")
+@click.option("--nice", "niceness", default=10, show_default=True, type=click.IntRange(0, 19),
+              help="Lower the worker's CPU priority by this much, so that a web app or database on the same machine "
+              "answers before a check (0 keeps the priority).")
 def worker(database_url: str, concurrency: int, name: str | None, heartbeat_seconds: float, stalled_after: float,
-           burst: bool) -> None:
+           burst: bool, niceness: int) -> None:
     """Run jobs (checks, re-judging, deliveries) from the PostgreSQL queue until stopped.
 
     \b
@@ -53,6 +57,7 @@ def worker(database_url: str, concurrency: int, name: str | None, heartbeat_seco
     from plantgate.jobs.tasks import run_worker
 
     _postgres_only(database_url, "plantgate worker")
+    os.nice(niceness)  # checks are CPU-bound batch work: page views on a shared machine come first
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(f"worker {name or ''} waiting for jobs (Ctrl-C to stop)".replace("  ", " "), err=True)
     run_worker(database_url, concurrency=concurrency, name=name, heartbeat_seconds=heartbeat_seconds,

@@ -73,6 +73,47 @@ def test_two_workers_check_every_site_exactly_once_per_revision(pg_url: str, wor
     assert {r.worker for r in rows} == {"w1", "w2"}, "both workers took sites"
     assert len({len(r.findings) for r in rows}) == 1  # the same treaty everywhere, the same findings
     assert first.poll() is None and second.poll() is None
+    niceness = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)  # checks yield the CPU to the web app
+    assert os.getpriority(os.PRIO_PROCESS, first.pid) == niceness == os.getpriority(os.PRIO_PROCESS, second.pid)
+
+    edited = new_revisions(pg_url, [f"plant-{n:02d}" for n in range(0, 20, 4)])  # 5 sites move on
+    for _ in range(2):
+        enqueue(pg_url, FollowUp("check_sites", {"as_of": AS_OF}, "check_sites"))
+    wait_for(lambda: done_count(sessions) == 25, 300, "the 5 new revisions checked")
+    time.sleep(2)
+    with sessions() as session:
+        per_revision = Counter(session.scalars(select(CheckResultRow.revision_id)))
+        jobs = session.execute(text("SELECT queueing_lock, status FROM procrastinate_jobs "
+                                    "WHERE task_name = 'plantgate.check_revision'")).all()
+        computations = set(session.scalars(select(CheckResultRow.computations)))
+    assert set(per_revision) == heads | set(edited) and set(per_revision.values()) == {1}
+    # A revision asked for again while its check runs may get a second job; that job finds the result taken
+    # and computes nothing: every revision is judged exactly once.
+    assert computations == {1}, "each revision judged once"
+    assert len({lock for lock, _ in jobs}) == 25 and {status for _, status in jobs} == {"succeeded"}
+
+
+def new_revisions(url: str, slugs: list[str]) -> list[int]:
+    """A new head revision of each site (a re-approved conduit), as an implemented change commits one."""
+    ids = []
+    with session_factory(make_engine(url)).begin() as session:
+        for slug in slugs:
+            site = revisions.site_by_slug(session, slug)
+            assert site is not None
+            head = revisions.head(session, site)
+            assert head is not None
+            snapshot = revisions.snapshot_of(session, head)
+            conduits = list(snapshot.document["conduits"])
+            conduits[-1] = dict(conduits[-1], business_reason="re-approved")
+            edited = type(snapshot)(dict(snapshot.document, conduits=conduits), snapshot.layout, snapshot.files)
+            ids.append(revisions.commit_revision(session, site, edited, based_on=head.id, author_id=None,
+                                                 actor="test", message="test: a new revision").id)
+    return ids
+
+
+def done_count(sessions) -> int:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        return len(session.scalars(select(CheckResultRow).where(CheckResultRow.state == "done")).all())
 
 
 def test_a_worker_killed_mid_job_loses_nothing(pg_url: str, workers: Workers, tmp_path: Path) -> None:
