@@ -107,7 +107,8 @@ def validate_document(root: type[BaseModel], document: dict[str, Any], spans: Sp
 def _left_out_ids(document: dict[str, Any], bad_items: set[tuple[str, int]]) -> dict[str, set[str]]:
     left_out: dict[str, set[str]] = {}
     for section, index in bad_items:
-        item = document.get(section, [])[index]
+        items = document.get(section)
+        item = items[index] if isinstance(items, list) and 0 <= index < len(items) else None
         if isinstance(item, dict) and isinstance(item.get("id"), str):
             left_out.setdefault(section, set()).add(item["id"])
     return left_out
