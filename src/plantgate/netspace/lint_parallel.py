@@ -124,11 +124,12 @@ class BackgroundLint:
         pool, self._pool = self._pool, None
         if pool is None:
             return
+        processes = list((pool._processes or {}).values())  # shutdown forgets them
         pool.shutdown(wait=False, cancel_futures=True)
-        for process in list(pool._processes.values()):  # a running lint would otherwise run to its end
-            if process.is_alive():
-                process.terminate()
-        pool.shutdown(wait=True)
+        for process in processes:  # a running lint would otherwise run to its end
+            process.terminate()
+        for process in processes:
+            process.join()
 
 
 def _own_streams() -> None:
