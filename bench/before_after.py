@@ -3,7 +3,8 @@
 Why it exists: the machine is shared and its speed swings, so a figure from one run cannot be
 set against a figure from another. Here each command runs with the "before" source tree first
 on the path (``--before``, e.g. a ``git archive`` of main's commit unpacked somewhere), then
-with this tree, round after round, and the table gives each side's median, their ratio, and
+with this checkout's tree (``--after``; a worktree is timed, not the tree the virtual
+environment installed), round after round, and the table gives each side's median, their ratio, and
 whether the two printed the very same JSON document.
 
     git archive 03737e6 src | tar -x -C /tmp/before
@@ -55,6 +56,9 @@ def same_output(before: bytes, after: bytes, name: str) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--before", type=Path, required=True, help="the src folder of the older revision")
+    parser.add_argument("--after", type=Path, default=Path(__file__).resolve().parent.parent / "src",
+                        help="the src folder of the newer revision (default: this checkout's, so a git "
+                             "worktree is timed and not the tree the virtual environment installed)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--terms", type=int, default=20_000)
     parser.add_argument("--analysis-terms", type=int, default=10_000)
@@ -65,7 +69,7 @@ def main() -> None:
     table = rows(args.terms, args.analysis_terms, args.packets, args.estate_rules)
     names = args.names or [name for name in table if name != "check"]
     environments = {"before": {**os.environ, "PYTHONPATH": str(args.before)},
-                    "after": {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}}
+                    "after": {**os.environ, "PYTHONPATH": str(args.after)}}
     times: dict[str, dict[str, list[float]]] = {name: {"before": [], "after": []} for name in names}
     same: dict[str, bool] = {}
     for round_number in range(1, args.rounds + 1):

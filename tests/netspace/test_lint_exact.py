@@ -74,6 +74,26 @@ def test_index_finds_every_meeting(drawn: list[Rule]) -> None:
 
 
 @SETTINGS
+@given(long_filters())
+def test_zone_tags_keep_every_meeting_of_zoned_matches(flt: Filter) -> None:
+    """With zones as tags, the index drops exactly the pairs whose zones miss, never a pair whose
+    zoned lint matches meet."""
+    linter = lint._FilterLinter(SPACE, flt, lint._Witnesses(SPACE), Boxes())
+    boxes = [lint._box_or_none(linter.boxes, r) for r in flt.rules]
+    tags = linter._zone_tags()
+    untagged, tagged = earlier_meeting(boxes), earlier_meeting(boxes, tags)
+    assert tags is not None or tagged == untagged
+    zoned = [fields_node(SPACE, r) & linter._zones("zone_from", r.from_zones) & linter._zones("zone_to", r.to_zones)
+             if linter.zone_bits else fields_node(SPACE, r) for r in flt.rules]
+    for i in range(len(flt.rules)):
+        if tags is not None:
+            assert tagged[i] == [k for k in untagged[i] if all(a & b for a, b in zip(tags[i], tags[k], strict=True))]
+        for k in range(i):
+            if boxes[i] is not None and boxes[k] is not None and zoned[i] & zoned[k] != SPACE.false:
+                assert k in tagged[i]
+
+
+@SETTINGS
 @given(rules(1))
 def test_address_counts_of_intervals_are_the_bdd_counts(drawn: Rule) -> None:
     """Interval counts (lint's breadth check) against counting the raw address BDD by family."""

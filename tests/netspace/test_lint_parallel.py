@@ -120,3 +120,24 @@ def test_one_pool_for_several_rulesets_equals_each_serial_lint(monkeypatch: pyte
     assert len(together) == len(rulesets)
     for each, issues in zip(rulesets, together, strict=True):
         assert _identity(issues) == _identity(lint_ruleset(PacketSpace(), each)), each.file
+
+
+def test_background_lint_gives_the_serial_lint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lint_parallel, "PARALLEL_FROM_RULES", 0)
+    rulesets = _rulesets()
+    started = lint_parallel.BackgroundLint(rulesets, workers=2)
+    assert started._pool is not None  # really on workers
+    for each, issues in zip(rulesets, started.result(), strict=True):
+        assert _identity(issues) == _identity(lint_ruleset(PacketSpace(), each)), each.file
+
+
+def test_cancel_stops_the_workers_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check that fails before rule hygiene must not wait for the lint it will never read."""
+    monkeypatch.setattr(lint_parallel, "PARALLEL_FROM_RULES", 0)
+    started = lint_parallel.BackgroundLint(_rulesets(), workers=2)
+    assert started._pool is not None
+    processes = list(started._pool._processes.values())
+    assert processes
+    started.cancel()
+    assert not any(process.is_alive() for process in processes)
+    started.cancel()  # twice is harmless

@@ -40,10 +40,13 @@ def run_checks(site: Site, as_of: dt.date | None = None, context: CheckContext |
     load_all_checks()
     ctx = context or CheckContext(site, as_of or dt.date.today())
     findings: list[Finding] = []
-    for function in CHECKS:
-        if progress is not None:
-            progress(function.__name__.replace("_", " "))
-        findings.extend(_relative_messages(f, site) for f in function(ctx))
+    try:
+        for function in CHECKS:
+            if progress is not None:
+                progress(function.__name__.replace("_", " "))
+            findings.extend(_relative_messages(f, site) for f in function(ctx))
+    finally:
+        ctx.close()
     return sorted(findings, key=lambda f: (-f.severity.rank, f.rule_id, f.subjects, f.discriminator))
 
 

@@ -17,6 +17,8 @@ from plantgate.firewalls.ruleset import Rule
 from plantgate.load import Site
 from plantgate.model import Treaty
 from plantgate.netspace import FlowSet, PacketSpace, Permitter, default_space
+from plantgate.netspace.lint import LintIssue, lint_ruleset
+from plantgate.netspace.lint_parallel import BackgroundLint
 from plantgate.netspace.prefold import prefold
 from plantgate.reconcile import BoundaryFirewall, conduit_flows, load_boundary_firewalls, register_flows
 from plantgate.reconcile.reach import Estate
@@ -33,7 +35,8 @@ class CheckContext:
     extra_flow_files: list[Path] = field(default_factory=list)
     may_fork: bool = False
     """True only for a caller that owns its process (the CLI): the filters of large firewalls
-    are then folded on every core (``netspace.prefold``). The web app runs threads: never."""
+    are then folded and linted on every core (``netspace.prefold``, ``netspace.lint_parallel``),
+    the lint in the background from the moment they are parsed. The web app runs threads: never."""
     baseline: LoadedBaseline | None = None
     """The corporate baseline every plant of the fleet is held to (``checks.baseline``), if any."""
     fleet_feeds: FeedPaths | None = None
@@ -51,8 +54,24 @@ class CheckContext:
     def firewalls(self) -> list[BoundaryFirewall]:
         firewalls = load_boundary_firewalls(self.site, self.space)
         if self.may_fork:
+            # the lint workers start before the folds, so they lint while this process folds and checks
+            self.__dict__["_lint"] = BackgroundLint([fw.parsed for fw in firewalls], space=self.space)
             prefold(self.space, [fw.ruleset for fw in firewalls])
         return firewalls
+
+    def lint(self) -> list[list[LintIssue]]:
+        """The lint issues of each boundary firewall's parsed ruleset, in the order of ``firewalls``."""
+        firewalls = self.firewalls
+        started: BackgroundLint | None = self.__dict__.pop("_lint", None)
+        if started is not None:
+            return started.result()
+        return [lint_ruleset(self.space, fw.parsed) for fw in firewalls]
+
+    def close(self) -> None:
+        """Stop background work nobody collected (a run that ended early); the context stays usable."""
+        started: BackgroundLint | None = self.__dict__.pop("_lint", None)
+        if started is not None:
+            started.cancel()
 
     @cached_property
     def estate(self) -> Estate:

@@ -26,8 +26,7 @@ from plantgate.checks.registry import Rule, check, rule
 from plantgate.errors import Location
 from plantgate.firewalls.ruleset import Rule as FirewallRule
 from plantgate.netspace import FlowSet, rule_match
-from plantgate.netspace.lint import KINDS, LintIssue, lint_ruleset
-from plantgate.netspace.lint_parallel import lint_rulesets_parallel
+from plantgate.netspace.lint import KINDS, LintIssue
 from plantgate.reconcile import BoundaryFirewall
 
 _REFS = (REF_FIREWALL, NIST_SC_7, NIST_CM_3)
@@ -135,11 +134,7 @@ def _item(issue: LintIssue, register: _Register, fw: BoundaryFirewall) -> _Item:
 def rule_hygiene(ctx: CheckContext) -> Iterator[Finding]:
     register = _Register(ctx)
     firewalls = ctx.firewalls
-    if ctx.may_fork:  # the CLI: the filters of every firewall spread over every core
-        linted = lint_rulesets_parallel([fw.parsed for fw in firewalls], space=ctx.space)
-    else:
-        linted = [lint_ruleset(ctx.space, fw.parsed) for fw in firewalls]
-    for fw, issues in zip(firewalls, linted, strict=True):
+    for fw, issues in zip(firewalls, ctx.lint(), strict=True):
         groups: dict[str, dict[str, _Item]] = {}
         for issue in issues:
             item = _item(issue, register, fw)

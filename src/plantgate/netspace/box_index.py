@@ -10,6 +10,11 @@ too many rules, never too few.
 Each axis is indexed by the hulls of the boxes (lowest to highest value) as bit masks
 (bit k = rule k), so a rule's hull candidates cost a few bisections and integer ANDs;
 the exact intervals then decide each candidate.
+
+Lint adds the rules' zones as dimensions of their matches; two rules whose zone sets are
+disjoint never meet, however their boxes lie. Such exact, set-valued dimensions come in as
+``tags``: per rule one bit mask of values per dimension, and two rules can meet only when
+their masks share a bit in every dimension.
 """
 
 from __future__ import annotations
@@ -62,25 +67,52 @@ class AxisIndex:
         return self._low_prefix[starts - 1] & self._high_suffix[bisect_left(self._highs, low)]
 
 
-def earlier_meeting(boxes: Sequence[Box | None]) -> list[list[int]]:
-    """For each rule, the earlier rules (ascending) whose boxes meet its box.
+def earlier_meeting(boxes: Sequence[Box | None], tags: Sequence[tuple[int, ...]] | None = None) -> list[list[int]]:
+    """For each rule, the earlier rules (ascending) whose boxes meet its box (and tags, when given).
 
     None is a rule that matches nothing, and so is a box with an empty axis: such a rule
-    has no candidates and is nobody's.
+    has no candidates and is nobody's. ``tags`` (see the module docstring) holds per rule
+    one value mask per extra dimension; a rule with a zero mask meets nothing.
     """
     usable = [box if box is not None and all(axis is None or axis for axis in box) else None for box in boxes]
     axes = [AxisIndex([None if box is None else hull(box[axis]) for box in usable]) for axis in range(3)]
+    tag_index = TagIndex(tags) if tags is not None else None
     found: list[list[int]] = []
     for i, box in enumerate(usable):
         if box is None:
             found.append([])
             continue
         mask = (1 << i) - 1
+        if tag_index is not None:
+            mask &= tag_index.meeting(i)
         for axis, index in enumerate(axes):
             if mask:
                 mask &= index.meeting(hull(box[axis]))
         found.append([k for k in _bits(mask) if _boxes_meet(box, usable[k])])
     return found
+
+
+class TagIndex:
+    """Bit masks of the rules whose tags share a value with a given rule's in every dimension."""
+
+    def __init__(self, tags: Sequence[tuple[int, ...]]) -> None:
+        self._tags = tags
+        self._holding: list[dict[int, int]] = []  # per dimension: value bit -> mask of the rules holding it
+        for dimension in range(len(tags[0]) if tags else 0):
+            holding: dict[int, int] = {}
+            for k, tag in enumerate(tags):
+                for bit in _bits(tag[dimension]):
+                    holding[bit] = holding.get(bit, 0) | 1 << k
+            self._holding.append(holding)
+
+    def meeting(self, i: int) -> int:
+        mask = -1
+        for holding, values in zip(self._holding, self._tags[i], strict=True):
+            either = 0
+            for bit in _bits(values):
+                either |= holding[bit]
+            mask &= either
+        return mask
 
 
 def _boxes_meet(a: Box, b: Box | None) -> bool:

@@ -19,7 +19,7 @@ Which filters: ``linted_filters`` - what the device applies (for ASA the interfa
 followed by the global ACL, not the interface ACL alone), and every rule at least once.
 
 Cost: rules of a real filter rarely meet, so each rule consults only the earlier rules
-whose interval boxes meet its own (``box_index``), with small BDD operations; a broad rule
+whose interval boxes and zones meet its own (``box_index``), with small BDD operations; a broad rule
 meeting many takes "decided so far" from one running union (``prefix_unions``). The
 removal check walks, per rule, only the later rules that meet it, on ever fewer flows.
 Witnesses are memoised by node for the whole run.
@@ -143,11 +143,27 @@ class _FilterLinter:
         self.zone_vars = space.field_names("zone_from") + space.field_names("zone_to")
         self.issues: list[LintIssue] = []
         self.covered: set[int] = set()  # rules redundant by cover: the removal check treats them as gone
+        self._zone_nodes: dict[tuple[str, tuple[str, ...]], Node] = {}
 
     def _zones(self, fld: str, zones: tuple[str, ...]) -> Node:
         if not zones:
             return self.zone_domain[fld]
-        return self.space.values_on_bits(fld, (self.zone_index[z] for z in zones), self.zone_bits)
+        node = self._zone_nodes.get((fld, zones))
+        if node is None:
+            node = self._zone_nodes[fld, zones] = self.space.values_on_bits(
+                fld, (self.zone_index[z] for z in zones), self.zone_bits)
+        return node
+
+    def _zone_tags(self) -> list[tuple[int, ...]] | None:
+        """Per rule, (from, to) zone values as bit masks: rules whose zones miss cannot meet."""
+        if not self.zone_bits:
+            return None
+        every = (1 << (len(self.zones) + 1)) - 1
+
+        def mask(zones: tuple[str, ...]) -> int:
+            return sum(1 << self.zone_index[z] for z in set(zones)) if zones else every
+
+        return [(mask(rule.from_zones), mask(rule.to_zones)) for rule in self.flt.rules]
 
     def _witness(self, node: Node) -> Flow | None:
         if self.zone_bits:
@@ -170,9 +186,11 @@ class _FilterLinter:
         matches: list[Node] = []
         decided: list[Node] = []  # what each rule decides: its match minus every earlier decided match
         judged: list[bool] = []  # candidates for the removal (redundancy) check
-        # per rule, the earlier rules whose boxes meet its own: every rule whose match meets it, and maybe more
+        # per rule, the earlier rules whose boxes and zones meet its own: every rule whose match
+        # meets it, and maybe more
         meeting: list[list[int]] = []
-        meeting_boxes = earlier_meeting([_box_or_none(self.boxes, rule) for rule in rules])
+        boxes = [_box_or_none(self.boxes, rule) for rule in rules]
+        meeting_boxes = earlier_meeting(boxes, self._zone_tags())
         seen = PrefixUnions(space)  # the matches of the rules that decide by the packet
         for i in range(len(rules)):
             rule = rules[i]

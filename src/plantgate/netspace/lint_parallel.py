@@ -7,6 +7,8 @@ back plain tuples that name rules by position, and the parent rebuilds the issue
 own Rule objects, in the order the serial lint gives. ``plantgate check`` hands over all its
 firewalls at once, so the cores stay busy across firewalls.
 
+``BackgroundLint`` starts the workers at once and collects their issues when asked.
+
 Only for a caller that owns its process (the CLI: ``fw lint``, ``check``): forking a process
 that runs other threads (the web app) can deadlock the child, so ``lint_ruleset`` stays
 serial there. The CLI's own extra thread, a progress bar writing to stderr, is harmless:
@@ -19,7 +21,7 @@ import gc
 import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 
 from plantgate.firewalls.ruleset import Filter, Ruleset
 from plantgate.netspace.cores import can_fork, usable_cores
@@ -59,28 +61,75 @@ def lint_rulesets_parallel(rulesets: list[Ruleset], workers: int | None = None,
     (the largest filter bounds its memory). Rulesets with fewer rules than
     ``PARALLEL_FROM_RULES`` in all are linted in this process, in ``space`` when given.
     """
-    filters = [linted_filters(ruleset) for ruleset in rulesets]
-    units = [(index, flt) for index, flts in enumerate(filters) for flt in flts]
-    workers = min(workers or usable_cores(), len(units))
-    if workers < 2 or sum(len(f.rules) for _, f in units) < PARALLEL_FROM_RULES or not can_fork():
-        return [lint_filters(space or PacketSpace(), flts) + unbound_filters(ruleset) + unused_objects(ruleset)
-                for ruleset, flts in zip(rulesets, filters, strict=True)]
-    global _RULESETS
-    _RULESETS = rulesets
-    frozen_before = gc.get_freeze_count()
-    try:
-        order = [(index, flt.name) for index, flt in sorted(units, key=lambda u: -len(u[1].rules))]  # biggest first
-        gc.freeze()  # the collector of a worker then leaves the inherited objects' pages shared
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_own_streams) as pool:
-            plain = dict(zip(order, pool.map(_lint_in_worker, order, chunksize=1), strict=True))
-    finally:
-        if not frozen_before:  # a process that freezes on purpose (the command) keeps its objects frozen
-            gc.unfreeze()
-        _RULESETS = []
-    return [[issue for flt in flts for issue in _rebuilt(flt, plain[index, flt.name])] + unbound_filters(ruleset)
-            + unused_objects(ruleset)
-            for index, (ruleset, flts) in enumerate(zip(rulesets, filters, strict=True))]
+    return BackgroundLint(rulesets, workers, space).result()
+
+
+class BackgroundLint:
+    """``lint_rulesets_parallel`` started now, its issues collected later by ``result``.
+
+    ``plantgate check`` starts it as soon as the firewalls are parsed: the workers lint
+    while this process folds the filters and runs the other checks, so no core idles
+    through the checks that run in this process alone. Small rulesets (see
+    ``lint_rulesets_parallel``) start nothing and are linted in ``result``.
+    """
+
+    def __init__(self, rulesets: list[Ruleset], workers: int | None = None,
+                 space: PacketSpace | None = None) -> None:
+        self._rulesets = rulesets
+        self._space = space
+        self._filters = [linted_filters(ruleset) for ruleset in rulesets]
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: dict[Unit, Future[list[PlainIssue]]] = {}
+        units = [(index, flt) for index, flts in enumerate(self._filters) for flt in flts]
+        workers = min(workers or usable_cores(), len(units))
+        if workers < 2 or sum(len(f.rules) for _, f in units) < PARALLEL_FROM_RULES or not can_fork():
+            return
+        global _RULESETS
+        _RULESETS = rulesets
+        frozen_before = gc.get_freeze_count()
+        try:
+            gc.freeze()  # the collector of a worker then leaves the inherited objects' pages shared
+            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_own_streams)
+            for index, flt in sorted(units, key=lambda u: -len(u[1].rules)):  # biggest first
+                self._pending[index, flt.name] = self._pool.submit(_lint_in_worker, (index, flt.name))
+            # every worker is forked by now (a fork pool starts them all on the first submit)
+        except BaseException:
+            self.cancel()
+            raise
+        finally:
+            if not frozen_before:  # a process that freezes on purpose (the command) keeps its objects frozen
+                gc.unfreeze()
+            _RULESETS = []
+
+    def result(self) -> list[list[LintIssue]]:
+        """The issues of each ruleset, in the order the serial lint gives them."""
+        if self._pool is None:
+            return [lint_filters(self._space or PacketSpace(), flts) + unbound_filters(ruleset)
+                    + unused_objects(ruleset) for ruleset, flts in zip(self._rulesets, self._filters, strict=True)]
+        try:
+            plain = {unit: future.result() for unit, future in self._pending.items()}
+        except BaseException:
+            self.cancel()
+            raise
+        self._pool.shutdown(wait=True)
+        self._pool = None
+        return [[issue for flt in flts for issue in _rebuilt(flt, plain[index, flt.name])] + unbound_filters(ruleset)
+                + unused_objects(ruleset)
+                for index, (ruleset, flts) in enumerate(zip(self._rulesets, self._filters, strict=True))]
+
+    def cancel(self) -> None:
+        """Stop the workers at once, dropping what they have not finished (a run that fails
+        before its lint needs no wait for it); harmless once ``result`` has returned."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        processes = list((pool._processes or {}).values())  # shutdown forgets them
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # a running lint would otherwise run to its end
+            process.terminate()
+        for process in processes:
+            process.join()
 
 
 def _own_streams() -> None:

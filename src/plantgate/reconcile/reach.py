@@ -11,6 +11,7 @@ packet and the conduits that cover it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,7 +123,7 @@ class Estate:
         self._hops: dict[tuple[str, str, str, str, str], FlowSet] = {}
         self._relevant: dict[tuple[int, str, str], tuple[Filter, Filter]] = {}
         self._touched: dict[int, tuple[Filter, list[tuple[Rule, frozenset[str] | None, frozenset[str] | None]]]] = {}
-        self._zone_intervals: dict[str, Intervals] | None = None
+        self._zone_locator: _ZoneLocator | None = None
         self._conduits: dict[str, FlowSet] = {}
 
     @property
@@ -190,16 +191,19 @@ class Estate:
         hit = self._touched.get(id(flt))
         if hit is not None and hit[0] is flt and len(hit[1]) == len(flt.rules):
             return hit[1]
-        if self._zone_intervals is None:
-            self._zone_intervals = {z.id: _intervals(zone_addresses(self.treaty, z.id).include)
-                                    for z in self.treaty.zones}
-        zones = self._zone_intervals
+        if self._zone_locator is None:
+            self._zone_locator = _ZoneLocator({z.id: _intervals(zone_addresses(self.treaty, z.id).include)
+                                               for z in self.treaty.zones})
+        locate = self._zone_locator.zones_meeting
+        known: dict[tuple[IPNetwork, ...], frozenset[str]] = {}  # rules repeat their networks
 
         def touched(nets: tuple[IPNetwork, ...], negate: bool) -> frozenset[str] | None:
             if negate:
                 return None
-            own = _intervals(nets)
-            return frozenset(z for z, zone_nets in zones.items() if _overlaps(own, zone_nets))
+            found = known.get(nets)
+            if found is None:
+                found = known[nets] = locate(_intervals(nets))
+            return found
 
         table = [(rule, touched(rule.sources.include, rule.source_negate),
                   touched(rule.destinations.include, rule.destination_negate)) for rule in flt.rules]
@@ -292,8 +296,42 @@ def _intervals(nets: tuple[IPNetwork, ...]) -> Intervals:
     return tuple(out)
 
 
-def _overlaps(nets: Intervals, zone_nets: Intervals) -> bool:
-    return any(v == w and lo <= top and low <= hi for v, lo, hi in nets for w, low, top in zone_nets)
+class _ZoneLocator:
+    """The zones whose networks overlap given intervals, by bisection: a rule's networks are
+    looked up among every zone network at once, not compared with each zone in turn.
+
+    Per IP version the zone networks are sorted by first address, with the running maximum
+    of their last addresses: scanning down from the last network that starts at or below an
+    interval's end can stop where that maximum falls below the interval's start.
+    """
+
+    def __init__(self, zones: dict[str, Intervals]) -> None:
+        by_version: dict[int, list[tuple[int, int, str]]] = {}
+        for zone, nets in zones.items():
+            for version, first, last in nets:
+                by_version.setdefault(version, []).append((first, last, zone))
+        self._tables: dict[int, tuple[list[int], list[tuple[int, int, str]], list[int]]] = {}
+        for version, entries in by_version.items():
+            entries.sort()
+            reach, top = [], -1
+            for _, last, _ in entries:
+                top = max(top, last)
+                reach.append(top)
+            self._tables[version] = ([first for first, _, _ in entries], entries, reach)
+
+    def zones_meeting(self, nets: Intervals) -> frozenset[str]:
+        found: set[str] = set()
+        for version, low, high in nets:
+            table = self._tables.get(version)
+            if table is None:
+                continue
+            firsts, entries, reach = table
+            for i in range(bisect_right(firsts, high) - 1, -1, -1):
+                if reach[i] < low:
+                    break
+                if entries[i][1] >= low:
+                    found.add(entries[i][2])
+        return frozenset(found)
 
 
 # ----- reading a FlowSet back as services -----

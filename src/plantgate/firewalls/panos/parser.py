@@ -557,11 +557,13 @@ class PanosParser:
         for holder in target.rulebases:
             security = holder.child("security")
             for entry in security.entries("rules") if security else []:
-                rule, rule_type = reader.rule(entry, 0)
-                if rule_type != "interzone":
-                    intrazone.append(dataclasses.replace(rule, position=len(intrazone) + 1))
-                if rule_type != "intrazone":
-                    interzone.append(dataclasses.replace(rule, position=len(interzone) + 1))
+                # built with its position in the first filter it joins: a copy (``replace`` is slow
+                # on 20,000 rules) only for a universal rule, which joins both
+                first = interzone if entry.text("rule-type", "universal") == "interzone" else intrazone
+                rule, rule_type = reader.rule(entry, len(first) + 1)
+                for joined, skip in ((intrazone, "interzone"), (interzone, "intrazone")):
+                    if rule_type != skip:
+                        joined.append(rule if joined is first else dataclasses.replace(rule, position=len(joined) + 1))
             nat = holder.child("nat")
             ruleset.nat_statements += [reader.span(e) for e in (nat.entries("rules") if nat else [])]
 
