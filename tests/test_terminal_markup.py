@@ -62,7 +62,7 @@ def test_an_error_message_with_markup_is_printed_not_parsed(tmp_path: Path) -> N
     missing = tmp_path / "[/]nowhere[bold]"
     code, out, err = run("validate", str(missing))
     assert code == 2
-    assert "[/]nowhere[bold]" in err and "Traceback" not in out + err
+    assert "[/]nowhere[bold]" in err.replace("\n", "") and "Traceback" not in out + err  # rich wraps long lines
 
 
 def test_every_console_is_made_without_markup() -> None:

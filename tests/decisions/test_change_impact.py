@@ -175,7 +175,7 @@ def test_prove_closing_exit_codes(tmp_path: Path) -> None:
     [opened] = json.loads(out)["opened"]
     assert opened["witness"]["dst"].startswith("18.18.18.") and opened["rules"][0]["line"] == 18
     code, out = run("change", "prove-closing", str(TRIO / "current.asa"), str(tmp_path / "missing.asa"))
-    assert code == 2 and "cannot read" in out
+    assert code == 2 and "firewall config not found" in out
 
 
 def test_prove_closing_across_vendors(tmp_path: Path) -> None:
