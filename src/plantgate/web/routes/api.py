@@ -24,7 +24,7 @@ from plantgate.jobs.work import FollowUp
 from plantgate.web import check_runs, decisions
 from plantgate.web.permissions import Action
 from plantgate.web.rendering import today
-from plantgate.web.routes.pages import check_run, head_cached, head_or_404
+from plantgate.web.routes.pages import check_run, head_cached
 from plantgate.web.security import NotFound, SiteAccess, authorize
 
 MAX_CONFIG_BYTES = 5_000_000
@@ -151,7 +151,7 @@ async def post_config(request: Request, firewall_id: str,
 
 def _store_upload(request: Request, access: SiteAccess, firewall_id: str, based_on: int | None,
                   content: bytes) -> ConfigUploadRow:
-    revision = head_or_404(access)
+    revision = head_cached(request, access)  # the firewalls without decoding 5 MB again per upload
     if based_on is not None and based_on != revision.number:
         raise StaleRevision(access.site.slug, based_on, revision.number)
     if not any(f["id"] == firewall_id for f in revision.document.get("firewalls", [])):

@@ -21,7 +21,7 @@ from plantgate.web import change_transitions, changes, check_runs, offload
 from plantgate.web.lifecycle import checkpoint_now
 from plantgate.web.permissions import Action
 from plantgate.web.rendering import RowId, redirect, render, today, workdir
-from plantgate.web.routes.pages import head_cached, head_or_404
+from plantgate.web.routes.pages import head_cached
 from plantgate.web.security import NotFound, SiteAccess, authorize
 
 router = APIRouter(include_in_schema=False)
@@ -59,7 +59,7 @@ def change_list(request: Request, access: View, state: str = "") -> Response:
 @router.get("/sites/{slug}/changes/new")
 def new_change(request: Request, access: Annotated[SiteAccess, Depends(authorize(Action.CHANGE_CREATE))],
                conduit: str = "") -> Response:
-    revision = head_or_404(access)
+    revision = head_cached(request, access)
     from plantgate.db.treaty_io import _dump
 
     existing = next((c for c in revision.document.get("conduits", []) if c["id"] == conduit), None)

@@ -27,13 +27,6 @@ View = Annotated[SiteAccess, Depends(authorize(Action.VIEW))]
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
 
 
-def head_or_404(access: SiteAccess) -> RevisionRow:
-    revision = head(access.db, access.site)
-    if revision is None:
-        raise NotFound(f"site {access.site.slug} has no treaty revision yet")
-    return revision
-
-
 def head_cached(request: Request, access: SiteAccess) -> CachedRevision:
     """The site's head revision from the app's cache (the head pointer itself is read fresh per request)."""
     if access.site.head_revision_id is None:
@@ -215,7 +208,7 @@ def sign_risk(request: Request, access: Annotated[SiteAccess, Depends(authorize(
 
 @router.get("/sites/{slug}/charter")
 def charter_page(request: Request, access: View) -> Response:
-    revision = head_or_404(access)
+    revision = head_cached(request, access)
     return render(request, "charter.html", access=access, revision=revision,
                   charter=revision.document.get("charter") or {},
                   signatures=decisions.charter_signatures(access.db, access.site.id))
