@@ -213,7 +213,7 @@ def test_errors_on_a_page_quote_one_bounded_line_and_no_server_path(web: WebSite
     from tests.web.test_api import token_for
 
     secret = "SECRET_TOKEN=" + "s3cr3t" * 200
-    scratch = job_workdir()
+    scratch = job_workdir(str(web.app.state.settings.database_url))
 
     def quoting(*args: Any, **kwargs: Any) -> None:  # a reader that quotes its input far too generously
         raise InputError.at(f"{scratch}/candidate-x/treaty/firewalls/fw.conf", 3, 1,

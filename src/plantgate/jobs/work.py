@@ -34,7 +34,7 @@ from plantgate.web.settings import Settings
 
 _sessions: dict[str, sessionmaker[Session]] = {}
 _lock = threading.Lock()
-_workdir: Path | None = None
+_workdirs: dict[str, Path] = {}
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,15 @@ def sessions_for(url: str) -> sessionmaker[Session]:
         return _sessions[url]
 
 
-def workdir() -> Path:
-    global _workdir
+def workdir(url: str) -> Path:
+    """This process's scratch folder for jobs of the database at ``url``.
+
+    One per database: revision folders are named by revision id, and ids restart in every
+    database, so a shared folder gave one database's job another database's treaty."""
     with _lock:
-        if _workdir is None:
-            _workdir = Path(tempfile.mkdtemp(prefix="plantgate-jobs-"))
-        return _workdir
+        if url not in _workdirs:
+            _workdirs[url] = Path(tempfile.mkdtemp(prefix="plantgate-jobs-"))
+        return _workdirs[url]
 
 
 _worker_name = ""
@@ -103,15 +106,15 @@ def check_revision(url: str, revision_id: int, as_of: str, feeds: str = "", base
             return Outcome(f"revision id {revision_id} as of {as_of}: already checked")
         started = time.perf_counter()
         try:
-            judgement = judge_revision(db, revision, dt.date.fromisoformat(as_of), key.inputs, workdir())
+            judgement = judge_revision(db, revision, dt.date.fromisoformat(as_of), key.inputs, workdir(url))
         except InputError as exc:  # the same input fails the same way every time: stored, not retried
             db.rollback()
             results.fail(db, key, "the revision does not load: " + "; ".join(shown_all([str(p) for p in exc.problems],
-                                                                                        workdir())))
+                                                                                        workdir(url))))
             return Outcome(f"revision id {revision_id}: does not load")
         except Exception as exc:
             db.rollback()
-            results.fail(db, key, shown(f"internal error: {type(exc).__name__}: {exc}", workdir()))
+            results.fail(db, key, shown(f"internal error: {type(exc).__name__}: {exc}", workdir(url)))
             raise  # the queue retries it
         previous = _previous_result(db, revision.site_id, key)
         wrote = results.finish(db, key, judgement.findings, judgement.facts, time.perf_counter() - started)
@@ -263,7 +266,7 @@ def fold_config(url: str, upload_id: int, settings: Settings | None = None) -> O
         try:
             if entry is None:
                 raise InputError.at(upload.firewall_id, 0, 0, "unknown firewall", "a firewall id of the treaty")
-            scratch = workdir() / "uploads" / upload.sha256
+            scratch = workdir(url) / "uploads" / upload.sha256
             scratch.mkdir(parents=True, exist_ok=True)
             target = scratch / os.path.basename(entry["config"])
             target.write_bytes(content)
@@ -275,14 +278,14 @@ def fold_config(url: str, upload_id: int, settings: Settings | None = None) -> O
             snapshot = snapshot_of(db, base)
             snapshot.files[entry["config"]] = content
             # nor one that breaks the treaty
-            judged = checking.judge_snapshot(snapshot, dt.date.fromisoformat(upload.as_of), workdir())
+            judged = checking.judge_snapshot(snapshot, dt.date.fromisoformat(upload.as_of), workdir(url))
             revision = commit_revision(db, site, snapshot, based_on=base.id, author_id=upload.requested_by,
                                        actor=upload.actor, message=f"deployed config of {upload.firewall_id} uploaded",
                                        validated=(judged.document, judged.digests))
         except (InputError, StaleRevision) as exc:
             db.rollback()
-            reason = "; ".join(shown_all([str(p) for p in exc.problems], workdir()) if isinstance(exc, InputError)
-                               else [shown(str(exc), workdir())])
+            reason = "; ".join(shown_all([str(p) for p in exc.problems], workdir(url)) if isinstance(exc, InputError)
+                               else [shown(str(exc), workdir(url))])
             db.execute(update_upload(upload_id, state="refused", error=reason))
             db.commit()
             return Outcome(f"upload {upload_id} refused: {reason}")
@@ -353,7 +356,7 @@ def render_report(url: str, revision_id: int, as_of: str, feeds: str = "", basel
         if revision is None:
             return Outcome(f"revision id {revision_id} does not exist")
         judgement = judge_revision(db, revision, dt.date.fromisoformat(as_of), FleetInputs(feeds, baseline),
-                                   workdir())
+                                   workdir(url))
         assert judgement.context is not None
         html = report_html(judgement.context, judgement.objects)
         if format == "pdf":
@@ -401,7 +404,7 @@ def render_zone_pictures(url: str, revision_id: int, as_of: str, settings: Setti
         if revision is None:
             return Outcome(f"revision id {revision_id} does not exist")
         site = db.get_one(SiteRow, revision.site_id)
-        space = checking.revision_workspace(db, revision, workdir())
+        space = checking.revision_workspace(db, revision, workdir(url))
         ctx = CheckContext(space.site, dt.date.fromisoformat(as_of))
         folder = str(space.folder.resolve())
 
@@ -417,7 +420,7 @@ def render_zone_pictures(url: str, revision_id: int, as_of: str, settings: Setti
             parts = {"matrix": json.dumps(zone_matrix(ctx, relative)), "firewalls": json.dumps(firewall_listing(
                 ctx, relative)), "diagram": diagram}
         except InputError as exc:  # stored as the answer, so that the pages say why instead of waiting forever
-            error = shown(str(checking.relative_error(exc, space.folder)), workdir())
+            error = shown(str(checking.relative_error(exc, space.folder)), workdir(url))
             parts = {"matrix": json.dumps({"zones": [], "cells": {}, "error": error}), "firewalls": "{}",
                      "diagram": ""}
         for name, text in parts.items():
