@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from plantgate.web.revision_cache import _Lru, filter_conduits
+from plantgate.web.revision_cache import RevisionCache, _Lru, filter_conduits
+from tests.web.conftest import WebSite
 
 
 def test_concurrent_misses_compute_once_and_the_cache_stays_bounded() -> None:
@@ -36,3 +37,25 @@ def test_register_search_uses_the_precomputed_text_like_the_plain_search() -> No
     for q, zone in [("historian", ""), ("OKAFOR", ""), ("", "idmz"), ("c-", "enterprise"), ("nothing", "")]:
         assert filter_conduits(conduits, q, zone, haystacks) == filter_conduits(conduits, q, zone)
     assert [c["id"] for c in filter_conduits(conduits, "", "idmz", haystacks)] == ["C-1", "C-2"]
+
+
+def test_a_config_upload_shares_the_decoded_document_of_the_revision_before(web: WebSite) -> None:
+    """Its treaty text is the previous revision's: decoded once, while pages of the new revision read new files."""
+    from plantgate.db.accounts import Role
+    from tests.web.conftest import SITE
+    from tests.web.test_api import token_for, uploaded
+
+    client = web.client()
+    headers = {"Authorization": f"Bearer {token_for(web, 'm.okafor', Role.IT_ENGINEER)}",
+               "Content-Type": "text/plain"}
+    config = (web.folder / "firewalls" / "fw-dmz-ot.iptables").read_text()
+    body = uploaded(client, client.post(f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config",
+                                        content=config.replace("--dport 5900", "--dport 5901"), headers=headers),
+                    headers)
+    assert body["state"] == "done" and body["revision"] == 2
+    cache: RevisionCache = web.app.state.revisions
+    with web.sessions() as session:
+        first, second = cache.revision(session, 1), cache.revision(session, 2)
+    assert (first.number, second.number) == (1, 2)
+    assert second.document is first.document and second.haystacks is first.haystacks
+    assert second.fragments is not first.fragments
