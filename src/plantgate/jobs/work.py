@@ -89,6 +89,11 @@ def check_follow_up(key: ResultKey) -> FollowUp:
                                        "baseline": key.baseline}, key.lock)
 
 
+def fold_follow_up(upload_id: int) -> FollowUp:
+    """The job that folds an uploaded config into a new revision (one per upload, however often asked)."""
+    return FollowUp("fold_config", {"upload_id": upload_id}, f"upload:{upload_id}")
+
+
 def deliveries(rows: list[Any]) -> list[FollowUp]:
     return [FollowUp("deliver", {"outbox_id": row.id}, f"deliver:{row.id}") for row in rows]
 

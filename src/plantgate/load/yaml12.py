@@ -203,7 +203,8 @@ class _Builder:
 
     def __init__(self, version: tuple[int, int], root: Node) -> None:
         self.version = version
-        self.alias_budget = min(MAX_ALIAS_NODES, max(MIN_ALIAS_NODES, ALIAS_EXPANSION * _written_nodes(root)))
+        self.root = root
+        self.alias_budget = MIN_ALIAS_NODES  # raised once, from the document's size, only if aliases reach it
         self.positions: dict[Path, Position] = {}
         self.open: set[int] = set()  # collections being built: an alias back into one is a cycle
         self.built: set[int] = set()  # collections built once: meeting one again is an alias
@@ -213,6 +214,10 @@ class _Builder:
     def value(self, node: Node, path: Path) -> Any:
         if self.in_alias:
             self.aliased += 1
+            if self.aliased > self.alias_budget and self.alias_budget == MIN_ALIAS_NODES:
+                # counting the document is a pass over all of it: paid only by documents that alias this much
+                self.alias_budget = min(MAX_ALIAS_NODES, max(MIN_ALIAS_NODES,
+                                                             ALIAS_EXPANSION * _written_nodes(self.root)))
             if self.aliased > self.alias_budget:
                 raise _problem(node, f"aliases expand to more than {self.alias_budget:,} nodes: "
                                      "write the values out, or use fewer anchors")

@@ -105,12 +105,12 @@ def _resume_uploads(app: FastAPI) -> None:
     from sqlalchemy import select
 
     from plantgate.db.tables import ConfigUploadRow
-    from plantgate.jobs.work import FollowUp
+    from plantgate.jobs.work import fold_follow_up
 
     with app.state.sessions() as session:
         waiting = session.scalars(select(ConfigUploadRow.id).where(ConfigUploadRow.state == "queued")).all()
     for upload_id in waiting:
-        app.state.jobs.submit(FollowUp("fold_config", {"upload_id": upload_id}, f"upload:{upload_id}"))
+        app.state.jobs.submit(fold_follow_up(upload_id))
     if waiting:
         log.info("queued again at start-up: %d config upload(s)", len(waiting))
 

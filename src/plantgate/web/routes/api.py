@@ -20,7 +20,7 @@ from plantgate.db.revisions import StaleRevision, store_blob
 from plantgate.db.tables import ConfigUploadRow, RevisionRow
 from plantgate.errors import InputError
 from plantgate.jobs.results import FAILED
-from plantgate.jobs.work import FollowUp
+from plantgate.jobs.work import fold_follow_up
 from plantgate.web import check_runs, decisions
 from plantgate.web.permissions import Action
 from plantgate.web.rendering import today
@@ -161,7 +161,7 @@ def _store_upload(request: Request, access: SiteAccess, firewall_id: str, based_
                              actor=access.principal.name, state="queued", error="", as_of=today(request).isoformat())
     access.db.add(upload)
     access.db.commit()
-    request.app.state.jobs.submit(FollowUp("fold_config", {"upload_id": upload.id}, f"upload:{upload.id}"))
+    request.app.state.jobs.submit(fold_follow_up(upload.id))
     return upload
 
 
