@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, select, tuple_
 from sqlalchemy.orm import Session
 
-from plantgate.db.tables import RevisionRow
+from plantgate.db.tables import CheckResultRow, RevisionRow
 from plantgate.jobs.queue import JobQueue
 from plantgate.web import check_runs, checking, long_lived
 from plantgate.web.check_runs import CheckRun
@@ -98,12 +98,16 @@ class _Lru(OrderedDict[K, V]):
             return self.get(key)
 
     def put(self, key: K, value: V) -> None:
+        self.put_all({key: value})
+
+    def put_all(self, items: dict[K, V]) -> None:
         with self.lock:
-            self[key] = value
-            self.move_to_end(key)
+            for key, value in items.items():
+                self[key] = value
+                self.move_to_end(key)
             while len(self) > self.capacity:
                 self.popitem(last=False)
-        if self.large:
+        if self.large and items:
             long_lived.settle()
 
 
@@ -175,6 +179,7 @@ class RevisionCache:
         self._workspaces: _Lru[int, checking.RevisionWorkspace] = _Lru(2, large=True)  # tens of MB at 10,000 conduits
         self._conduit_views: _Lru[tuple[int, str], checking.ConduitView] = _Lru(512)
         self._derived: _Lru[tuple[Any, ...], Any] = _Lru(64, large=True)
+        self._facts: _Lru[tuple[int, str, str, str], dict[str, Any]] = _Lru(4096, large=True)
 
     def revision(self, db: Session, revision_id: int) -> CachedRevision:
         """The revision's document and what is derived from it, decoded once per process.
@@ -236,3 +241,19 @@ class RevisionCache:
         keyed by its base revision, candidate digest and record with its decisions)."""
         value: V = self._derived.get_or_make(key, make)
         return value
+
+    def result_facts(self, db: Session, keys: list[tuple[int, str, str, str]]) -> dict[tuple[int, str, str, str],
+                                                                                      dict[str, Any]]:
+        """The fleet facts of stored check results by key (revision id, as of, feeds, baseline), decoded once
+        per process: a ``done`` result is never written again. Only the misses are read, in one query."""
+        found = {key: facts for key in keys if (facts := self._facts.peek(key)) is not None}
+        missing = [key for key in keys if key not in found]
+        if missing:
+            columns = (CheckResultRow.revision_id, CheckResultRow.as_of, CheckResultRow.feeds, CheckResultRow.baseline)
+            read = {(revision_id, as_of, feeds, baseline): facts
+                    for revision_id, as_of, feeds, baseline, facts in db.execute(
+                        select(*columns, CheckResultRow.facts).where(tuple_(*columns).in_(missing),
+                                                                     CheckResultRow.state == check_runs.DONE))}
+            self._facts.put_all(read)
+            found.update(read)
+        return found
