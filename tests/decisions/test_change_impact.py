@@ -48,12 +48,14 @@ def test_each_witness_comes_with_the_line_deciding_it_on_both_sides() -> None:
     assert side.current is not None and side.candidate is not None
     assert not side.current.permitted and side.candidate.permitted
     candidate = (EXAMPLE / "firewalls" / "candidates" / "fw-dmz-ot.CR-2026-101.iptables").read_text().splitlines()
-    assert side.candidate.rule is not None and "--dport 123" in candidate[side.candidate.rule.span.line - 1]
+    assert side.candidate.span is not None and "--dport 123" in candidate[side.candidate.span.line - 1]
+    assert side.current.verdict.rule is None and side.current.span is not None  # the chain's default policy line
+    assert side.current.span.text.startswith(":FORWARD DROP")
     assert opened.hosts == ["ops-ntp"]  # the OT time server is the host that gains the reach
     closing = impact_of(EXAMPLE, "CR-2026-102")
     [closed] = closing.closed
     [side] = closed.sides
-    assert side.current is not None and side.current.permitted and side.current.rule is not None
+    assert side.current is not None and side.current.permitted and side.current.verdict.rule is not None
     assert side.candidate is not None and not side.candidate.permitted
 
 
@@ -270,9 +272,10 @@ def test_closing_change_on_a_firewall_the_treaty_does_not_place(tmp_path: Path) 
     [closed] = impact.config_closed
     assert closed.witness.dport == 443 and str(closed.key) == "filter FW_ACL"
     [side] = closed.sides  # the ACL's permit line before, its closing deny line after
-    assert side.current is not None and side.current.permitted and side.current.rule is not None
-    assert side.candidate is not None and not side.candidate.permitted and side.candidate.rule is not None
-    assert side.candidate.rule.comment == "default-deny" and "443" not in side.candidate.rule.span.text
+    assert side.current is not None and side.current.permitted and side.current.verdict.rule is not None
+    assert side.candidate is not None and not side.candidate.permitted and side.candidate.verdict.rule is not None
+    assert side.candidate.verdict.rule.comment == "default-deny" and side.candidate.span is not None
+    assert "443" not in side.candidate.span.text
     assert impact.losing_access == ["C-1-replica"]
     code, out = run("change", "check", str(folder / "changes" / "CR-close.yaml"))
     assert "closes on filter FW_ACL" in out and "losing access: C-1-replica" in out

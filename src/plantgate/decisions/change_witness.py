@@ -13,10 +13,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plantgate.firewalls.ruleset import Ruleset, address_set
+from plantgate.firewalls.ruleset import Ruleset, SourceSpan, address_set
 from plantgate.model import Treaty
 from plantgate.netspace import Flow, FlowSet, PacketSpace, PolicyKey, Verdict, evaluate, evaluate_filter
 from plantgate.reconcile import BoundaryFirewall
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How one config decides the witness on one path, and the lines that say so."""
+
+    verdict: Verdict
+    span: SourceSpan | None
+    """The deciding rule's lines, or the written line that sets the filter's default action (None: no line does,
+    e.g. an ACL's implicit deny)."""
+
+    @property
+    def permitted(self) -> bool:
+        return self.verdict.permitted
+
+
+def _decision(ruleset: Ruleset, verdict: Verdict) -> Decision:
+    if verdict.rule is not None:
+        return Decision(verdict, verdict.rule.span)
+    flt = ruleset.filters.get(verdict.filter) if verdict.filter is not None else None
+    return Decision(verdict, flt.span if flt is not None and flt.span is not None and flt.span.text else None)
 
 
 @dataclass(frozen=True)
@@ -26,16 +47,16 @@ class SideBySide:
     A side is None when that config has no such filter at all (it permits nothing there)."""
 
     path: str
-    current: Verdict | None
-    candidate: Verdict | None
+    current: Decision | None
+    candidate: Decision | None
 
 
-def path_verdict(ruleset: Ruleset, flow: Flow, from_zone: str, to_zone: str) -> Verdict:
-    """The verdict on ``flow`` from config zone ``from_zone`` to ``to_zone``; a pair the config has no path for is
-    decided by its default path action (as ``netspace.permitted_between`` decides it)."""
+def path_verdict(ruleset: Ruleset, flow: Flow, from_zone: str, to_zone: str) -> Decision:
+    """How the config decides ``flow`` from its zone ``from_zone`` to ``to_zone``; a pair the config has no path for
+    is decided by its default path action (as ``netspace.permitted_between`` decides it)."""
     if (from_zone, to_zone) not in ruleset.paths:
-        return Verdict(ruleset.default_path_action.permits, None, None)
-    return evaluate(ruleset, flow, from_zone, to_zone)
+        return Decision(Verdict(ruleset.default_path_action.permits, None, None), None)
+    return _decision(ruleset, evaluate(ruleset, flow, from_zone, to_zone))
 
 
 def zone_pair_sides(current: BoundaryFirewall, candidate: BoundaryFirewall, zone_a: str, zone_b: str,
@@ -54,9 +75,9 @@ def key_sides(current: Ruleset, candidate: Ruleset, key: PolicyKey, witness: Flo
         return SideBySide(str(key), path_verdict(current, witness, key.from_zone, key.to_zone),
                           path_verdict(candidate, witness, key.from_zone, key.to_zone))
 
-    def of(ruleset: Ruleset) -> Verdict | None:
+    def of(ruleset: Ruleset) -> Decision | None:
         flt = ruleset.filters.get(key.filter)
-        return evaluate_filter(flt, witness) if flt is not None else None
+        return _decision(ruleset, evaluate_filter(flt, witness)) if flt is not None else None
 
     return SideBySide(str(key), of(current), of(candidate))
 
