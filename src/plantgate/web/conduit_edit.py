@@ -77,13 +77,15 @@ def vocabulary(revision: CachedRevision) -> Vocabulary:
 
 
 def checked(data: Any, known: Vocabulary) -> RegisterEdit:
-    """The edit document as a RegisterEdit whose every reference resolves in ``known``; EditRefused otherwise."""
+    """The edit document as a RegisterEdit whose every reference resolves in ``known``; EditRefused otherwise,
+    with every problem at once: the model's, and each reference that does not resolve."""
+    problems = _references(data, known)
     try:
         edit = RegisterEdit.model_validate(data)
     except ValidationError as exc:
-        raise EditRefused([EditProblem(tuple(e["loc"]), _in_words(e)) for e in exc.errors(include_url=False)]
-                          ) from None
-    problems = _references(edit, known)
+        invalid = [EditProblem(tuple(e["loc"]), _in_words(e)) for e in exc.errors(include_url=False)]
+        seen = {p.path for p in invalid}
+        raise EditRefused(invalid + [p for p in problems if p.path not in seen]) from None
     if problems:
         raise EditRefused(problems)
     return edit
@@ -108,36 +110,48 @@ def _one_of(kind: str, ids: Iterable[str]) -> str:
     return f"a {kind} id ({', '.join(known[:12])}{' ...' if len(known) > 12 else ''})" if known else f"a {kind} id"
 
 
-def _references(edit: RegisterEdit, known: Vocabulary) -> list[EditProblem]:
+def _texts(value: Any) -> list[str | None]:
+    """The strings of a list as given (None for an item that is no string: the model reports it)."""
+    return [item if isinstance(item, str) else None for item in value] if isinstance(value, list) else []
+
+
+def _references(data: Any, known: Vocabulary) -> list[EditProblem]:
+    """Every id the document names that the revision lacks, read from the document as given (so a typo in a zone
+    is reported beside a bad port of the same entry, not after it is fixed)."""
     problems: list[EditProblem] = []
 
-    def need(value: str | None, ids: Iterable[str], kind: str, path: DocPath) -> None:
-        if value is not None and value not in ids:
+    def need(value: Any, ids: Iterable[str], kind: str, path: DocPath) -> None:
+        if isinstance(value, str) and value not in ids:
             problems.append(EditProblem(path, f"unknown {kind} '{value}'", _one_of(kind, ids)))
 
+    document = data if isinstance(data, dict) else {}
+    removed = set(_texts(document.get("remove")))
     first: dict[str, int] = {}
-    removed = set(edit.remove)
-    for i, conduit in enumerate(edit.upsert):
+    for i, conduit in enumerate(document.get("upsert") if isinstance(document.get("upsert"), list) else []):
+        if not isinstance(conduit, dict):
+            continue
         at: DocPath = ("upsert", i)
-        if conduit.id in first:
-            problems.append(EditProblem((*at, "id"), f"conduit {conduit.id} is proposed twice",
-                                        f"one entry per conduit (the first is entry {first[conduit.id] + 1})"))
-        first.setdefault(conduit.id, i)
-        if conduit.id in removed:
-            problems.append(EditProblem((*at, "id"), f"conduit {conduit.id} is both proposed and removed",
+        conduit_id = conduit.get("id")
+        if isinstance(conduit_id, str) and conduit_id in first:
+            problems.append(EditProblem((*at, "id"), f"conduit {conduit_id} is proposed twice",
+                                        f"one entry per conduit (the first is entry {first[conduit_id] + 1})"))
+        if isinstance(conduit_id, str):
+            first.setdefault(conduit_id, i)
+        if conduit_id in removed:
+            problems.append(EditProblem((*at, "id"), f"conduit {conduit_id} is both proposed and removed",
                                         "either a new entry or a removal"))
-        need(conduit.from_zone, known.zones, "zone", (*at, "from_zone"))
-        need(conduit.to_zone, known.zones, "zone", (*at, "to_zone"))
-        need(conduit.ot_approver, known.people, "person", (*at, "ot_approver"))
-        for j, firewall in enumerate(conduit.enforced_by):
+        need(conduit.get("from_zone"), known.zones, "zone", (*at, "from_zone"))
+        need(conduit.get("to_zone"), known.zones, "zone", (*at, "to_zone"))
+        need(conduit.get("ot_approver"), known.people, "person", (*at, "ot_approver"))
+        for j, firewall in enumerate(_texts(conduit.get("enforced_by"))):
             need(firewall, known.firewalls, "firewall", (*at, "enforced_by", j))
         for side in ("sources", "destinations"):
-            for j, item in enumerate(getattr(conduit, side)):
-                if not is_cidr(item) and item not in known.assets:
+            for j, item in enumerate(_texts(conduit.get(side))):
+                if item is not None and not is_cidr(item) and item not in known.assets:
                     problems.append(EditProblem((*at, side, j), f"'{item}' is neither an asset id nor a CIDR",
                                                 "asset ids of the treaty or networks such as 10.30.0.22/32"))
-    for j, conduit_id in enumerate(edit.remove):
-        if conduit_id not in known.conduits:
+    for j, conduit_id in enumerate(_texts(document.get("remove"))):
+        if conduit_id is not None and conduit_id not in known.conduits:
             problems.append(EditProblem(("remove", j), f"no conduit '{conduit_id}' in the register to remove",
                                         "ids of conduits in the register"))
     return problems
