@@ -131,13 +131,13 @@ def create_change(access: SiteAccess, submission: ChangeSubmission, candidate: b
                if submission.ot_approver else "required", "one of " + (", ".join(sorted(approvers)) or
                                                                        "nobody: grant someone the ot_approver role"))
     try:
-        edit = submission.edit(known)
+        edit: RegisterEdit | None = submission.edit(known)
     except InputError as exc:
         problems += exc.problems
-        edit = RegisterEdit()
+        edit = None
     conduits = [ConduitChange(conduit=c.id, action=ConduitAction.ALTER if c.id in known.conduits
-                              else ConduitAction.CREATE) for c in edit.upsert]
-    conduits += [ConduitChange(conduit=c, action=ConduitAction.REMOVE) for c in edit.remove]
+                              else ConduitAction.CREATE) for c in (edit.upsert if edit else [])]
+    conduits += [ConduitChange(conduit=c, action=ConduitAction.REMOVE) for c in (edit.remove if edit else [])]
     named = {c.conduit for c in conduits}
     for conduit_id in split_list(submission.conduits):
         if conduit_id not in known.conduits:
@@ -145,7 +145,7 @@ def create_change(access: SiteAccess, submission: ChangeSubmission, candidate: b
         elif conduit_id not in named:
             conduits.append(ConduitChange(conduit=conduit_id, action=ConduitAction.ALTER))
             named.add(conduit_id)
-    if not problems and not conduits:
+    if edit is not None and not conduits and not split_list(submission.conduits):
         refuse("conduits", "the change names no conduit",
                "a conduit added, edited or removed above, or the ids of the conduits it concerns")
     if candidate is not None and entry is not None:
@@ -153,7 +153,7 @@ def create_change(access: SiteAccess, submission: ChangeSubmission, candidate: b
             check_candidate(candidate, entry, filename)
         except InputError as exc:
             problems += exc.problems
-    if problems:
+    if problems or edit is None:
         raise InputError(problems)
     row = ChangeRequestRow(site_id=site.id, base_revision_id=base.id, requested_by=access.principal.user.id,
                            title=submission.title.strip(), record={}, state=apply(ChangeState.DRAFT, "submit").value,

@@ -127,7 +127,8 @@ def _references(data: Any, known: Vocabulary) -> list[EditProblem]:
     document = data if isinstance(data, dict) else {}
     removed = set(_texts(document.get("remove")))
     first: dict[str, int] = {}
-    for i, conduit in enumerate(document.get("upsert") if isinstance(document.get("upsert"), list) else []):
+    upsert = document.get("upsert")
+    for i, conduit in enumerate(upsert if isinstance(upsert, list) else []):
         if not isinstance(conduit, dict):
             continue
         at: DocPath = ("upsert", i)

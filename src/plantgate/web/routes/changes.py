@@ -216,6 +216,7 @@ def change_page(request: Request, access: SiteAccess, change_id: int, errors: di
                   offered=offered(access, row, owner, given), owner=owner,
                   steps=timeline(db, row, access.site.slug, given, users, owner),
                   diff=changes.config_change_diff(db, row, cache), gains=gains, losses=losses,
+                  config_path=changes.current_config_file(db, row, cache)[0],
                   errors=errors or {}, comment=comment, status_code=status_code)
 
 
