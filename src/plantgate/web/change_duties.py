@@ -14,21 +14,27 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plantgate.db.tables import ApprovalRow, ChangeRequestRow
+from plantgate.db.tables import ApprovalRow, ChangeRequestRow, RevisionRow
 from plantgate.decisions.change_state import TRANSITIONS
 from plantgate.model.changes import ChangeState, DecisionKind
 from plantgate.web.permissions import Action
-from plantgate.web.revision_cache import CachedRevision
+from plantgate.web.revision_cache import RevisionCache
 from plantgate.web.security import SiteAccess
 
 ACTIONS = {DecisionKind.APPROVE: Action.CHANGE_APPROVE, DecisionKind.VETO: Action.CHANGE_VETO,
            DecisionKind.SIGN_OFF: Action.CHANGE_SIGN_OFF}
 
 
-def platform_owners(revision: CachedRevision) -> dict[str, str | None]:
-    """Firewall id -> its platform owner's person id, per revision (kept with the cached revision)."""
-    found: dict[str, str | None] = revision.derived_value("platform owners", lambda: {
-        f["id"]: f.get("platform_owner") for f in revision.document.get("firewalls", [])})
+def platform_owners(db: Session, cache: RevisionCache | None, revision_id: int) -> dict[str, str | None]:
+    """Firewall id -> its platform owner's person id in a revision: read as the revision's firewall list alone (not
+    its 5 MB document: the home page asks this for the base revision of every open change), kept per revision."""
+    def load() -> dict[str, str | None]:
+        firewalls = db.scalar(select(RevisionRow.document["firewalls"]).where(RevisionRow.id == revision_id))
+        return {f["id"]: f.get("platform_owner") for f in firewalls or []}
+
+    if cache is None:
+        return load()
+    found: dict[str, str | None] = cache.derived(("platform owners", revision_id), load)
     return found
 
 

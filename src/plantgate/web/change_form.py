@@ -38,7 +38,7 @@ def split_list(text: str) -> list[str]:
 
 def _numbers(text: str) -> list[str | int]:
     """Ports or ICMP types as typed: whole numbers as numbers, anything else kept for the model to refuse."""
-    return [int(item) if item.isdigit() else item for item in split_list(text)]
+    return [int(item) if item.isascii() and item.isdigit() and len(item) <= 6 else item for item in split_list(text)]
 
 
 @dataclass

@@ -65,11 +65,9 @@ def _check_duties(db: Session, access: SiteAccess, row: ChangeRequestRow, decisi
                   cache: RevisionCache | None) -> None:
     """Separation of duties, whatever roles the person holds (plantgate.web.change_duties): the same rule that
     decides which buttons the page offers."""
-    base = cache.revision(db, row.base_revision_id) if cache is not None else None
-    owners = platform_owners(base) if base is not None else {
-        f["id"]: f.get("platform_owner") for f in db.get_one(RevisionRow, row.base_revision_id).document["firewalls"]}
+    owner = platform_owners(db, cache, row.base_revision_id).get(row.record["firewall"])
     me = Decider(access.principal.user.id, access.principal.name)
-    refusal = me.refusal(row, decision, owners.get(row.record["firewall"]), decisions_given(db, [row.id])[row.id])
+    refusal = me.refusal(row, decision, owner, decisions_given(db, [row.id])[row.id])
     if refusal is not None:
         raise Forbidden(refusal)
 

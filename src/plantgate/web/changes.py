@@ -1,16 +1,18 @@
 """Change requests in the web app: the library's ChangeRecord, with decisions kept as relational rows.
 
-A request proposes a register edit and, optionally, a candidate firewall config, on a base
-revision. Decisions are stored per user and bound to the candidate's SHA-256 and the base
-revision; the library's ``review_decisions`` and ``assess_change`` judge them. How a request
-moves (decide, rebase, implement, verify: each a compare-and-swap) is
-plantgate.web.change_transitions.
+A request proposes a register edit (from the form's fields or its YAML: plantgate.web.change_form)
+and, optionally, a candidate firewall config, on a base revision; filing it checks every part
+at once and names each problem at its form field. Decisions are stored per user and bound to
+the candidate's SHA-256 and the base revision; the library's ``review_decisions`` and
+``assess_change`` judge them. How a request moves (decide, rebase, implement, verify: each a
+compare-and-swap) is plantgate.web.change_transitions.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,7 @@ from plantgate.web.security import SiteAccess
 
 DECISION_ROLES = {"approve": DecisionRole.OT_APPROVER, "veto": DecisionRole.OT_APPROVER,
                   "sign_off": DecisionRole.PLATFORM_OWNER}
+CANDIDATE_FIELD = "candidate"
 
 
 def _revision(db: Session, revision_id: int) -> RevisionRow:
@@ -88,9 +91,6 @@ def candidate_digest(db: Session, row: ChangeRequestRow, cache: RevisionCache | 
     return row.candidate_sha256 or sha256_hex(current_config_blob(db, row, cache)[1])
 
 
-CANDIDATE_FIELD = "candidate"
-
-
 def check_candidate(content: bytes, firewall: dict[str, Any], filename: str) -> None:
     """The candidate must be a config its firewall's parser reads, or its impact could never be proved (and a
     config of another vendor would read as an empty firewall). InputError at the candidate field otherwise."""
@@ -105,6 +105,25 @@ def check_candidate(content: bytes, firewall: dict[str, Any], filename: str) -> 
     except InputError as exc:
         raise InputError([replace(p, location=replace(p.location, file=CANDIDATE_FIELD), message=f"{filename}: "
                                   f"{p.message}") for p in exc.problems]) from None
+
+
+def _conduits_named(edit: RegisterEdit | None, concerned: list[str], known: conduit_edit.Vocabulary,
+                    refuse: Callable[[str, str, str], None]) -> list[ConduitChange]:
+    """The conduits a change names: those its edit creates, alters or removes, then the others it concerns."""
+    conduits = [ConduitChange(conduit=c.id, action=ConduitAction.ALTER if c.id in known.conduits
+                              else ConduitAction.CREATE) for c in (edit.upsert if edit else [])]
+    conduits += [ConduitChange(conduit=c, action=ConduitAction.REMOVE) for c in (edit.remove if edit else [])]
+    named = {c.conduit for c in conduits}
+    for conduit_id in concerned:
+        if conduit_id not in known.conduits:
+            refuse("conduits", f"unknown conduit {conduit_id!r}", "conduit ids of the register")
+        elif conduit_id not in named:
+            conduits.append(ConduitChange(conduit=conduit_id, action=ConduitAction.ALTER))
+            named.add(conduit_id)
+    if edit is not None and not conduits and not concerned:  # (an edit with problems names its conduits wrongly)
+        refuse("conduits", "the change names no conduit",
+               "a conduit added, edited or removed above, or the ids of the conduits it concerns")
+    return conduits
 
 
 def create_change(access: SiteAccess, submission: ChangeSubmission, candidate: bytes | None, base: CachedRevision,
@@ -135,19 +154,7 @@ def create_change(access: SiteAccess, submission: ChangeSubmission, candidate: b
     except InputError as exc:
         problems += exc.problems
         edit = None
-    conduits = [ConduitChange(conduit=c.id, action=ConduitAction.ALTER if c.id in known.conduits
-                              else ConduitAction.CREATE) for c in (edit.upsert if edit else [])]
-    conduits += [ConduitChange(conduit=c, action=ConduitAction.REMOVE) for c in (edit.remove if edit else [])]
-    named = {c.conduit for c in conduits}
-    for conduit_id in split_list(submission.conduits):
-        if conduit_id not in known.conduits:
-            refuse("conduits", f"unknown conduit {conduit_id!r}", "conduit ids of the register")
-        elif conduit_id not in named:
-            conduits.append(ConduitChange(conduit=conduit_id, action=ConduitAction.ALTER))
-            named.add(conduit_id)
-    if edit is not None and not conduits and not split_list(submission.conduits):
-        refuse("conduits", "the change names no conduit",
-               "a conduit added, edited or removed above, or the ids of the conduits it concerns")
+    conduits = _conduits_named(edit, split_list(submission.conduits), known, refuse)
     if candidate is not None and entry is not None:
         try:
             check_candidate(candidate, entry, filename)

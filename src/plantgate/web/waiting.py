@@ -65,7 +65,7 @@ def _changes(db: Session, cache: RevisionCache, site: SiteRow, me: Decider, role
     given = decisions_given(db, [r.id for r in rows])
     found = []
     for row in rows:
-        owner = platform_owners(cache.revision(db, row.base_revision_id)).get(row.record["firewall"])
+        owner = platform_owners(db, cache, row.base_revision_id).get(row.record["firewall"])
         wanted = [(may_approve and row.record.get("ot_approver") in (None, me.name), DecisionKind.APPROVE,
                    "OT approval"),
                   (may_sign and owner in (None, me.name), DecisionKind.SIGN_OFF, "platform sign-off")]

@@ -127,7 +127,7 @@ async def file_change(request: Request, access: Create) -> Response:
     submission = ChangeSubmission.posted(form)
     upload = form.get("candidate")
     upload = upload if isinstance(upload, Uploaded) else None
-    dropped = upload.filename or "" if upload is not None else ""
+    dropped = shown(upload.filename or "") if upload is not None else ""  # a name the client chose: bounded
     if submission.step is not Step.FILE:
         return await offload.run(request, lambda: again(request, access, submission, dropped))
     deliveries: list[FollowUp] = []
@@ -159,18 +159,18 @@ def again(request: Request, access: SiteAccess, submission: ChangeSubmission, dr
         return form_page(request, access, submission, extra_rows=1, dropped_file=dropped)
     revision = head_cached(request, access)
     wanted = submission.load.strip()
-    found = revision.conduit(wanted)
-    problem = "" if found else f"no conduit {wanted!r} in the register of revision {revision.number}" if wanted \
-        else "required: the id of the conduit to edit"
-    if found and any(row.edits == wanted for row in submission.editor.rows):
+    found = revision.conduit(wanted) if wanted else None
+    if found is None:
+        problem = f"no conduit {wanted!r} in the register of revision {revision.number}" if wanted else \
+            "required: the id of the conduit to edit"
+    elif any(row.edits == wanted for row in submission.editor.rows):
         problem = f"conduit {wanted} is already in the form"
-    if problem:
-        return form_page(request, access, submission, errors={LOAD_FIELD: [problem]}, dropped_file=dropped,
-                         status_code=400)
-    assert found is not None
-    submission.editor.load(found)
-    submission.load = ""
-    return form_page(request, access, submission, dropped_file=dropped)
+    else:
+        submission.editor.load(found)
+        submission.load = ""
+        return form_page(request, access, submission, dropped_file=dropped)
+    return form_page(request, access, submission, errors={LOAD_FIELD: [shown(problem)]}, dropped_file=dropped,
+                     status_code=400)
 
 
 def announce(request: Request, access: SiteAccess, event: str, row: ChangeRequestRow, key: str, subject: str,
@@ -205,7 +205,7 @@ def change_page(request: Request, access: SiteAccess, change_id: int, errors: di
     row = change_or_404(access, change_id)
     impact = changes.impact(db, row, workdir(request), cache)
     base = cache.revision(db, row.base_revision_id)
-    owner = platform_owners(base).get(row.record["firewall"])
+    owner = platform_owners(db, cache, row.base_revision_id).get(row.record["firewall"])
     given = decisions_given(db, [row.id])[row.id]
     users = {u.id: u for u in db.scalars(select(UserRow).where(
         UserRow.id.in_({row.requested_by, *(a.user_id for a in given)})))}
