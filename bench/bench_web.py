@@ -168,13 +168,21 @@ async def first_view(base: str, person: tuple[str, Role, str], number: int, time
     return ready
 
 
+def approver_name(prefix: str) -> str:
+    """The OT approver the IT engineers of a phase name on the changes they file (not a session)."""
+    return f"{prefix}-ot"
+
+
 def create_people(url: str, sessions: int, prefix: str) -> list[tuple[str, Role, str]]:
-    """One user per session (20 IT engineers, the rest browse); returns (user, role, one-time login link)."""
+    """One user per session (20 IT engineers, the rest browse) and the phase's OT approver (``approver_name``);
+    returns (user, role, one-time login link) of the sessions."""
     engine = make_engine(url)
     people: list[tuple[str, Role, str]] = []
     with session_factory(engine).begin() as session:
         site = revisions.site_by_slug(session, SITE)
         assert site is not None
+        approver = accounts.create_user(session, approver_name(prefix), None, actor="bench")
+        accounts.grant(session, approver, site, Role.OT_APPROVER, actor="bench")
         for number in range(sessions):
             role = Role.IT_ENGINEER if number < min(20, sessions) else BROWSING_ROLES[number % len(BROWSING_ROLES)]
             user = accounts.create_user(session, f"{prefix}{number:02d}", None, actor="bench")
@@ -326,7 +334,7 @@ async def log_in(client: httpx.AsyncClient, person: tuple[str, Role, str], recor
 
 
 async def browse(client: httpx.AsyncClient, base: str, person: tuple[str, Role, str], rounds: int,
-                 recorder: Recorder, deadline: float, rng: random.Random, think: float) -> None:
+                 recorder: Recorder, deadline: float, rng: random.Random, think: float, approver: str) -> None:
     """``rounds`` rounds of a person's work: the register, a search, the API, findings, the zone matrix, a zone
     pair and the diagram, the dashboard, a change."""
     username, role, _ = person
@@ -364,23 +372,23 @@ async def browse(client: httpx.AsyncClient, base: str, person: tuple[str, Role, 
                 f"/sites/{SITE}/changes", headers={"Origin": base},
                 data={"csrf_token": token.group(1), "title": f"bench change by {username} #{round_number}",
                       "firewall": "fw-dmz-ot", "business_reason": "load test", "conduits": conduit,
-                      "ot_approver": "", "register_edit": ""}), expect=(303,))
+                      "ot_approver": approver, "register_edit": ""}), expect=(303,))
 
 
 async def one_session(base: str, person: tuple[str, Role, str], rounds: int, recorder: Recorder,
                       login_times: list[float], deadline: float, seed: int, think: float, warmup_rounds: int,
-                      warm: asyncio.Barrier, warm_errors: list[str]) -> None:
+                      warm: asyncio.Barrier, warm_errors: list[str], approver: str) -> None:
     rng = random.Random(seed)
     async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False) as client:
         logged_in = await log_in(client, person, recorder, login_times)
         if logged_in and warmup_rounds:
             scratch = Recorder()
-            await browse(client, base, person, warmup_rounds, scratch, deadline, rng, think)
+            await browse(client, base, person, warmup_rounds, scratch, deadline, rng, think, approver)
             warm_errors.extend(scratch.errors)
         await warm.wait()  # every session starts measuring together, on a warm server
         await asyncio.sleep(rng.uniform(0, 2 * think))  # people do not all click in the same millisecond
         if logged_in:
-            await browse(client, base, person, rounds, recorder, deadline, rng, think)
+            await browse(client, base, person, rounds, recorder, deadline, rng, think, approver)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -412,7 +420,7 @@ def report(recorder: Recorder, login_times: list[float], wall: float, judged: bo
 
 async def load(base: str, people: list[tuple[str, Role, str]], rounds: int, time_limit: float,
                think: float, warmup_rounds: int = 1, judged: bool = True,
-               uploads: tuple[int, str, bytes] = (0, "", b"")) -> bool:
+               uploads: tuple[int, str, bytes] = (0, "", b""), approver: str = "") -> bool:
     recorder, login_times, warm_errors = Recorder(), list[float](), list[str]()
     # The load generator is not what is measured: its own full garbage collections (the setup's 5 MB treaty
     # documents and ruamel trees are in its heap) held every session's timer for up to 0.46 s at once.
@@ -423,7 +431,7 @@ async def load(base: str, people: list[tuple[str, Role, str]], rounds: int, time
     deadline = time.monotonic() + time_limit
     warm = asyncio.Barrier(len(people) + 1)
     sessions = asyncio.gather(*(one_session(base, person, rounds, recorder, login_times, deadline, seed, think,
-                                            warmup_rounds, warm, warm_errors)
+                                            warmup_rounds, warm, warm_errors, approver)
                                 for seed, person in enumerate(people)))
     await warm.wait()
     started = time.perf_counter()
@@ -455,9 +463,11 @@ def run_against(url: str, args: argparse.Namespace, source: Path | None, label: 
         results = []
         for phase, think in phases:
             print(f"-- {phase}: {args.sessions} sessions, think {think:g} s")
-            people = create_people(url, args.sessions, f"{label}{phase.split()[0][:5]}")
+            prefix = f"{label}{phase.split()[0][:5]}"
+            people = create_people(url, args.sessions, prefix)
             results.append(asyncio.run(load(base, people, args.rounds, args.time_limit, think, args.warmup_rounds,
-                                            judged=not results, uploads=(args.uploaders, token, config))))
+                                            judged=not results, uploads=(args.uploaders, token, config),
+                                            approver=approver_name(prefix))))
         return results[0] and probed
     finally:
         server.terminate()
