@@ -131,7 +131,8 @@ def test_trends_chart_findings_by_severity_over_revisions(web: WebSite, tmp_path
     page = client.get(f"/sites/{SITE}/trends")
     assert page.status_code == 200
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in page.text and "<polyline" in page.text
-    rows = re.findall(r'<tr><th scope="row">r(\d+)</th><td>[^<]+</td>((?:<td>\d+</td>)+)</tr>', page.text)
+    rows = re.findall(r'<tr><th scope="row"><a href="/sites/bayport/revisions/\d+">r(\d+)</a></th><td>[^<]+</td>'
+                      r'((?:<td>\d+</td>)+)</tr>', page.text)
     assert [number for number, _ in rows] == ["1", "2"]
     totals = [sum(int(n) for n in re.findall(r"\d+", counts)) for _, counts in rows]
     assert totals[1] != totals[0]
