@@ -18,7 +18,7 @@ AUDITOR = "a.auditor"
 
 
 def main(response: httpx.Response) -> str:
-    return response.text[response.text.index("<main>"):]
+    return response.text[response.text.index("<main"):]
 
 
 def wait_ready(client: TestClient, path: str, pending: str = 'id="pictures-pending"') -> httpx.Response:

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from plantgate.db import revisions
 from plantgate.db.tables import RevisionRow
@@ -18,11 +19,11 @@ from tests.web.test_object_pages import main, wait_ready
 AUDITOR = "a.auditor"
 
 
-def second_revision(web: WebSite, tmp_path: Path) -> None:
-    """Revision 2: C-06 removed (its RDP becomes unregistered exposure), C-08 edited, a zone renamed, a config
-    touched."""
+def commit_second_revision(sessions: sessionmaker[Session], source: Path, tmp_path: Path) -> None:
+    """Revision 2 of ``source``: C-06 removed (its RDP becomes unregistered exposure), C-08 edited, a zone renamed,
+    a config touched; committed by j.lindqvist."""
     folder = tmp_path / "treaty"
-    shutil.copytree(web.folder, folder)
+    shutil.copytree(source, folder)
     conduits = folder / "conduits.yaml"
     text = conduits.read_text()
     start = text.index("  - id: C-06-remote-jump")
@@ -33,8 +34,12 @@ def second_revision(web: WebSite, tmp_path: Path) -> None:
     edit(folder / "zones.yaml", "name: Site operations (L3)", "name: Plant operations (L3)")
     config = folder / "firewalls" / "fw-dmz-ot.iptables"
     config.write_text(config.read_text() + "# reviewed\n")
-    with web.sessions.begin() as session:
+    with sessions.begin() as session:
         revisions.import_folder(session, folder, slug=SITE, actor="j.lindqvist", message="Retire the RDP conduit")
+
+
+def second_revision(web: WebSite, tmp_path: Path) -> None:
+    commit_second_revision(web.sessions, web.folder, tmp_path)
 
 
 def test_the_revision_list_links_every_revision_newest_first(web: WebSite, tmp_path: Path) -> None:

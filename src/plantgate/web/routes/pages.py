@@ -25,6 +25,9 @@ from plantgate.web.settings import Settings
 router = APIRouter(include_in_schema=False)
 View = Annotated[SiteAccess, Depends(authorize(Action.VIEW))]
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+"""The report is one self-contained file with its stylesheet inline, which the pages' policy (styles from our own
+origin only) would refuse: it gets its own, stricter in all else (no script, nothing loaded from anywhere)."""
 
 
 def head_cached(request: Request, access: SiteAccess) -> CachedRevision:
@@ -197,7 +200,8 @@ def report_page(request: Request, access: View, format: str = "html", part: str 
     if row is not None and part != "status":
         name = f"plantgate-{access.site.slug}-r{revision.number}-{day}.{format}"
         return Response(blob(access.db, row.sha256), media_type=REPORT_FORMATS[format],
-                        headers={"Content-Disposition": f'inline; filename="{name}"'})
+                        headers={"Content-Disposition": f'inline; filename="{name}"',
+                                 "Content-Security-Policy": REPORT_CSP})
     if row is None:
         request.app.state.jobs.submit(FollowUp("render_report", {
             "revision_id": revision.id, "as_of": day, "feeds": inputs.feeds, "baseline": inputs.baseline,
