@@ -219,3 +219,13 @@ def test_the_fleet_counts_an_accepted_critical_finding_only_while_it_holds(web: 
         [during] = fleet_summaries.summaries(session, UNTIL)
         [after] = fleet_summaries.summaries(session, UNTIL + dt.timedelta(days=1))
     assert (during.critical, after.critical) == (before.critical - 1, before.critical)
+
+
+def test_the_asset_page_marks_an_accepted_finding_about_it(web: WebSite) -> None:
+    finding = first(web, "PG-BACKUP-001")
+    asset = next(s for s in finding["subjects"] if s.startswith("ctl-"))
+    ot = web.client("r.alvarez")
+    page = f"/sites/{SITE}/assets/{asset}"
+    assert finding["fingerprint"] in ot.get(page).text and "<strong>accepted</strong>" not in ot.get(page).text
+    assert accept(ot, finding).status_code == 303
+    assert f"({finding['rule_id']}): <strong>accepted</strong>" in ot.get(page).text

@@ -110,7 +110,8 @@ def test_role_against_every_write_route(web: WebSite, role: Role) -> None:
 
 
 def test_every_role_can_read_every_page(web: WebSite) -> None:
-    pages = ["", "/register", "/findings", "/changes", "/risks", "/charter", "/audit", "/conduits/C-08-time-sync"]
+    pages = ["", "/register", "/findings", "/changes", "/risks", "/charter", "/audit", "/conduits/C-08-time-sync",
+             "/revisions", "/revisions/1"]
     for username in ACTING_USER.values():
         client = web.client(username)
         for page in pages:

@@ -143,5 +143,6 @@ def test_the_new_pages_answer_no_one_without_a_role_at_the_site(web: WebSite) ->
         accounts.create_user(session, "outsider", "correct horse battery staple", actor="test")
     client = web.client("outsider")
     for page in ("/zones/ops", "/assets/ops-historian", "/firewalls/fw-dmz-ot", "/firewalls/fw-dmz-ot/config",
-                 "/findings/0000000000000000", "/matrix", "/matrix/ops/idmz", "/diagram", "/trends"):
+                 "/findings/0000000000000000", "/matrix", "/matrix/ops/idmz", "/diagram", "/trends", "/revisions",
+                 "/revisions/1"):
         assert client.get(f"/sites/{SITE}{page}").status_code == 404, page

@@ -66,7 +66,7 @@ def asset_page(request: Request, access: View, asset_id: str) -> Response:
     run = check_run(request, access, revision, wait=0)
     findings = [f for f in run.findings or [] if asset_id in f.get("subjects", [])]
     return render(request, "asset.html", access=access, revision=revision, asset=asset, conduits=conduits,
-                  run=run, findings=findings)
+                  run=run, findings=findings, accepted=settled(access, today(request))[2] if findings else frozenset())
 
 
 def _lint_by_line(request: Request, revision: CachedRevision, findings: list[dict[str, Any]],
