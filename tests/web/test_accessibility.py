@@ -250,7 +250,7 @@ def wait_for_new_page(driver: WebDriver, old: Any) -> None:
 
 
 def test_log_in_and_accept_a_finding_with_the_keyboard_alone(demo: Demo, tmp_path: Path) -> None:
-    driver = chromium(tmp_path / "keyboard")
+    driver = chromium(tmp_path / "keyboard", "--lang=en-US")  # the date field reads month, day, year
     try:
         driver.set_window_size(PHONE_WIDTH, 844)  # the on-call engineer's phone, with a keyboard
         driver.get(f"{demo.base}/login")

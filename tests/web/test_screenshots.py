@@ -76,7 +76,7 @@ def test_readme_screenshots_of_the_demo_site(demo_site: tuple[FastAPI, str], tmp
     candidate = tmp_path / "candidate.iptables"  # the journey's change: UDP syslog from a controller to the DMZ
     candidate.write_text((EXAMPLE / "firewalls" / "fw-dmz-ot.iptables").read_text().replace(
         "-A OT_TO_DMZ -j RETURN\n", OPENING_RULE + "-A OT_TO_DMZ -j RETURN\n"))
-    driver = chromium(tmp_path / "chromium", f"--window-size={WIDTH},{MAX_HEIGHT}")
+    driver = chromium(tmp_path / "chromium", f"--window-size={WIDTH},{MAX_HEIGHT}", "--lang=en-US")
     try:
         enter_as(driver, app, base, "j.lindqvist")
         change = file_change(driver, base, "Legacy controllers log over UDP syslog", candidate)

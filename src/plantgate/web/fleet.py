@@ -49,7 +49,7 @@ class SiteSummary:
 
 
 def summaries(db: Session, today: dt.date) -> list[SiteSummary]:
-    """Every site's summary in seven queries, whatever the fleet's size (no treaty document is read)."""
+    """Every site's summary in eight queries, whatever the fleet's size (no treaty document is read)."""
     sites = db.scalars(select(SiteRow).order_by(SiteRow.name)).all()
     heads = [s.head_revision_id for s in sites if s.head_revision_id is not None]
     numbers = dict(db.execute(select(RevisionRow.id, RevisionRow.number).where(RevisionRow.id.in_(heads))).all())
