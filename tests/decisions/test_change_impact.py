@@ -41,6 +41,24 @@ def test_normal_change_approved_and_verified() -> None:
     assert code == 0 and "VERIFIED" in out
 
 
+def test_each_witness_comes_with_the_line_deciding_it_on_both_sides() -> None:
+    impact = impact_of(EXAMPLE, "CR-2026-101")
+    [opened] = impact.opened
+    [side] = opened.sides  # one config path between ops and idmz flips for the witness
+    assert side.current is not None and side.candidate is not None
+    assert not side.current.permitted and side.candidate.permitted
+    candidate = (EXAMPLE / "firewalls" / "candidates" / "fw-dmz-ot.CR-2026-101.iptables").read_text().splitlines()
+    assert side.candidate.span is not None and "--dport 123" in candidate[side.candidate.span.line - 1]
+    assert side.current.verdict.rule is None and side.current.span is not None  # the chain's default policy line
+    assert side.current.span.text.startswith(":FORWARD DROP")
+    assert opened.hosts == ["ops-ntp"]  # the OT time server is the host that gains the reach
+    closing = impact_of(EXAMPLE, "CR-2026-102")
+    [closed] = closing.closed
+    [side] = closed.sides
+    assert side.current is not None and side.current.permitted and side.current.verdict.rule is not None
+    assert side.candidate is not None and not side.candidate.permitted
+
+
 def test_emergency_change_that_closes_is_accepted() -> None:
     impact = impact_of(EXAMPLE, "CR-2026-102")
     assert impact.accepted, impact.refusals
@@ -253,6 +271,11 @@ def test_closing_change_on_a_firewall_the_treaty_does_not_place(tmp_path: Path) 
     assert impact.closed == [] and impact.opened == []
     [closed] = impact.config_closed
     assert closed.witness.dport == 443 and str(closed.key) == "filter FW_ACL"
+    [side] = closed.sides  # the ACL's permit line before, its closing deny line after
+    assert side.current is not None and side.current.permitted and side.current.verdict.rule is not None
+    assert side.candidate is not None and not side.candidate.permitted and side.candidate.verdict.rule is not None
+    assert side.candidate.verdict.rule.comment == "default-deny" and side.candidate.span is not None
+    assert "443" not in side.candidate.span.text
     assert impact.losing_access == ["C-1-replica"]
     code, out = run("change", "check", str(folder / "changes" / "CR-close.yaml"))
     assert "closes on filter FW_ACL" in out and "losing access: C-1-replica" in out

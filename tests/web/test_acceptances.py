@@ -213,11 +213,11 @@ def test_the_fleet_counts_an_accepted_critical_finding_only_while_it_holds(web: 
     critical = first(web, "PG-ESTATE-")
     assert critical["severity"] == "critical"
     with web.sessions() as session:
-        [before] = fleet_summaries.summaries(session, AS_OF)
+        [before] = fleet_summaries.summaries(session, AS_OF, web.app.state.revisions)
     assert accept(web.client("r.alvarez"), critical).status_code == 303
     with web.sessions() as session:
-        [during] = fleet_summaries.summaries(session, UNTIL)
-        [after] = fleet_summaries.summaries(session, UNTIL + dt.timedelta(days=1))
+        [during] = fleet_summaries.summaries(session, UNTIL, web.app.state.revisions)
+        [after] = fleet_summaries.summaries(session, UNTIL + dt.timedelta(days=1), web.app.state.revisions)
     assert (during.critical, after.critical) == (before.critical - 1, before.critical)
 
 

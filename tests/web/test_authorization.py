@@ -80,7 +80,8 @@ def test_role_against_every_write_route(web: WebSite, role: Role) -> None:
         "/sites/{slug}/changes": lambda: post(client, f"/sites/{SITE}/changes", {
             "title": "t", "firewall": "fw-dmz-ot", "business_reason": "r", "conduits": "C-06-remote-jump"}),
         "/sites/{slug}/changes/{change_id}/approve": lambda: post(client, f"/sites/{SITE}/changes/{change_id}/approve"),
-        "/sites/{slug}/changes/{change_id}/veto": lambda: post(client, f"/sites/{SITE}/changes/{change_id}/veto"),
+        "/sites/{slug}/changes/{change_id}/veto": lambda: post(client, f"/sites/{SITE}/changes/{change_id}/veto",
+                                                               {"comment": "matrix"}),
         "/sites/{slug}/changes/{change_id}/sign_off": lambda: post(client,
                                                                    f"/sites/{SITE}/changes/{change_id}/sign_off"),
         "/sites/{slug}/changes/{change_id}/rebase": lambda: post(client, f"/sites/{SITE}/changes/{change_id}/rebase"),

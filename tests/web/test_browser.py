@@ -22,6 +22,7 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -73,7 +74,7 @@ def chromium(profile: Path, *flags: str) -> WebDriver:
                  *flags):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.implicitly_wait(20)  # generous: a loaded 2-core CI machine computes impacts slowly
+    driver.implicitly_wait(IMPLICIT_WAIT)
     return driver
 
 
@@ -102,12 +103,26 @@ def log_in(driver: WebDriver, base: str, username: str) -> None:
     assert driver.find_element(By.ID, "whoami").text == username
 
 
+IMPLICIT_WAIT = 20
+"""Seconds a lookup waits for its element: generous, as a loaded 2-core CI machine computes impacts slowly."""
+
+
+def found_now(driver: WebDriver, by: str, value: str) -> list[WebElement]:
+    """The elements on the page as loaded, without the implicit wait (which an absent element would sit out)."""
+    driver.implicitly_wait(0)
+    try:
+        return driver.find_elements(by, value)
+    finally:
+        driver.implicitly_wait(IMPLICIT_WAIT)
+
+
 def file_change(driver: WebDriver, base: str, title: str, candidate: Path) -> str:
     driver.get(f"{base}/sites/{SITE}/changes")
     submit(driver, "new-change")
     Select(driver.find_element(By.ID, "firewall")).select_by_value("fw-dmz-ot")  # the candidate is its iptables
     driver.find_element(By.ID, "title").send_keys(title)
     driver.find_element(By.ID, "business_reason").send_keys("Legacy controllers log over UDP syslog.")
+    driver.find_element(By.CSS_SELECTOR, "#advanced summary").click()  # "Advanced: edit as YAML"
     driver.find_element(By.ID, "register_edit").send_keys(
         "upsert:\n- id: C-20-ot-syslog-udp\n  from_zone: ops\n  to_zone: idmz\n  services: [{protocol: udp, "
         "ports: [514]}]\n  sources: [10.30.0.22/32]\n  destinations: [172.16.35.40/32]\n  business_reason: logs\n")
@@ -138,7 +153,7 @@ def test_user_journey(server: tuple[str, Path], browser: WebDriver, tmp_path: Pa
     assert browser.find_element(By.ID, "change-state").text.lower() == "vetoed"
     assert "Not during the cracker campaign" in browser.find_element(By.ID, "decisions").text
     second = file_change(browser, base, "UDP syslog, after the campaign", candidate)
-    assert not browser.find_elements(By.ID, "approve")  # nobody approves their own change
+    assert not found_now(browser, By.ID, "approve")  # nobody approves their own change
 
     log_in(browser, base, "r.alvarez")  # a second change is approved
     browser.get(second)
@@ -164,7 +179,7 @@ def test_user_journey(server: tuple[str, Path], browser: WebDriver, tmp_path: Pa
         assert browser.find_element(By.ID, marker).is_displayed()
     assert "change.veto" in browser.find_element(By.ID, "audit").text
     browser.get(second)
-    assert not browser.find_elements(By.CSS_SELECTOR, "main form")  # no action offered
+    assert not found_now(browser, By.CSS_SELECTOR, "main form")  # no action offered
     status = browser.execute_script(
         "const body = new URLSearchParams({csrf_token: document.body.getAttribute('hx-headers')"
         ".split('\"')[3]});"
@@ -221,3 +236,108 @@ def test_pages_people_read_matrix_and_diagram(server: tuple[str, Path], browser:
         browser.get(f"{base}/sites/{SITE}{page_path}")
         wait_for(browser, marker)
         assert browser.find_element(By.ID, marker).is_displayed()
+
+
+def fill_conduit_row(driver: WebDriver, row: str, fields: dict[str, str]) -> None:
+    """Type into one conduit row of the change form: text fields, dropdowns (by value) and checkboxes."""
+    for name, value in fields.items():
+        element = driver.find_element(By.ID, f"{row}-{name}")
+        if element.tag_name == "select":
+            Select(element).select_by_value(value)
+        else:
+            element.clear()
+            element.send_keys(value)
+
+
+def file_change_with_fields(driver: WebDriver, base: str, title: str, conduit_id: str, candidate: Path) -> str:
+    """An IT engineer files a change through the form's fields: a row more first (no JavaScript needed), then the
+    conduit, the candidate upload and the file button."""
+    driver.get(f"{base}/sites/{SITE}/changes/new")
+    driver.find_element(By.ID, "title").send_keys(title)
+    driver.find_element(By.ID, "business_reason").send_keys("Legacy controllers log over UDP syslog.")
+    Select(driver.find_element(By.ID, "firewall")).select_by_value("fw-dmz-ot")
+    Select(driver.find_element(By.ID, "ot_approver")).select_by_value("r.alvarez")
+    fill_conduit_row(driver, "c0", {"id": conduit_id, "from_zone": "ops", "to_zone": "idmz",
+                                    "sources": "10.30.0.22/32", "destinations": "172.16.35.40/32",
+                                    "business_reason": "Controller logs", "owner": "r.alvarez",
+                                    "ot_approver": "r.alvarez", "s0-protocol": "udp", "s0-ports": "514"})
+    driver.find_element(By.ID, "c0-enforced_by-1").click()  # fw-dmz-ot
+    submit(driver, "add-row")  # the form comes back with the row kept and a blank one more
+    assert driver.find_element(By.ID, "c0-s0-ports").get_attribute("value") == "514"
+    assert driver.find_element(By.ID, "c1-id").get_attribute("value") == ""
+    driver.find_element(By.ID, "candidate").send_keys(str(candidate))
+    submit(driver, "file-change")
+    assert driver.find_element(By.ID, "change-state").text.lower() == "submitted", driver.page_source[-3000:]
+    return driver.current_url
+
+
+def waiting_links(driver: WebDriver, base: str) -> list[str]:
+    driver.get(base + "/")
+    return [a.get_attribute("href") or "" for a in found_now(driver, By.CSS_SELECTOR, "#waiting .waiting-changes a")]
+
+
+def step(driver: WebDriver, name: str) -> str:
+    """The timeline's step called ``name``, as its text."""
+    found = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#timeline li")
+             if li.find_element(By.CLASS_NAME, "step-name").text == name]
+    assert found, name
+    return found[0]
+
+
+def test_a_change_through_its_deciders(server: tuple[str, Path], browser: WebDriver, tmp_path: Path) -> None:
+    """File with the field form and an upload, see the proved impact, veto (a reason is required), and approve and
+    sign off another, each as the person whose role it is; "waiting for you" follows each decision."""
+    base, example = server
+    current = (example / "firewalls" / "fw-dmz-ot.iptables").read_text()
+    candidate = tmp_path / "candidate.iptables"
+    candidate.write_text(current.replace("-A OT_TO_DMZ -j RETURN\n", OPENING_RULE + "-A OT_TO_DMZ -j RETURN\n"))
+
+    log_in(browser, base, "j.lindqvist")
+    first = file_change_with_fields(browser, base, "Syslog from the fields", "C-30-syslog-fields", candidate)
+    opened = browser.find_element(By.ID, "opened-1")  # the impact, before anyone decides
+    assert "10.30.0.22" in opened.find_element(By.CLASS_NAME, "witness").text
+    sides = opened.find_element(By.CLASS_NAME, "sides").text
+    assert "denies" in sides and ":FORWARD DROP" in sides  # the current config's deciding line
+    assert "permits" in sides and "--dport 514" in sides  # and the candidate's
+    assert "C-30-syslog-fields" in browser.find_element(By.ID, "gains").text
+    diff = browser.find_element(By.ID, "config-diff")
+    assert diff.is_displayed() and "+ -A OT_TO_DMZ -s 10.30.0.22/32" in diff.text
+    assert not found_now(browser, By.ID, "approve") and not found_now(browser, By.ID, "sign-off")
+    page = browser.find_element(By.TAG_NAME, "html")
+    opened.find_element(By.PARTIAL_LINK_TEXT, "line 23").click()  # the candidate's line, in its whole text
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+    assert "--dport 514" in browser.find_element(By.ID, "L23").text
+
+    log_in(browser, base, "r.alvarez")  # the OT approver: the change waits for them
+    assert first in waiting_links(browser, base)
+    browser.get(first)
+    assert not found_now(browser, By.ID, "sign-off")
+    browser.find_element(By.ID, "veto-comment").send_keys("   ")  # only blanks: no reason
+    submit(browser, "veto")
+    assert "a veto needs its reason" in browser.find_element(By.ID, "comment-error").text
+    assert browser.find_element(By.ID, "change-state").text.lower() == "submitted"
+    browser.find_element(By.ID, "veto-comment").send_keys("Not while the cracker runs")
+    submit(browser, "veto")
+    assert browser.find_element(By.ID, "change-state").text.lower() == "vetoed"
+    assert "Not while the cracker runs" in step(browser, "Vetoed") and "r.alvarez" in step(browser, "Vetoed")
+    assert first not in waiting_links(browser, base)
+
+    log_in(browser, base, "j.lindqvist")
+    second = file_change_with_fields(browser, base, "Syslog, second try", "C-31-syslog-fields", candidate)
+    log_in(browser, base, "r.alvarez")
+    assert second in waiting_links(browser, base)
+    browser.get(second)
+    submit(browser, "approve")
+    assert "OT APPROVAL" in step(browser, "OT approval").upper() and "r.alvarez" in step(browser, "OT approval")
+    assert second not in waiting_links(browser, base)  # decided: it waits for them no more
+
+    log_in(browser, base, "m.okafor")  # the platform owner signs it off
+    assert second in waiting_links(browser, base)
+    browser.get(second)
+    assert not found_now(browser, By.ID, "approve")
+    submit(browser, "sign-off")
+    assert browser.find_element(By.ID, "change-state").text.lower() == "approved"
+    assert "m.okafor" in step(browser, "Platform sign-off") and "DONE" in step(browser, "Platform sign-off").upper()
+    current_step = browser.find_element(By.CSS_SELECTOR, "#timeline li[aria-current=step]")
+    assert current_step.find_element(By.CLASS_NAME, "step-name").text == "Implemented"
+    assert second not in waiting_links(browser, base)

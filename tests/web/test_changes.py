@@ -66,7 +66,9 @@ def test_impact_shows_opened_flows_with_a_witness(web: WebSite) -> None:
     change_id = file_change(engineer, "UDP syslog", candidate_opening(web))
     page = engineer.get(f"/sites/{SITE}/changes/{change_id}")
     assert page.status_code == 200
-    assert "ops &rarr; idmz" in page.text and "10.30.0.22" in page.text and "514" in page.text
+    opened = page.text.split('id="opened-1"')[1].split("</div>")[0]
+    assert "/zones/ops\">ops</a> &rarr; <a href=\"/sites/bayport/zones/idmz" in opened
+    assert "10.30.0.22" in opened and "514" in opened
     assert "without a valid OT approval" in page.text  # the library's refusal until OT approves
     assert state(web, change_id) == "submitted"
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.formparsers import MultiPartParser
 
-from plantgate.web import changes, checking
+from plantgate.web import changes, checking, conduit_edit
 from plantgate.web.app import SECURITY_HEADERS
 from tests.web.conftest import SITE, WebSite, csrf, post
 from tests.web.live_server import live_server
@@ -137,9 +137,12 @@ def test_nul_bytes_in_form_fields_are_refused(web: WebSite) -> None:
 @SQLITE_ONLY
 def test_a_missing_form_field_gets_an_html_page_not_raw_json(web: WebSite) -> None:
     engineer = web.client("j.lindqvist")
-    response = post(engineer, f"/sites/{SITE}/changes", {"firewall": "fw-dmz-ot"})
+    response = post(engineer, f"/sites/{SITE}/risks", {"subject": "CVE-2024-3400"})
     assert response.status_code == 400 and "text/html" in response.headers["content-type"]
-    assert "title" in response.text and "Field required" in response.text
+    assert "decision" in response.text and "Field required" in response.text
+    form = post(engineer, f"/sites/{SITE}/changes", {"firewall": "fw-dmz-ot"})  # the change form says it at the field
+    assert form.status_code == 400 and "text/html" in form.headers["content-type"]
+    assert '<span class="field-error" id="title-error">a change needs a title' in form.text
 
 
 @SQLITE_ONLY
@@ -183,7 +186,7 @@ def test_heavy_work_runs_off_the_event_loop(web: WebSite, monkeypatch: pytest.Mo
 
         monkeypatch.setattr(module, name, watched)
 
-    for module, name in ((changes, "parse_register_edit"), (changes, "assess_change"), (checking, "judge_snapshot")):
+    for module, name in ((conduit_edit, "from_yaml"), (changes, "assess_change"), (checking, "judge_snapshot")):
         watch(module, name)
     from tests.web.test_api import token_for
     from tests.web.test_changes import NEW_CONDUIT, file_change
@@ -197,7 +200,7 @@ def test_heavy_work_runs_off_the_event_loop(web: WebSite, monkeypatch: pytest.Mo
     uploaded = web.client().post(f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config", content=config, headers={
         "Authorization": f"Bearer {token_for(web, 'm.okafor', Role.IT_ENGINEER)}", "Content-Type": "text/plain"})
     assert uploaded.status_code == 202  # queued: a job folds it
-    assert seen == {"parse_register_edit": False, "assess_change": False}
+    assert seen == {"from_yaml": False, "assess_change": False}
 
 
 @SQLITE_ONLY

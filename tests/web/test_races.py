@@ -154,7 +154,8 @@ def test_a_veto_raced_against_the_sign_off_always_ends_the_change(web: WebSite, 
         change_id = file_change(engineer, number)
         base = f"/sites/{SITE}/changes/{change_id}"
         assert ot.post(f"{base}/approve").status_code == 303
-        veto, signed = race(lambda b=base: vetoer.post(f"{b}/veto"), lambda b=base: owner.post(f"{b}/sign_off"))
+        veto, signed = race(lambda b=base: vetoer.post(f"{b}/veto", {"comment": "not now"}),
+                            lambda b=base: owner.post(f"{b}/sign_off"))
         assert veto.status_code == 303, (number, veto.status_code, veto.text[-500:])
         assert signed.status_code in (303, 409), (number, signed.status_code, signed.text[-500:])
         with web.sessions() as session:

@@ -6,6 +6,9 @@ touched, who loses access, and whether the candidate stays inside the register o
 change's own register edit is applied. Emergency changes get the stronger, whole-config
 proof that the candidate permits a subset of the current config.
 
+For each witness, the line deciding it in the current config and in the candidate is kept
+beside it (``change_witness``), with the hosts that send the flows.
+
 The whole-config diff also carries what the zone pairs cannot see: a filter the treaty
 does not place (an ASA ACL no zone map names, a chain of a firewall that joins no zone
 pair) or flows outside the zones' networks. Those changes are listed per filter or config
@@ -18,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from plantgate.decisions.change_state import DecisionReview, file_sha256, review_decisions, state_problems
+from plantgate.decisions.change_witness import SideBySide, key_sides, sending_hosts, zone_pair_sides
 from plantgate.firewalls.base import parse_config
+from plantgate.firewalls.ruleset import Ruleset
 from plantgate.load import Site
 from plantgate.model import Treaty
 from plantgate.model.changes import ChangeRecord
@@ -38,6 +43,17 @@ class ZoneChange:
     witness: Flow
     rules: list[Permitter]
     conduits: list[str] = field(default_factory=list)
+    sides: list[SideBySide] = field(default_factory=list)
+    """The witness as the current config and the candidate decide it, per config path whose verdict flips."""
+    hosts: list[str] = field(default_factory=list)
+    """Assets of ``from_zone`` that send some of the flows."""
+
+
+@dataclass
+class ExplainedChange(Change):
+    """A whole-config change with its witness as each config decides it."""
+
+    sides: list[SideBySide] = field(default_factory=list)
 
 
 @dataclass
@@ -52,9 +68,9 @@ class ChangeImpact:
     refusals: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     emergency_opened: Flow | None = None
-    config_opened: list[Change] = field(default_factory=list)
+    config_opened: list[ExplainedChange] = field(default_factory=list)
     """Whole-config changes (per filter or config zone pair) the treaty zone pairs do not show."""
-    config_closed: list[Change] = field(default_factory=list)
+    config_closed: list[ExplainedChange] = field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
@@ -100,21 +116,26 @@ def assess_change(site: Site, record: ChangeRecord, space: PacketSpace) -> Chang
         opened, closed = after - before, before - after
         if (witness := opened.witness()) is not None:
             impact.opened.append(ZoneChange(a, b, opened, witness, candidate.permitters(a, b, opened),
-                                            _touching(space, edited, opened)))
+                                            _touching(space, edited, opened),
+                                            zone_pair_sides(current, candidate, a, b, witness),
+                                            sending_hosts(space, treaty, a, opened)))
         if (witness := closed.witness()) is not None:
             impact.closed.append(ZoneChange(a, b, closed, witness, current.permitters(a, b, closed),
-                                            _touching(space, treaty, closed)))
+                                            _touching(space, treaty, closed),
+                                            zone_pair_sides(current, candidate, a, b, witness),
+                                            sending_hosts(space, treaty, a, closed)))
             impact.losing_access += [c for c in _touching(space, treaty, closed) if c not in impact.losing_access]
         beyond = after - register_flows(space, edited, a, b)
         if (witness := beyond.witness()) is not None:
             impact.outside_register.append(ZoneChange(a, b, beyond, witness, candidate.permitters(a, b, beyond)))
     diff = diff_rulesets(space, current.parsed, candidate.parsed)
-    _config_changes(impact, diff, space, treaty)
+    _config_changes(impact, diff, space, treaty, (current.parsed, candidate.parsed))
     _judge(impact, record, diff)
     return impact
 
 
-def _config_changes(impact: ChangeImpact, diff: RulesetDiff, space: PacketSpace, treaty: Treaty) -> None:
+def _config_changes(impact: ChangeImpact, diff: RulesetDiff, space: PacketSpace, treaty: Treaty,
+                    configs: tuple[Ruleset, Ruleset]) -> None:
     """Whole-config changes outside what the zone pairs showed; their closed flows cost access too."""
     shown_opened = _union(space, [z.flows for z in impact.opened])
     shown_closed = _union(space, [z.flows for z in impact.closed])
@@ -124,8 +145,14 @@ def _config_changes(impact: ChangeImpact, diff: RulesetDiff, space: PacketSpace,
         key = change.key
         return key.kind == "filter" or not SELF_ZONES & {key.from_zone, key.to_zone}
 
-    impact.config_opened = [c for c in diff.opened if between_zones(c) and not (c.flows - shown_opened).is_empty()]
-    impact.config_closed = [c for c in diff.closed if between_zones(c) and not (c.flows - shown_closed).is_empty()]
+    def explained(change: Change) -> ExplainedChange:
+        return ExplainedChange(change.key, change.flows, change.witness, change.rules,
+                               [key_sides(*configs, change.key, change.witness)])
+
+    impact.config_opened = [explained(c) for c in diff.opened
+                            if between_zones(c) and not (c.flows - shown_opened).is_empty()]
+    impact.config_closed = [explained(c) for c in diff.closed
+                            if between_zones(c) and not (c.flows - shown_closed).is_empty()]
     for change in impact.config_closed:
         impact.losing_access += [c for c in _touching(space, treaty, change.flows) if c not in impact.losing_access]
 

@@ -16,7 +16,7 @@ import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -45,9 +45,7 @@ def is_postgres(url: str) -> bool:
 
 def run_job(database_url: str, job: FollowUp, settings: Settings | None = None) -> Outcome:
     """Run one job body by its task name (the local pool's entry point, and tests')."""
-    function: Any = getattr(work, job.task)
-    outcome: Outcome = function(database_url, **job.kwargs, settings=settings)
-    return outcome
+    return work.run_task(job.task, database_url, job.kwargs, settings)
 
 
 class ProcrastinateQueue:

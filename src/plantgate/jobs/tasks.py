@@ -18,7 +18,7 @@ import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 
 from plantgate.jobs import work
-from plantgate.jobs.work import FollowUp, Outcome
+from plantgate.jobs.work import FollowUp
 from plantgate.web.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,7 @@ async def _follow(context: procrastinate.JobContext, follow_ups: list[FollowUp])
 async def _run(context: procrastinate.JobContext, task: str, **kwargs: Any) -> str:
     url: str = context.additional_context["database_url"]
     settings: Settings = context.additional_context["settings"]
-    function: Any = getattr(work, task)
-    outcome: Outcome = await asyncio.to_thread(function, url, **kwargs, settings=settings)
+    outcome = await asyncio.to_thread(work.run_task, task, url, kwargs, settings)
     await _follow(context, outcome.follow_ups)
     log.info("%s: %s", task, outcome.summary)
     return outcome.summary

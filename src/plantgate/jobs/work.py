@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import os
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from plantgate.db.engine import make_engine, session_factory
 from plantgate.db.tables import CheckResultRow, FleetInputRow, RevisionRow, SiteRow, utc_now
 from plantgate.errors import InputError
+from plantgate.firewalls.gc_pause import collector_paused
 from plantgate.jobs import notify, results
 from plantgate.jobs.inputs import BASELINE, FEEDS, FleetInputs, current, current_row
 from plantgate.jobs.judge import Judgement, judge_revision
@@ -82,6 +84,19 @@ def set_worker_name(name: str) -> None:
 
 def worker_name() -> str:
     return _worker_name or f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_task(task: str, url: str, kwargs: dict[str, Any], settings: Settings | None) -> Outcome:
+    """Run the job body named ``task`` with the cyclic garbage collector paused, whichever queue runs it.
+
+    A check of a 10,000-conduit site allocates millions of objects that live to its end and
+    contain next to no reference cycles: with the collector on it ran 21 full collections that
+    found 76 objects, and took 11-12 s of CPU instead of 6.2 s at the same peak memory
+    (measured on the bench_web site). The young generation is scanned once at the end."""
+    function: Any = getattr(sys.modules[__name__], task)
+    with collector_paused():
+        outcome: Outcome = function(url, **kwargs, settings=settings)
+    return outcome
 
 
 def check_follow_up(key: ResultKey) -> FollowUp:

@@ -26,6 +26,7 @@ from plantgate.netspace import FlowSet, PacketSpace
 from plantgate.netspace.boxes import V4_VALUES, Intervals, merged, minus
 from plantgate.netspace.flow import MAPPED_V4_BASE, int_to_address
 from plantgate.netspace.space import Node
+from plantgate.netspace.value_runs import TooManyRuns, value_runs
 
 MAX_BOXES = 16
 """Boxes read before the phrase gives up on exactness (a firewall's permitted set is rarely more)."""
@@ -58,10 +59,6 @@ PORT_NAMES = {20: "FTP data", 21: "FTP", 22: "SSH", 23: "Telnet", 25: "SMTP", 53
               44818: "EtherNet/IP", 47808: "BACnet"}
 """Well-known ports named beside their number: the names an OT engineer reads faster than the number."""
 ICMP_NAMES = {0: "echo reply", 3: "destination unreachable", 8: "echo request", 11: "time exceeded"}
-
-
-class _TooMany(Exception):
-    """The set needs more boxes or intervals than a phrase can hold."""
 
 
 @dataclass(frozen=True)
@@ -133,35 +130,6 @@ def _family_parts(low: int, high: int) -> list[tuple[int, int]]:
 # ----- reading the BDD back as boxes -----
 
 
-def _segments(space: PacketSpace, u: Node, first_level: int, width: int) -> list[tuple[int, int, Node]]:
-    """(low, high, node below) for the values of one run of levels, adjacent values with one node joined."""
-    out: list[tuple[int, int, Node]] = []
-    false, last_level = space.false, first_level + width
-
-    def walk(u: Node, bit: int, prefix: int) -> None:
-        if u == false:
-            return
-        if bit == width or u.level >= last_level:
-            low = prefix << (width - bit)
-            high = low + (1 << (width - bit)) - 1
-            if out and out[-1][2] == u and out[-1][1] + 1 == low:
-                out[-1] = (out[-1][0], high, u)
-            elif len(out) >= MAX_SEGMENTS:
-                raise _TooMany
-            else:
-                out.append((low, high, u))
-            return
-        if u.level == first_level + bit:
-            low_child, high_child = space._children(u)
-        else:
-            low_child = high_child = u
-        walk(low_child, bit + 1, prefix << 1)
-        walk(high_child, bit + 1, prefix << 1 | 1)
-
-    walk(u, 0, 0)
-    return out
-
-
 RawBox = tuple[Intervals | None, ...]
 """One interval list per run of ``RUNS`` (None: the run's every value)."""
 
@@ -175,12 +143,12 @@ def _raw_boxes(space: PacketSpace, node: Node) -> list[RawBox]:
             return
         if run == len(RUNS) or u == space.true:
             if len(out) >= MAX_BOXES:
-                raise _TooMany
+                raise TooManyRuns
             out.append(axes + (None,) * (len(RUNS) - run))
             return
         width = RUNS[run][2]
         groups: dict[Node, list[tuple[int, int]]] = {}
-        for low, high, child in _segments(space, u, levels[run], width):
+        for low, high, child in value_runs(space, u, levels[run], width, MAX_SEGMENTS):
             groups.setdefault(child, []).append((low, high))
         for child, intervals in groups.items():
             axis = merged(intervals)
@@ -199,7 +167,7 @@ def _addresses(family: int, low_bits: Intervals | None, high_bits: Intervals | N
     if low_bits == ((0, (1 << 32) - 1),):
         return merged((a << 32, b << 32 | 0xFFFFFFFF) for a, b in high_bits)
     if sum(b - a + 1 for a, b in high_bits) > MAX_BOXES:
-        raise _TooMany  # an IPv6 set that is not a union of a few ranges
+        raise TooManyRuns  # an IPv6 set that is not a union of a few ranges
     return merged((h << 32 | a, h << 32 | b) for low, high in high_bits for h in range(low, high + 1)
                   for a, b in low_bits)
 
@@ -208,7 +176,7 @@ def _box(raw: RawBox) -> FlowBox:
     family_axis, proto, dport, sport, dst_low, src_low, icmp_type, icmp_code, dst_high, src_high = raw
     family = 1 if family_axis == ((1, 1),) else 0
     if family_axis is None:
-        raise _TooMany  # both families below one node: cannot happen inside the universe
+        raise TooManyRuns  # both families below one node: cannot happen inside the universe
     protocols = proto if proto is not None else ((0, 255),)
     return FlowBox(protocols, dport, sport, icmp_type, icmp_code,
                    _addresses(family, src_low, src_high), _addresses(family, dst_low, dst_high))
@@ -456,7 +424,7 @@ def describe(flows: FlowSet, names: AddressNames | None = None) -> FlowWords:
             continue
         try:
             exact_boxes += [_box(raw) for raw in _raw_boxes(space, part.node)]
-        except _TooMany:
+        except TooManyRuns:
             hulls += _hull(part)
     exact_boxes = _join_all(exact_boxes)
     clauses = _clauses(exact_boxes, names) + ["within " + clause for clause in _clauses(hulls, names)]
@@ -480,9 +448,9 @@ def _hull(flows: FlowSet) -> list[FlowBox]:
         ipv4 = _project(space, flows.node & space.ipv4, field)
         if ipv4 != space.false:
             try:
-                low_bits = merged((a, b) for a, b, _ in _segments(space, ipv4, space.bdd.level_of_var(
-                    f"{field}_96"), 32))
-            except _TooMany:
+                low_bits = merged((a, b) for a, b, _ in value_runs(space, ipv4, space.bdd.level_of_var(
+                    f"{field}_96"), 32, MAX_SEGMENTS))
+            except TooManyRuns:
                 low_bits = ((0, (1 << 32) - 1),)
             out.extend(_addresses(0, low_bits, None))
         if not (flows.node & space.ipv6) == space.false:

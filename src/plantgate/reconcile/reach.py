@@ -30,6 +30,7 @@ from plantgate.netspace import (
 )
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.space import PACKET_FIELDS, Node
+from plantgate.netspace.value_runs import value_runs
 from plantgate.reconcile.boundary import BoundaryFirewall, load_boundary_firewalls
 from plantgate.reconcile.conduits import conduit_flows, zone_addresses
 from plantgate.reconcile.coverage import CoverageLevel, FirewallCoverage, GapKind
@@ -346,33 +347,8 @@ def _project(space: PacketSpace, node: Node, keep: str) -> Node:
 
 def field_intervals(space: PacketSpace, node: Node, field_name: str) -> list[tuple[int, int]]:
     """The values of one field a projected node allows, as sorted, merged inclusive intervals."""
-    variables = space.field_vars(field_name)
-    width = len(variables)
     first_level = space.bdd.level_of_var(space.field_names(field_name)[0])
-    out: list[tuple[int, int]] = []
-
-    def walk(u: Node, bit: int, prefix: int) -> None:
-        if u == space.false:
-            return
-        if u == space.true or bit == width:
-            low = prefix << (width - bit)
-            out.append((low, low + (1 << (width - bit)) - 1))
-            return
-        if u.level - first_level == bit:
-            low_child, high_child = space._children(u)
-        else:
-            low_child = high_child = u
-        walk(low_child, bit + 1, prefix << 1)
-        walk(high_child, bit + 1, prefix << 1 | 1)
-
-    walk(node, 0, 0)
-    merged: list[tuple[int, int]] = []
-    for low, high in sorted(out):
-        if merged and low <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(high, merged[-1][1]))
-        else:
-            merged.append((low, high))
-    return merged
+    return [(low, high) for low, high, _ in value_runs(space, node, first_level, len(space.field_vars(field_name)))]
 
 
 def _interval_text(low: int, high: int) -> str:

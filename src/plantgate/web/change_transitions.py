@@ -24,7 +24,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plantgate.db import audit
@@ -34,13 +33,16 @@ from plantgate.db.tables import ApprovalRow, ChangeRequestRow, RevisionRow
 from plantgate.db.treaty_io import Snapshot, sha256_hex
 from plantgate.decisions.change_impact import edited_treaty
 from plantgate.decisions.change_state import TransitionRefused, apply, review_decisions
+from plantgate.errors import InputError
 from plantgate.firewalls.base import parse_config
 from plantgate.model.changes import ChangeState, DecisionKind
 from plantgate.netspace import default_space, is_subset
+from plantgate.web.change_duties import Decider, decisions_given, platform_owners
 from plantgate.web.changes import (
     DECISION_ROLES,
     candidate_digest,
     change_record,
+    check_candidate,
     current_config_blob,
     impact,
     ot_approver_names,
@@ -59,38 +61,33 @@ def _reread(db: Session, change_id: int) -> ChangeRequestRow:
     return db.get_one(ChangeRequestRow, change_id, populate_existing=True)
 
 
-def _platform_owner(db: Session, row: ChangeRequestRow) -> tuple[str, str | None]:
-    entry = next(f for f in db.get_one(RevisionRow, row.base_revision_id).document["firewalls"]
-                 if f["id"] == row.record["firewall"])
-    return entry["id"], entry.get("platform_owner")
+def _check_duties(db: Session, access: SiteAccess, row: ChangeRequestRow, decision: DecisionKind,
+                  cache: RevisionCache | None) -> None:
+    """Separation of duties, whatever roles the person holds (plantgate.web.change_duties): the same rule that
+    decides which buttons the page offers."""
+    owner = platform_owners(db, cache, row.base_revision_id).get(row.record["firewall"])
+    me = Decider(access.principal.user.id, access.principal.name)
+    refusal = me.refusal(row, decision, owner, decisions_given(db, [row.id])[row.id])
+    if refusal is not None:
+        raise Forbidden(refusal)
 
 
-def _check_duties(db: Session, access: SiteAccess, row: ChangeRequestRow, decision: DecisionKind) -> None:
-    """Separation of duties, whatever roles the person holds: nobody approves or signs off their own change,
-    only the platform owner signs off, and nobody both approves (OT) and signs off (platform) one change."""
-    me = access.principal
-    if decision is DecisionKind.VETO:
-        return
-    if row.requested_by == me.user.id:
-        raise Forbidden("separation of duties: you requested this change and cannot approve or sign it off")
-    if decision is DecisionKind.SIGN_OFF:
-        firewall, owner = _platform_owner(db, row)
-        if owner and owner != me.name:
-            raise Forbidden(f"only the platform owner of {firewall} ({owner}) signs off its changes")
-    other = DecisionKind.SIGN_OFF if decision is DecisionKind.APPROVE else DecisionKind.APPROVE
-    if db.scalar(select(ApprovalRow.id).where(ApprovalRow.change_id == row.id, ApprovalRow.user_id == me.user.id,
-                                              ApprovalRow.decision == other.value).limit(1)) is not None:
-        raise Forbidden(f"separation of duties: you already gave this change its {other.value.replace('_', '-')}; "
-                        f"the OT approval and the platform owner's sign-off must come from two people")
+VETO_REASON = "comment"
+"""The form field of a veto's reason."""
 
 
 def decide(access: SiteAccess, row: ChangeRequestRow, decision: DecisionKind, comment: str, workdir: Path,
-           then: Callable[[ChangeRequestRow], None] | None = None) -> None:
+           then: Callable[[ChangeRequestRow], None] | None = None, cache: RevisionCache | None = None) -> None:
     """Record an approval, veto or sign-off and move the state when it follows; commits.
 
-    ``then(row)`` runs inside the same transaction once the decision has won its compare-and-swap (the
-    notifications it causes are committed with it, or not at all)."""
+    A veto states its reason (InputError at the ``comment`` field otherwise): the requester and the
+    audit log must learn why OT stopped the change. ``then(row)`` runs inside the same transaction
+    once the decision has won its compare-and-swap (the notifications it causes are committed with
+    it, or not at all)."""
     db, me = access.db, access.principal
+    if decision is DecisionKind.VETO and not comment.strip():
+        raise InputError.at(VETO_REASON, 0, 0, "a veto needs its reason",
+                            "why OT stops this change, for the requester and the audit log")
     seen = (row.base_revision_id, row.candidate_sha256)
     for attempt in range(MAX_ATTEMPTS):
         if attempt:
@@ -99,7 +96,7 @@ def decide(access: SiteAccess, row: ChangeRequestRow, decision: DecisionKind, co
                 raise TransitionRefused("the change was rebased or given another candidate while you decided; "
                                         "review it again")
         state = ChangeState(row.state)
-        _check_duties(db, access, row, decision)
+        _check_duties(db, access, row, decision, cache)
         action = decision.value if decision is not DecisionKind.SIGN_OFF else "approve"
         if (state, action) not in DECIDABLE:
             raise TransitionRefused(f"cannot {decision.value.replace('_', ' ')} a change in state {state.value}")
@@ -148,8 +145,11 @@ def rebase(access: SiteAccess, row: ChangeRequestRow, candidate: bytes | None = 
         raise TransitionRefused(f"cannot rebase a change in state {state.value}")
     if current is None or (current.id == row.base_revision_id and candidate is None):
         raise TransitionRefused("the change is already based on the current revision")
-    if not any(f["id"] == row.record["firewall"] for f in current.document.get("firewalls", [])):
+    entry = next((f for f in current.document.get("firewalls", []) if f["id"] == row.record["firewall"]), None)
+    if entry is None:
         raise TransitionRefused(f"firewall {row.record['firewall']} is no longer in the treaty")
+    if candidate is not None:
+        check_candidate(candidate, entry, "the candidate")
     before = {"base_revision_id": row.base_revision_id, "state": row.state, "candidate_sha256": row.candidate_sha256}
     digest = store_blob(db, candidate) if candidate is not None else row.candidate_sha256
     moved_to = {"base_revision_id": current.id, "candidate_sha256": digest, "state": ChangeState.SUBMITTED.value}

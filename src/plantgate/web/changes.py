@@ -1,32 +1,34 @@
 """Change requests in the web app: the library's ChangeRecord, with decisions kept as relational rows.
 
-A request proposes a register edit and, optionally, a candidate firewall config, on a base
-revision. Decisions are stored per user and bound to the candidate's SHA-256 and the base
-revision; the library's ``review_decisions`` and ``assess_change`` judge them. How a request
-moves (decide, rebase, implement, verify: each a compare-and-swap) is
-plantgate.web.change_transitions.
+A request proposes a register edit (from the form's fields or its YAML: plantgate.web.change_form)
+and, optionally, a candidate firewall config, on a base revision; filing it checks every part
+at once and names each problem at its form field. Decisions are stored per user and bound to
+the candidate's SHA-256 and the base revision; the library's ``review_decisions`` and
+``assess_change`` judge them. How a request moves (decide, rebase, implement, verify: each a
+compare-and-swap) is plantgate.web.change_transitions.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plantgate.db import audit
 from plantgate.db.accounts import Role, users_with_role
-from plantgate.db.revisions import blob, head, store_blob
+from plantgate.db.revisions import blob, store_blob
 from plantgate.db.tables import ApprovalRow, ChangeRequestRow, RevisionFileRow, RevisionRow, UserRow
 from plantgate.db.treaty_io import sha256_hex
 from plantgate.decisions.change_impact import ChangeImpact, assess_change
 from plantgate.decisions.change_state import apply
-from plantgate.errors import InputError
-from plantgate.load import yaml12
+from plantgate.errors import InputError, InputProblem, Location
+from plantgate.firewalls.base import decode_config_bytes, looks_like_other_vendor, parser_for
 from plantgate.model.changes import (
     ChangeDecision,
     ChangeRecord,
@@ -38,40 +40,16 @@ from plantgate.model.changes import (
     RegisterEdit,
 )
 from plantgate.netspace import default_space
+from plantgate.web import conduit_edit
+from plantgate.web.change_form import ChangeSubmission, split_list
 from plantgate.web.checking import revision_workspace
+from plantgate.web.config_diff import ConfigDiff, config_diff
 from plantgate.web.revision_cache import CachedRevision, RevisionCache
 from plantgate.web.security import SiteAccess
 
 DECISION_ROLES = {"approve": DecisionRole.OT_APPROVER, "veto": DecisionRole.OT_APPROVER,
                   "sign_off": DecisionRole.PLATFORM_OWNER}
-
-
-def parse_register_edit(text: str) -> RegisterEdit:
-    """The register edit typed in the form (YAML: ``upsert: [...]``, ``remove: [...]``), validated.
-
-    Read like a treaty file (plantgate.load.yaml12: libyaml, with its nesting limit), so a form
-    nested thousands of levels deep is an input error at once, never a stack overflow."""
-    if not text.strip():
-        return RegisterEdit()
-    try:
-        data, positions = yaml12.parse(text)
-    except yaml12.YamlProblem as exc:
-        raise InputError.at("register_edit", exc.line, exc.column, f"YAML syntax error: {exc.message}",
-                            "valid YAML") from None
-    except (RecursionError, ValueError, MemoryError) as exc:
-        raise InputError.at("register_edit", 0, 0, f"the register edit cannot be read: {type(exc).__name__}",
-                            "a register edit of ordinary size and nesting") from None
-    try:
-        return RegisterEdit.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        path = tuple(first["loc"])
-        while path and path not in positions:
-            path = path[:-1]
-        line, column = positions.get(path, (0, 0))
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError.at("register_edit", line, column, f"{first['msg']} at {where}",
-                            "upsert: [full conduit entries], remove: [conduit ids]") from None
+CANDIDATE_FIELD = "candidate"
 
 
 def _revision(db: Session, revision_id: int) -> RevisionRow:
@@ -86,11 +64,26 @@ def base_document(db: Session, row: ChangeRequestRow, cache: RevisionCache | Non
     return _revision(db, row.base_revision_id).document
 
 
+def current_config_file(db: Session, row: ChangeRequestRow, cache: RevisionCache | None = None) -> tuple[str, str]:
+    """The firewall's config path and the SHA-256 of its content in the request's base revision."""
+    entry = next(f for f in base_document(db, row, cache)["firewalls"] if f["id"] == row.record["firewall"])
+    return entry["config"], db.get_one(RevisionFileRow, (row.base_revision_id, entry["config"])).sha256
+
+
 def current_config_blob(db: Session, row: ChangeRequestRow, cache: RevisionCache | None = None) -> tuple[str, bytes]:
     """The firewall's config path and content in the request's base revision."""
-    entry = next(f for f in base_document(db, row, cache)["firewalls"] if f["id"] == row.record["firewall"])
-    stored = db.get_one(RevisionFileRow, (row.base_revision_id, entry["config"]))
-    return entry["config"], blob(db, stored.sha256)
+    path, digest = current_config_file(db, row, cache)
+    return path, blob(db, digest)
+
+
+def config_change_diff(db: Session, row: ChangeRequestRow, cache: RevisionCache) -> ConfigDiff | None:
+    """The current config beside the candidate (None without a candidate), kept per pair of contents."""
+    candidate = row.candidate_sha256
+    if candidate is None:
+        return None
+    current = current_config_file(db, row, cache)[1]
+    return cache.derived(("config diff", current, candidate),
+                         lambda: config_diff(blob(db, current), blob(db, candidate)))
 
 
 def candidate_digest(db: Session, row: ChangeRequestRow, cache: RevisionCache | None = None) -> str:
@@ -98,44 +91,91 @@ def candidate_digest(db: Session, row: ChangeRequestRow, cache: RevisionCache | 
     return row.candidate_sha256 or sha256_hex(current_config_blob(db, row, cache)[1])
 
 
-def create_change(access: SiteAccess, *, title: str, business_reason: str, firewall_id: str, register_edit: str,
-                  candidate: bytes | None, ot_approver: str, emergency: bool,
-                  conduit_ids: str = "", base: RevisionRow | CachedRevision | None = None) -> ChangeRequestRow:
-    """File a request on ``base`` (default: the head revision); ``conduit_ids`` names conduits the change alters
-    beyond the edit."""
-    db, site = access.db, access.site
-    base = base if base is not None else head(db, site)
-    if base is None:
-        raise InputError.at("site", 0, 0, "the site has no treaty revision yet", "an imported treaty")
-    if not any(f["id"] == firewall_id for f in base.document.get("firewalls", [])):
-        raise InputError.at("firewall", 0, 0, f"unknown firewall {firewall_id!r}", "a firewall of the treaty")
-    if not title.strip():
-        raise InputError.at("title", 0, 0, "a change needs a title", "a short description")
-    edit = parse_register_edit(register_edit)
-    known = base.conduit_ids if isinstance(base, CachedRevision) else {c["id"] for c in base.document.get("conduits",
-                                                                                                          [])}
-    conduits = [ConduitChange(conduit=c.id, action=ConduitAction.ALTER if c.id in known else ConduitAction.CREATE)
-                for c in edit.upsert] + [ConduitChange(conduit=c, action=ConduitAction.REMOVE) for c in edit.remove]
+def check_candidate(content: bytes, firewall: dict[str, Any], filename: str) -> None:
+    """The candidate must be a config its firewall's parser reads, or its impact could never be proved (and a
+    config of another vendor would read as an empty firewall). InputError at the candidate field otherwise."""
+    vendor, context = firewall["vendor"], firewall.get("context", "")
+    text = decode_config_bytes(content)
+    other = looks_like_other_vendor(text, vendor, context)
+    if other is not None:
+        raise InputError.at(CANDIDATE_FIELD, 1, 1, f"{filename} looks like a {other} config, not {vendor}",
+                            f"the {vendor} config of {firewall['id']}")
+    try:
+        parser_for(vendor, context).parse(text, filename)
+    except InputError as exc:
+        raise InputError([replace(p, location=replace(p.location, file=CANDIDATE_FIELD), message=f"{filename}: "
+                                  f"{p.message}") for p in exc.problems]) from None
+
+
+def _conduits_named(edit: RegisterEdit | None, concerned: list[str], known: conduit_edit.Vocabulary,
+                    refuse: Callable[[str, str, str], None]) -> list[ConduitChange]:
+    """The conduits a change names: those its edit creates, alters or removes, then the others it concerns."""
+    conduits = [ConduitChange(conduit=c.id, action=ConduitAction.ALTER if c.id in known.conduits
+                              else ConduitAction.CREATE) for c in (edit.upsert if edit else [])]
+    conduits += [ConduitChange(conduit=c, action=ConduitAction.REMOVE) for c in (edit.remove if edit else [])]
     named = {c.conduit for c in conduits}
-    for conduit_id in conduit_ids.replace(",", " ").split():
-        if conduit_id not in known:
-            raise InputError.at("conduits", 0, 0, f"unknown conduit {conduit_id!r}", "conduit ids of the register")
-        if conduit_id not in named:
+    for conduit_id in concerned:
+        if conduit_id not in known.conduits:
+            refuse("conduits", f"unknown conduit {conduit_id!r}", "conduit ids of the register")
+        elif conduit_id not in named:
             conduits.append(ConduitChange(conduit=conduit_id, action=ConduitAction.ALTER))
             named.add(conduit_id)
+    if edit is not None and not conduits and not concerned:  # (an edit with problems names its conduits wrongly)
+        refuse("conduits", "the change names no conduit",
+               "a conduit added, edited or removed above, or the ids of the conduits it concerns")
+    return conduits
+
+
+def create_change(access: SiteAccess, submission: ChangeSubmission, candidate: bytes | None, base: CachedRevision,
+                  filename: str = "candidate") -> ChangeRequestRow:
+    """File the submitted change on ``base``; one InputError naming every problem at its form field otherwise."""
+    db, site = access.db, access.site
+    known = conduit_edit.vocabulary(base)
+    problems: list[InputProblem] = []
+
+    def refuse(field: str, message: str, expected: str = "") -> None:
+        problems.append(InputProblem(Location(field), message, expected=expected))
+
+    if not submission.title.strip():
+        refuse("title", "a change needs a title", "a short description")
+    if not submission.business_reason.strip():
+        refuse("business_reason", "a change states its business reason", "why the plant needs it")
+    entry = next((f for f in base.document.get("firewalls", []) if f["id"] == submission.firewall), None)
+    if entry is None:
+        refuse("firewall", f"unknown firewall {submission.firewall!r}" if submission.firewall else "required",
+               "a firewall of the treaty")
+    approvers = ot_approver_names(db, access)
+    if submission.ot_approver not in approvers:
+        refuse("ot_approver", f"{submission.ot_approver!r} is not an OT approver at {site.slug}"
+               if submission.ot_approver else "required", "one of " + (", ".join(sorted(approvers)) or
+                                                                       "nobody: grant someone the ot_approver role"))
+    try:
+        edit: RegisterEdit | None = submission.edit(known)
+    except InputError as exc:
+        problems += exc.problems
+        edit = None
+    conduits = _conduits_named(edit, split_list(submission.conduits), known, refuse)
+    if candidate is not None and entry is not None:
+        try:
+            check_candidate(candidate, entry, filename)
+        except InputError as exc:
+            problems += exc.problems
+    if problems or edit is None:
+        raise InputError(problems)
     row = ChangeRequestRow(site_id=site.id, base_revision_id=base.id, requested_by=access.principal.user.id,
-                           title=title.strip(), record={}, state=apply(ChangeState.DRAFT, "submit").value,
+                           title=submission.title.strip(), record={}, state=apply(ChangeState.DRAFT, "submit").value,
                            candidate_sha256=store_blob(db, candidate) if candidate else None)
     db.add(row)
     db.flush()
     record = ChangeRecord(id=f"CR-WEB-{row.id}", title=row.title, conduits=conduits, register_edit=edit,
-                          business_reason=business_reason.strip(), requested_by=access.principal.name,
-                          ot_approver=ot_approver or None, firewall=firewall_id, current_config="",
-                          candidate_config="", emergency=emergency, state=ChangeState.SUBMITTED)
+                          business_reason=submission.business_reason.strip(), requested_by=access.principal.name,
+                          ot_approver=submission.ot_approver, firewall=submission.firewall, current_config="",
+                          candidate_config="", emergency=submission.emergency, state=ChangeState.SUBMITTED)
     row.record = record.model_dump(mode="json")
     audit.record(db, actor=access.principal.name, action="change.create", object_type="change", object_id=row.id,
                  site=site.slug, after={"title": row.title, "record": row.record,
-                                        "candidate_sha256": row.candidate_sha256}, reason=business_reason)
+                                        "candidate_sha256": row.candidate_sha256},
+                 reason=submission.business_reason)
     return row
 
 

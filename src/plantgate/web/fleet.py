@@ -24,6 +24,7 @@ from plantgate.db.tables import (
     SiteRow,
 )
 from plantgate.jobs.results import DONE
+from plantgate.web.revision_cache import RevisionCache
 
 SORTABLE = ("name", "critical", "high", "coverage_gaps", "stale_reviews", "unsigned_exceptions", "waiting_for_ot")
 
@@ -48,17 +49,27 @@ class SiteSummary:
         return {k: v for k, v in self.__dict__.items() if k != "facts"}
 
 
-def summaries(db: Session, today: dt.date) -> list[SiteSummary]:
-    """Every site's summary in eight queries, whatever the fleet's size (no treaty document is read)."""
+def newest_results(db: Session, heads: list[int]) -> dict[int, tuple[int, str, str, str]]:
+    """Each head revision's newest stored result, by key (its facts are not read here)."""
+    newest: dict[int, tuple[tuple[str, Any], tuple[int, str, str, str]]] = {}
+    for revision_id, as_of, feeds, baseline, finished in db.execute(select(
+            CheckResultRow.revision_id, CheckResultRow.as_of, CheckResultRow.feeds, CheckResultRow.baseline,
+            CheckResultRow.finished_at).where(CheckResultRow.revision_id.in_(heads), CheckResultRow.state == DONE)):
+        if revision_id not in newest or (as_of, finished) > newest[revision_id][0]:
+            newest[revision_id] = ((as_of, finished), (revision_id, as_of, feeds, baseline))
+    return {revision_id: key for revision_id, (_, key) in newest.items()}
+
+
+def summaries(db: Session, today: dt.date, cache: RevisionCache) -> list[SiteSummary]:
+    """Every site's summary in a fixed number of queries, whatever the fleet's size (no treaty document is read;
+    each stored result's facts are decoded once per process, from ``cache``)."""
     sites = db.scalars(select(SiteRow).order_by(SiteRow.name)).all()
     heads = [s.head_revision_id for s in sites if s.head_revision_id is not None]
     numbers = dict(db.execute(select(RevisionRow.id, RevisionRow.number).where(RevisionRow.id.in_(heads))).all())
-    newest: dict[int, tuple[str, Any, dict[str, Any]]] = {}
-    for revision_id, as_of, finished, facts in db.execute(select(
-            CheckResultRow.revision_id, CheckResultRow.as_of, CheckResultRow.finished_at, CheckResultRow.facts)
-            .where(CheckResultRow.revision_id.in_(heads), CheckResultRow.state == DONE)):
-        if revision_id not in newest or (as_of, finished) > newest[revision_id][:2]:
-            newest[revision_id] = (as_of, finished, facts)
+    result_keys = newest_results(db, heads)
+    facts_by_key = cache.result_facts(db, list(result_keys.values()))
+    newest = {revision_id: (key[1], facts_by_key[key]) for revision_id, key in result_keys.items()
+              if key in facts_by_key}
     waiting = dict(db.execute(select(ChangeRequestRow.site_id, func.count()).where(
         ChangeRequestRow.state == "submitted").group_by(ChangeRequestRow.site_id)).all())
     unsigned = dict(db.execute(select(RiskDecisionRow.site_id, func.count()).where(
@@ -81,7 +92,7 @@ def summaries(db: Session, today: dt.date) -> list[SiteSummary]:
                               waiting_for_ot=int(waiting.get(site.id, 0)), charter_signed=head in signed_revisions,
                               unsigned_exceptions=int(unsigned.get(site.id, 0)))
         if head is not None and head in newest:
-            as_of, _, facts = newest[head]
+            as_of, facts = newest[head]
             open_severe = [s for fingerprint, s in facts.get("severe", [])
                            if fingerprint not in accepted.get(site.id, set())]
             summary.judged, summary.judged_as_of, summary.facts = True, as_of, facts

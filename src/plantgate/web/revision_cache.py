@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, select, tuple_
 from sqlalchemy.orm import Session
 
-from plantgate.db.tables import RevisionRow
+from plantgate.db.tables import CheckResultRow, RevisionRow
 from plantgate.jobs.queue import JobQueue
-from plantgate.web import check_runs, checking
+from plantgate.web import check_runs, checking, long_lived
 from plantgate.web.check_runs import CheckRun
 
 SEARCHED_FIELDS = ("id", "business_reason", "owner", "description", "from_zone", "to_zone", "services")
@@ -63,9 +63,12 @@ def filter_conduits(conduits: list[dict[str, Any]], q: str, zone: str,
 
 
 class _Lru(OrderedDict[K, V]):
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, large: bool = False) -> None:
+        """``large``: its values are many objects (decoded documents, findings, parsed firewalls), frozen once
+        made (``long_lived``); rendered text and search hits are not worth a freeze."""
         super().__init__()
         self.capacity = capacity
+        self.large = large
         self.lock = threading.Lock()
         self.making: dict[K, threading.Lock] = {}
 
@@ -86,6 +89,8 @@ class _Lru(OrderedDict[K, V]):
                 self.making.pop(key, None)
                 while len(self) > self.capacity:
                     self.popitem(last=False)
+        if self.large:
+            long_lived.settle()
         return value
 
     def peek(self, key: K) -> V | None:
@@ -93,11 +98,17 @@ class _Lru(OrderedDict[K, V]):
             return self.get(key)
 
     def put(self, key: K, value: V) -> None:
+        self.put_all({key: value})
+
+    def put_all(self, items: dict[K, V]) -> None:
         with self.lock:
-            self[key] = value
-            self.move_to_end(key)
+            for key, value in items.items():
+                self[key] = value
+                self.move_to_end(key)
             while len(self) > self.capacity:
                 self.popitem(last=False)
+        if self.large and items:
+            long_lived.settle()
 
 
 def conduit_json(conduit: dict[str, Any]) -> str:
@@ -117,7 +128,7 @@ class CachedRevision:
     searches: _Lru[tuple[str, str], list[dict[str, Any]]] = field(default_factory=lambda: _Lru(256), repr=False)
     fragments: _Lru[tuple[Any, ...], str] = field(default_factory=lambda: _Lru(256), repr=False)
     """Rendered HTML that depends on this revision and the request's parameters only (not on who asks)."""
-    values: _Lru[str, Any] = field(default_factory=lambda: _Lru(32), repr=False)
+    values: _Lru[str, Any] = field(default_factory=lambda: _Lru(32, large=True), repr=False)
     """Small indexes of the document (e.g. objects by id), made once on first use."""
     _json: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -162,12 +173,13 @@ class RevisionCache:
     """Per-app cache of revisions and their findings (a few revisions: the head and its recent parents)."""
 
     def __init__(self, capacity: int = 4) -> None:
-        self._revisions: _Lru[int, CachedRevision] = _Lru(capacity)
+        self._revisions: _Lru[int, CachedRevision] = _Lru(capacity, large=True)
         self._documents: _Lru[str, CachedRevision] = _Lru(capacity)  # by the document text's SHA-256
-        self._findings: _Lru[tuple[int, str, str, str], list[dict[str, Any]]] = _Lru(capacity * 2)
-        self._workspaces: _Lru[int, checking.RevisionWorkspace] = _Lru(2)  # tens of MB each at 10,000 conduits
+        self._findings: _Lru[tuple[int, str, str, str], list[dict[str, Any]]] = _Lru(capacity * 2, large=True)
+        self._workspaces: _Lru[int, checking.RevisionWorkspace] = _Lru(2, large=True)  # tens of MB at 10,000 conduits
         self._conduit_views: _Lru[tuple[int, str], checking.ConduitView] = _Lru(512)
-        self._derived: _Lru[tuple[Any, ...], Any] = _Lru(64)
+        self._derived: _Lru[tuple[Any, ...], Any] = _Lru(64, large=True)
+        self._facts: _Lru[tuple[int, str, str, str], dict[str, Any]] = _Lru(4096, large=True)
 
     def revision(self, db: Session, revision_id: int) -> CachedRevision:
         """The revision's document and what is derived from it, decoded once per process.
@@ -229,3 +241,19 @@ class RevisionCache:
         keyed by its base revision, candidate digest and record with its decisions)."""
         value: V = self._derived.get_or_make(key, make)
         return value
+
+    def result_facts(self, db: Session, keys: list[tuple[int, str, str, str]]) -> dict[tuple[int, str, str, str],
+                                                                                      dict[str, Any]]:
+        """The fleet facts of stored check results by key (revision id, as of, feeds, baseline), decoded once
+        per process: a ``done`` result is never written again. Only the misses are read, in one query."""
+        found = {key: facts for key in keys if (facts := self._facts.peek(key)) is not None}
+        missing = [key for key in keys if key not in found]
+        if missing:
+            columns = (CheckResultRow.revision_id, CheckResultRow.as_of, CheckResultRow.feeds, CheckResultRow.baseline)
+            read = {(revision_id, as_of, feeds, baseline): facts
+                    for revision_id, as_of, feeds, baseline, facts in db.execute(
+                        select(*columns, CheckResultRow.facts).where(tuple_(*columns).in_(missing),
+                                                                     CheckResultRow.state == check_runs.DONE))}
+            self._facts.put_all(read)
+            found.update(read)
+        return found

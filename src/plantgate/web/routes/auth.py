@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from plantgate.db import accounts, audit
 from plantgate.db.accounts import AuthError
 from plantgate.db.tables import SiteRow
-from plantgate.web.rendering import redirect, render
+from plantgate.web.rendering import redirect, render, today
 from plantgate.web.security import (
     CsrfRefused,
     Db,
@@ -168,9 +168,14 @@ def change_password(request: Request, db: Db, principal: Annotated[Principal, De
 def home(request: Request, db: Db, principal: Annotated[Principal | None, Depends(optional_principal)]) -> Response:
     if principal is None:
         return redirect("/login")
-    sites = [(s, sorted(r.value for r in principal.roles_at(db, s)))
-             for s in db.query(SiteRow).order_by(SiteRow.name)]
+    held = [(s, principal.roles_at(db, s)) for s in db.query(SiteRow).order_by(SiteRow.name)]
+    held = [(s, roles) for s, roles in held if roles]
     from plantgate.db.fleet import fleet_roles
+    from plantgate.web.waiting import waiting_for
 
-    return render(request, "home.html", principal=principal, sites=[(s, r) for s, r in sites if r],
+    waiting = [waiting_for(db, request.app.state.revisions, principal.user, s, roles, today(request))
+               for s, roles in held]
+    return render(request, "home.html", principal=principal, sites=[(s, sorted(r.value for r in roles))
+                                                                     for s, roles in held],
+                  waiting=[w for w in waiting if not w.empty],
                   fleet=principal.user.is_admin or bool(fleet_roles(db, principal.user)))

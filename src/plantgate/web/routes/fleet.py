@@ -36,7 +36,7 @@ Reader = Annotated[tuple[Principal, Session], Depends(fleet_reader)]
 
 
 def _rows(request: Request, db: Session) -> list[fleet.SiteSummary]:
-    return fleet.summaries(db, today(request))
+    return fleet.summaries(db, today(request), request.app.state.revisions)
 
 
 @router.get("/fleet", include_in_schema=False)
