@@ -6,12 +6,15 @@ the test also fails if the app grows a write route this table does not list.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.routing import APIRoute
 
 from plantgate.db import accounts
 from plantgate.db.accounts import Role
 from plantgate.db.revisions import site_by_slug
+from plantgate.web.routes.acceptances import router as acceptance_router
 from plantgate.web.routes.api import router as api_router
 from plantgate.web.routes.auth import router as auth_router
 from plantgate.web.routes.changes import router as change_router
@@ -33,6 +36,8 @@ EXPECTED_ALLOWED: dict[str, set[Role]] = {
     "/sites/{slug}/risks": {IT, OT, SOC},
     "/sites/{slug}/risks/{risk_id}/sign": {LEAD},
     "/sites/{slug}/charter/sign": {LEAD},
+    "/sites/{slug}/findings/{fingerprint}/accept": {OT, LEAD},
+    "/sites/{slug}/findings/{fingerprint}/revoke": {OT, LEAD},
     "/api/v1/sites/{slug}/firewalls/{firewall_id}/config": {IT},
     "/sites/{slug}/checks/retry": set(Role),  # queues a failed check again: no record changes, any reader may
 }
@@ -43,7 +48,7 @@ NOT_SITE_ROUTES = {"/login", "/logout", "/account/password",  # own session only
 
 def write_routes() -> set[str]:
     found = set()
-    for router in (auth_router, page_router, change_router, api_router):
+    for router in (auth_router, page_router, change_router, api_router, acceptance_router):
         for route in router.routes:
             if isinstance(route, APIRoute) and (route.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}:
                 found.add(route.path)
@@ -60,6 +65,9 @@ def test_role_against_every_write_route(web: WebSite, role: Role) -> None:
     change_id = file_change(requester, "matrix", candidate_opening(web))
     assert post(requester, f"/sites/{SITE}/risks", {"subject": "CVE-2024-3400", "decision": "patch_now"}
                 ).status_code == 303
+    findings = requester.get(f"/sites/{SITE}/findings").text  # waits for the check: a finding to accept
+    fingerprint = next(f for rule, f in re.findall(r'<td>(PG-[A-Z]+)-\d+</td>\s*<td><strong><a href="[^"]*/findings/'
+                                                   r'([0-9a-f]{16})"', findings) if rule not in ("PG-VULN", "PG-PATCH"))
     username = ACTING_USER[role]
     with web.sessions.begin() as session:
         user = accounts.user_by_name(session, username)
@@ -85,6 +93,10 @@ def test_role_against_every_write_route(web: WebSite, role: Role) -> None:
         "/sites/{slug}/risks/{risk_id}/sign": lambda: post(client, f"/sites/{SITE}/risks/1/sign"),
         "/sites/{slug}/charter/sign": lambda: post(client, f"/sites/{SITE}/charter/sign"),
         "/sites/{slug}/checks/retry": lambda: post(client, f"/sites/{SITE}/checks/retry"),
+        "/sites/{slug}/findings/{fingerprint}/accept": lambda: post(
+            client, f"/sites/{SITE}/findings/{fingerprint}/accept", {"reason": "matrix", "expires_on": "2027-01-31"}),
+        "/sites/{slug}/findings/{fingerprint}/revoke": lambda: post(
+            client, f"/sites/{SITE}/findings/{fingerprint}/revoke"),
         "/api/v1/sites/{slug}/firewalls/{firewall_id}/config": lambda: client.post(
             f"/api/v1/sites/{SITE}/firewalls/fw-dmz-ot/config", content=config,
             headers={"Authorization": f"Bearer {token}", "Content-Type": "text/plain"}),
@@ -99,7 +111,8 @@ def test_role_against_every_write_route(web: WebSite, role: Role) -> None:
 
 
 def test_every_role_can_read_every_page(web: WebSite) -> None:
-    pages = ["", "/register", "/findings", "/changes", "/risks", "/charter", "/audit", "/conduits/C-08-time-sync"]
+    pages = ["", "/register", "/findings", "/changes", "/risks", "/charter", "/audit", "/conduits/C-08-time-sync",
+             "/revisions", "/revisions/1"]
     for username in ACTING_USER.values():
         client = web.client(username)
         for page in pages:

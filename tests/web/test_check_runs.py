@@ -158,3 +158,7 @@ def test_the_report_is_rendered_by_a_job_and_served_once_stored(web: WebSite) ->
     report = client.get(f"/sites/{SITE}/report")
     assert report.headers["content-type"].startswith("text/html") and "Bayport Olefins" in report.text
     assert 'filename="plantgate-bayport-r1-2026-11-26.html"' in report.headers["content-disposition"]
+    # its inline stylesheet is allowed (the pages' policy would refuse it), and nothing else: no script, no load
+    assert report.headers["content-security-policy"] == ("default-src 'none'; style-src 'unsafe-inline'; "
+                                                         "img-src data:; frame-ancestors 'none'")
+    assert "<script" not in report.text

@@ -5,7 +5,9 @@ uvicorn (the app's thread pool serves both at once) on a real SQLite file or Pos
 - an OT veto against the implementation of the approved change;
 - an OT veto against the platform owner's sign-off (which would approve it);
 - two leaders signing one risk decision;
-- one leader signing the charter twice at once, from two browsers.
+- one leader signing the charter twice at once, from two browsers;
+- an OT approver and a leader accepting the same finding at once (a new acceptance, and one replacing a
+  revoked acceptance).
 Afterwards no transition may be lost: the row says what the winner did, the loser was refused
 with 409 (never 500), and the audit log tells the same story as the rows.
 """
@@ -29,6 +31,8 @@ from plantgate.db.tables import (
     AuditRow,
     ChangeRequestRow,
     CharterSignatureRow,
+    CheckResultRow,
+    FindingAcceptanceRow,
     RevisionRow,
     RiskDecisionRow,
     UserRow,
@@ -205,6 +209,33 @@ def test_one_leader_signing_the_charter_twice_at_once(web: WebSite, people: dict
             entries = [e for e in session.scalars(select(AuditRow).where(AuditRow.action == "charter.sign"))
                        if json.loads(e.after)["revision"] == revision.number]
             assert len(entries) == 1
+
+
+def test_two_people_accepting_one_finding_at_once(web: WebSite, people: dict[str, Person]) -> None:
+    ot, leader = people["r.alvarez"], people["s.patel"]
+    assert ot.client.get(f"/sites/{SITE}/findings").status_code == 200  # waits for the head's check
+    with web.sessions() as session:
+        found = session.scalars(select(CheckResultRow).where(CheckResultRow.state == "done")).one().findings
+    fingerprints = [f["fingerprint"] for f in found if not f["rule_id"].startswith(("PG-VULN-", "PG-PATCH-"))]
+    for number, fingerprint in enumerate(fingerprints[:ROUNDS // 2]):
+        path = f"/sites/{SITE}/findings/{fingerprint}"
+        for attempt in ("new", "after a revocation"):  # an insert decided by the unique key, then a swap
+            a, b = race(lambda p=path: ot.post(f"{p}/accept", {"reason": "ot", "expires_on": "2027-01-31"}),
+                        lambda p=path: leader.post(f"{p}/accept", {"reason": "lead", "expires_on": "2027-02-28"}))
+            statuses = (a.status_code, b.status_code)
+            assert sorted(statuses) == [303, 409], (number, attempt, statuses, a.text[-300:], b.text[-300:])
+            winner = ot.username if a.status_code == 303 else leader.username
+            assert f"already accepted by {winner}" in (b if a.status_code == 303 else a).text
+            with web.sessions() as session:
+                row = session.scalars(select(FindingAcceptanceRow).where(
+                    FindingAcceptanceRow.fingerprint == fingerprint)).one()
+                assert session.get_one(UserRow, row.accepted_by).username == winner
+                assert row.reason == ("ot" if winner == ot.username else "lead")
+                accepts = [e.actor for e in audit_entries(session, "finding_acceptance", row.id)
+                           if e.action == "finding.accept"]
+                assert accepts[-1] == winner and len(accepts) == (1 if attempt == "new" else 2)
+            if attempt == "new":
+                assert leader.post(f"{path}/revoke", {"reason": "again"}).status_code == 303
 
 
 @pytest.fixture(autouse=True)

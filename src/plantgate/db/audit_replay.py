@@ -5,6 +5,7 @@ Someone with write access could set a vetoed change back to ``approved``, put an
 name on a risk decision, add a grant or swap a revision's document, and the log would still
 verify. So ``audit verify`` also replays the log: it rebuilds, from the entries alone, each
 change's state, base, candidate and result, every decision on it, each risk decision's signer,
+each finding acceptance (who accepted which finding, why and until when, and who revoked it),
 the charter signatures, every grant, each user's enabled flag and each revision (with the digest
 of its document and files, for revisions committed since the digest was logged) and compares
 them with the rows. Each difference is reported with the row it concerns.
@@ -26,6 +27,7 @@ from plantgate.db.tables import (
     AuditRow,
     ChangeRequestRow,
     CharterSignatureRow,
+    FindingAcceptanceRow,
     GrantRow,
     RevisionFileRow,
     RevisionRow,
@@ -61,6 +63,7 @@ class Replay:
 
     changes: dict[int, _Change] = field(default_factory=dict)
     risk_signers: dict[int, str | None] = field(default_factory=dict)
+    acceptances: dict[int, dict[str, Any]] = field(default_factory=dict)
     charter: Counter[tuple[str, int, str]] = field(default_factory=Counter)
     grants: set[tuple[str, str, str]] = field(default_factory=set)
     active: dict[str, bool] = field(default_factory=dict)
@@ -93,6 +96,14 @@ def replay(session: Session) -> Replay:
             facts.risk_signers[int(entry.object_id)] = None
         elif action == "risk.sign" and entry.object_id.isdigit():
             facts.risk_signers[int(entry.object_id)] = entry.actor
+        elif action == "finding.accept" and entry.object_id.isdigit():
+            facts.acceptances[int(entry.object_id)] = {
+                "site": entry.site, "fingerprint": after.get("fingerprint"), "state": after.get("state"),
+                "expires_on": after.get("expires_on"), "reason": entry.reason, "accepted_by": entry.actor,
+                "revoked_by": None}
+        elif action == "finding.revoke" and entry.object_id.isdigit():
+            told = facts.acceptances.setdefault(int(entry.object_id), {})
+            told.update(state=after.get("state"), revoked_by=entry.actor)
         elif action == "charter.sign" and entry.object_id.isdigit():
             facts.charter[(entry.site, int(entry.object_id), entry.actor)] += 1
         elif action == "role.grant":
@@ -140,6 +151,7 @@ def differences(session: Session) -> list[str]:
         elif signer != facts.risk_signers[risk.id]:
             problems.append(f"risk_decisions id {risk.id} ({risk.subject!r}): signed by {signer or 'nobody'} but "
                             f"the log says {facts.risk_signers[risk.id] or 'unsigned'}")
+    problems += _acceptance_differences(session, facts, users, sites)
     numbers = {r.id: (r.number, r.site_id) for r in session.scalars(select(RevisionRow))}
     signatures = Counter((sites.get(s.site_id, "?"), numbers[s.revision_id][0], users.get(s.user_id, "?"))
                          for s in session.scalars(select(CharterSignatureRow)))
@@ -157,6 +169,26 @@ def differences(session: Session) -> list[str]:
             problems.append(f"users {user.username}: {'active' if user.active else 'disabled'} but the log says "
                             f"{'enabled' if facts.active[user.username] else 'disabled'}")
     problems += _revision_differences(session, facts, sites)
+    return problems
+
+
+def _acceptance_differences(session: Session, facts: Replay, users: dict[int, str],
+                            sites: dict[int, str]) -> list[str]:
+    problems = []
+    for row in session.scalars(select(FindingAcceptanceRow).order_by(FindingAcceptanceRow.id)):
+        told = facts.acceptances.pop(row.id, None)
+        name = f"finding_acceptances id {row.id} ({row.fingerprint})"
+        if told is None:
+            problems.append(f"{name}: not in the audit log")
+            continue
+        actual = {"site": sites.get(row.site_id, "?"), "fingerprint": row.fingerprint, "state": row.state,
+                  "expires_on": row.expires_on.isoformat(), "reason": row.reason,
+                  "accepted_by": users.get(row.accepted_by, "?"),
+                  "revoked_by": users.get(row.revoked_by) if row.revoked_by is not None else None}
+        problems += [f"{name}: {key.replace('_', ' ')} is {actual[key]!r} but the log says {told.get(key)!r}"
+                     for key in actual if actual[key] != told.get(key)]
+    problems += [f"finding acceptance {row_id} is in the audit log but not in finding_acceptances"
+                 for row_id in facts.acceptances]
     return problems
 
 

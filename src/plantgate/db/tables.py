@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -249,6 +250,34 @@ class CharterSignatureRow(Base):
     revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class FindingAcceptanceRow(Base):
+    """A finding accepted at a site, with its reason, until an expiry date; one row per finding, reused.
+
+    ``fingerprint`` is the finding's stable identity (rule id, subjects, discriminator): the
+    acceptance follows the finding across revisions. The row holds the current decision only;
+    earlier acceptances and revocations of the same finding are in the audit log. An acceptance
+    is in force while ``state`` is "accepted" and the day is on or before ``expires_on``: an
+    expired one needs no job to lapse, every reader compares it with today.
+    """
+
+    __tablename__ = "finding_acceptances"
+    __table_args__ = (UniqueConstraint("site_id", "fingerprint"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    rule_id: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    expires_on: Mapped[dt.date] = mapped_column(Date)
+    accepted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    accepted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Bumped by every accept and revoke (plantgate.db.cas)."""
 
 
 class AuditRow(Base):

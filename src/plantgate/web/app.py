@@ -201,6 +201,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     if settings.trusted_proxies:  # X-Forwarded-For / -Proto are believed from these peers only
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
+    from plantgate.web.routes.acceptances import router as acceptance_router
     from plantgate.web.routes.api import router as api_router
     from plantgate.web.routes.auth import router as auth_router
     from plantgate.web.routes.changes import router as change_router
@@ -208,9 +209,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     from plantgate.web.routes.objects import router as object_router
     from plantgate.web.routes.pages import router as page_router
     from plantgate.web.routes.pictures import router as picture_router
+    from plantgate.web.routes.revisions import router as revision_router
     from plantgate.web.routes.sso import router as sso_router
 
-    for router in (auth_router, sso_router, page_router, object_router, picture_router, change_router, api_router,
-                   fleet_router):
+    for router in (auth_router, sso_router, page_router, object_router, acceptance_router, revision_router,
+                   picture_router, change_router, api_router, fleet_router):
         app.include_router(router)
     return app

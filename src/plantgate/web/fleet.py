@@ -18,6 +18,7 @@ from plantgate.db.tables import (
     ChangeRequestRow,
     CharterSignatureRow,
     CheckResultRow,
+    FindingAcceptanceRow,
     RevisionRow,
     RiskDecisionRow,
     SiteRow,
@@ -60,8 +61,8 @@ def newest_results(db: Session, heads: list[int]) -> dict[int, tuple[int, str, s
 
 
 def summaries(db: Session, today: dt.date, cache: RevisionCache) -> list[SiteSummary]:
-    """Every site's summary in seven queries, whatever the fleet's size (no treaty document is read; each stored
-    result's facts are decoded once per process, from ``cache``)."""
+    """Every site's summary in a fixed number of queries, whatever the fleet's size (no treaty document is read;
+    each stored result's facts are decoded once per process, from ``cache``)."""
     sites = db.scalars(select(SiteRow).order_by(SiteRow.name)).all()
     heads = [s.head_revision_id for s in sites if s.head_revision_id is not None]
     numbers = dict(db.execute(select(RevisionRow.id, RevisionRow.number).where(RevisionRow.id.in_(heads))).all())
@@ -78,6 +79,10 @@ def summaries(db: Session, today: dt.date, cache: RevisionCache) -> list[SiteSum
     for site_id, subject in db.execute(select(RiskDecisionRow.site_id, RiskDecisionRow.subject).where(
             RiskDecisionRow.decision == "accept", RiskDecisionRow.signed_by.is_not(None))):
         accepted.setdefault(site_id, set()).add(subject)
+    for site_id, fingerprint in db.execute(select(FindingAcceptanceRow.site_id, FindingAcceptanceRow.fingerprint)
+                                           .where(FindingAcceptanceRow.state == "accepted",
+                                                  FindingAcceptanceRow.expires_on >= today)):
+        accepted.setdefault(site_id, set()).add(fingerprint)  # accepted findings count again once expired
     signed_revisions = set(db.scalars(select(CharterSignatureRow.revision_id).where(
         CharterSignatureRow.revision_id.in_(heads))))
     out = []

@@ -25,6 +25,7 @@ class Action(StrEnum):
     CONFIG_UPLOAD = "config.upload"
     RISK_PROPOSE = "risk.propose"
     RISK_SIGN = "risk.sign"
+    FINDING_ACCEPT = "finding.accept"
     CHARTER_SIGN = "charter.sign"
     SITE_ADMIN = "site.admin"
 
@@ -41,6 +42,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CONFIG_UPLOAD: frozenset({Role.IT_ENGINEER}),
     Action.RISK_PROPOSE: frozenset({Role.IT_ENGINEER, Role.OT_APPROVER, Role.SOC_ANALYST}),
     Action.RISK_SIGN: frozenset({Role.PLANT_LEADERSHIP}),
+    # accepting a finding accepts risk for the plant: its side decides (web.acceptances narrows the patch policy's
+    # findings to leadership)
+    Action.FINDING_ACCEPT: frozenset({Role.OT_APPROVER, Role.PLANT_LEADERSHIP}),
     Action.CHARTER_SIGN: frozenset({Role.PLANT_LEADERSHIP}),
     Action.SITE_ADMIN: frozenset({Role.ADMIN}),
 }

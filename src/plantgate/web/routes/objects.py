@@ -8,6 +8,7 @@ updates itself when it lands.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Annotated, Any
 
@@ -18,12 +19,12 @@ from sqlalchemy import select
 
 from plantgate.db.revisions import blob
 from plantgate.db.tables import RevisionFileRow
-from plantgate.web import object_links
+from plantgate.web import acceptances, object_links
 from plantgate.web.permissions import Action
 from plantgate.web.pictures import zone_pictures
 from plantgate.web.rendering import render, render_fragment, today
 from plantgate.web.revision_cache import CachedRevision, RevisionCache
-from plantgate.web.routes.pages import check_run, head_cached
+from plantgate.web.routes.pages import check_run, findings_by_fingerprint, head_cached, settled
 from plantgate.web.security import NotFound, SiteAccess, authorize
 
 router = APIRouter(include_in_schema=False)
@@ -65,7 +66,7 @@ def asset_page(request: Request, access: View, asset_id: str) -> Response:
     run = check_run(request, access, revision, wait=0)
     findings = [f for f in run.findings or [] if asset_id in f.get("subjects", [])]
     return render(request, "asset.html", access=access, revision=revision, asset=asset, conduits=conduits,
-                  run=run, findings=findings)
+                  run=run, findings=findings, accepted=settled(access, today(request))[2] if findings else frozenset())
 
 
 def _lint_by_line(request: Request, revision: CachedRevision, findings: list[dict[str, Any]],
@@ -135,14 +136,15 @@ def finding_page(request: Request, access: View, fingerprint: str) -> Response:
     if run.findings is None:
         return render(request, "finding.html", access=access, revision=revision, run=run, finding=None,
                       evidence=[], subjects=[])
-    cache: RevisionCache = request.app.state.revisions
-    found = run.findings
-    by_fingerprint: dict[str, dict[str, Any]] = cache.derived(
-        ("findings by fingerprint", revision.id, today(request)), lambda: {f["fingerprint"]: f for f in found})
-    finding = by_fingerprint.get(fingerprint)
+    finding = findings_by_fingerprint(request, revision, run.findings).get(fingerprint)
     if finding is None:
         raise NotFound(f"no finding {fingerprint!r} in revision {revision.number} today")
     links = object_links.Links(access.site.slug, revision)
+    day = today(request)
+    found, risk_accepted, _ = settled(access, day)
     return render(request, "finding.html", access=access, revision=revision, run=run, finding=finding,
                   evidence=[(e, links.evidence(e)) for e in finding.get("evidence", [])],
-                  subjects=[(s, links.subject(s)) for s in finding.get("subjects", [])])
+                  subjects=[(s, links.subject(s)) for s in finding.get("subjects", [])],
+                  acceptance=found.get(fingerprint), risk_accepted=fingerprint in risk_accepted,
+                  may_accept=access.may(Action.FINDING_ACCEPT) and acceptances.may_accept(access, finding["rule_id"]),
+                  earliest=day + dt.timedelta(days=1), latest=day + dt.timedelta(days=acceptances.MAX_DAYS))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from plantgate.db.revisions import head
 from plantgate.db.tables import AuditRow, ChangeRequestRow, RevisionRow, RiskDecisionRow
-from plantgate.web import decisions, offload
+from plantgate.web import acceptances, decisions, offload
 from plantgate.web.check_runs import CheckRun
 from plantgate.web.lifecycle import checkpoint_now
 from plantgate.web.permissions import Action
@@ -25,6 +25,9 @@ from plantgate.web.settings import Settings
 router = APIRouter(include_in_schema=False)
 View = Annotated[SiteAccess, Depends(authorize(Action.VIEW))]
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+"""The report is one self-contained file with its stylesheet inline, which the pages' policy (styles from our own
+origin only) would refuse: it gets its own, stricter in all else (no script, nothing loaded from anywhere)."""
 
 
 def head_cached(request: Request, access: SiteAccess) -> CachedRevision:
@@ -54,6 +57,24 @@ def filtered_findings(request: Request, revision: CachedRevision, found: list[di
                                   and (not rule or f["rule_id"] == rule)])
 
 
+def findings_by_fingerprint(request: Request, revision: CachedRevision,
+                            found: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The findings of a stored check run by fingerprint (indexed once per revision and day)."""
+    cache: RevisionCache = request.app.state.revisions
+    indexed: dict[str, dict[str, Any]] = cache.derived(("findings by fingerprint", revision.id, today(request)),
+                                                       lambda: {f["fingerprint"]: f for f in found})
+    return indexed
+
+
+def settled(access: SiteAccess, day: dt.date,
+            ) -> tuple[dict[str, acceptances.Acceptance], frozenset[str], frozenset[str]]:
+    """The site's finding acceptances, the subjects of its signed risk acceptances, and the fingerprints that need
+    no action today (either kind of acceptance, the first only while unexpired). Read fresh on every view."""
+    found = acceptances.acceptances(access.db, access.site.id)
+    risk_accepted = frozenset(decisions.accepted_subjects(access.db, access.site.id))
+    return found, risk_accepted, acceptances.in_force(found, day) | risk_accepted
+
+
 def next_outage(revision: RevisionRow | CachedRevision, day: dt.date) -> dict[str, Any] | None:
     outages = (revision.document.get("patch_policy") or {}).get("outages", [])
     upcoming = sorted((o for o in outages if dt.date.fromisoformat(o["end"]) >= day), key=lambda o: o["start"])
@@ -65,9 +86,13 @@ def dashboard(request: Request, access: View) -> Response:
     revision = head_cached(request, access)
     run = check_run(request, access, revision)
     found = run.findings or []
+    _, _, done_with = settled(access, today(request))
     cache: RevisionCache = request.app.state.revisions
-    by_severity = cache.derived(("by severity", revision.id, today(request)),
-                                lambda: Counter(f["severity"] for f in found)) if run.findings is not None else {}
+    # what needs action, by severity: accepted findings (while their acceptance holds) are counted apart
+    by_severity, accepted = cache.derived(
+        ("needing action by severity", revision.id, today(request), done_with),
+        lambda: (Counter(f["severity"] for f in found if f["fingerprint"] not in done_with),
+                 sum(1 for f in found if f["fingerprint"] in done_with))) if run.findings is not None else ({}, 0)
     charter = revision.document.get("charter") or {}
     undecided = [name for name, layer in (charter.get("layers") or {}).items() if layer.get("decision") == "undecided"]
     signed = [s for s, _, rev in decisions.charter_signatures(access.db, access.site.id) if rev.id == revision.id]
@@ -78,7 +103,7 @@ def dashboard(request: Request, access: View) -> Response:
     open_changes = access.db.scalar(select(func.count()).select_from(ChangeRequestRow).where(
         ChangeRequestRow.site_id == access.site.id, ChangeRequestRow.state.in_(["submitted", "approved"])))
     return render(request, "dashboard.html", access=access, revision=revision, run=run, by_severity=by_severity,
-                  severities=SEVERITIES, total=len(found), undecided=undecided, signed=len(signed),
+                  severities=SEVERITIES, total=len(found), accepted=accepted, undecided=undecided, signed=len(signed),
                   exceptions=exceptions, unsigned_exceptions=[e for e in exceptions if e.signed_by is None],
                   outage=outage, package=package, open_changes=open_changes)
 
@@ -118,28 +143,35 @@ async def conduit_detail(request: Request, access: View, conduit_id: str) -> Res
 
 
 @router.get("/sites/{slug}/findings")
-def findings_page(request: Request, access: View, severity: str = "", rule: str = "", page: int = 1) -> Response:
+def findings_page(request: Request, access: View, severity: str = "", rule: str = "",
+                  status: Literal["", "open", "accepted"] = "", page: int = 1) -> Response:
+    """The head's findings, filtered; each marked open or accepted (who, why, until when), none ever hidden by
+    an acceptance unless the reader asks for the open ones only."""
     revision = head_cached(request, access)
     run = check_run(request, access, revision)
     if run.findings is None:
         return render(request, "findings.html", access=access, revision=revision, run=run, rows="", total=0, page=1,
-                      pages=1, severity=severity, rule=rule, severities=SEVERITIES)
-    shown = filtered_findings(request, revision, run.findings, severity, rule)
-    accepted = decisions.accepted_subjects(access.db, access.site.id)
+                      pages=1, severities=SEVERITIES, severity=severity, rule=rule, status=status)
+    day = today(request)
+    found, risk_accepted, done_with = settled(access, day)
+    matching = filtered_findings(request, revision, run.findings, severity, rule)
+    open_count = sum(1 for f in matching if f["fingerprint"] not in done_with)
+    shown = matching if not status else [f for f in matching if (f["fingerprint"] in done_with) == (status != "open")]
     size = request.app.state.settings.page_size
     pages = max(1, -(-len(shown) // size))
     page = min(max(1, page), pages)
     listed = shown[(page - 1) * size:page * size]
     may_decide = access.may(Action.RISK_PROPOSE)
-    # the table depends on the revision, the day, the filter, which listed findings are accepted (signed risk
-    # decisions, read fresh above) and whether the reader may propose a decision: all of it is in the key
+    # the table depends on the revision, the day, the filter, the listed findings' acceptances (read fresh above)
+    # and whether the reader may propose a decision: all of it is in the key
     rows = revision.fragments.get_or_make(
-        ("findings", today(request), severity, rule, page, size, may_decide,
-         tuple(f["fingerprint"] in accepted for f in listed)),
-        lambda: render_fragment("findings_rows.html", site=access.site, findings=listed, accepted=accepted,
-                                may_decide=may_decide))
+        ("findings", day, severity, rule, status, page, size, may_decide,
+         tuple((f["fingerprint"] in risk_accepted, found.get(f["fingerprint"])) for f in listed)),
+        lambda: render_fragment("findings_rows.html", site=access.site, findings=listed, risk_accepted=risk_accepted,
+                                acceptances=found, today=day, may_decide=may_decide))
     return render(request, "findings.html", access=access, revision=revision, run=run, rows=Markup(rows),
-                  total=len(shown), page=page, pages=pages, severity=severity, rule=rule, severities=SEVERITIES)
+                  total=len(shown), matching=len(matching), open_count=open_count, page=page, pages=pages,
+                  severities=SEVERITIES, severity=severity, rule=rule, status=status)
 
 
 @router.post("/sites/{slug}/checks/retry")
@@ -168,7 +200,8 @@ def report_page(request: Request, access: View, format: str = "html", part: str 
     if row is not None and part != "status":
         name = f"plantgate-{access.site.slug}-r{revision.number}-{day}.{format}"
         return Response(blob(access.db, row.sha256), media_type=REPORT_FORMATS[format],
-                        headers={"Content-Disposition": f'inline; filename="{name}"'})
+                        headers={"Content-Disposition": f'inline; filename="{name}"',
+                                 "Content-Security-Policy": REPORT_CSP})
     if row is None:
         request.app.state.jobs.submit(FollowUp("render_report", {
             "revision_id": revision.id, "as_of": day, "feeds": inputs.feeds, "baseline": inputs.baseline,
