@@ -109,7 +109,7 @@ def test_a_signed_acceptance_and_a_new_revision_show_on_the_next_view(web: WebSi
         leader, soc = (session.scalar(select(UserRow).where(UserRow.username == name)) for name in ("s.patel", "k.soc"))
         assert site is not None and leader is not None and soc is not None
         session.add(RiskDecisionRow(site_id=site.id, subject=fingerprint.group(1), decision="accept",
-                                    compensating_controls="monitoring", until_outage="x", proposed_by=soc.id,
+                                    compensating_controls="monitoring", until_outage="OUT-2027-03", proposed_by=soc.id,
                                     signed_by=leader.id))
     assert "accepted (signed)" in client.get(f"/sites/{SITE}/findings").text
 

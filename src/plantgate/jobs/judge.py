@@ -70,6 +70,7 @@ def summary_facts(ctx: CheckContext, findings: list[dict[str, Any]]) -> dict[str
         "coverage_gaps": sum(1 for f in findings if f["rule_id"] in COVERAGE_RULES),
         "stale_reviews": sum(1 for c in treaty.conduits if c.review_by is not None and c.review_by < ctx.as_of),
         "unsigned_exceptions": sum(1 for e in exceptions if not e.signed_by),
+        "outage_ends": {o.id: o.end.isoformat() for o in (treaty.patch_policy.outages if treaty.patch_policy else [])},
     }
 
 

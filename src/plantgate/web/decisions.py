@@ -8,7 +8,9 @@ revision, so a signature never silently carries over to a changed treaty.
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -88,11 +90,26 @@ def risk_decisions(db: Session, site_id: int) -> list[tuple[RiskDecisionRow, Use
             for r in rows]
 
 
-def accepted_subjects(db: Session, site_id: int) -> set[str]:
-    """Subjects of signed 'accept' decisions at the site (one query; the findings page marks them)."""
-    return set(db.scalars(select(RiskDecisionRow.subject).where(
-        RiskDecisionRow.site_id == site_id, RiskDecisionRow.decision == RiskChoice.ACCEPT.value,
-        RiskDecisionRow.signed_by.is_not(None))))
+def outage_ends(document: dict[str, Any]) -> dict[str, str]:
+    """Each outage of a treaty document's patch policy by id, with its last day (ISO date)."""
+    return {o["id"]: str(o["end"]) for o in (document.get("patch_policy") or {}).get("outages", [])}
+
+
+def holds(until_outage: str | None, ends: dict[str, str], day: dt.date) -> bool:
+    """Whether a risk accepted until ``until_outage`` still holds on ``day``: through the outage's last day, and
+    only while the treaty still names that outage (an outage dropped or never known ends the acceptance)."""
+    end = ends.get(until_outage or "")
+    return end is not None and end >= day.isoformat()
+
+
+def accepted_subjects(db: Session, site_id: int, ends: dict[str, str], day: dt.date) -> set[str]:
+    """Subjects of signed 'accept' decisions at the site that still hold on ``day`` (``holds``; one query): the
+    findings page marks them. Once the outage is over the risk was to be patched: the finding counts again."""
+    return {subject for subject, until in db.execute(select(RiskDecisionRow.subject, RiskDecisionRow.until_outage)
+                                                     .where(RiskDecisionRow.site_id == site_id,
+                                                            RiskDecisionRow.decision == RiskChoice.ACCEPT.value,
+                                                            RiskDecisionRow.signed_by.is_not(None)))
+            if holds(until, ends, day)}
 
 
 def sign_charter(access: SiteAccess, seen_revision: int | None = None) -> CharterSignatureRow:

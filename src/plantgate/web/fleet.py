@@ -24,6 +24,7 @@ from plantgate.db.tables import (
     SiteRow,
 )
 from plantgate.jobs.results import DONE
+from plantgate.web.decisions import holds
 from plantgate.web.revision_cache import RevisionCache
 
 SORTABLE = ("name", "critical", "high", "coverage_gaps", "stale_reviews", "unsigned_exceptions", "waiting_for_ot")
@@ -76,9 +77,13 @@ def summaries(db: Session, today: dt.date, cache: RevisionCache) -> list[SiteSum
         RiskDecisionRow.decision == "accept", RiskDecisionRow.signed_by.is_(None)).group_by(
         RiskDecisionRow.site_id)).all())
     accepted: dict[int, set[str]] = {}
-    for site_id, subject in db.execute(select(RiskDecisionRow.site_id, RiskDecisionRow.subject).where(
+    ends = {site.id: newest[site.head_revision_id][1].get("outage_ends", {}) for site in sites
+            if site.head_revision_id in newest}  # a result stored before the facts named outages: no risk holds
+    for site_id, subject, until in db.execute(select(
+            RiskDecisionRow.site_id, RiskDecisionRow.subject, RiskDecisionRow.until_outage).where(
             RiskDecisionRow.decision == "accept", RiskDecisionRow.signed_by.is_not(None))):
-        accepted.setdefault(site_id, set()).add(subject)
+        if holds(until, ends.get(site_id, {}), today):
+            accepted.setdefault(site_id, set()).add(subject)
     for site_id, fingerprint in db.execute(select(FindingAcceptanceRow.site_id, FindingAcceptanceRow.fingerprint)
                                            .where(FindingAcceptanceRow.state == "accepted",
                                                   FindingAcceptanceRow.expires_on >= today)):

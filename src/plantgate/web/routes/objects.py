@@ -65,8 +65,9 @@ def asset_page(request: Request, access: View, asset_id: str) -> Response:
                 if names & {*c.get("sources", []), *c.get("destinations", [])}]
     run = check_run(request, access, revision, wait=0)
     findings = [f for f in run.findings or [] if asset_id in f.get("subjects", [])]
+    accepted = settled(access, revision, today(request))[2] if findings else frozenset()
     return render(request, "asset.html", access=access, revision=revision, asset=asset, conduits=conduits,
-                  run=run, findings=findings, accepted=settled(access, today(request))[2] if findings else frozenset())
+                  run=run, findings=findings, accepted=accepted)
 
 
 def _lint_by_line(request: Request, revision: CachedRevision, findings: list[dict[str, Any]],
@@ -141,7 +142,7 @@ def finding_page(request: Request, access: View, fingerprint: str) -> Response:
         raise NotFound(f"no finding {fingerprint!r} in revision {revision.number} today")
     links = object_links.Links(access.site.slug, revision)
     day = today(request)
-    found, risk_accepted, _ = settled(access, day)
+    found, risk_accepted, _ = settled(access, revision, day)
     return render(request, "finding.html", access=access, revision=revision, run=run, finding=finding,
                   evidence=[(e, links.evidence(e)) for e in finding.get("evidence", [])],
                   subjects=[(s, links.subject(s)) for s in finding.get("subjects", [])],

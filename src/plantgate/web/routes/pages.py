@@ -66,12 +66,14 @@ def findings_by_fingerprint(request: Request, revision: CachedRevision,
     return indexed
 
 
-def settled(access: SiteAccess, day: dt.date,
+def settled(access: SiteAccess, revision: CachedRevision, day: dt.date,
             ) -> tuple[dict[str, acceptances.Acceptance], frozenset[str], frozenset[str]]:
-    """The site's finding acceptances, the subjects of its signed risk acceptances, and the fingerprints that need
-    no action today (either kind of acceptance, the first only while unexpired). Read fresh on every view."""
+    """The site's finding acceptances, the subjects of its signed risk acceptances that hold, and the fingerprints
+    that need no action today (either kind of acceptance: the first until its expiry, the second through its
+    outage in ``revision``'s patch policy). Read fresh on every view."""
     found = acceptances.acceptances(access.db, access.site.id)
-    risk_accepted = frozenset(decisions.accepted_subjects(access.db, access.site.id))
+    ends = revision.derived_value("outage ends", lambda: decisions.outage_ends(revision.document))
+    risk_accepted = frozenset(decisions.accepted_subjects(access.db, access.site.id, ends, day))
     return found, risk_accepted, acceptances.in_force(found, day) | risk_accepted
 
 
@@ -86,7 +88,7 @@ def dashboard(request: Request, access: View) -> Response:
     revision = head_cached(request, access)
     run = check_run(request, access, revision)
     found = run.findings or []
-    _, _, done_with = settled(access, today(request))
+    _, _, done_with = settled(access, revision, today(request))
     cache: RevisionCache = request.app.state.revisions
     # what needs action, by severity: accepted findings (while their acceptance holds) are counted apart
     by_severity, accepted = cache.derived(
@@ -153,7 +155,7 @@ def findings_page(request: Request, access: View, severity: str = "", rule: str 
         return render(request, "findings.html", access=access, revision=revision, run=run, rows="", total=0, page=1,
                       pages=1, severities=SEVERITIES, severity=severity, rule=rule, status=status)
     day = today(request)
-    found, risk_accepted, done_with = settled(access, day)
+    found, risk_accepted, done_with = settled(access, revision, day)
     matching = filtered_findings(request, revision, run.findings, severity, rule)
     open_count = sum(1 for f in matching if f["fingerprint"] not in done_with)
     shown = matching if not status else [f for f in matching if (f["fingerprint"] in done_with) == (status != "open")]
