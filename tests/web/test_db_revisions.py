@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,26 @@ def test_rendered_yaml_reloads_to_the_same_treaty(tmp_path: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
     assert load_site(out).treaty == load_site(example).treaty
+
+
+def test_two_transactions_storing_one_blob_at_once_both_succeed(sessions: sessionmaker[Session]) -> None:
+    """The second insert waits for the first transaction, finds the key taken and keeps the stored content."""
+    content = b"the zone diagram of revision 3"
+    first = sessions()
+    digest = revisions.store_blob(first, content)
+    first.flush()  # inserted, not committed: the other transaction's insert of the same key must wait
+    stored: list[str] = []
+
+    def other() -> None:
+        with sessions.begin() as second:
+            stored.append(revisions.store_blob(second, content))
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(timeout=0.5)
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert stored == [digest]
+    with sessions() as session:
+        assert revisions.blob(session, digest) == content

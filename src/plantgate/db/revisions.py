@@ -37,10 +37,18 @@ def site_by_slug(session: Session, slug: str) -> SiteRow | None:
 
 
 def store_blob(session: Session, content: bytes) -> str:
+    """Store content under its SHA-256 (once); returns the digest.
+
+    Two transactions may store the same content at once (two processes' jobs drawing one revision's
+    pictures did, and one job failed on the duplicate key): the insert runs in a savepoint, and a key
+    the other stored first is the same content."""
     digest = sha256_hex(content)
     if session.get(BlobRow, digest) is None:
-        session.add(BlobRow(sha256=digest, content=content))
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(BlobRow(sha256=digest, content=content))
+        except IntegrityError:
+            pass
     return digest
 
 
