@@ -11,6 +11,7 @@ from typing import Any
 
 from click.testing import CliRunner
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from plantgate.cli import main
 from plantgate.db import accounts, revisions
@@ -52,7 +53,8 @@ def test_a_new_kev_entry_is_judged_reported_and_notified(tmp_path: Path, smtp: t
     def results() -> dict[str, CheckResultRow]:
         with sessions() as session:
             slugs = dict(session.execute(select(SiteRow.id, SiteRow.slug)).all())
-            return {f"{slugs[r.site_id]}@{r.feeds[:8]}": r for r in session.scalars(select(CheckResultRow))}
+            return {f"{slugs[r.site_id]}@{r.feeds[:8]}": r for r in session.scalars(
+                select(CheckResultRow).options(undefer(CheckResultRow.findings), undefer(CheckResultRow.facts)))}
 
     before = results()
     assert {k.split("@")[0] for k in before} == {"bayport", "small"}

@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import select, text
+from sqlalchemy.orm import undefer
 
 from plantgate.db import revisions
 from plantgate.db.engine import make_engine, session_factory
@@ -63,7 +64,7 @@ def test_two_workers_check_every_site_exactly_once_per_revision(pg_url: str, wor
     enqueue(pg_url, FollowUp("check_sites", {"as_of": AS_OF}, "check_sites"))  # nothing left to check
     time.sleep(2)
     with sessions() as session:
-        rows = session.scalars(select(CheckResultRow)).all()
+        rows = session.scalars(select(CheckResultRow).options(undefer(CheckResultRow.findings))).all()
         heads = set(session.scalars(select(SiteRow.head_revision_id)))
         jobs = Counter(session.execute(text(
             "SELECT queueing_lock FROM procrastinate_jobs WHERE task_name = 'plantgate.check_revision'")).scalars())

@@ -59,3 +59,13 @@ def test_a_config_upload_shares_the_decoded_document_of_the_revision_before(web:
     assert (first.number, second.number) == (1, 2)
     assert second.document is first.document and second.haystacks is first.haystacks
     assert second.fragments is not first.fragments
+
+
+def test_findings_stored_with_the_same_text_are_decoded_once_and_shared() -> None:
+    """A config upload that changes no finding stores its new revision's findings text for text: one decoded list."""
+    cache = RevisionCache()
+    text = '[{"fingerprint": "a1", "severity": "high"}, {"fingerprint": "b2", "severity": "low"}]'
+    first = cache._decoded_findings(text)
+    assert first == [{"fingerprint": "a1", "severity": "high"}, {"fingerprint": "b2", "severity": "low"}]
+    assert cache._decoded_findings(str(text)) is first
+    assert cache._decoded_findings(text.replace("low", "medium")) is not first

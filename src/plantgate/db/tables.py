@@ -317,8 +317,8 @@ class CheckResultRow(Base):
     baseline: Mapped[str] = mapped_column(String(64), primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
     state: Mapped[str] = mapped_column(String(10))
-    findings: Mapped[list[Any]] = mapped_column(JSON)
-    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    findings: Mapped[list[Any]] = mapped_column(JSON, deferred=True)  # megabytes at 10,000 conduits: read when used
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     error: Mapped[str] = mapped_column(Text, default="")
     computations: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str] = mapped_column(String(200), default="")

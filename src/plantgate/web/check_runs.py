@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
+from plantgate.db.tables import CheckResultRow
 from plantgate.jobs import results
 from plantgate.jobs.inputs import current
 from plantgate.jobs.queue import JobQueue
@@ -40,15 +44,22 @@ class CheckRun:
     """While pending: the findings of the newest earlier result of the revision (older fleet inputs), if any."""
 
 
-def run(queue: JobQueue, db: Session, revision_id: int, as_of: dt.date, wait: float = 0.0) -> CheckRun:
-    """The revision's result today; its job is enqueued when it is not stored (never computed here)."""
+def stored_findings(db: Session, key: ResultKey) -> str:
+    """A stored result's findings as their JSON text, for the caller to decode (once, see ``RevisionCache``)."""
+    return str(db.scalar(select(cast(CheckResultRow.findings, Text)).where(*key.where())))
+
+
+def run(queue: JobQueue, db: Session, revision_id: int, as_of: dt.date, wait: float = 0.0,
+        decode: Callable[[str], list[dict[str, Any]]] = orjson.loads) -> CheckRun:
+    """The revision's result today; its job is enqueued when it is not stored (never computed here). ``decode``
+    turns the stored findings' JSON text into the list."""
     key = ResultKey.of(revision_id, as_of, current(db))
     deadline = time.monotonic() + wait
     submitted = False
     while True:
         row = results.get(db, key)
         if row is not None and row.state == DONE:
-            return CheckRun(DONE, list(row.findings))
+            return CheckRun(DONE, decode(stored_findings(db, key)))
         if row is not None and row.state == FAILED and row.error:
             return CheckRun(FAILED, error=row.error)
         if not submitted:
