@@ -66,7 +66,7 @@ def require_understood(ruleset: Ruleset, expected: str) -> Ruleset:
     (or was empty): returning an empty ruleset would read as a firewall that permits
     nothing, and hide every finding about the real one.
     """
-    if ruleset.rule_count() or ruleset.zones or ruleset.objects or ruleset.nat_statements:
+    if ruleset.rule_count() or ruleset.zones or ruleset.objects or ruleset.nat_statements or ruleset.nat_rules:
         return ruleset
     first = min((w.line for w in ruleset.warnings if w.line), default=1)
     raise InputError.at(ruleset.file, first, 1, f"no {ruleset.vendor} rule, zone or object understood in this file",

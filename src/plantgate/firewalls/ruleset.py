@@ -24,6 +24,10 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from plantgate.firewalls.nat import NatRule
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -245,6 +249,12 @@ class Ruleset:
     ``zones`` are the config's own interface or zone names. ``paths`` maps
     (from_zone, to_zone) to the filter names a flow crosses, in order; a pair absent
     from ``paths`` is governed by ``default_path_action``.
+
+    ``nat_rules`` are the translations PlantGate models (``firewalls.nat``);
+    ``nat_statements`` are the NAT statements it does not, each a reported limitation. A
+    parser puts each statement in exactly one of them. ``policy_sees`` says which
+    destination the security policy matches: the translated one (most vendors) or the
+    original one (PAN-OS matches pre-NAT addresses, with the post-NAT zone).
     """
 
     name: str
@@ -257,6 +267,8 @@ class Ruleset:
     objects: dict[str, NamedObject] = field(default_factory=dict)
     warnings: list[ParseWarning] = field(default_factory=list)
     nat_statements: list[SourceSpan] = field(default_factory=list)
+    nat_rules: list[NatRule] = field(default_factory=list)
+    policy_sees: Literal["translated", "original"] = "translated"
 
     def all_rules(self) -> Iterable[tuple[Filter, Rule]]:
         for flt in self.filters.values():
