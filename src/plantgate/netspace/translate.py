@@ -1,0 +1,315 @@
+"""Address translation as a relation on packet sets: the image and preimage of a NAT table.
+
+A NAT rule does not decide a packet, it rewrites it; so analyses need, for a set of packets,
+the set they become (``image``) and, for a set of translated packets, the packets they came
+from (``preimage``), each part labelled with the rule that did it. Both are set operations on
+BDDs (quantify the rewritten bits, then fix them), never a loop over packets; ``nat_oracle``
+is the per-packet reference the property tests hold them to.
+
+Semantics (``firewalls.nat``): a stage's rules are first-match; a packet no rule matches is
+not translated. Widening, where the outcome is unknown, always to the union of outcomes:
+- an ``uncertain`` rule, and a zone-constrained rule evaluated without that zone in the
+  context, may or may not apply: its packets are both translated by it and passed on to the
+  later rules (the parts of ``nat_parts`` then overlap);
+- a mapping with no address of the packet's IP version (NAT64/NAT46) is not modelled: such
+  packets may become any packet of either version with the same protocol and kept ports;
+- a port shift that would split into more than ``MAX_SHIFT_PIECES`` pieces becomes "any port
+  of the target range"; a port outside the range a shift maps becomes any port of the range.
+
+Encoding (``space``): IPv4 prefixes quantify and fix only the low 32 address bits, so no node
+on an IPv4 path ever tests the high 96 bits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from plantgate.firewalls.nat import AddressMapping, NatRule, NatStage, PortMapping
+from plantgate.firewalls.ruleset import PORT_PROTOCOLS, Ruleset
+from plantgate.netspace.compile import permitted_between, union_all
+from plantgate.netspace.flow import MAPPED_V4_BASE
+from plantgate.netspace.space import HIGH_BITS, FlowSet, Node, PacketSpace
+
+MAX_SHIFT_PIECES = 4096
+"""Port values a shift is computed on one by one at most (a shift by an odd number moves every
+port separately); past it the shifted ports widen to the whole target range."""
+
+Applies = Literal["yes", "no", "maybe"]
+
+
+def _zone_applies(zones: tuple[str, ...], context: str | None) -> Applies:
+    if not zones:
+        return "yes"
+    if context is None:
+        return "maybe"
+    return "yes" if context in zones else "no"
+
+
+def rule_applies(rule: NatRule, from_zone: str | None, to_zone: str | None) -> Applies:
+    """Whether a rule takes part in a zone context: surely, not at all, or maybe (widened)."""
+    sides = (_zone_applies(rule.from_zones, from_zone), _zone_applies(rule.to_zones, to_zone))
+    if "no" in sides:
+        return "no"
+    if "maybe" in sides or rule.uncertain:
+        return "maybe"
+    return "yes"
+
+
+def nat_match_node(space: PacketSpace, rule: NatRule) -> Node:
+    """The packets a NAT rule's fields match (zones aside), inside the universe."""
+    key = ("nat-match", id(rule))
+    hit = space.memo.get(key)
+    if hit is not None and hit[0] is rule:
+        return hit[1]
+    services = union_all(space, [space.service_node(svc) for svc in rule.services])
+    node = services & space.address_node("dst", rule.destinations) & space.address_node("src", rule.sources)
+    node = node & space.universe_node
+    space.memo[key] = (rule, node)
+    return node
+
+
+@dataclass(frozen=True)
+class NatPart:
+    """The packets one outcome of a NAT table applies to: translated by ``rule``, or not at all (None)."""
+
+    rule: NatRule | None
+    domain: FlowSet
+
+
+def nat_parts(
+    space: PacketSpace, rules: Sequence[NatRule], from_zone: str | None = None, to_zone: str | None = None
+) -> list[NatPart]:
+    """The first-match partition of a NAT table in a zone context, untranslated part last.
+
+    A rule that surely applies takes its packets from the later rules; one that maybe applies
+    (uncertain, or zones unknown) leaves them to the later rules too, so parts may overlap.
+    """
+    remaining = space.universe_node
+    parts: list[NatPart] = []
+    for rule in rules:
+        applies = rule_applies(rule, from_zone, to_zone)
+        if applies == "no":
+            continue
+        match = nat_match_node(space, rule)
+        domain = match & remaining
+        if domain == space.false:
+            continue
+        parts.append(NatPart(rule, FlowSet(space, domain)))
+        if applies == "yes":
+            remaining = remaining & ~match
+    if remaining != space.false:
+        parts.append(NatPart(None, FlowSet(space, remaining)))
+    return parts
+
+
+# ----- one rule's rewrite -----
+
+
+def _address_bits(space: PacketSpace, field: str, mapping: AddressMapping) -> tuple[list[str], Node]:
+    """(variables the mapping rewrites, the set the rewritten field lies in) for ``field``."""
+    names = space.field_names(field)
+    if mapping.pool is not None:
+        return names, space.address_node(field, mapping.pool)  # type: ignore[arg-type]
+    prefix = mapping.prefix
+    assert prefix is not None
+    if prefix.version == 4:
+        first, length = HIGH_BITS, HIGH_BITS + prefix.prefixlen
+        value = MAPPED_V4_BASE | int(prefix.network_address)
+    else:
+        first, length, value = 0, prefix.prefixlen, int(prefix.network_address)
+    return names[first:length], space.address_prefix(field, value, length)
+
+
+def _port_vars(space: PacketSpace, field: str) -> list[str]:
+    return space.field_names(field)
+
+
+def _port_protocols(space: PacketSpace) -> Node:
+    return space.values("proto", PORT_PROTOCOLS)
+
+
+def _shift(space: PacketSpace, field: str, node: Node, low: int, high: int, shift: int) -> Node:
+    """``node`` (ports within ``low..high``) with every port moved by ``shift``, exactly.
+
+    The low bits of a port that ``shift`` has as zeros are kept as they are; the bits above
+    are enumerated value by value (the fewer, the more even the shift).
+    """
+    if shift == 0:
+        return node
+    kept = min((shift & -shift).bit_length() - 1, 16)
+    top = 16 - kept
+    first, last = low >> kept, high >> kept
+    if last - first + 1 > MAX_SHIFT_PIECES:
+        return space.bdd.exist(_port_vars(space, field), node) & space.range(field, low + shift, high + shift)
+    top_vars = _port_vars(space, field)[:top]
+    pieces = []
+    for upper in range(first, last + 1):
+        piece = node & space.bits_prefix(field, upper << kept, top)
+        if piece == space.false:
+            continue
+        moved = (upper + (shift >> kept)) << kept
+        pieces.append(space.bdd.exist(top_vars, piece) & space.bits_prefix(field, moved, top))
+    return union_all(space, pieces)
+
+
+def _port_image(space: PacketSpace, field: str, node: Node, mapping: PortMapping, inverse: bool) -> Node:
+    """Ports of ``field`` rewritten by ``mapping`` (or, with ``inverse``, the ports they came from)."""
+    ports = _port_protocols(space)
+    kept = node & ~ports
+    node = node & ports
+    names = _port_vars(space, field)
+    low, high = mapping.to
+    target = space.range(field, low, high)
+    anywhere = space.bdd.exist(names, node & target) if inverse else space.bdd.exist(names, node) & target
+    shift = mapping.shift
+    if shift is None:
+        return kept | (anywhere & ports)
+    d_low, d_high = max(low - shift, 0), min(high - shift, 65535)
+    if d_low > d_high:  # nothing maps into the range: every matched port becomes any of it
+        return kept | (anywhere & ports)
+    shifted_from = space.range(field, d_low, d_high)
+    if inverse:
+        inside = _shift(space, field, node & space.range(field, d_low + shift, d_high + shift),
+                        d_low + shift, d_high + shift, -shift)
+        outside = space.bdd.exist(names, node & target) & ~shifted_from & ports
+        return kept | inside | outside
+    inside = _shift(space, field, node & shifted_from, d_low, d_high, shift)
+    outside = space.bdd.exist(names, node & ~shifted_from) & target
+    return kept | inside | outside
+
+
+def _has_family(space: PacketSpace, field: str, mapping: AddressMapping | None, family: Node) -> bool:
+    if mapping is None:
+        return True
+    return bool((_address_bits(space, field, mapping)[1] & family) != space.false)
+
+
+def _rewrite(space: PacketSpace, rule: NatRule, node: Node, inverse: bool) -> Node:
+    """The image (or preimage) of ``node`` under one rule, not yet cut to the universe."""
+    bdd = space.bdd
+    ends = (("src", "sport", rule.source), ("dst", "dport", rule.destination))
+    out = []
+    for family in (space.ipv4, space.ipv6):  # the family of the packet before translation
+        if all(_has_family(space, field, t.addresses, family) for field, _, t in ends):
+            part = node & family
+            for field, _, translation in ends:
+                if translation.addresses is None or part == space.false:
+                    continue
+                names, target = _address_bits(space, field, translation.addresses)
+                part = bdd.exist(names, part & target) if inverse else bdd.exist(names, part) & target
+        else:  # NAT64/46 not modelled: any address of either version (see module docstring)
+            names = space.field_names("family") + space.field_names("src") + space.field_names("dst")
+            part = bdd.exist(names, node if inverse else node & family) & space.universe_node
+            if inverse:
+                part = part & family
+        if part == space.false:
+            continue
+        for _, port_field, translation in ends:
+            if translation.ports is not None:
+                part = _port_image(space, port_field, part, translation.ports, inverse)
+        out.append(part)
+    return union_all(space, out) & space.universe_node
+
+
+def rule_image(space: PacketSpace, rule: NatRule | None, flows: FlowSet) -> FlowSet:
+    """What ``flows`` become under ``rule`` (None: unchanged), whether or not the rule matches them."""
+    if rule is None or rule.is_identity:
+        return flows
+    return FlowSet(space, _rewrite(space, rule, flows.node, inverse=False))
+
+
+def rule_preimage(space: PacketSpace, rule: NatRule | None, flows: FlowSet) -> FlowSet:
+    """Every packet that ``rule`` (None: no rule) could turn into one of ``flows``."""
+    if rule is None or rule.is_identity:
+        return flows
+    return FlowSet(space, _rewrite(space, rule, flows.node, inverse=True))
+
+
+# ----- a table -----
+
+
+@dataclass(frozen=True)
+class NatStep:
+    """Packets ``before`` that ``rule`` (None: no rule) turns into ``after``."""
+
+    rule: NatRule | None
+    before: FlowSet
+    after: FlowSet
+
+
+def image(space: PacketSpace, rules: Sequence[NatRule], flows: FlowSet, from_zone: str | None = None,
+          to_zone: str | None = None) -> list[NatStep]:
+    """What ``flows`` become after a first-match NAT table, one step per outcome that meets them."""
+    steps = []
+    for part in nat_parts(space, rules, from_zone, to_zone):
+        before = flows & part.domain
+        if before:
+            steps.append(NatStep(part.rule, before, rule_image(space, part.rule, before)))
+    return steps
+
+
+def preimage(space: PacketSpace, rules: Sequence[NatRule], flows: FlowSet, from_zone: str | None = None,
+             to_zone: str | None = None) -> list[NatStep]:
+    """The packets that a first-match NAT table turns into some of ``flows``, one step per outcome.
+
+    ``before`` is the part of the outcome's domain that lands in ``flows``; ``after`` what it becomes there.
+    """
+    steps = []
+    for part in nat_parts(space, rules, from_zone, to_zone):
+        before = rule_preimage(space, part.rule, flows) & part.domain
+        if before:
+            steps.append(NatStep(part.rule, before, rule_image(space, part.rule, before) & flows))
+    return steps
+
+
+def union_of(space: PacketSpace, steps: Sequence[NatStep], which: Literal["before", "after"]) -> FlowSet:
+    return FlowSet(space, union_all(space, [getattr(step, which).node for step in steps]))
+
+
+def stage_rules(ruleset: Ruleset, stage: NatStage) -> list[NatRule]:
+    """The ruleset's NAT table of one stage, in order."""
+    return [rule for rule in ruleset.nat_rules if rule.stage is stage]
+
+
+# ----- a zone pair, NAT and filters together -----
+
+
+@dataclass(frozen=True)
+class TranslatedFlows:
+    """New flows ``before`` (as they arrive) that pass the firewall as ``after`` (as they leave).
+
+    ``rules`` are the NAT rules that rewrote them, before-filter rule first (identity parts left out).
+    """
+
+    before: FlowSet
+    after: FlowSet
+    rules: tuple[NatRule, ...]
+
+
+def translated_permitted(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> list[TranslatedFlows]:
+    """The permitted flows of a zone pair with address translation applied, as (before, after, rules).
+
+    Before-filter NAT rewrites arriving packets; the filters decide on the rewritten packet when
+    ``ruleset.policy_sees`` is "translated", on the arriving one when it is "original"; after-filter
+    NAT rewrites what they permit. ``before`` is exact for each combination of rules; the union of
+    all ``after`` sets is what may leave. Without NAT rules it is one entry: the permitted set itself.
+    """
+    permitted = permitted_between(space, ruleset, from_zone, to_zone)
+    found: list[TranslatedFlows] = []
+    after_filter = stage_rules(ruleset, NatStage.AFTER_FILTER)
+    for first in image(space, stage_rules(ruleset, NatStage.BEFORE_FILTER), space.universe(), from_zone, to_zone):
+        if ruleset.policy_sees == "translated":
+            passed = first.after & permitted
+            arrived = rule_preimage(space, first.rule, passed) & first.before
+        else:
+            arrived = first.before & permitted
+            passed = rule_image(space, first.rule, arrived)
+        if not passed:
+            continue
+        for second in image(space, after_filter, passed, from_zone, to_zone):
+            origin = rule_preimage(space, first.rule, second.before) & arrived
+            rules = tuple(rule for rule in (first.rule, second.rule) if rule is not None and not rule.is_identity)
+            found.append(TranslatedFlows(origin, second.after, rules))
+    return found
