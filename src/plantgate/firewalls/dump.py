@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from plantgate.firewalls.nat import NatRule, Translation
 from plantgate.firewalls.ruleset import AddressSet, Rule, Ruleset, Service
 
 K = TypeVar("K", bound=Hashable)
@@ -88,6 +89,44 @@ def rule_to_dict(rule: Rule, addresses: Callable[[AddressSet], dict[str, Any]] =
     return out
 
 
+def _translation(t: Translation, addresses: Callable[[AddressSet], dict[str, Any]]) -> dict[str, Any] | None:
+    if t.is_identity:
+        return None
+    out: dict[str, Any] = {}
+    if t.addresses is not None:
+        mapping = t.addresses
+        out["addresses"] = {"pool": addresses(mapping.pool)} if mapping.pool is not None else {
+            "prefix": str(mapping.prefix)}
+    if t.ports is not None:
+        out["ports"] = {"to": list(t.ports.to)} | ({"shift": t.ports.shift} if t.ports.shift is not None else {})
+    return out
+
+
+def nat_rule_to_dict(rule: NatRule, addresses: Callable[[AddressSet], dict[str, Any]] = _addresses,
+                     service: Callable[[Service], dict[str, Any]] = _service) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": rule.rule_id,
+        "position": rule.position,
+        "stage": rule.stage.value,
+        "kind": rule.kind,
+        "line": rule.span.line,
+        "end_line": rule.span.end_line,
+        "sources": addresses(rule.sources),
+        "destinations": addresses(rule.destinations),
+        "services": [service(s) for s in rule.services],
+    }
+    optional: dict[str, Any] = {
+        "from_zones": list(rule.from_zones),
+        "to_zones": list(rule.to_zones),
+        "source": _translation(rule.source, addresses),
+        "destination": _translation(rule.destination, addresses),
+        "widened": list(rule.widened),
+        "uncertain": rule.uncertain,
+    }
+    out.update({k: v for k, v in optional.items() if v})
+    return out
+
+
 def ruleset_to_dict(ruleset: Ruleset, *, with_text: bool = False) -> dict[str, Any]:
     """Everything an analysis reads, in a deterministic order (file paths left out)."""
     filters = []
@@ -116,4 +155,16 @@ def ruleset_to_dict(ruleset: Ruleset, *, with_text: bool = False) -> dict[str, A
         ),
         "warnings": [{"line": w.line, "message": w.message, "widened": w.widened} for w in ruleset.warnings],
         "nat_lines": [s.line for s in ruleset.nat_statements],
-    }
+    } | _nat_fields(ruleset, addresses, service)
+
+
+def _nat_fields(ruleset: Ruleset, addresses: Callable[[AddressSet], dict[str, Any]],
+                service: Callable[[Service], dict[str, Any]]) -> dict[str, Any]:
+    """The modelled NAT rules and what the policy sees, only where there is something to say
+    (dumps of configs without modelled NAT stay as they were)."""
+    out: dict[str, Any] = {}
+    if ruleset.nat_rules:
+        out["nat_rules"] = [nat_rule_to_dict(rule, addresses, service) for rule in ruleset.nat_rules]
+    if ruleset.policy_sees != "translated":
+        out["policy_sees"] = ruleset.policy_sees
+    return out

@@ -4,16 +4,17 @@ plain ``iptables -A ...`` command lists (what aerleon's iptables generator emits
 Linux hosts are common plant boundary devices (jump hosts, historians with two NICs,
 protocol gateways), and their rules live in this format. The file is replayed the way
 iptables-restore would: chains are declared, rules appended, inserted, deleted,
-replaced, flushed and renamed in order. Only the filter table decides what passes; *nat
-rules are recorded as NAT statements and other tables are skipped with a warning (they
-can only drop more, so skipping them errs toward "permitted"). The FORWARD, INPUT and
-OUTPUT chains are then flattened (see ``linux_chains``) into filters of those names.
+replaced, flushed and renamed in order. Only the filter table decides what passes; the
+nat table's chains become NAT rules (``iptables_nat_rules``); other tables are skipped
+with a warning (they can only drop more, so skipping them errs toward "permitted"). The
+FORWARD, INPUT and OUTPUT chains are then flattened (see ``linux_chains``) into filters of
+those names.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from plantgate.errors import InputError
@@ -31,19 +32,26 @@ from plantgate.firewalls.linux.chains import (
     hook_paths,
 )
 from plantgate.firewalls.linux.detect import iptables_confidence
+from plantgate.firewalls.linux.iptables_nat import NAT_TARGETS, nat_target
 from plantgate.firewalls.linux.iptables_spec import (
     NON_TERMINATING_TARGETS,
     UNCERTAIN_TARGETS,
     VERDICT_TARGETS,
+    RuleSpec,
     SpecTranslator,
     Token,
     parse_spec,
     tokenize,
 )
 from plantgate.firewalls.linux.match import Match
+from plantgate.firewalls.linux.nat_rules import NatTarget, hook_nat_rules
+from plantgate.firewalls.nat import NatRule
 from plantgate.firewalls.ruleset import Action, Filter, NamedObject, ParseWarning, Ruleset, SourceSpan
 
 BUILTIN_CHAINS = ("FORWARD", "INPUT", "OUTPUT")
+NAT_CHAINS = ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING")
+TABLE_CHAINS = {"filter": BUILTIN_CHAINS, "nat": NAT_CHAINS}
+"""The built-in chains of the tables PlantGate reads."""
 POLICIES = {"ACCEPT": Action.PERMIT, "DROP": Action.DROP}
 COMMANDS = {
     "-A": "append", "--append": "append", "-I": "insert", "--insert": "insert", "-D": "delete",
@@ -70,6 +78,7 @@ class _Draft:
     target_column: int
     comment: str
     key: tuple[str, ...]
+    nat: NatTarget | None = None
 
 
 @dataclass
@@ -91,11 +100,20 @@ class _Reader:
         self.family = _detect_family(text)
         self.translator = SpecTranslator(self.family)
         self.warnings: list[ParseWarning] = []
-        self.nat: list[SourceSpan] = []
         self.other_table_rules: dict[str, int] = {}
-        self.chains: dict[str, _ChainState] = {n: _ChainState(n, None, Action.PERMIT) for n in BUILTIN_CHAINS}
+        self.tables: dict[str, dict[str, _ChainState]] = {
+            table: {n: _ChainState(n, None, Action.PERMIT) for n in names} for table, names in TABLE_CHAINS.items()}
         self.table = "filter"
+        self.active = "filter"  # the table the current command changes
         self.understood = 0  # lines read as iptables statements: none means this is not an iptables file
+
+    @property
+    def chains(self) -> dict[str, _ChainState]:
+        return self.tables[self.active]
+
+    @property
+    def builtins(self) -> tuple[str, ...]:
+        return TABLE_CHAINS[self.active]
 
     def warn(self, line: int, message: str, widened: bool = False) -> None:
         text = self.line_texts.text(line, line, strip=True)
@@ -150,27 +168,26 @@ class _Reader:
         command, args = COMMANDS[tokens[0].text], tokens[1:]
         self.understood += 1
         span = SourceSpan(self.file, number, number, raw.strip())
-        if table != "filter":
-            if command in ("append", "insert", "replace"):
-                if table == "nat":
-                    self.nat.append(span)
-                elif table not in self.other_table_rules:
-                    self.other_table_rules[table] = number
+        if table not in TABLE_CHAINS:
+            if command in ("append", "insert", "replace") and table not in self.other_table_rules:
+                self.other_table_rules[table] = number
             return
+        self.active = table
         getattr(self, "_cmd_" + command.replace("-", "_"))(number, span, tokens[0], args)
 
     def _declare(self, number: int, raw: str, line: str) -> None:
         parts = line[1:].split()
         if not parts:
             raise self.error(number, 2, "chain declaration without a name", ":CHAIN POLICY [packets:bytes]")
-        if self.table != "filter":
+        if self.table not in TABLE_CHAINS:
             return
+        self.active = self.table
         name = parts[0]
         policy = parts[1] if len(parts) > 1 else "-"
         span = SourceSpan(self.file, number, number, raw.strip())
         state = self.chains.setdefault(name, _ChainState(name, span))
         state.span, state.mentioned = span, True
-        if name in BUILTIN_CHAINS:
+        if name in self.builtins:
             if policy not in POLICIES:
                 raise self.error(number, raw.index(policy) + 1, f"bad policy {policy!r} for {name}", "ACCEPT or DROP")
             state.policy = POLICIES[policy]
@@ -192,6 +209,8 @@ class _Reader:
             return _Draft(chain, span, None, None, None, Verdict.CONTINUE, "", 0, "", spec.key)
         match, reasons = self.translator.match(spec)
         target = spec.target
+        if self.active == "nat" and target in NAT_TARGETS | {"DROP", "REJECT"} and target not in self.chains:
+            return self._nat_draft(number, span, chain, spec, match, reasons)
         verdict = VERDICT_TARGETS.get(target, Verdict.JUMP if target else Verdict.CONTINUE)
         if spec.goto:
             verdict = Verdict.GOTO
@@ -218,6 +237,27 @@ class _Reader:
         return _Draft(chain, span, match, self.translator.interface(spec, "--in-interface"),
                       self.translator.interface(spec, "--out-interface"), verdict, target,
                       spec.target_column, " ".join(comments), spec.key)
+
+    def _nat_draft(self, number: int, span: SourceSpan, chain: str, spec: RuleSpec, match: Match | None,
+                   reasons: list[str]) -> _Draft:
+        """A nat-table rule with a NAT target (or a filtering one, which the nat table should not hold)."""
+        if spec.target in NAT_TARGETS:
+            nat = nat_target(spec, self.family)
+        else:
+            nat = NatTarget("identity")
+            reasons.append(f"{spec.target} in the nat table not modelled: the packet may go on to later NAT rules")
+            if match is not None:
+                match = replace(match, uncertain=match.uncertain + (reasons[-1],))
+        if reasons:
+            self.warn(number, "not modelled: " + "; ".join(reasons), widened=True)
+        if nat.reasons:
+            self.warn(number, "translation widened: " + "; ".join(nat.reasons), widened=True)
+        if match is None:
+            self.warn(number, "rule can never match (contradictory conditions)")
+        comments = [o.value for o in spec.get("--comment")]
+        return _Draft(chain, span, match, self.translator.interface(spec, "--in-interface"),
+                      self.translator.interface(spec, "--out-interface"), Verdict.ACCEPT, spec.target,
+                      spec.target_column, " ".join(comments), spec.key, nat)
 
     def _cmd_append(self, number: int, span: SourceSpan, cmd: Token, args: list[Token]) -> None:
         state = self._chain(number, args[0] if args else None)
@@ -265,9 +305,9 @@ class _Reader:
         self.chains[args[0].text] = _ChainState(args[0].text, span, mentioned=True)
 
     def _cmd_delete_chain(self, number: int, span: SourceSpan, cmd: Token, args: list[Token]) -> None:
-        names = [args[0].text] if args else [n for n in self.chains if n not in BUILTIN_CHAINS]
+        names = [args[0].text] if args else [n for n in self.chains if n not in self.builtins]
         for name in names:
-            if name in BUILTIN_CHAINS:
+            if name in self.builtins:
                 raise self.error(number, args[0].column, "cannot delete a built-in chain", "a user chain")
             state = self._chain(number, args[0]) if args else self.chains[name]
             if state.rules:
@@ -279,7 +319,7 @@ class _Reader:
         if len(args) < 2 or args[1].text not in POLICIES:
             raise self.error(number, args[1].column if len(args) > 1 else cmd.column, "bad chain policy",
                              "ACCEPT or DROP")
-        if state.name not in BUILTIN_CHAINS:
+        if state.name not in self.builtins:
             self.warn(number, f"policy on user chain {state.name} is not allowed by iptables; ignored")
             return
         state.policy = POLICIES[args[1].text]
@@ -291,7 +331,7 @@ class _Reader:
 
     def _cmd_rename(self, number: int, span: SourceSpan, cmd: Token, args: list[Token]) -> None:
         state = self._chain(number, args[0] if args else None)
-        if len(args) < 2 or state.name in BUILTIN_CHAINS or args[1].text in self.chains:
+        if len(args) < 2 or state.name in self.builtins or args[1].text in self.chains:
             raise self.error(number, cmd.column, "bad chain rename", "-E OLD_USER_CHAIN NEW_UNUSED_NAME")
         new = args[1].text
         del self.chains[state.name]
@@ -335,19 +375,19 @@ class IptablesParser:
         return _build(reader, file)
 
 
-def _build(reader: _Reader, file: str) -> Ruleset:
-    drafts = [d for state in reader.chains.values() for d in state.rules]
-    zone_map = ZoneMap.build(t for d in drafts for t in (d.in_term, d.out_term) if t is not None)
+def _chains(reader: _Reader, table: str, zone_map: ZoneMap, file: str) -> dict[str, Chain]:
+    """One table's chains, with interface names mapped to zones and jumps checked."""
+    states, builtins = reader.tables[table], TABLE_CHAINS[table]
     chains: dict[str, Chain] = {}
-    for state in reader.chains.values():
-        chain = Chain(state.name, state.span, policy=state.policy if state.name in BUILTIN_CHAINS else None)
+    for state in states.values():
+        chain = Chain(state.name, state.span, policy=state.policy if state.name in builtins else None)
         for number, draft in enumerate(state.rules, start=1):
             if draft.verdict in (Verdict.JUMP, Verdict.GOTO):
-                if draft.target not in reader.chains:
+                if draft.target not in states:
                     raise InputError.at(file, draft.span.line, draft.target_column,
                                         f"jump to undefined chain {draft.target!r}",
                                         "a user chain created with -N or :NAME, or a known target")
-                if draft.target in BUILTIN_CHAINS:
+                if draft.target in builtins:
                     raise InputError.at(file, draft.span.line, draft.target_column,
                                         f"cannot jump to built-in chain {draft.target}", "a user chain")
             if draft.match is None or draft.verdict is Verdict.CONTINUE:
@@ -358,9 +398,36 @@ def _build(reader: _Reader, file: str) -> Ruleset:
             chain.rules.append(ChainRule(state.name, number, draft.span, match, draft.verdict, draft.target,
                                          draft.target_column, draft.comment))
         chains[state.name] = chain
+    return chains
+
+
+def _nat_rules(reader: _Reader, zone_map: ZoneMap, file: str) -> list[NatRule]:
+    """The nat table's PREROUTING, OUTPUT, POSTROUTING and INPUT chains as NAT rules (``nat_rules``)."""
+    states = reader.tables["nat"]
+    if not any(state.rules for state in states.values()):
+        return []
+    chains = _chains(reader, "nat", zone_map, file)
+    for name in NAT_CHAINS:
+        chains[name].policy = Action.PERMIT  # a nat chain's policy: the packet leaves it untranslated
+    targets = {f"{state.name}#{number}": draft.nat for state in states.values()
+               for number, draft in enumerate(state.rules, start=1) if draft.nat is not None}
+    inliner = Inliner(chains, file, reader.translator.universe, zone_map.universe)
+    found: list[NatRule] = []
+    for hook in ("prerouting", "output", "postrouting", "input"):
+        flattened = inliner.flatten(chains[hook.upper()])
+        found += hook_nat_rules(hook, flattened, targets, tuple(zone_map.zones), len(found) + 1, "nat/")
+    return found
+
+
+def _build(reader: _Reader, file: str) -> Ruleset:
+    drafts = [d for states in reader.tables.values() for state in states.values() for d in state.rules]
+    zone_map = ZoneMap.build(t for d in drafts for t in (d.in_term, d.out_term) if t is not None)
+    chains = _chains(reader, "filter", zone_map, file)
+    filter_states = reader.tables["filter"]
     inliner = Inliner(chains, file, reader.translator.universe, zone_map.universe)
     ruleset = Ruleset(name=Path(file).stem, vendor="iptables", file=file,
-                      zones=[*zone_map.zones, SELF_ZONE], warnings=reader.warnings, nat_statements=reader.nat)
+                      zones=[*zone_map.zones, SELF_ZONE], warnings=reader.warnings)
+    ruleset.nat_rules = _nat_rules(reader, zone_map, file)
     tool = "ip6tables" if reader.family == 6 else "iptables"
     other = "IPv4" if reader.family == 6 else "IPv6"
     reader.warnings.insert(0, ParseWarning(file, 1, f"{tool} rules govern IPv{reader.family} only; {other} "
@@ -368,13 +435,13 @@ def _build(reader: _Reader, file: str) -> Ruleset:
     for table, line in reader.other_table_rules.items():
         reader.warn(line, f"rules of table {table} are not analysed (they can only drop more traffic)")
     for name in BUILTIN_CHAINS:
-        state = reader.chains[name]
+        state = filter_states[name]
         if not state.mentioned:
             reader.warnings.append(ParseWarning(file, 1, f"chain {name} not in this file; assumed empty with "
                                                 "policy ACCEPT (the kernel default)", widened=True))
         assert state.policy is not None
         ruleset.filters[name] = Filter(name, inliner.flatten(chains[name]), state.policy, state.span)
-    for state in reader.chains.values():
+    for state in filter_states.values():
         if state.name not in BUILTIN_CHAINS and state.span is not None:
             ruleset.objects[state.name] = NamedObject(state.name, "chain", state.span)
     ruleset.paths = hook_paths(zone_map, {"forward": ("FORWARD",), "input": ("INPUT",), "output": ("OUTPUT",)})

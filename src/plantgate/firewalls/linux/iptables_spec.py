@@ -136,6 +136,8 @@ class RuleSpec:
     goto: bool = False
     family_only: int = 0
     key: tuple[str, ...] = ()
+    target_options: list[Option] = field(default_factory=list)
+    """Options after the target (``--to-destination 10.0.0.5:502``), read by the target's own reader."""
 
     def get(self, name: str) -> list[Option]:
         return [o for o in self.options if o.name == name]
@@ -192,6 +194,8 @@ def parse_spec(tokens: list[Token]) -> RuleSpec:
             i += 1
         if not after_target:
             spec.unknown.append(" ".join([("! " if negate else "") + tok.text, *values]))
+        else:
+            spec.target_options.append(Option(name, " ".join(values), tok.column, negate))
         negate = False
     return spec
 
