@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from plantgate.netspace import Change, Flow, Permitter, Verdict
+    from plantgate.netspace.batch import PacketBatch
+    from plantgate.netspace.evaluate_nat import TranslatedVerdict
 
 
 def _console() -> Console:
@@ -52,6 +54,45 @@ def rule_json(rule: Rule | None) -> dict[str, Any] | None:
 def verdict_json(verdict: Verdict) -> dict[str, Any]:
     return {"verdict": "permit" if verdict.permitted else "deny", "filter": verdict.filter,
             "rule": rule_json(verdict.rule)}
+
+
+def translated_json(result: TranslatedVerdict) -> dict[str, Any]:
+    """A verdict with the packet before and after each NAT stage, and the NAT rule (file:line) that did it."""
+    stages = []
+    for stage, rewrite in result.rewrites:
+        rule = rewrite.rule
+        stages.append({
+            "stage": stage.value,
+            "rule": None if rule is None else {"id": rule.rule_id, "kind": rule.kind, "file": rule.span.file,
+                                               "line": rule.span.line, "text": rule.span.text},
+            "before": rewrite.before.to_dict(),
+            "after": rewrite.after.to_dict(),
+            "exact": rewrite.exact,
+            "notes": list(rewrite.notes),
+        })
+    return verdict_json(result.verdict) | {"nat": stages, "nat_alternatives": result.alternatives}
+
+
+def translated_lines(result: TranslatedVerdict) -> list[str]:
+    """Text lines for each NAT stage a packet met: before => after, by which rule at file:line."""
+    lines = []
+    for stage, rewrite in result.rewrites:
+        where = "before filter" if stage.value == "before-filter" else "after filter"
+        rule = rewrite.rule
+        if rule is None:
+            lines.append(f"  NAT {where}: no rule matched; {rewrite.before} unchanged")
+            continue
+        by = f"by NAT rule {rule.rule_id} ({rule.kind}, {rule.span})"
+        if rule.is_identity:
+            lines.append(f"  NAT {where}: exempted {by}; {rewrite.before} unchanged")
+            continue
+        lines.append(f"  NAT {where}: {rewrite.before} => {rewrite.after} {by}")
+        if not rewrite.exact:
+            lines.append("    one of several possible packets: " + "; ".join(rewrite.notes))
+    if result.alternatives:
+        lines.append("  a NAT rule here may or may not apply (uncertain match or zones not given): "
+                     "the outcome shown is the most permissive one")
+    return lines
 
 
 @click.group()
@@ -135,6 +176,9 @@ def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int 
 
         batch = read_packet_batch(packets)
         batch.contexts = [(row_from or from_zone, row_to or to_zone) for row_from, row_to in batch.contexts]
+        if ruleset.nat_rules:
+            _test_batch_translated(ruleset, batch, filter_name, output_format, indent)
+            return
         verdicts = evaluate_packet_batch(ruleset, batch, filter_name)
         if output_format == "json":
             as_json: dict[int, dict[str, Any]] = {}  # one dict per distinct Verdict object, shared
@@ -150,14 +194,46 @@ def test(config: Path, src: str | None, dst: str | None, proto: str, sport: int 
         flow = make_flow(src, dst, proto, sport, dport, icmp_type, icmp_code)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-    verdict = evaluate(ruleset, flow, from_zone, to_zone, filter_name)
-    if output_format == "json":
-        write_json(verdict_json(verdict), indent=indent)
+    if ruleset.nat_rules:
+        from plantgate.netspace import default_space
+        from plantgate.netspace.evaluate_nat import evaluate_translated
+
+        result = evaluate_translated(default_space(), ruleset, flow, from_zone, to_zone, filter_name)
+        verdict, extra = result.verdict, translated_lines(result)
+        if output_format == "json":
+            write_json(translated_json(result), indent=indent)
+            return
     else:
-        console = _console()
-        console.print(styled(f"{flow}: ", ("PERMIT" if verdict.permitted else "DENY", "bold"), f" - {verdict}"))
-        if verdict.rule is not None:
-            console.print(f"  {verdict.rule.span.text}", highlight=False)
+        verdict, extra = evaluate(ruleset, flow, from_zone, to_zone, filter_name), []
+        if output_format == "json":
+            write_json(verdict_json(verdict), indent=indent)
+            return
+    console = _console()
+    console.print(styled(f"{flow}: ", ("PERMIT" if verdict.permitted else "DENY", "bold"), f" - {verdict}"))
+    if verdict.rule is not None:
+        console.print(f"  {verdict.rule.span.text}", highlight=False)
+    for line in extra:
+        console.print(line, highlight=False)
+
+
+def _test_batch_translated(ruleset: Ruleset, batch: PacketBatch, filter_name: str | None, output_format: str,
+                           indent: bool | None) -> None:
+    """``fw test --packets`` on a ruleset with NAT: one translated verdict per row (packet by packet)."""
+    from plantgate.netspace import default_space
+    from plantgate.netspace.evaluate_nat import evaluate_translated
+
+    space = default_space()
+    results = []
+    for position in range(len(batch)):
+        row_from, row_to = batch.contexts[position]
+        results.append(evaluate_translated(space, ruleset, batch.flow(position), row_from, row_to, filter_name))
+    if output_format == "json":
+        write_json((translated_json(result) for result in results), indent=indent)
+        return
+    for position, result in enumerate(results):
+        click.echo(f"{batch.flow(position)}: {result.verdict}")
+        for line in translated_lines(result):
+            click.echo(line)
 
 
 def read_packets(path: Path) -> list[tuple[Flow, str | None, str | None]]:
