@@ -10,13 +10,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from plantgate.errors import Location
 from plantgate.firewalls.ruleset import Rule
 from plantgate.load import Site
 from plantgate.model import Treaty
 from plantgate.netspace import FlowSet, PacketSpace, Permitter, default_space
+from plantgate.netspace.flow import Flow
 from plantgate.netspace.lint import LintIssue, lint_ruleset
 from plantgate.netspace.lint_parallel import BackgroundLint
 from plantgate.netspace.prefold import prefold
@@ -97,6 +98,20 @@ class CheckContext:
 
 def rule_location(rule: Rule) -> Location:
     return Location(rule.span.file, rule.span.line)
+
+
+def translation_evidence(fw: BoundaryFirewall, zone_a: str, zone_b: str, witness: Flow
+                         ) -> tuple[str, list[Location], dict[str, Any]]:
+    """Where NAT rewrote ``witness`` (as its ends see it): a sentence for the message, the NAT rules'
+    locations and the packet as sent, for the finding's details; empty when nothing rewrote it."""
+    translated = fw.translation(zone_a, zone_b, witness)
+    if translated is None:
+        return "", [], {}
+    locations = [Location(rule.span.file, rule.span.line) for rule in translated.rules]
+    details = {"sent": translated.sent.to_dict(),
+               "nat_rules": [{"rule": r.rule_id, "kind": r.kind, "file": r.span.file, "line": r.span.line}
+                             for r in translated.rules]}
+    return f" The packet was {translated}.", locations, details
 
 
 def permitter_evidence(permitters: list[Permitter]) -> tuple[list[Location], list[str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plantgate.checks.context import CheckContext, permitter_evidence, rule_location
+from plantgate.checks.context import CheckContext, permitter_evidence, rule_location, translation_evidence
 from plantgate.checks.finding import Finding, Severity
 from plantgate.checks.references import IEC_SR_5_1, IEC_SR_5_2, NIST_AC_4, NIST_CM_3, NIST_SC_7, REF_FIREWALL
 from plantgate.checks.registry import check, rule
@@ -95,15 +95,16 @@ def unregistered_exposure(ctx: CheckContext) -> Iterator[Finding]:
                 continue
             permitters = fw.permitters(a_id, b_id, extra)
             locations, names = permitter_evidence(permitters)
+            nat, nat_locations, nat_details = translation_evidence(fw, a_id, b_id, witness)
             spec = SAFETY_UNREGISTERED if b.is_safety else UNREGISTERED
             yield spec.finding(
                 [fw.entry.id, a_id, b_id],
                 f"{fw.entry.id} permits sessions from {_zone_label(a)} to {_zone_label(b)} that no conduit "
-                f"registers, e.g. {witness}. Permitted by: {', '.join(names) or 'the default action'}.",
-                locations or [ctx.site.locate_item("firewalls", fw.entry.id)],
+                f"registers, e.g. {witness}. Permitted by: {', '.join(names) or 'the default action'}.{nat}",
+                (locations + nat_locations) or [ctx.site.locate_item("firewalls", fw.entry.id)],
                 severity=_severity_for(a, b) if spec is UNREGISTERED else None,
                 witness=witness.to_dict(), discriminator=f"{a_id}>{b_id}",
-                details={"firewall": fw.entry.id, "flows": extra.count()})
+                details={"firewall": fw.entry.id, "flows": extra.count(), **nat_details})
 
 
 @check
@@ -118,11 +119,12 @@ def purdue_on_firewalls(ctx: CheckContext) -> Iterator[Finding]:
                 witness = permitted.witness()
                 if witness is not None:
                     locations, names = permitter_evidence(fw.permitters(a_id, b_id, permitted))
+                    nat, nat_locations, nat_details = translation_evidence(fw, a_id, b_id, witness)
                     yield IT_TO_OT.finding(
                         [fw.entry.id, a_id, b_id],
                         f"{fw.entry.id} lets {_zone_label(a)} open sessions straight to {_zone_label(b)}, "
-                        f"e.g. {witness}, via {', '.join(names)}.", locations, witness=witness.to_dict(),
-                        discriminator=f"{a_id}>{b_id}")
+                        f"e.g. {witness}, via {', '.join(names)}.{nat}", locations + nat_locations,
+                        witness=witness.to_dict(), discriminator=f"{a_id}>{b_id}", details=nat_details or None)
             if b.is_ot and (a.is_it or a.is_dmz):
                 yield from _push_findings(ctx, fw, a, b)
 
@@ -139,11 +141,12 @@ def _push_findings(ctx: CheckContext, fw: BoundaryFirewall, a: Zone, b: Zone) ->
         if witness is None:
             continue
         locations, names = permitter_evidence(fw.permitters(a.id, b.id, pushed))
+        nat, nat_locations, nat_details = translation_evidence(fw, a.id, b.id, witness)
         yield PUSH_INTO_OT.finding(
             [fw.entry.id, a.id, b.id],
             f"{fw.entry.id} lets {_zone_label(a)} open {product} sessions into {_zone_label(b)}, e.g. {witness}, "
-            f"via {', '.join(names)}. OT must pull from DMZ staging.", locations, witness=witness.to_dict(),
-            discriminator=f"{a.id}>{b.id}:{product}")
+            f"via {', '.join(names)}. OT must pull from DMZ staging.{nat}", locations + nat_locations,
+            witness=witness.to_dict(), discriminator=f"{a.id}>{b.id}:{product}", details=nat_details or None)
 
 
 @check

@@ -19,9 +19,11 @@ from plantgate.firewalls.ruleset import Ruleset
 from plantgate.load import Site
 from plantgate.model.firewalls import FirewallEntry
 from plantgate.netspace import FlowSet, PacketSpace, Permitter, PolicyKey, permitted_between, rules_permitting
+from plantgate.netspace.flow import Flow
 from plantgate.reconcile.binding import Binding, bind
 from plantgate.reconcile.conduits import zone_addresses
 from plantgate.reconcile.coverage import FirewallCoverage
+from plantgate.reconcile.nat_view import EndpointFlows, Translated, endpoint_flows
 
 
 @dataclass
@@ -85,26 +87,57 @@ class BoundaryFirewall:
         return (self.space.addresses("src", zone_addresses(treaty, zone_a))
                 & self.space.addresses("dst", zone_addresses(treaty, zone_b)))
 
+    def _endpoint_parts(self, x: str, y: str) -> list[EndpointFlows]:
+        """A config pair's permitted flows through the NAT rules, per combination of rules (cached)."""
+        cache = self.__dict__.setdefault("_endpoint_parts", {})
+        if (x, y) not in cache:
+            cache[x, y] = endpoint_flows(self.space, self.ruleset, x, y)
+        parts: list[EndpointFlows] = cache[x, y]
+        return parts
+
     def permitted(self, zone_a: str, zone_b: str) -> FlowSet:
-        """New flows the firewall permits from treaty zone ``zone_a`` to ``zone_b``."""
+        """New flows the firewall permits from treaty zone ``zone_a`` to ``zone_b``, as their ends see them.
+
+        Through NAT rules that is the source as sent and the destination as delivered
+        (``reconcile.nat_view``); without them, the permitted set itself.
+        """
         key = (zone_a, zone_b)
         cache = self.__dict__.setdefault("_permitted", {})
         if key not in cache:
             total = self.space.empty()
             for x, y in self.config_pairs(zone_a, zone_b):
-                total = total | permitted_between(self.space, self.ruleset, x, y)
+                if self.ruleset.nat_rules:
+                    for part in self._endpoint_parts(x, y):
+                        total = total | part.endpoints
+                else:
+                    total = total | permitted_between(self.space, self.ruleset, x, y)
             cache[key] = total & self._in_zones(zone_a, zone_b)
         result: FlowSet = cache[key]
         return result
 
     def permitters(self, zone_a: str, zone_b: str, flows: FlowSet) -> list[Permitter]:
-        """The rules (or defaults) that permit some of ``flows`` between the two zones."""
+        """The rules (or defaults) that permit some of ``flows`` (as the ends see them) between the two zones."""
         found: list[Permitter] = []
         for x, y in self.config_pairs(zone_a, zone_b):
-            for permitter in rules_permitting(self.space, self.ruleset, PolicyKey.pair(x, y), flows):
+            decided = flows
+            if self.ruleset.nat_rules:
+                decided = self.space.empty()
+                for part in self._endpoint_parts(x, y):
+                    decided = decided | part.filter_view(self.space, flows, self.ruleset)
+            for permitter in rules_permitting(self.space, self.ruleset, PolicyKey.pair(x, y), decided):
                 if permitter not in found:
                     found.append(permitter)
         return found
+
+    def translation(self, zone_a: str, zone_b: str, delivered: Flow) -> Translated | None:
+        """How ``delivered`` (a permitted flow as its ends see it) was sent, when NAT rules rewrote it."""
+        for x, y in self.config_pairs(zone_a, zone_b):
+            for part in self._endpoint_parts(x, y) if self.ruleset.nat_rules else []:
+                if part.rules and part.endpoints.contains(delivered):
+                    sent = part.sent_as(self.space, self.space.flow(delivered)).witness()
+                    if sent is not None:
+                        return Translated(sent, delivered, part.rules)
+        return None
 
 
 def load_boundary_firewalls(site: Site, space: PacketSpace) -> list[BoundaryFirewall]:

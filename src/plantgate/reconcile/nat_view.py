@@ -1,0 +1,77 @@
+"""A firewall's permitted flows as the two ends of a session see them, through its NAT.
+
+The treaty speaks of real hosts: a conduit lets the initiating zone's hosts open sessions to
+the responding zone's hosts. Through a NAT the packet a host sends is not the packet that
+arrives: a port forward turns 203.0.113.10:8502 into the OT host 10.20.0.5:502. So the flows a
+firewall lets from zone A to zone B are the pairs (the source the initiator sent from, the
+destination the packet is finally delivered to): the source before any translation (a hide-NAT
+changes what the responder sees, not who initiated) and the destination, ports and protocol
+after every translation. On a firewall without NAT rules this is its permitted set itself.
+
+Each part keeps the packet as sent and the NAT rules that rewrote it, so every finding can show
+the packet before and after, with the NAT rule's line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from plantgate.firewalls.nat import KEEP, NatRule, NatStage
+from plantgate.firewalls.ruleset import Ruleset
+from plantgate.netspace.flow import Flow
+from plantgate.netspace.space import FlowSet, PacketSpace
+from plantgate.netspace.translate import TranslatedFlows, rule_image, rule_preimage, translated_permitted
+
+
+def _destination_only(rule: NatRule) -> NatRule:
+    return replace(rule, source=KEEP)
+
+
+@dataclass(frozen=True)
+class EndpointFlows:
+    """Flows of one combination of NAT rules: ``sent`` as they arrive, ``endpoints`` as the ends see them."""
+
+    sent: FlowSet
+    endpoints: FlowSet
+    rules: tuple[NatRule, ...]
+
+    @classmethod
+    def of(cls, space: PacketSpace, part: TranslatedFlows) -> EndpointFlows:
+        flows = part.before
+        for rule in part.rules:
+            flows = rule_image(space, _destination_only(rule), flows)
+        return cls(part.before, flows, part.rules)
+
+    def sent_as(self, space: PacketSpace, endpoints: FlowSet) -> FlowSet:
+        """The packets as sent whose ends are among ``endpoints``."""
+        flows = endpoints & self.endpoints
+        for rule in reversed(self.rules):
+            flows = rule_preimage(space, _destination_only(rule), flows)
+        return flows & self.sent
+
+    def filter_view(self, space: PacketSpace, endpoints: FlowSet, ruleset: Ruleset) -> FlowSet:
+        """The packets the filters decided for ``endpoints``: as sent, or after the before-filter NAT."""
+        flows = self.sent_as(space, endpoints)
+        if ruleset.policy_sees == "translated":
+            for rule in self.rules:
+                if rule.stage is NatStage.BEFORE_FILTER:
+                    flows = rule_image(space, rule, flows)
+        return flows
+
+
+def endpoint_flows(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> list[EndpointFlows]:
+    """The flows of one config zone pair per combination of NAT rules (one part without NAT rules)."""
+    return [EndpointFlows.of(space, part) for part in translated_permitted(space, ruleset, from_zone, to_zone)]
+
+
+@dataclass(frozen=True)
+class Translated:
+    """How one delivered packet was sent: the packet as sent and the rules that rewrote it."""
+
+    sent: Flow
+    delivered: Flow
+    rules: tuple[NatRule, ...]
+
+    def __str__(self) -> str:
+        rules = ", ".join(f"{rule.kind} NAT {rule.rule_id} (line {rule.span.line})" for rule in self.rules)
+        return f"sent as {self.sent}, translated by {rules}"
