@@ -188,9 +188,6 @@ class NatReader:
                 self.warnings.append(ParseWarning(self.file, nat.line, "inactive NAT rule: translates nothing",
                                                   nat.text))
                 continue
-            if statement.all_reasons:
-                self.warnings.append(ParseWarning(self.file, nat.line, "NAT rule widened: " + "; ".join(
-                    statement.all_reasons), nat.text, True))
             table = sections[statement.section]
             if statement.insert_at is not None and statement.insert_at <= len(table):
                 table.insert(statement.insert_at - 1, statement)
@@ -200,8 +197,13 @@ class NatReader:
         rules: list[NatRule] = []
         for number in (1, 2, 3):
             for statement in sections[number]:
-                rules += nat_rules_of(statement, SourceSpan(self.file, statement.nat.line, statement.nat.line,
-                                                            statement.nat.text), len(rules))
+                nat = statement.nat
+                own = nat_rules_of(statement, SourceSpan(self.file, nat.line, nat.line, nat.text), len(rules))
+                reasons = list(dict.fromkeys(reason for rule in own for reason in rule.widened))
+                if reasons:
+                    self.warnings.append(ParseWarning(self.file, nat.line, "NAT rule widened: " + "; ".join(reasons),
+                                                      nat.text, True))
+                rules += own
         return rules, legacy
 
     def statement(self, nat: NatLine) -> Statement:
