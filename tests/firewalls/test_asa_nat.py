@@ -255,6 +255,19 @@ def test_hide_nat_without_the_interface_address_widens_to_any_address() -> None:
     assert [(w.line, w.widened) for w in rs.warnings] == [(line, True)]
 
 
+def test_any_behind_an_ipv4_interface_means_any_ipv4() -> None:
+    """``source dynamic any interface`` with outside's IPv4 address: the guide says "any" is then IPv4.
+
+    By hand: 10.10.3.3 leaving on outside is PATed behind 203.0.113.1; an IPv6 packet from
+    2001:db8::5 is not matched (there is no IPv6 address to translate it to).
+    """
+    rs = parse("nat (ot,outside) source dynamic any interface\n")
+    (rule,) = rs.nat_rules
+    assert rule.sources.contains(ipaddress.ip_address("10.10.3.3"))
+    assert not rule.sources.contains(ipaddress.ip_address("2001:db8::5"))
+    assert not rule.widened and not rs.warnings
+
+
 # --- twice NAT ----------------------------------------------------------------------------
 
 

@@ -216,6 +216,8 @@ class NatReader:
                 self._twice_nat(statement, nat.tokens[1:])
         except AsaSyntaxError as exc:
             _widen_unreadable(statement, str(exc))
+        else:
+            statement.real_src = _family_of(statement.real_src, statement.mapped_src)
         return statement
 
     # -- grammar -------------------------------------------------------------------------
@@ -389,6 +391,19 @@ def _is_pre_83(nat: NatLine) -> bool:
 def _union(operands: list[Operand]) -> Operand:
     nets = tuple(dict.fromkeys(n for o in operands for n in o.nets))
     return Operand(nets, tuple(n for o in operands for n in o.names), tuple(p for o in operands for p in o.problems))
+
+
+def _family_of(real: Operand, mapped: Operand) -> Operand:
+    """``any`` as the real source means the mapped address's family (the guide: "any" mapped to the
+    interface IPv4 address means any IPv4 traffic)."""
+    if real is not ANY_OPERAND or not mapped.exact or real.same_as(mapped):
+        return real
+    versions = {n.version for n in mapped.nets}
+    if versions == {4}:
+        return Operand((ANY_V4,), ("any",))
+    if versions == {6}:
+        return Operand((ANY_V6,), ("any",))
+    return real
 
 
 def _single(ranges: tuple[PortRange, ...]) -> PortRange | None:

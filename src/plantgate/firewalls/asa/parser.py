@@ -242,7 +242,7 @@ def _read_sub_line(state: _ParseState, number: int, raw: str, tokens: list[str])
         elif tokens[0] == "security-level" and len(tokens) == 2 and is_decimal(tokens[1]):
             iface.level = int(tokens[1])
         elif tokens[:2] in (["ip", "address"], ["ipv6", "address"]) and len(tokens) >= 3:
-            _interface_host(state, iface, number, raw, tokens[2])
+            _interface_host(state, iface, number, raw, tokens)
         return
     block.lines.append(raw)
     block.end = number
@@ -280,9 +280,14 @@ def _read_sub_line(state: _ParseState, number: int, raw: str, tokens: list[str])
         state.warn(number, f"{target} {block.name}: member not understood ({exc}); uses are widened", raw)
 
 
-def _interface_host(state: _ParseState, iface: Interface, number: int, raw: str, token: str) -> None:
-    """``ip address A M`` / ``ipv6 address P/L``: the address itself (dhcp, pppoe and link-local hold none)."""
-    if token in ("dhcp", "pppoe", "autoconfig"):
+def _interface_host(state: _ParseState, iface: Interface, number: int, raw: str, tokens: list[str]) -> None:
+    """``ip address A M`` / ``ipv6 address P/L``: the address itself, for interface PAT.
+
+    dhcp, pppoe and autoconfig hold no fixed address, an eui-64 one is derived from the MAC,
+    and a link-local one is never a PAT address: none of them is recorded.
+    """
+    token = tokens[2]
+    if token in ("dhcp", "pppoe", "autoconfig") or "eui-64" in tokens or "link-local" in tokens:
         return
     try:
         iface.hosts.append(parse_ip(token.split("/", 1)[0], state.store.names))
