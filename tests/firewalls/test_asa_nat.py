@@ -341,6 +341,25 @@ def test_twice_nat_service_objects_translate_the_destination_port() -> None:
     assert through(rs, Packet("10.10.8.7", "10.10.99.5", dport=443), "ot", "outside")[0].dst == "10.10.99.5"
 
 
+def test_twice_static_nat_with_source_ports_publishes_a_server() -> None:
+    """The guide's Telnet example: the server is the source, so its ports are source ports (real 23, mapped 2323).
+
+    By hand: outside -> 203.0.113.23:2323 is seen as 10.10.5.23:23; outside -> 203.0.113.23:23
+    is untouched; the server's replies from port 23 leave as 203.0.113.23:2323.
+    """
+    body = ("object network ot-telnet\n host 10.10.5.23\nobject network ot-telnet-pub\n host 203.0.113.23\n"
+            "object service telnet-real\n service tcp source eq telnet\n"
+            "object service telnet-mapped\n service tcp source eq 2323\n"
+            "nat (ot,outside) source static ot-telnet ot-telnet-pub service telnet-real telnet-mapped\n")
+    rs = parse(body)
+    assert not rs.warnings
+    seen, _ = through(rs, Packet("198.51.100.7", "203.0.113.23", dport=2323), "outside", "ot")
+    assert (seen.dst, seen.dport) == ("10.10.5.23", 23)
+    assert through(rs, Packet("198.51.100.7", "203.0.113.23", dport=23), "outside", "ot")[0].dst == "203.0.113.23"
+    _, out = through(rs, Packet("10.10.5.23", "198.51.100.7", sport=23, dport=40000), "ot", "outside")
+    assert (out.src, out.sport) == ("203.0.113.23", 2323)
+
+
 # --- identity NAT -------------------------------------------------------------------------
 
 

@@ -363,13 +363,16 @@ class NatReader:
         return _union(operands)
 
     def _service_pair(self, statement: Statement, first: str, second: str) -> PortPair | None:
-        """Twice NAT ``service A B``: A holds the real source / mapped destination port, B the others."""
+        """Twice NAT ``service A B``: A is the original packet's ports (real source, mapped destination),
+        B the translated packet's (mapped source, real destination)."""
         one, two = self._one_service(first), self._one_service(second)
         if one is None or two is None or one.protocol != two.protocol:
             statement.uncertain = True
             statement.reasons.append(f"service {first} {second} is not one TCP/UDP/SCTP port pair: "
                                      "ports may become any port")
             return PortPair(0, unknown=True)
+        if not statement.static:  # the guide: dynamic NAT translates no port; source ports are ignored
+            return PortPair(one.protocol or 0, mapped_dst=_single(one.dst_ports), real_dst=_single(two.dst_ports))
         return PortPair(one.protocol or 0, real_src=_single(one.src_ports), mapped_src=_single(two.src_ports),
                         mapped_dst=_single(one.dst_ports), real_dst=_single(two.dst_ports))
 
