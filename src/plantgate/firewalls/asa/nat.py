@@ -293,7 +293,7 @@ class NatReader:
         while i < len(tokens):
             tok = tokens[i]
             if tok == "interface":
-                pools.append(self._interface(statement, statement.mapped_ifc))
+                pools.append(self._interface(statement.mapped_ifc))
                 statement.pat = not statement.static
                 i += 2 if i + 1 < len(tokens) and tokens[i + 1] == "ipv6" else 1
             elif tok == "pat-pool" and not statement.static and i + 1 < len(tokens):
@@ -347,7 +347,7 @@ class NatReader:
         except ValueError:
             return Operand((), (name,), (f"undefined network object {name}",))
 
-    def _interface(self, statement: Statement, nameif: str) -> Operand:
+    def _interface(self, nameif: str) -> Operand:
         if not nameif:
             return Operand((), ("interface",), ("'interface' with 'any' as the mapped interface: address unknown",))
         nets = tuple(self.interface_addresses.get(nameif, ()))
@@ -359,7 +359,7 @@ class NatReader:
         """``destination static interface``: the guide does not pin which interface; take both, uncertain."""
         statement.uncertain = True
         statement.reasons.append("'destination static interface' taken as the address of either interface")
-        operands = [self._interface(statement, n) for n in (statement.real_ifc, statement.mapped_ifc)]
+        operands = [self._interface(n) for n in (statement.real_ifc, statement.mapped_ifc)]
         return _union(operands)
 
     def _service_pair(self, statement: Statement, first: str, second: str) -> PortPair | None:
