@@ -18,7 +18,8 @@ Zone semantics (checked against the Cisco ASA configuration guide and Batfish's 
   inter-interface``, whatever the ACLs say (``implicit:same-security ...``);
 - then B's ``out`` ACL, if any;
 - hairpin pairs (A, A) exist only with ``same-security-traffic permit intra-interface``.
-NAT is not modelled: each NAT statement's span goes to ``Ruleset.nat_statements``.
+NAT (8.3 and later) is read by ``asa/nat.py`` into ``Ruleset.nat_rules``; pre-8.3 statements
+(``static``, ``global``, ``nat (inside) 1 ...``) go to ``Ruleset.nat_statements``, unmodelled.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from plantgate.errors import InputError
 from plantgate.firewalls.asa.acl import AceLine, build_rule
 from plantgate.firewalls.asa.detect import confidence
+from plantgate.firewalls.asa.nat import NatLine, NatReader
 from plantgate.firewalls.asa.objects import AsaSyntaxError, ObjectStore, parse_ip
 from plantgate.firewalls.asa.tables import HARMLESS_COMMANDS
 from plantgate.firewalls.base import require_understood
@@ -36,6 +38,7 @@ from plantgate.firewalls.limits import is_decimal
 from plantgate.firewalls.ruleset import (
     Action,
     Filter,
+    IPNetwork,
     NamedObject,
     ParseWarning,
     Rule,
@@ -59,6 +62,8 @@ class Interface:
     line: int
     nameif: str = ""
     level: int | None = None
+    hosts: list[IPNetwork] = field(default_factory=list)
+    """The interface's own addresses (``ip address``, ``ipv6 address``), for interface PAT."""
 
     @property
     def security_level(self) -> int:
@@ -100,6 +105,7 @@ class _ParseState:
     inter_interface: bool = False
     intra_interface: bool = False
     block: _Block | None = None
+    nat_lines: list[NatLine] = field(default_factory=list)
 
     def warn(self, line: int, message: str, text: str, widened: bool = False) -> None:
         self.ruleset.warnings.append(ParseWarning(self.file, line, message, text, widened))
@@ -124,6 +130,7 @@ class AsaParser:
         _close_block(state)
         _build_filters(state)
         _build_paths(state)
+        _build_nat(state)
         state.ruleset.warnings.sort(key=lambda w: w.line)
         return require_understood(state.ruleset, "a Cisco ASA running-config or access-list lines")
 
@@ -177,7 +184,9 @@ def _read_command(state: _ParseState, number: int, raw: str, tokens: list[str]) 
         state.inter_interface = True
     elif head == "same-security-traffic" and tokens[1:3] == ["permit", "intra-interface"]:
         state.intra_interface = True
-    elif head in ("nat", "static", "global"):
+    elif head == "nat":
+        state.nat_lines.append(NatLine(number, raw, tokens))
+    elif head in ("static", "global"):  # pre-8.3 NAT
         state.ruleset.nat_statements.append(SourceSpan(state.file, number, number, raw))
     elif head == "clear" and tokens[1:3] == ["configure", "access-list"] and len(tokens) == 4:
         state.aces.pop(tokens[3], None)  # pasting a fragment replaces the ACL
@@ -232,13 +241,15 @@ def _read_sub_line(state: _ParseState, number: int, raw: str, tokens: list[str])
             iface.nameif = tokens[1]
         elif tokens[0] == "security-level" and len(tokens) == 2 and is_decimal(tokens[1]):
             iface.level = int(tokens[1])
+        elif tokens[:2] in (["ip", "address"], ["ipv6", "address"]) and len(tokens) >= 3:
+            _interface_host(state, iface, number, raw, tokens)
         return
     block.lines.append(raw)
     block.end = number
     if tokens[0] == "description":
         return
     if tokens[0] == "nat" and block.kind == "object-network":
-        state.ruleset.nat_statements.append(SourceSpan(state.file, number, number, raw))
+        state.nat_lines.append(NatLine(number, raw, tokens, block.name))
         block.lines.pop()
         return
     store = state.store
@@ -267,6 +278,32 @@ def _read_sub_line(state: _ParseState, number: int, raw: str, tokens: list[str])
             members = store.service_objects if block.kind == "object-service" else store.service_groups
             members[block.name].append(("bad", f"line {number} unreadable"))
         state.warn(number, f"{target} {block.name}: member not understood ({exc}); uses are widened", raw)
+
+
+def _interface_host(state: _ParseState, iface: Interface, number: int, raw: str, tokens: list[str]) -> None:
+    """``ip address A M`` / ``ipv6 address P/L``: the address itself, for interface PAT.
+
+    dhcp, pppoe and autoconfig hold no fixed address, an eui-64 one is derived from the MAC,
+    and a link-local one is never a PAT address: none of them is recorded.
+    """
+    token = tokens[2]
+    if token in ("dhcp", "pppoe", "autoconfig") or "eui-64" in tokens or "link-local" in tokens:
+        return
+    try:
+        iface.hosts.append(parse_ip(token.split("/", 1)[0], state.store.names))
+    except AsaSyntaxError as exc:
+        state.warn(number, f"interface {iface.hardware}: address not understood ({exc}); interface PAT to it "
+                           "translates to any address", raw)
+
+
+def _build_nat(state: _ParseState) -> None:
+    """NAT lines against the finished objects and interface addresses; pre-8.3 lines stay unmodelled."""
+    addresses = {iface.nameif: iface.hosts for iface in state.interfaces if iface.nameif}
+    reader = NatReader(state.store, addresses, state.file, state.ruleset.warnings)
+    rules, legacy = reader.read(state.nat_lines)
+    state.ruleset.nat_rules = rules
+    state.ruleset.nat_statements += [SourceSpan(state.file, n.line, n.line, n.text) for n in legacy]
+    state.ruleset.nat_statements.sort(key=lambda span: span.line)
 
 
 def _close_block(state: _ParseState) -> None:
