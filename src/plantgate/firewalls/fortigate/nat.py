@@ -147,7 +147,8 @@ def _vip(ctx: NatContext, entry: Entry, version: int, before: list[NatRule], aft
         external = ANY_ADDRESS
     mapped = vip_networks(attrs["mappedip"], version, ctx.file) if "mappedip" in attrs else ()
     if kind != "static-nat" or not mapped:
-        reason = f"VIP type {kind} without a mappedip: translated to any address"
+        what = f"of type {kind} (its servers are not read)" if kind != "static-nat" else "without a mappedip"
+        reason = f"VIP {what}: translated to any address"
         ctx.warn(entry.line, f"{label}: {reason}")
         widened.append(reason)
         addresses = AddressMapping(pool=ANY_ADDRESS)

@@ -214,7 +214,8 @@ def vip_value(name: str, attrs: dict[str, Setting], version: int, file: str) -> 
     kind = attrs["type"].first if "type" in attrs else "static-nat"
     nets = vip_networks(attrs["mappedip"], version, file) if "mappedip" in attrs else ()
     if kind != "static-nat" or not nets:
-        return AddressValue((), unresolved=(f"VIP {name!r} of type {kind} without a mappedip",))
+        what = f"of type {kind} (its servers are not read)" if kind != "static-nat" else "without a mappedip"
+        return AddressValue((), unresolved=(f"VIP {name!r} {what}",))
     return AddressValue(nets)
 
 
