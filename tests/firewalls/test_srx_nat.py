@@ -120,6 +120,31 @@ def test_display_set_form() -> None:
         hier.rule_id, hier.destinations, hier.services, hier.destination, hier.from_zones)
 
 
+def test_to_interface_context_and_mapped_port() -> None:
+    """Source NAT to interface ge-0/0/1.0 hides 10.0.0.0/8 behind that interface's 198.51.100.2 (the
+    rule is uncertain: the interface stands for its zone untrust). A static-nat mapped-port is not
+    read: the forward rule translates to any port (widened), its reverse half still exists."""
+    text = "\n".join([
+        "set interfaces ge-0/0/1 unit 0 family inet address 198.51.100.2/30",
+        "set security zones security-zone untrust interfaces ge-0/0/1.0",
+        "set security zones security-zone ot interfaces ge-0/0/2.0",
+        "set security nat source rule-set r from zone ot",
+        "set security nat source rule-set r to interface ge-0/0/1.0",
+        "set security nat source rule-set r rule a match source-address 10.0.0.0/8",
+        "set security nat source rule-set r rule a then source-nat interface",
+        "set security nat static rule-set s from zone untrust",
+        "set security nat static rule-set s rule b match destination-address 198.51.100.9/32",
+        "set security nat static rule-set s rule b then static-nat prefix 10.9.9.9/32 mapped-port 80",
+    ]) + "\n"
+    rs = PARSER.parse(text, "t.set")
+    hide = _nat(rs, "source r/a")
+    assert hide.to_zones == ("untrust",) and hide.uncertain
+    assert hide.source.addresses is not None and _nets(hide.source.addresses.pool) == ["198.51.100.2/32"]
+    static = _nat(rs, "static s/b")
+    assert static.destination.ports == PortMapping(ALL_PORTS) and static.widened
+    assert _nat(rs, "static s/b (reverse)").sources.include[0].exploded == "10.9.9.9/32"
+
+
 CORPUS_FILES = sorted(
     p.name for p in (Path(__file__).resolve().parents[2].parent / "shared/firewall-configs/juniper-srx").glob("*")
 ) or ["(corpus absent)"]

@@ -69,6 +69,7 @@ class _Context:
     kind: str
     zones: tuple[str, ...]
     exact: bool
+    interfaces: tuple[str, ...] = ()
 
 
 @dataclass
@@ -153,8 +154,8 @@ def _context(node: ConfigNode | None, reader: NatReader) -> _Context:
     if kid.word == "interface":
         zones = tuple(dict.fromkeys(reader.zone_of_interface.get(n, "") for n in names))
         if "" in zones:
-            return _Context("interface", (), False)
-        return _Context("interface", zones, False)
+            return _Context("interface", (), False, tuple(names))
+        return _Context("interface", zones, False, tuple(names))
     return _Context(kid.word, (), False)
 
 
@@ -290,7 +291,11 @@ def _static(
         return Translation(AddressMapping(pool=AddressSet((target,)))), None, "static"
     original = destinations.include[0]
     forward = _one_to_one(original, target)
-    return Translation(forward), (AddressSet((target,)), _one_to_one(target, original)), "static"
+    reverse = (AddressSet((target,)), _one_to_one(target, original))
+    if any("mapped-port" in path for path in then.leaf_paths()):
+        draft.reasons.append("static-nat mapped-port is not read: translated to any port")
+        return Translation(forward, PortMapping(ALL_PORTS)), reverse, "static"
+    return Translation(forward), reverse, "static"
 
 
 def _one_to_one(original: IPNetwork, target: IPNetwork) -> AddressMapping:
@@ -338,9 +343,9 @@ def _source(
     then: ConfigNode, pools: ConfigNode | None, dst: _Context, reader: NatReader, draft: _Draft
 ) -> tuple[Translation, str]:
     if then.child("interface") is not None:
-        interfaces = [i for zone in dst.zones for i in reader.zone_interfaces.get(zone, [])]
+        interfaces = list(dst.interfaces) or [i for zone in dst.zones for i in reader.zone_interfaces.get(zone, [])]
         known = [reader.interface_addresses[i] for i in interfaces if i in reader.interface_addresses]
-        if not dst.exact or not interfaces or len(known) != len(interfaces):
+        if (not dst.exact and not dst.interfaces) or not interfaces or len(known) != len(interfaces):
             draft.reasons.append("egress interface address not known: translated to any address")
             return Translation(AddressMapping(pool=ANY_ADDRESS), PortMapping(ALL_PORTS)), "interface"
         return Translation(AddressMapping(pool=AddressSet(tuple(known))), PortMapping(ALL_PORTS)), "interface"
