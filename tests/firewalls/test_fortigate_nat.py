@@ -58,7 +58,8 @@ def test_dmz_server_by_static_nat() -> None:
 
 
 def test_port_forward_to_an_ot_host() -> None:
-    """VIP ot-modbus: tcp 203.0.113.10:8502 arriving on wan1 becomes 10.20.0.5:502.
+    """VIP ot-modbus: tcp 203.0.113.10:8502 arriving on wan1 from the vendor's 198.51.100.0/24
+    (src-filter) becomes 10.20.0.5:502; from elsewhere it is not translated.
 
     Policy 2 (service modbus = tcp/502, the mapped port) then permits wan1 -> ot to 10.20.0.5.
     VIP historian maps 8000-8010 one to one onto 9000-9010: a shift of 1000.
@@ -66,7 +67,7 @@ def test_port_forward_to_an_ot_host() -> None:
     rs = _parse("nat.conf")
     vip = _nat(rs, "vip ot-modbus")
     assert vip.kind == "port-forward"
-    assert _nets(vip.destinations) == ["203.0.113.10/32"]
+    assert _nets(vip.destinations) == ["203.0.113.10/32"] and _nets(vip.sources) == ["198.51.100.0/24"]
     assert [(s.protocol, s.dst_ports) for s in vip.services] == [(TCP, ((8502, 8502),))]
     assert _nets(vip.destination.addresses.pool) == ["10.20.0.5/32"]
     assert vip.destination.ports == PortMapping((502, 502))

@@ -54,7 +54,7 @@ VIP_PROTOCOLS = {"tcp": TCP, "udp": UDP, "sctp": SCTP, "icmp": ICMP}
 HARMLESS_VIP_KEYS = frozenset({
     "uuid", "comment", "comments", "color", "type", "extip", "mappedip", "extintf", "portforward",
     "protocol", "extport", "mappedport", "arp-reply", "status", "id", "nat-source-vip", "src-filter",
-    "service", "srcintf-filter", "gratuitous-arp-interval", "dns-mapping-ttl", "ldb-method",
+    "gratuitous-arp-interval", "dns-mapping-ttl", "ldb-method",
     "http-redirect", "persistence", "nat44", "nat46", "ipv6-mappedip", "ipv6-mappedport",
     "add-nat46-route", "h2-support", "h3-support", "max-embryonic-connections",
 })
@@ -154,6 +154,7 @@ def _vip(ctx: NatContext, entry: Entry, version: int, before: list[NatRule], aft
         addresses = AddressMapping(pool=ANY_ADDRESS)
     else:
         addresses = _one_to_one(external.include, mapped, widened)
+    sources = AddressSet(vip_networks(attrs["src-filter"], version, ctx.file)) if "src-filter" in attrs else ANY_ADDRESS
     services: tuple[Service, ...] = (ANY_SERVICE,)
     ports: PortMapping | None = None
     forward = "portforward" in attrs and attrs["portforward"].first == "enable"
@@ -162,7 +163,7 @@ def _vip(ctx: NatContext, entry: Entry, version: int, before: list[NatRule], aft
     span = ctx.span(entry)
     before.append(NatRule(
         rule_id=label, position=len(before) + 1, span=span, stage=NatStage.BEFORE_FILTER,
-        kind="port-forward" if forward else "vip", destinations=external, services=services,
+        kind="port-forward" if forward else "vip", sources=sources, destinations=external, services=services,
         from_zones=from_zones, destination=Translation(addresses, ports), widened=tuple(widened),
         uncertain=uncertain,
     ))

@@ -185,8 +185,8 @@ def _pool(reader: NatReader, names: list[str] | None, line: int, draft: _Draft, 
 
 
 def _interface_pool(reader: NatReader, node: PanNode, line: int, draft: _Draft) -> AddressSet:
-    """``interface-address``: its ``ip`` if given, else the interface's configured address."""
-    ip = node.members("ip")
+    """``interface-address``: its ``ip`` (or HA ``floating-ip``) if given, else the interface's address."""
+    ip = node.members("ip") or node.members("floating-ip")
     if ip:
         literal = _host(ip[0])
         if literal is not None:
