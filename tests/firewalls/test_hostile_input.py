@@ -121,14 +121,25 @@ def test_srx_dynamic_application_is_reported_as_widened() -> None:
     assert widened_warnings(ruleset, "dynamic-application junos:HTTP")
 
 
-def test_fortigate_policy_to_a_vip_is_reported_as_widened() -> None:
-    vip = ('config firewall vip\n    edit "web-vip"\n        set extip 203.0.113.10\n'
+@pytest.mark.parametrize("kind", ["static-nat", "server-load-balance"])
+def test_fortigate_policy_to_a_vip(kind: str) -> None:
+    """A static-nat VIP is modelled (a NAT rule; the policy matches the mapped server); a VIP type
+    whose target is not read is reported as widened, and the policy to it widened to any destination."""
+    vip = (f'config firewall vip\n    edit "web-vip"\n        set type {kind}\n        set extip 203.0.113.10\n'
            '        set mappedip "192.168.1.80"\n        set extintf "outside"\n    next\nend\n'
            'config firewall policy\n    edit 50\n        set srcintf "outside"\n        set dstintf "inside"\n'
            '        set action accept\n        set srcaddr "all"\n        set dstaddr "web-vip"\n'
            '        set service "HTTPS"\n    next\nend\n')
     ruleset = parse("fortigate", (DATA / "fortigate" / "objects.conf").read_text() + vip)
-    assert widened_warnings(ruleset, "VIP 'web-vip'")
+    policy = next(r for _, r in ruleset.all_rules() if r.rule_id == "policy 50")
+    (nat,) = [r for r in ruleset.nat_rules if r.rule_id == "vip web-vip"]
+    if kind == "static-nat":
+        assert [str(n) for n in policy.destinations.include] == ["192.168.1.80/32"] and not policy.uncertain
+        assert nat.destination.addresses is not None and not nat.widened
+    else:
+        assert widened_warnings(ruleset, "VIP 'web-vip'") and [str(n) for n in policy.destinations.include] == [
+            "0.0.0.0/0"]
+        assert nat.widened
 
 
 def _plantgate(*args: str) -> subprocess.CompletedProcess[str]:

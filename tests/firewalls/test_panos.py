@@ -56,8 +56,10 @@ def _without_spans(data: Any) -> Any:
 
 def test_xml_and_set_give_the_same_ruleset() -> None:
     from_xml, from_set = ruleset_to_dict(parse("plant.xml")), ruleset_to_dict(parse("plant.set"))
-    assert len(from_xml["nat_lines"]) == len(from_set["nat_lines"]) == 1
-    from_xml["nat_lines"] = from_set["nat_lines"] = []
+    assert from_xml["nat_lines"] == from_set["nat_lines"] == []  # hist-snat is a NAT rule now
+    nat_xml, nat_set = parse("plant.xml").nat_rules, parse("plant.set").nat_rules
+    assert [(r.rule_id, r.from_zones, r.to_zones, r.sources) for r in nat_xml] == [
+        (r.rule_id, r.from_zones, r.to_zones, r.sources) for r in nat_set]
     assert _without_spans(from_xml) == _without_spans(from_set)
 
 
@@ -83,7 +85,9 @@ def test_objects_zones_and_references() -> None:
     assert opc.dst_ports == ((4840, 4840), (4843, 4843)) and opc.src_ports == ((1024, 65535),)
     assert [str(n) for n in rule(ruleset, "rdp-jump").sources.include] == [
         "10.10.0.10/31", "10.10.0.12/30", "10.10.0.16/30", "10.10.0.20/32"]
-    assert len(ruleset.nat_statements) == 1 and "hist-snat" in ruleset.nat_statements[0].text
+    assert not ruleset.nat_statements and ruleset.policy_sees == "original"
+    (hist_snat,) = ruleset.nat_rules  # no translation written: a no-NAT rule
+    assert hist_snat.rule_id == "hist-snat" and hist_snat.is_identity and hist_snat.from_zones == ("dmz",)
 
 
 def test_intrazone_interzone_filters_and_defaults() -> None:
@@ -318,5 +322,5 @@ def test_corpus_batfish_semantics() -> None:
     assert [s.dst_ports for s in rules[2].services] == [((1002, 1002),), ((1003, 1003),)]
 
     brace = PARSER.parse((directory / "batfish__security-rules-original-flow.set").read_text(), "b.set")
-    assert brace.zones == ["INSIDE", "OUTSIDE"] and len(brace.nat_statements) == 2
+    assert brace.zones == ["INSIDE", "OUTSIDE"] and len(brace.nat_rules) == 2 and not brace.nat_statements
     assert [str(n) for n in rule(brace, "PERMIT_DST_1").destinations.include] == ["2.2.2.2/32"]

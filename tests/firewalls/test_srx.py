@@ -51,7 +51,9 @@ def test_hierarchical_and_set_forms_give_the_same_ruleset() -> None:
     hier = PARSER.parse((DATA / "plant.conf").read_text(), "plant.conf")
     flat = PARSER.parse((DATA / "plant.set").read_text(), "plant.set")
     assert without_lines(ruleset_to_dict(hier)) == without_lines(ruleset_to_dict(flat))
-    assert len(hier.nat_statements) == len(flat.nat_statements) == 1
+    assert not hier.nat_statements and not flat.nat_statements
+    assert [(r.rule_id, r.sources, r.to_zones) for r in hier.nat_rules] == [
+        (r.rule_id, r.sources, r.to_zones) for r in flat.nat_rules] and len(flat.nat_rules) == 1
 
 
 def test_spans_point_at_the_policy_text() -> None:

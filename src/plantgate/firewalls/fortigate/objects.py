@@ -192,20 +192,31 @@ def address_value(
     return AddressValue((), unresolved=(f"{kind} address {name!r}",))
 
 
-def vip_value(name: str, attrs: dict[str, Setting], version: int, file: str) -> AddressValue:
-    """A VIP matches traffic to its external address, then forwards it to the mapped one: keep both."""
+def vip_networks(setting: Setting, version: int, file: str) -> tuple[IPNetwork, ...]:
+    """An ``extip``/``mappedip`` value: addresses, ``FIRST-LAST`` ranges or prefixes."""
     nets: list[IPNetwork] = []
-    for key in ("extip", "mappedip"):
-        for text in attrs[key].values if key in attrs else ():
-            first, _, last = text.partition("-")
-            if "/" in first:
-                nets.append(parse_subnet(Setting((first,), attrs[key].line), version, file))
-            else:
-                nets.extend(_ip_range(first, last or first, version, attrs[key], file))
-    reason = f"VIP {name!r} (destination NAT): matched as its external and mapped addresses"
-    if not nets:
-        return AddressValue((), unresolved=(f"VIP {name!r} without extip/mappedip",))
-    return AddressValue(collapse(nets), approximate=(reason,))
+    for text in setting.values:
+        first, _, last = text.partition("-")
+        if "/" in first:
+            nets.append(parse_subnet(Setting((first,), setting.line), version, file))
+        else:
+            nets.extend(_ip_range(first, last or first, version, setting, file))
+    return collapse(nets)
+
+
+def vip_value(name: str, attrs: dict[str, Setting], version: int, file: str) -> AddressValue:
+    """A VIP in a policy stands for its MAPPED addresses.
+
+    The VIP's destination NAT (``fortigate.nat``) rewrites extip to mappedip before the
+    policy decides, so a policy naming the VIP matches the translated packet: the internal
+    server. Its services match the mapped port (FortiOS: "services match the mapped port").
+    """
+    kind = attrs["type"].first if "type" in attrs else "static-nat"
+    nets = vip_networks(attrs["mappedip"], version, file) if "mappedip" in attrs else ()
+    if kind != "static-nat" or not nets:
+        what = f"of type {kind} (its servers are not read)" if kind != "static-nat" else "without a mappedip"
+        return AddressValue((), unresolved=(f"VIP {name!r} {what}",))
+    return AddressValue(nets)
 
 
 class ObjectBook:

@@ -15,7 +15,10 @@ Mapping onto the Ruleset model (see ``ruleset.py`` and the zone-based brief):
   default is permit (FortiOS passes such traffic without a policy);
 - ``firewall local-in-policy`` becomes the filter ``local-in`` on paths (Z, "self"); its
   default is permit, because traffic that no local-in policy matches is decided by the
-  interface ``allowaccess`` settings, which are not modelled (a warning says so).
+  interface ``allowaccess`` settings, which are not modelled (a warning says so);
+- VIPs, policy NAT, IP pools and central SNAT become ``nat_rules`` (``fortigate.nat``); a
+  policy whose dstaddr is a VIP matches the VIP's mapped addresses, as the device does after
+  the VIP's destination NAT.
 
 Choosing a VDOM: ``PARSER`` (``FortiGateParser()``) parses a single-VDOM config and raises
 InputError listing the VDOM names for a multi-VDOM one; ``FortiGateParser(vdom="NAME")``
@@ -29,6 +32,7 @@ from pathlib import Path
 
 from plantgate.errors import InputError
 from plantgate.firewalls.fortigate.detect import confidence
+from plantgate.firewalls.fortigate.nat import NatContext, host_network, read_nat
 from plantgate.firewalls.fortigate.objects import ObjectBook, parse_subnet
 from plantgate.firewalls.fortigate.policy import PolicyContext, policy_rule
 from plantgate.firewalls.fortigate.syntax import ConfigTree, Table, read_tree, settings
@@ -55,7 +59,6 @@ UNMODELLED_PERMITTING_TABLES = (
     "firewall multicast-policy6", "firewall security-policy", "firewall consolidated policy",
     "firewall policy46", "firewall policy64",
 )
-NAT_TABLES = ("firewall vip", "firewall vip6", "firewall central-snat-map", "firewall ippool")
 
 
 @dataclass
@@ -66,6 +69,8 @@ class _Interfaces:
     member_of: dict[str, str] = field(default_factory=dict)
     intrazone_allow: list[str] = field(default_factory=list)
     subnets: dict[str, IPNetwork] = field(default_factory=dict)
+    addresses: dict[str, IPNetwork] = field(default_factory=dict)
+    """Each interface's own address, as a host network (source NAT to the egress interface)."""
 
 
 def _interfaces(tree: ConfigTree, vdom: str, scoped: dict[str, Table], global_tables: dict[str, Table],
@@ -84,6 +89,9 @@ def _interfaces(tree: ConfigTree, vdom: str, scoped: dict[str, Table], global_ta
                 net = parse_subnet(attrs["ip"], 4, file)
                 if net.prefixlen:
                     out.subnets[name] = net
+                own = host_network(attrs["ip"])
+                if own is not None:
+                    out.addresses[name] = own
     phase1 = scoped.get("vpn ipsec phase1-interface")
     names += list(phase1.entries) if phase1 else []
     zone_table = scoped.get("system zone")
@@ -156,6 +164,12 @@ def _build(tree: ConfigTree, vdom: str, scoped: dict[str, Table], global_tables:
     local_in = _filter(LOCAL_IN_FILTER, LOCAL_IN_TABLES, scoped, ctx, file, tree)
     ruleset.warnings.extend(ctx.warnings)
     ruleset.filters[POLICY_FILTER] = policy
+    members: dict[str, list[str]] = {}
+    for interface, zone in interfaces.member_of.items():
+        members.setdefault(zone, []).append(interface)
+    entries = [e for path, _, _ in POLICY_TABLES if path in scoped for e in scoped[path].entries.values()]
+    read_nat(NatContext(tree, scoped, book, ruleset, resolve_interface, interfaces.addresses, members),
+             list(zip(entries, policy.rules, strict=True)))
     zones = list(interfaces.zones)
     for a in zones:
         for b in zones:
@@ -206,11 +220,6 @@ def _table_warnings(scoped: dict[str, Table], ruleset: Ruleset, tree: ConfigTree
             ruleset.warnings.append(ParseWarning(
                 ruleset.file, table.line, f"'config {path}' is not modelled; it may permit more traffic",
                 tree.text(table.line, table.line), True))
-    for path in NAT_TABLES:
-        table = scoped.get(path)
-        for entry in table.entries.values() if table else ():
-            ruleset.nat_statements.append(
-                SourceSpan(ruleset.file, entry.line, entry.end_line, tree.text(entry.line, entry.end_line)))
 
 
 def _scopes(tree: ConfigTree) -> tuple[dict[str, dict[str, Table]], dict[str, Table], bool]:

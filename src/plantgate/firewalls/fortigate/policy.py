@@ -245,7 +245,7 @@ def _addresses(
             warn(setting.line, f"{draft.label} {key}: {reason}; "
                  + ("widened to all" if draft.permits else "rule is uncertain"), draft.permits)
             draft.unsure(reason)
-        for reason in value.approximate:  # e.g. a VIP: matched as its external and mapped addresses
+        for reason in value.approximate:  # a superset of what matches: kept, the rule made uncertain
             warn(setting.line, f"{draft.label} {key}: {reason}; "
                  + ("widened" if draft.permits else "rule is uncertain"), draft.permits)
             draft.unsure(reason)

@@ -16,6 +16,8 @@ How PAN-OS maps onto the Ruleset model (see the zone-based design note):
   ``security-rules/intrazone`` (universal + intrazone rules, default = intrazone-default)
   for every pair (A, A), and ``security-rules/interzone`` (universal + interzone rules,
   default = interzone-default) for every pair (A, B), A != B. Each is exact.
+- the NAT rulebase becomes one BEFORE_FILTER table of ``nat_rules`` (``panos.nat``) and
+  ``policy_sees = "original"``: the security rules match pre-NAT addresses, post-NAT zone;
 - whatever cannot be decided from the config (FQDN and dynamic addresses, external
   lists, users, URL categories, unknown applications under ``application-default``)
   widens a permit rule toward "any" and marks a deny rule uncertain, with a warning.
@@ -39,6 +41,7 @@ from plantgate.firewalls.panos.apps import (
     custom_app_default_services,
 )
 from plantgate.firewalls.panos.detect import BRACE_START, confidence
+from plantgate.firewalls.panos.nat import NatReader, Resolution, nat_rules
 from plantgate.firewalls.panos.set_syntax import parse_brace_tree, parse_set_tree
 from plantgate.firewalls.panos.xml_syntax import PanNode, parse_xml_tree
 from plantgate.firewalls.ruleset import (
@@ -407,6 +410,19 @@ class _Reader:
         first = span.text.splitlines()[0] if span.text else ""
         self.ruleset.warnings.append(ParseWarning(self.file, span.line, message, first.strip(), widened))
 
+    def nat_reader(self, root: PanNode) -> NatReader:
+        """The name resolution the NAT rulebase needs (``panos.nat``)."""
+
+        def addresses(names: list[str], line: int) -> Resolution:
+            found = self.addresses(names, line)
+            return Resolution(found.nets, [], found.problems)
+
+        def services(name: str, line: int) -> Resolution:
+            found = self.service(name, line, ())
+            return Resolution([], found.services, found.problems)
+
+        return NatReader(addresses, services, self.span, self.warn, lambda name: _interface_address(root, name))
+
 
 def _literal_networks(text: str) -> list[IPNetwork] | None:
     """Networks of an IP, prefix or ``first-last`` range literal; None when it is not one."""
@@ -439,6 +455,34 @@ def _wildcard_networks(text: str, limit_bits: int = 8) -> list[IPNetwork] | None
         value = base | sum(1 << bit for i, bit in enumerate(free) if combo >> i & 1)
         nets.append(ipaddress.IPv4Network((value, 32 - host_bits)))
     return nets
+
+
+def _interface_address(root: PanNode, name: str) -> IPNetwork | None:
+    """The first configured address of interface (or subinterface) ``name``, as a host network."""
+    for device in _devices(root):
+        holder = device.path("network", "interface")
+        found = _find_entry(holder, name) if holder else None
+        ip = found.child("ip") if found else None
+        if found is not None and ip is None and found.child("layer3") is not None:
+            ip = found.path("layer3", "ip")
+        texts = [t for item in ip.children for t in (item.name or "", item.tag, *item.values)] if ip else []
+        for text in [*(ip.values if ip else []), *texts]:
+            if text:
+                try:
+                    return ipaddress.ip_network(ipaddress.ip_interface(text).ip)
+                except ValueError:
+                    continue
+    return None
+
+
+def _find_entry(node: PanNode, name: str) -> PanNode | None:
+    for child in node.children:
+        if child.tag == "entry" and child.name == name:
+            return child
+        found = _find_entry(child, name)
+        if found is not None:
+            return found
+    return None
 
 
 # ---- choosing what to read ----------------------------------------------------------------
@@ -554,6 +598,7 @@ class PanosParser:
 
         intrazone: list[Rule] = []
         interzone: list[Rule] = []
+        nat_entries: list[PanNode] = []
         for holder in target.rulebases:
             security = holder.child("security")
             for entry in security.entries("rules") if security else []:
@@ -565,7 +610,10 @@ class PanosParser:
                     if rule_type != skip:
                         joined.append(rule if joined is first else dataclasses.replace(rule, position=len(joined) + 1))
             nat = holder.child("nat")
-            ruleset.nat_statements += [reader.span(e) for e in (nat.entries("rules") if nat else [])]
+            nat_entries += nat.entries("rules") if nat else []
+        ruleset.nat_rules = nat_rules(reader.nat_reader(root), nat_entries, ruleset.nat_statements)
+        if ruleset.nat_rules:
+            ruleset.policy_sees = "original"
 
         intra_default = self._default(reader, "intrazone-default", Action.PERMIT)
         inter_default = self._default(reader, "interzone-default", Action.DENY)

@@ -29,7 +29,8 @@ How SRX semantics map onto the model (documented because first-match must stay e
   unknown ``junos-*`` application, dynamic-application, source-identity, schedulers, unknown
   match keys) widens the field toward "any" (or keeps the superset) with ``uncertain=True``
   and a reason in ``widened``; an excluded (negated) field that is not exact becomes "any".
-- ``security nat`` rules go to ``nat_statements`` (one span per rule-set rule).
+- ``security nat`` static, destination and source rule-sets become ``nat_rules`` (``srx.nat``):
+  static and destination NAT before the policy, source NAT after it.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from plantgate.firewalls.base import require_understood
 from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.interning import LineTexts
 from plantgate.firewalls.limits import MAX_NESTING, is_decimal
+from plantgate.firewalls.nat import NatRule
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_IPV4,
@@ -65,6 +67,7 @@ from plantgate.firewalls.ruleset import (
 from plantgate.firewalls.srx.apps import JUNOS_DEFAULT_APPLICATIONS, read_application
 from plantgate.firewalls.srx.detect import confidence
 from plantgate.firewalls.srx.hierarchy import ConfigNode, JunosConfig, read_junos_config
+from plantgate.firewalls.srx.nat import NatReader, interface_facts, read_nat
 
 GLOBAL_FILTER = "global"
 JUNOS_HOST = "junos-host"
@@ -488,16 +491,16 @@ class _Normaliser:
         else:
             self.warn(node, f"policy names zone {zone!r}, which is not defined as a security-zone")
 
-    def read_nat(self) -> list[SourceSpan]:
-        nat = self.root.find("security", "nat")
-        spans = []
-        for kind in nat.kids() if nat else []:
-            rule_sets = kind.child("rule-set")
-            for rule_set in rule_sets.kids() if rule_sets else []:
-                rules = rule_set.child("rule")
-                for rule in rules.kids() if rules else []:
-                    spans.append(self.span(rule))
-        return spans
+    def read_nat(self) -> tuple[list[NatRule], list[SourceSpan]]:
+        """``security nat`` static/destination/source rule-sets (``srx.nat``)."""
+
+        def address_name(name: str) -> tuple[list[IPNetwork], bool]:
+            found = self.resolve_name(name, None)
+            return list(found.nets), not found.unresolved
+
+        addresses, zone_of, members = interface_facts(self.root)
+        reader = NatReader(self.span, self.warn, address_name, zone_of, addresses, members)
+        return read_nat(self.root.find("security", "nat"), reader)
 
     def run(self) -> Ruleset:
         self.read_zones()
@@ -531,12 +534,13 @@ class _Normaliser:
             (a, b): ((f"from-zone {a} to-zone {b}",) if (a, b) in contexts else (GLOBAL_FILTER,))
             for a in self.zones for b in self.zones
         }
+        nat_rules, nat_statements = self.read_nat()
         host = self.root.find("system", "host-name")
         name = host.words()[0] if host and host.words() else Path(self.file).stem
         return Ruleset(
             name=name, vendor="srx", file=self.file, zones=list(self.zones), filters=filters, paths=paths,
             default_path_action=default, objects=self.objects, warnings=self.warnings,
-            nat_statements=self.read_nat(),
+            nat_statements=nat_statements, nat_rules=nat_rules,
         )
 
 
