@@ -29,10 +29,13 @@ from plantgate.errors import InputError
 from plantgate.firewalls.asa.acl import AceLine, build_rule
 from plantgate.firewalls.asa.detect import confidence
 from plantgate.firewalls.asa.objects import AsaSyntaxError, ObjectStore, parse_ip
+from plantgate.firewalls.asa.routes import interface_address, ipv6_interface_address, static_route
 from plantgate.firewalls.asa.tables import HARMLESS_COMMANDS
 from plantgate.firewalls.base import require_understood
 from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.limits import is_decimal
+from plantgate.firewalls.routes import Interface as L3Interface
+from plantgate.firewalls.routes import IPInterface
 from plantgate.firewalls.ruleset import (
     Action,
     Filter,
@@ -53,12 +56,14 @@ GROUP_KINDS = {
 
 @dataclass
 class Interface:
-    """One ``interface`` block: its nameif (the zone) and security level."""
+    """One ``interface`` block: its nameif (the zone), security level and addresses (with their lines)."""
 
     hardware: str
     line: int
     nameif: str = ""
     level: int | None = None
+    addresses: list[IPInterface] = field(default_factory=list)
+    evidence: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def security_level(self) -> int:
@@ -124,6 +129,7 @@ class AsaParser:
         _close_block(state)
         _build_filters(state)
         _build_paths(state)
+        _build_interfaces(state)
         state.ruleset.warnings.sort(key=lambda w: w.line)
         return require_understood(state.ruleset, "a Cisco ASA running-config or access-list lines")
 
@@ -160,7 +166,7 @@ def _read_command(state: _ParseState, number: int, raw: str, tokens: list[str]) 
     if head == "access-list":
         _access_list(state, number, raw, tokens)
     elif head == "interface" and len(tokens) >= 2:
-        state.interfaces.append(Interface(tokens[1], number))
+        state.interfaces.append(Interface(tokens[1], number, evidence=[(number, raw)]))
         state.block = _Block("interface", tokens[1], start=number)
     elif head == "object" and len(tokens) >= 3 and tokens[1] in OBJECT_KINDS:
         _open_object(state, number, raw, tokens)
@@ -184,6 +190,9 @@ def _read_command(state: _ParseState, number: int, raw: str, tokens: list[str]) 
         state.remarks.pop(tokens[3], None)
     elif head == "time-range" and len(tokens) == 2:
         state.block = _Block("ignored", tokens[1], start=number)  # rules using it warn themselves
+    elif head == "route" or tokens[:2] == ["ipv6", "route"]:
+        state.ruleset.routes.append(static_route(tokens, state.store.names, SourceSpan(state.file, number, number,
+                                                                                          raw)))
     elif head in HARMLESS_COMMANDS:
         state.block = _Block("ignored", head, start=number)
     else:
@@ -230,6 +239,9 @@ def _read_sub_line(state: _ParseState, number: int, raw: str, tokens: list[str])
         iface = state.interfaces[-1]
         if tokens[0] == "nameif" and len(tokens) == 2:
             iface.nameif = tokens[1]
+            iface.evidence.append((number, raw))
+        elif tokens[:2] in (["ip", "address"], ["ipv6", "address"]):
+            _interface_address(state, iface, number, raw, tokens)
         elif tokens[0] == "security-level" and len(tokens) == 2 and is_decimal(tokens[1]):
             iface.level = int(tokens[1])
         return
@@ -267,6 +279,30 @@ def _read_sub_line(state: _ParseState, number: int, raw: str, tokens: list[str])
             members = store.service_objects if block.kind == "object-service" else store.service_groups
             members[block.name].append(("bad", f"line {number} unreadable"))
         state.warn(number, f"{target} {block.name}: member not understood ({exc}); uses are widened", raw)
+
+
+def _interface_address(state: _ParseState, iface: Interface, number: int, raw: str, tokens: list[str]) -> None:
+    try:
+        if tokens[0] == "ip":
+            address = interface_address(tokens, state.store.names)
+        else:
+            address = ipv6_interface_address(tokens)
+    except AsaSyntaxError as exc:
+        state.warn(number, f"interface {iface.hardware}: address not understood ({exc}); its connected network "
+                           "is not known", raw)
+        return
+    if address is not None:
+        iface.addresses.append(address)
+        iface.evidence.append((number, raw))
+
+
+def _build_interfaces(state: _ParseState) -> None:
+    """The layer-3 facts: every interface with an address, its nameif as the zone."""
+    for iface in state.interfaces:
+        if iface.addresses:
+            lines = [line for line, _ in iface.evidence]
+            span = SourceSpan(state.file, iface.line, max(lines), "\n".join(text for _, text in iface.evidence))
+            state.ruleset.interfaces.append(L3Interface(iface.hardware, iface.nameif, tuple(iface.addresses), span))
 
 
 def _close_block(state: _ParseState) -> None:
