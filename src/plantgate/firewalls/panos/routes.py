@@ -78,10 +78,9 @@ def interfaces(networks: list[PanNode], zone_holders: list[PanNode], span: Spann
             if addresses:
                 out.append(Interface(name, zone_of.get(name, ""), tuple(addresses), span(node),
                                      router_of.get(name, "")))
-        if network.child("logical-router") is not None:
-            node = network.child("logical-router")
-            assert node is not None
-            warn(node.line, "logical-router (Advanced Routing Engine) is not read: its interfaces' routing "
+        logical = network.child("logical-router")
+        if logical is not None:
+            warn(logical.line, "logical-router (Advanced Routing Engine) is not read: its interfaces' routing "
                  "tables and static routes are unknown")
     return out
 

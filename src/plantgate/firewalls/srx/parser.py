@@ -65,6 +65,7 @@ from plantgate.firewalls.ruleset import (
 from plantgate.firewalls.srx.apps import JUNOS_DEFAULT_APPLICATIONS, read_application
 from plantgate.firewalls.srx.detect import confidence
 from plantgate.firewalls.srx.hierarchy import ConfigNode, JunosConfig, read_junos_config
+from plantgate.firewalls.srx.routes import interfaces, static_routes
 
 GLOBAL_FILTER = "global"
 JUNOS_HOST = "junos-host"
@@ -536,7 +537,8 @@ class _Normaliser:
         return Ruleset(
             name=name, vendor="srx", file=self.file, zones=list(self.zones), filters=filters, paths=paths,
             default_path_action=default, objects=self.objects, warnings=self.warnings,
-            nat_statements=self.read_nat(),
+            nat_statements=self.read_nat(), interfaces=interfaces(self.root, self.span, self.warn),
+            routes=static_routes(self.root, self.span, self.warn),
         )
 
 
