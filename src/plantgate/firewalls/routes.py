@@ -12,6 +12,9 @@ Semantics, shared by all vendors:
   routing instance); empty is the vendor's default table.
 - A route that PlantGate cannot read is a ParseWarning and is left out: routes are facts,
   not permissions, so a guessed route would be a wrong fact, not a wider one.
+- iptables and nftables rulesets hold no interface addresses and no routes (those live in
+  ``ip addr``/``ip route``, not in the ruleset file): both lists stay empty, and for those
+  firewalls the zone map and the treaty's routing facts are all PlantGate knows.
 """
 
 from __future__ import annotations

@@ -136,6 +136,10 @@ def _route(entry: PanNode, router: str, span: Spanner, warn: Warn) -> StaticRout
                 warn(kind.line, f"static route {name}: next hop {kind.values[-1]!r} is not an address "
                      "(an address object or FQDN is not resolved here); route left out")
                 return None
+        elif kind.tag == "fqdn":
+            warn(kind.line, f"static route {name}: next hop FQDN {kind.text('') or ' '.join(kind.values)!r} is "
+                 "resolved at run time; route left out")
+            return None
         elif kind.tag not in NEXTHOP_WITHOUT_ADDRESS:
             warn(kind.line, f"static route {name}: next hop type {kind.tag!r} not understood; route left out")
             return None

@@ -122,6 +122,10 @@ def _routes(node: ConfigNode, instance: str, span: Spanner, warn: Warn) -> list[
                 out.append(_hop(destination, hop.word, instance, own_distance, evidence))
         elif kid.word in DROP_NEXT_HOPS:
             out.append(StaticRoute(destination, evidence, None, None, instance, distance))
+        elif kid.word == "next-table":
+            warn(kid, f"static route {node.word}: next-table (a lookup in another routing table) is not followed; "
+                      "route left out")
+            return []
         elif kid.word not in ROUTE_ATTRIBUTES:
             warn(kid, f"static route {node.word}: {kid.word!r} not understood; route left out")
             return []
