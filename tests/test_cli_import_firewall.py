@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from plantgate.cli import main
@@ -126,3 +128,16 @@ def test_config_outside_the_treaty_folder_is_refused(tmp_path: Path) -> None:
     code, out = run("import", "firewall", str(outside), "--treaty", str(site))
     assert code == 2 and "the config lies outside the treaty folder" in out
     assert not (site / "firewalls-imported.yaml").exists()
+
+
+def test_readme_example_is_what_the_command_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """By hand: the README's console block is the output of the command it shows, run on the example copied to
+    ./plant (exit 1: the management interface's network is in no treaty zone)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Deriving the zone map from interface addresses")[1].split("```console\n")[1]
+    command, expected = block.split("```")[0].split("\n", 1)
+    shutil.copytree(copy_example(tmp_path), tmp_path / "plant")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, command.removeprefix("$ plantgate ").split())
+    assert result.exit_code == 1
+    assert result.stdout == expected
