@@ -141,3 +141,11 @@ def test_readme_example_is_what_the_command_prints(tmp_path: Path, monkeypatch: 
     result = CliRunner().invoke(main, command.removeprefix("$ plantgate ").split())
     assert result.exit_code == 1
     assert result.stdout == expected
+
+
+def test_bad_id_is_invalid_input(tmp_path: Path) -> None:
+    """By hand: an id with a space is not an Identifier: exit 2 naming the option, no traceback."""
+    site = copy_example(tmp_path)
+    code, out = run("import", "firewall", str(site / "firewalls" / "fw-ops-ot.conf"), "--treaty", str(site),
+                    "--id", "Bad Id", "--dry-run")
+    assert code == 2 and "<options>: id:" in out and "Traceback" not in out

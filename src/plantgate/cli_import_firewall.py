@@ -20,6 +20,7 @@ from io import StringIO
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -110,9 +111,14 @@ def import_firewall(config: Path, folder: Path, vendor: str | None, firewall_id:
     chosen = vendor or detect_vendor(read_config_text(config), str(config))
     ruleset = parse_config(config, chosen, context)
     derived = derive_zone_map(ruleset, site.treaty)
-    entry = FirewallEntry(id=firewall_id or slug(config.stem) or "firewall", vendor=chosen,  # type: ignore[arg-type]
-                          config=relative, context=context,
-                          zones={d.config_zone: d.treaty_zone for d in derived if d.treaty_zone})
+    zones = {d.config_zone: d.treaty_zone for d in derived if d.treaty_zone}
+    try:
+        entry = FirewallEntry.model_validate({"id": firewall_id or slug(config.stem) or "firewall", "vendor": chosen,
+                                              "config": relative, "context": context, "zones": zones})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise InputError.at("<options>", 0, 0, f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}",
+                            "--id: letters, digits and _ . : -, starting with a letter or digit") from None
     console.print(entry_yaml(entry).rstrip(), highlight=False, markup=False)
     for d in derived:
         verdict = f"-> {d.treaty_zone}" if d.treaty_zone else "unresolved"
