@@ -48,14 +48,21 @@ def _relative_config(config: Path, folder: Path) -> str:
     return resolved.relative_to(root).as_posix()
 
 
-def entry_yaml(entry: FirewallEntry) -> str:
-    """The entry as the YAML list item written to the imported file (also what is printed)."""
+def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.width = 120
-    document = CommentedMap(firewalls=CommentedSeq([_item(entry)]))
+    return yaml
+
+
+def _dump(document: CommentedMap) -> str:
     stream = StringIO()
-    yaml.dump(document, stream)
+    _yaml().dump(document, stream)
     return stream.getvalue()
+
+
+def entry_yaml(entry: FirewallEntry) -> str:
+    """The entry as the YAML list item written to the imported file (also what is printed)."""
+    return _dump(CommentedMap(firewalls=CommentedSeq([_item(entry)])))
 
 
 def _item(entry: FirewallEntry) -> CommentedMap:
@@ -71,19 +78,15 @@ def _item(entry: FirewallEntry) -> CommentedMap:
 def write_imported_firewall(folder: Path, entry: FirewallEntry) -> Path:
     """Append the entry to DIR/firewalls-imported.yaml (comments kept), via a temp file and a rename."""
     target = folder / IMPORTED_FILE
-    yaml = YAML(typ="rt")
-    yaml.width = 120
     if target.exists():
-        document = yaml.load(target.read_text(encoding="utf-8")) or CommentedMap()
+        document = _yaml().load(target.read_text(encoding="utf-8")) or CommentedMap()
     else:
         document = CommentedMap()
         document.yaml_set_start_comment("Firewalls added by `plantgate import firewall`; review, then edit freely.\n"
                                         "Zone maps are derived from interface addresses; unresolved zones are "
                                         "reported, never written.")
     document.setdefault("firewalls", CommentedSeq()).append(_item(entry))
-    stream = StringIO()
-    yaml.dump(document, stream)
-    write_atomically(target, stream.getvalue())
+    write_atomically(target, _dump(document))
     return target
 
 
