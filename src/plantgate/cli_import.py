@@ -30,6 +30,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from plantgate.cli import EXIT_FINDINGS
+from plantgate.cli_import_firewall import import_firewall
 from plantgate.cli_seed import SEED_COMMANDS
 from plantgate.errors import InputError, Location, ProblemCollector
 from plantgate.feeds.asset_inventory import InventoryRow, read_inventory, slug
@@ -209,7 +210,7 @@ def write_imported(folder: Path, added: list[Asset]) -> Path:
     return target
 
 
-@click.group("import", commands=SEED_COMMANDS)
+@click.group("import", commands=[*SEED_COMMANDS, import_firewall])
 def import_group() -> None:
     """Merge evidence exported by other tools into the treaty."""
 

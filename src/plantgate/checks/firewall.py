@@ -17,6 +17,7 @@ from plantgate.checks.registry import check, rule
 from plantgate.errors import Location
 from plantgate.model.zones import Zone
 from plantgate.netspace import analyse_filter
+from plantgate.onboard.zone_map import placements
 from plantgate.reconcile import BoundaryFirewall
 from plantgate.reconcile.coverage import CoverageItem, CoverageLevel, GapKind
 
@@ -51,6 +52,11 @@ PART_NOT_MODELLED = rule(
     "PG-FW-008", "Part of a firewall not modelled", Severity.MEDIUM, (REF_FIREWALL, IEC_SR_5_1),
     "What PlantGate could not model is reported, never taken as an all-clear: an ACL the treaty does not place, a "
     "pair of zones no filter is known to govern, a NAT statement the analysis does not follow.")
+ZONE_MAP_CONTRADICTED = rule(
+    "PG-FW-009", "Zone map contradicted by the firewall's interface addresses", Severity.HIGH,
+    (REF_FIREWALL, IEC_SR_5_1, NIST_CM_3),
+    "The zone map decides which register entries each rule is held to. A config zone mapped to one treaty zone "
+    "whose interface faces another zone's networks puts every flow through it in the wrong zone pair.")
 IT_TO_OT = rule(
     "PG-PURDUE-002", "Firewall permits sessions between IT and OT that bypass the DMZ", Severity.CRITICAL,
     (IEC_SR_5_1, NIST_SC_7), "Every session between IT (levels 4-5) and OT (levels 0-3) terminates in the DMZ.")
@@ -268,3 +274,28 @@ def firewall_mapping_and_warnings(ctx: CheckContext) -> Iterator[Finding]:
                 [fw.entry.id], f"{fw.entry.id}: {warning.message}" + (" (widened)" if warning.widened else ""),
                 [Location(warning.file, warning.line)],
                 severity=Severity.LOW if warning.widened else Severity.INFO, discriminator=f"{warning.message}")
+
+
+@check
+def zone_map_against_interfaces(ctx: CheckContext) -> Iterator[Finding]:
+    """A mapped config zone whose interface network lies in another treaty zone's networks.
+
+    Only a positive contradiction is reported: a network in no treaty zone (a transit link
+    to a router) or a config without addresses claims nothing either way.
+    """
+    for fw in ctx.firewalls:
+        for config_zone, treaty_zone in fw.entry.zones.items():
+            for placement in placements(fw.ruleset, ctx.treaty, config_zone):
+                if not placement.treaty_zones or treaty_zone in placement.treaty_zones:
+                    continue
+                span = placement.interface.span
+                says = ", ".join(placement.treaty_zones)
+                yield ZONE_MAP_CONTRADICTED.finding(
+                    [fw.entry.id, config_zone],
+                    f"{fw.entry.id} maps config zone {config_zone} to {treaty_zone}, but its interface "
+                    f"{placement.interface.name} faces {placement.network}, which lies in the networks of {says}.",
+                    [Location(span.file, span.line), ctx.site.locate_item("firewalls", fw.entry.id, "zones")],
+                    discriminator=f"{config_zone}:{placement.network}",
+                    details={"firewall": fw.entry.id, "config_zone": config_zone, "treaty_zone": treaty_zone,
+                             "interface": placement.interface.name, "network": str(placement.network),
+                             "address_zones": list(placement.treaty_zones)})

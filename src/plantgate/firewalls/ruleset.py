@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from plantgate.firewalls.nat import NatRule
+    from plantgate.firewalls.routes import Interface, StaticRoute
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -255,6 +256,10 @@ class Ruleset:
     parser puts each statement in exactly one of them. ``policy_sees`` says which
     destination the security policy matches: the translated one (most vendors) or the
     original one (PAN-OS matches pre-NAT addresses, with the post-NAT zone).
+
+    ``interfaces`` and ``routes`` are the layer-3 facts the config states (``firewalls.routes``):
+    interface addresses with their zone and routing table, and static routes; empty where the
+    config holds none (iptables and nftables rulesets never do).
     """
 
     name: str
@@ -269,6 +274,8 @@ class Ruleset:
     nat_statements: list[SourceSpan] = field(default_factory=list)
     nat_rules: list[NatRule] = field(default_factory=list)
     policy_sees: Literal["translated", "original"] = "translated"
+    interfaces: list[Interface] = field(default_factory=list)
+    routes: list[StaticRoute] = field(default_factory=list)
 
     def all_rules(self) -> Iterable[tuple[Filter, Rule]]:
         for flt in self.filters.values():

@@ -294,6 +294,13 @@ def _coverage_items(coverage: FirewallCoverage, entry: FirewallEntry, ruleset: R
             missing = ", ".join(z for z in pair if z not in joined)
             add(CoverageItem(GapKind.UNPLACED_PAIR, f"{pair[0]} -> {pair[1]}",
                              f"conduit {conduit.id} names this firewall, which does not join {missing}", entry_at))
+    addressed = {i.zone for i in ruleset.interfaces if i.addresses}
+    unverified = [name for name in entry.zones if name not in addressed]
+    if unverified:
+        why = ("the config holds no interface addresses" if not ruleset.interfaces
+               else "no interface of these config zones has an address in the config")
+        add(CoverageItem(GapKind.ZONE_MAP_UNVERIFIED, ", ".join(unverified), f"{why}: the treaty's mapping of "
+                         "them is taken as written, neither confirmed nor contradicted", entry_at, hides=False))
     for span in ruleset.nat_statements:
         add(CoverageItem(GapKind.NAT, f"line {span.line}", "NAT is not followed: results assume packets unchanged "
                          f"({span.text.strip()[:80]})", Location(span.file, span.line)))

@@ -43,6 +43,7 @@ class GapKind(StrEnum):
     WIDENED = "construct widened"
     BY_NETWORKS = "placed by networks"
     ZONE_WITHOUT_NETWORKS = "zone without networks"
+    ZONE_MAP_UNVERIFIED = "zone map not verifiable from interface addresses"
 
 
 @dataclass(frozen=True)

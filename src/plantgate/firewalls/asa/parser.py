@@ -24,6 +24,7 @@ NAT (8.3 and later) is read by ``asa/nat.py`` into ``Ruleset.nat_rules``; pre-8.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
@@ -31,14 +32,16 @@ from plantgate.firewalls.asa.acl import AceLine, build_rule
 from plantgate.firewalls.asa.detect import confidence
 from plantgate.firewalls.asa.nat import NatLine, NatReader
 from plantgate.firewalls.asa.objects import AsaSyntaxError, ObjectStore, parse_ip
+from plantgate.firewalls.asa.routes import interface_address, ipv6_interface_address, static_route
 from plantgate.firewalls.asa.tables import HARMLESS_COMMANDS
 from plantgate.firewalls.base import require_understood
 from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.limits import is_decimal
+from plantgate.firewalls.routes import Interface as L3Interface
+from plantgate.firewalls.routes import IPInterface
 from plantgate.firewalls.ruleset import (
     Action,
     Filter,
-    IPNetwork,
     NamedObject,
     ParseWarning,
     Rule,
@@ -56,14 +59,14 @@ GROUP_KINDS = {
 
 @dataclass
 class Interface:
-    """One ``interface`` block: its nameif (the zone) and security level."""
+    """One ``interface`` block: its nameif (the zone), security level and addresses (with their lines)."""
 
     hardware: str
     line: int
     nameif: str = ""
     level: int | None = None
-    hosts: list[IPNetwork] = field(default_factory=list)
-    """The interface's own addresses (``ip address``, ``ipv6 address``), for interface PAT."""
+    addresses: list[IPInterface] = field(default_factory=list)
+    evidence: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def security_level(self) -> int:
@@ -130,6 +133,7 @@ class AsaParser:
         _close_block(state)
         _build_filters(state)
         _build_paths(state)
+        _build_interfaces(state)
         _build_nat(state)
         state.ruleset.warnings.sort(key=lambda w: w.line)
         return require_understood(state.ruleset, "a Cisco ASA running-config or access-list lines")
@@ -167,7 +171,7 @@ def _read_command(state: _ParseState, number: int, raw: str, tokens: list[str]) 
     if head == "access-list":
         _access_list(state, number, raw, tokens)
     elif head == "interface" and len(tokens) >= 2:
-        state.interfaces.append(Interface(tokens[1], number))
+        state.interfaces.append(Interface(tokens[1], number, evidence=[(number, raw)]))
         state.block = _Block("interface", tokens[1], start=number)
     elif head == "object" and len(tokens) >= 3 and tokens[1] in OBJECT_KINDS:
         _open_object(state, number, raw, tokens)
@@ -193,6 +197,9 @@ def _read_command(state: _ParseState, number: int, raw: str, tokens: list[str]) 
         state.remarks.pop(tokens[3], None)
     elif head == "time-range" and len(tokens) == 2:
         state.block = _Block("ignored", tokens[1], start=number)  # rules using it warn themselves
+    elif head == "route" or tokens[:2] == ["ipv6", "route"]:
+        state.ruleset.routes.append(static_route(tokens, state.store.names, SourceSpan(state.file, number, number,
+                                                                                          raw)))
     elif head in HARMLESS_COMMANDS:
         state.block = _Block("ignored", head, start=number)
     else:
@@ -239,10 +246,11 @@ def _read_sub_line(state: _ParseState, number: int, raw: str, tokens: list[str])
         iface = state.interfaces[-1]
         if tokens[0] == "nameif" and len(tokens) == 2:
             iface.nameif = tokens[1]
+            iface.evidence.append((number, raw))
+        elif tokens[:2] in (["ip", "address"], ["ipv6", "address"]):
+            _interface_address(state, iface, number, raw, tokens)
         elif tokens[0] == "security-level" and len(tokens) == 2 and is_decimal(tokens[1]):
             iface.level = int(tokens[1])
-        elif tokens[:2] in (["ip", "address"], ["ipv6", "address"]) and len(tokens) >= 3:
-            _interface_host(state, iface, number, raw, tokens)
         return
     block.lines.append(raw)
     block.end = number
@@ -280,25 +288,39 @@ def _read_sub_line(state: _ParseState, number: int, raw: str, tokens: list[str])
         state.warn(number, f"{target} {block.name}: member not understood ({exc}); uses are widened", raw)
 
 
-def _interface_host(state: _ParseState, iface: Interface, number: int, raw: str, tokens: list[str]) -> None:
-    """``ip address A M`` / ``ipv6 address P/L``: the address itself, for interface PAT.
-
-    dhcp, pppoe and autoconfig hold no fixed address, an eui-64 one is derived from the MAC,
-    and a link-local one is never a PAT address: none of them is recorded.
-    """
-    token = tokens[2]
-    if token in ("dhcp", "pppoe", "autoconfig") or "eui-64" in tokens or "link-local" in tokens:
-        return
+def _interface_address(state: _ParseState, iface: Interface, number: int, raw: str, tokens: list[str]) -> None:
     try:
-        iface.hosts.append(parse_ip(token.split("/", 1)[0], state.store.names))
+        if tokens[0] == "ip":
+            address = interface_address(tokens, state.store.names)
+        else:
+            address = ipv6_interface_address(tokens)
     except AsaSyntaxError as exc:
-        state.warn(number, f"interface {iface.hardware}: address not understood ({exc}); interface PAT to it "
-                           "translates to any address", raw)
+        state.warn(number, f"interface {iface.hardware}: address not understood ({exc}); its connected network "
+                           "is not known", raw)
+        return
+    if address is not None:
+        iface.addresses.append(address)
+        iface.evidence.append((number, raw))
+
+
+def _build_interfaces(state: _ParseState) -> None:
+    """The layer-3 facts: every interface with an address, its nameif as the zone."""
+    for iface in state.interfaces:
+        if iface.addresses:
+            lines = [line for line, _ in iface.evidence]
+            span = SourceSpan(state.file, iface.line, max(lines), "\n".join(text for _, text in iface.evidence))
+            state.ruleset.interfaces.append(L3Interface(iface.hardware, iface.nameif, tuple(iface.addresses), span))
+
+
+def _derived(iface: Interface, address: IPInterface) -> bool:
+    """An eui-64 IPv6 address comes from the MAC, not the config: no PAT address PlantGate can name."""
+    return address.version == 6 and any("eui-64" in raw.split() for _, raw in iface.evidence)
 
 
 def _build_nat(state: _ParseState) -> None:
     """NAT lines against the finished objects and interface addresses; pre-8.3 lines stay unmodelled."""
-    addresses = {iface.nameif: iface.hosts for iface in state.interfaces if iface.nameif}
+    addresses = {iface.nameif: [ipaddress.ip_network(a.ip) for a in iface.addresses if not _derived(iface, a)]
+                 for iface in state.interfaces if iface.nameif}
     reader = NatReader(state.store, addresses, state.file, state.ruleset.warnings)
     rules, legacy = reader.read(state.nat_lines)
     state.ruleset.nat_rules = rules

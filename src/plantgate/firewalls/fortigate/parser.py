@@ -35,6 +35,7 @@ from plantgate.firewalls.fortigate.detect import confidence
 from plantgate.firewalls.fortigate.nat import NatContext, host_network, read_nat
 from plantgate.firewalls.fortigate.objects import ObjectBook, parse_subnet
 from plantgate.firewalls.fortigate.policy import PolicyContext, policy_rule
+from plantgate.firewalls.fortigate.routes import static_routes, vdom_interfaces
 from plantgate.firewalls.fortigate.syntax import ConfigTree, Table, read_tree, settings
 from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.ruleset import (
@@ -192,6 +193,9 @@ def _build(tree: ConfigTree, vdom: str, scoped: dict[str, Table], global_tables:
             file, first.line, "traffic to the firewall that no local-in policy matches is decided by interface "
             "allowaccess, which is not modelled: treated as permitted", tree.text(first.line, first.line), True))
     ruleset.zones = zones
+    ruleset.interfaces = vdom_interfaces(tree, file, vdom, scoped, global_tables, multi, interfaces.member_of,
+                                         ruleset.warnings)
+    ruleset.routes = static_routes(tree, scoped, file, ruleset.warnings)
     book.resolve_all()
     _table_warnings(scoped, ruleset, tree)
     ruleset.warnings.sort(key=lambda w: w.line)

@@ -42,6 +42,7 @@ from plantgate.firewalls.panos.apps import (
 )
 from plantgate.firewalls.panos.detect import BRACE_START, confidence
 from plantgate.firewalls.panos.nat import NatReader, Resolution, nat_rules
+from plantgate.firewalls.panos.routes import interfaces, static_routes
 from plantgate.firewalls.panos.set_syntax import parse_brace_tree, parse_set_tree
 from plantgate.firewalls.panos.xml_syntax import PanNode, parse_xml_tree
 from plantgate.firewalls.ruleset import (
@@ -628,6 +629,7 @@ class PanosParser:
         for a in ruleset.zones:
             for b in ruleset.zones:
                 ruleset.paths[(a, b)] = (INTRAZONE_FILTER if a == b else INTERZONE_FILTER,)
+        _layer3(root, reader, target, ruleset)
         return require_understood(ruleset, "a PAN-OS configuration (XML, set or brace form)")
 
     def _default(self, reader: _Reader, name: str, builtin: Action) -> tuple[Action, SourceSpan | None]:
@@ -652,6 +654,29 @@ class PanosParser:
                     reader.warn(rule.span, f"zone {zone} is used by rule {rule.rule_id} but not defined; "
                                 "kept as a zone", widened=False)
         ruleset.zones = zones
+
+
+def _networks(root: PanNode) -> list[PanNode]:
+    """The ``network`` trees: the firewall's own and each Panorama template's."""
+    devices = _devices(root)
+    templates = [c for d in devices for t in d.entries("template") for c in [t.path("config")] if c is not None]
+    holders = [*devices, *(d for c in templates for d in c.entries("devices"))]
+    return [n for d in holders if (n := d.child("network")) is not None]
+
+
+def _layer3(root: PanNode, reader: _Reader, target: _Target, ruleset: Ruleset) -> None:
+    """Interface addresses (in the target's zones) and virtual-router static routes."""
+    def warn(line: int, message: str) -> None:
+        text = reader.source[line - 1].strip() if 0 < line <= len(reader.source) else ""
+        ruleset.warnings.append(ParseWarning(reader.file, line, message, text))
+
+    def address_object(name: str) -> str | None:
+        node = reader.lookup("address", name)
+        return node.text("ip-netmask") or None if node is not None else None
+
+    networks = _networks(root)
+    ruleset.interfaces = interfaces(networks, target.zone_holders, reader.span, warn, address_object)
+    ruleset.routes = static_routes(networks, reader.span, warn)
 
 
 PARSER = PanosParser()

@@ -30,6 +30,7 @@ ENTRY_LISTS = frozenset({
     "service", "service-group", "zone", "rules", "application", "application-group",
     "application-filter", "external-list", "tag", "schedule", "region", "dynamic-user-group",
     "ethernet", "units", "virtual-router", "log-collector-group", "profile-group",
+    "aggregate-ethernet", "static-route", "logical-router",
 })
 #: First words that live at the top of ``<config>``.
 TOP_LEVEL = frozenset({"shared", "mgt-config", "readonly", "policy", "panorama"})

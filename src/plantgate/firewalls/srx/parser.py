@@ -68,6 +68,7 @@ from plantgate.firewalls.srx.apps import JUNOS_DEFAULT_APPLICATIONS, read_applic
 from plantgate.firewalls.srx.detect import confidence
 from plantgate.firewalls.srx.hierarchy import ConfigNode, JunosConfig, read_junos_config
 from plantgate.firewalls.srx.nat import NatReader, interface_facts, read_nat
+from plantgate.firewalls.srx.routes import interfaces, static_routes
 
 GLOBAL_FILTER = "global"
 JUNOS_HOST = "junos-host"
@@ -540,7 +541,8 @@ class _Normaliser:
         return Ruleset(
             name=name, vendor="srx", file=self.file, zones=list(self.zones), filters=filters, paths=paths,
             default_path_action=default, objects=self.objects, warnings=self.warnings,
-            nat_statements=nat_statements, nat_rules=nat_rules,
+            nat_statements=nat_statements, nat_rules=nat_rules, interfaces=interfaces(self.root, self.span, self.warn),
+            routes=static_routes(self.root, self.span, self.warn),
         )
 
 
