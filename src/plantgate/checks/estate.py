@@ -62,6 +62,10 @@ def hop_text(result: PathReach) -> tuple[list[Location], str]:
             if fw_rule is not None:
                 locations.append(Location(fw_rule.span.file, fw_rule.span.line))
         parts.append(f"{hop.hop.firewall_id} permits it by {', '.join(hop.rule_texts()) or 'its default action'}")
+    for packet in result.packets:
+        locations += [Location(rule.span.file, rule.span.line) for rule in packet.rules]
+    if result.packets:
+        parts.append("hop by hop: " + "; ".join(str(packet) for packet in result.packets))
     return locations, "; ".join(parts)
 
 
@@ -86,12 +90,14 @@ def end_to_end_purdue(ctx: CheckContext) -> Iterator[Finding]:
                            "conduit cannot make a DMZ bypass compliant.") if result.conduits else ""
                 yield BYPASS.finding(
                     [*result.path.firewall_ids, source.id, target.id],
-                    f"{_label(source)} reaches {_label(target)} through {result.path} with the packet unchanged, "
+                    f"{_label(source)} reaches {_label(target)} through {result.path} "
+                    f"{'through address translation' if result.packets else 'with the packet unchanged'}, "
                     f"e.g. {witness}: {hops}.{covered}",
                     locations, severity=Severity.CRITICAL if target.is_safety else None,
                     witness=witness.to_dict(), discriminator=_discriminator(result.path),
                     details={"path": str(result.path), "flows": result.flows.count(),
-                             "hops": [h.to_dict() for h in result.hops]})
+                             "hops": [h.to_dict() for h in result.hops],
+                             **({"hop_packets": [p.to_dict() for p in result.packets]} if result.packets else {})})
 
 
 @check
@@ -141,8 +147,13 @@ def _broken_on(ctx: CheckContext, estate: Estate, conduit_id: str, path: ZonePat
                undelivered: FlowSet) -> Iterator[Finding]:
     """The first hop that drops flows the earlier hops of ``path`` let through."""
     flows = undelivered & estate.ends(path.source, path.target)
+    translates = estate.translates(path)
     for index, hop in enumerate(path.hops):
-        dropped = flows - estate.hop_permitted(hop, path.source, path.target)
+        if translates:  # each hop sees what the one before let out
+            dropped, passed_on = estate.hop_step(hop, flows)
+        else:
+            passed_on = flows & estate.hop_permitted(hop, path.source, path.target)
+            dropped = flows - passed_on
         if index > 0 and not dropped.is_empty() and not flows.is_empty():
             witness = dropped.witness()
             assert witness is not None
@@ -155,7 +166,7 @@ def _broken_on(ctx: CheckContext, estate: Estate, conduit_id: str, path: ZonePat
                 where, witness=witness.to_dict(), discriminator=_discriminator(path),
                 details={"path": str(path), "denied_by": hop.firewall_id, "flows": dropped.count()})
             return
-        flows = flows & estate.hop_permitted(hop, path.source, path.target)
+        flows = passed_on
         if flows.is_empty():
             return
 

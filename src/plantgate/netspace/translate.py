@@ -299,7 +299,10 @@ def translated_permitted(space: PacketSpace, ruleset: Ruleset, from_zone: str, t
     permitted = permitted_between(space, ruleset, from_zone, to_zone)
     found: list[TranslatedFlows] = []
     after_filter = stage_rules(ruleset, NatStage.AFTER_FILTER)
-    for first in image(space, stage_rules(ruleset, NatStage.BEFORE_FILTER), space.universe(), from_zone, to_zone):
+    # Where the policy sees the original packet (PAN-OS), a NAT rule's to-zone is the zone before
+    # translation, which the pair (named by the zone after it) does not tell: it may apply (widened).
+    nat_to_zone = to_zone if ruleset.policy_sees == "translated" else None
+    for first in image(space, stage_rules(ruleset, NatStage.BEFORE_FILTER), space.universe(), from_zone, nat_to_zone):
         if ruleset.policy_sees == "translated":
             passed = first.after & permitted
             arrived = rule_preimage(space, first.rule, passed) & first.before
@@ -308,7 +311,7 @@ def translated_permitted(space: PacketSpace, ruleset: Ruleset, from_zone: str, t
             passed = rule_image(space, first.rule, arrived)
         if not passed:
             continue
-        for second in image(space, after_filter, passed, from_zone, to_zone):
+        for second in image(space, after_filter, passed, from_zone, nat_to_zone):
             origin = rule_preimage(space, first.rule, second.before) & arrived
             rules = tuple(rule for rule in (first.rule, second.rule) if rule is not None and not rule.is_identity)
             found.append(TranslatedFlows(origin, second.after, rules))

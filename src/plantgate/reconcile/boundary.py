@@ -89,7 +89,7 @@ class BoundaryFirewall:
 
     def _endpoint_parts(self, x: str, y: str) -> list[EndpointFlows]:
         """A config pair's permitted flows through the NAT rules, per combination of rules (cached)."""
-        cache = self.__dict__.setdefault("_endpoint_parts", {})
+        cache = self.__dict__.setdefault("_endpoint_cache", {})
         if (x, y) not in cache:
             cache[x, y] = endpoint_flows(self.space, self.ruleset, x, y)
         parts: list[EndpointFlows] = cache[x, y]

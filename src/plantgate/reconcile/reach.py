@@ -1,10 +1,11 @@
-"""End-to-end reachability: the flows every firewall on a path permits, with the packet unchanged.
+"""End-to-end reachability: the flows every firewall on a path permits, hop after hop.
 
 Each firewall alone can look reasonable while the pair lets an enterprise host reach a
 controller. Along every path of the topology the permitted sets of the hops are
-intersected (NAT is not modelled, so the packet is the same at every hop), limited at
-the ends to the source zone's and target zone's networks only: in the middle of a path
-a firewall sees the original addresses, e.g. enterprise sources on its DMZ interface.
+intersected, limited at the ends to the source zone's and target zone's networks only: in
+the middle of a path a firewall sees the original addresses, e.g. enterprise sources on its
+DMZ interface. Where a firewall on the path translates, each hop sees what the one before
+let out instead (``reconcile.nat_paths``), and the answer shows the packet at every hop.
 Every answer carries the path, each hop's permitting rules with file:line, a witness
 packet and the conduits that cover it.
 """
@@ -15,6 +16,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
+from plantgate.firewalls.nat import NatStage
 from plantgate.firewalls.ruleset import PORT_PROTOCOLS, Filter, IPNetwork, Rule, Ruleset
 from plantgate.load import Site
 from plantgate.model.conduits import Conduit
@@ -30,10 +32,12 @@ from plantgate.netspace import (
 )
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.space import PACKET_FIELDS, Node
+from plantgate.netspace.translate import TranslatedFlows, rule_image, translated_permitted
 from plantgate.netspace.value_runs import value_runs
 from plantgate.reconcile.boundary import BoundaryFirewall, load_boundary_firewalls
 from plantgate.reconcile.conduits import conduit_flows, zone_addresses
 from plantgate.reconcile.coverage import CoverageLevel, FirewallCoverage, GapKind
+from plantgate.reconcile.nat_paths import HopPacket, TranslatedPath, translated_path
 from plantgate.reconcile.topology import Hop, NatLimitation, PathChoice, Topology, ZonePath
 
 PROTOCOL_NAMES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp6", 132: "sctp", 47: "gre", 50: "esp", 51: "ah"}
@@ -71,6 +75,8 @@ class PathReach:
     hops: list[HopEvidence]
     conduits: list[Conduit]
     uncovered: FlowSet
+    packets: list[HopPacket] = field(default_factory=list)
+    """Through NAT: the witness as it arrived at and left every hop, with the NAT rules."""
 
     @property
     def witness(self) -> Flow | None:
@@ -88,6 +94,7 @@ class PathReach:
             "flows": self.flows.count(), "witness": witness.to_dict() if witness else None,
             "conduits": [c.id for c in self.conduits],
             "unregistered_witness": uncovered.to_dict() if uncovered else None,
+            **({"hop_packets": [p.to_dict() for p in self.packets]} if self.packets else {}),
         }
 
 
@@ -126,6 +133,8 @@ class Estate:
         self._touched: dict[int, tuple[Filter, list[tuple[Rule, frozenset[str] | None, frozenset[str] | None]]]] = {}
         self._zone_locator: _ZoneLocator | None = None
         self._conduits: dict[str, FlowSet] = {}
+        self._hop_parts: dict[tuple[str, str, str], list[TranslatedFlows]] = {}
+        self._translated: dict[ZonePath, TranslatedPath] = {}
 
     @property
     def treaty(self) -> Any:
@@ -225,8 +234,50 @@ class Estate:
         return [c for c in self.treaty.conduits
                 if c.initiating_zone == initiating and c.responding_zone == responding]
 
+    @staticmethod
+    def translates(path: ZonePath) -> bool:
+        """Whether a firewall on ``path`` rewrites packets (then hops see different packets)."""
+        return any(hop.firewall.ruleset.nat_rules for hop in path.hops)
+
+    def hop_parts(self, hop: Hop) -> list[TranslatedFlows]:
+        """The hop's permitted flows as (arriving, leaving) per combination of its NAT rules."""
+        key = (hop.firewall_id, hop.from_zone, hop.to_zone)
+        if key not in self._hop_parts:
+            ruleset = hop.firewall.ruleset
+            self._hop_parts[key] = [part for x, y in hop.config_pairs()
+                                    for part in translated_permitted(self.space, ruleset, x, y)]
+        return self._hop_parts[key]
+
+    def hop_step(self, hop: Hop, flows: FlowSet) -> tuple[FlowSet, FlowSet]:
+        """(the part of ``flows`` the hop drops, what it lets out of the rest, after its NAT)."""
+        accepted, out = self.space.empty(), self.space.empty()
+        for part in self.hop_parts(hop):
+            taken = flows & part.before
+            if taken:
+                accepted = accepted | taken
+                for rule in part.rules:
+                    taken = rule_image(self.space, rule, taken)
+                out = out | taken
+        return flows - accepted, out
+
+    def translated(self, path: ZonePath) -> TranslatedPath:
+        """``path`` followed through its hops' NAT (``reconcile.nat_paths``)."""
+        if path not in self._translated:
+            sent = self.space.addresses("src", zone_addresses(self.treaty, path.source))
+            delivered_to = self.space.addresses("dst", zone_addresses(self.treaty, path.target))
+            self._translated[path] = translated_path(
+                self.space, len(path.hops), lambda index: self.hop_parts(path.hops[index]), sent,
+                self.ends(path.source, path.target), delivered_to)
+        return self._translated[path]
+
     def path_flows(self, path: ZonePath, within: FlowSet | None = None) -> FlowSet:
-        """Flows every hop of ``path`` permits, between the path's end zones (and inside ``within``)."""
+        """Flows every hop of ``path`` permits, between the path's end zones (and inside ``within``).
+
+        Through NAT, the flows as their ends see them: the source as sent, the destination as delivered.
+        """
+        if self.translates(path):
+            flows = self.translated(path).endpoints(self.space)
+            return flows & within if within is not None else flows
         flows = self.ends(path.source, path.target)
         if within is not None:
             flows = flows & within
@@ -238,6 +289,8 @@ class Estate:
 
     def hop_evidence(self, path: ZonePath, flows: FlowSet) -> list[HopEvidence]:
         """Per hop, the rules (or default actions) that permit some of ``flows``."""
+        if self.translates(path):
+            return self._translated_evidence(path, flows)
         evidence = []
         for hop in path.hops:
             found: list[Permitter] = []
@@ -262,6 +315,35 @@ class Estate:
             evidence.append(HopEvidence(hop, found))
         return evidence
 
+    def _translated_evidence(self, path: ZonePath, flows: FlowSet) -> list[HopEvidence]:
+        """Per hop, the rules that decide the packets the hop sees for ``flows`` (as their ends see them)."""
+        seen: list[FlowSet] = [self.space.empty() for _ in path.hops]
+        for combination in self.translated(path).combinations:
+            meeting = combination.endpoints & flows
+            if not meeting or not combination.parts:
+                continue
+            for index, (part, arriving) in enumerate(zip(combination.parts, combination.arriving, strict=True)):
+                seen[index] = seen[index] | self._decided_view(path.hops[index], part, arriving)
+        evidence = []
+        for hop, decided in zip(path.hops, seen, strict=True):
+            found: list[Permitter] = []
+            for x, y in hop.config_pairs():
+                for permitter in rules_permitting(self.space, hop.firewall.ruleset, PolicyKey.pair(x, y), decided):
+                    if permitter not in found:
+                        found.append(permitter)
+            evidence.append(HopEvidence(hop, found))
+        return evidence
+
+    def _decided_view(self, hop: Hop, part: TranslatedFlows, arriving: FlowSet) -> FlowSet:
+        """What the hop's filters decided for packets ``arriving``: after its before-filter NAT, or as they came."""
+        if hop.firewall.ruleset.policy_sees == "original":
+            return arriving
+        flows = arriving
+        for rule in part.rules:
+            if rule.stage is NatStage.BEFORE_FILTER:
+                flows = rule_image(self.space, rule, flows)
+        return flows
+
     def reach(self, source: str, target: str, within: FlowSet | None = None, min_hops: int = 1,
               evidence: bool = True) -> Reach:
         """Every path from ``source`` to ``target`` with what it delivers (empty paths left out)."""
@@ -279,10 +361,21 @@ class Estate:
                 continue
             covering = [c for c in conduits if self.conduit(c).intersects(flows)]
             hops = self.hop_evidence(path, flows) if evidence else []
-            results.append(PathReach(path, flows, hops, covering, flows - registered))
+            results.append(PathReach(path, flows, hops, covering, flows - registered, self._packets(path, flows)))
         nat = [n for n in self.topology.nat_limitations()
                if any(n.firewall_id in p.path.firewall_ids for p in results)]
         return Reach(source, target, choice, results, nat, self.unproved({source, target}, choice.paths))
+
+
+    def _packets(self, path: ZonePath, flows: FlowSet) -> list[HopPacket]:
+        """Through NAT: the path's witness at every hop; empty on a path that translates nothing."""
+        witness = flows.witness()
+        if witness is None or not self.translates(path):
+            return []
+        combination = self.translated(path).combination_of(witness)
+        if combination is None:
+            return []
+        return combination.hop_packets(self.space, path.firewall_ids, witness)
 
 
 Intervals = tuple[tuple[int, int, int], ...]
