@@ -67,6 +67,7 @@ def reach_text(result: Reach) -> str:
         lines.append(f"    services: {', '.join(service_summary(item.flows))}; e.g. {item.witness}")
         for hop in item.hops:
             lines.append(f"    {hop.hop}: {'; '.join(hop.rule_texts())}")
+        lines += [f"    packet: {packet}" for packet in item.packets]
         lines.append("    conduits: " + (", ".join(c.id for c in item.conduits) or "none"))
         if item.uncovered_witness is not None:
             lines.append(f"    not in the register, e.g. {item.uncovered_witness}")

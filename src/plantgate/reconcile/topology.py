@@ -7,8 +7,9 @@ leaving through which treaty zones. The firewall entries' interface maps give th
 
 Where the treaty states routing facts (``routes``), only the stated paths are taken;
 otherwise every simple path through the firewalls is taken and the result says so,
-which can only over-report, never hide a path. NAT is not modelled: every NAT statement
-of every firewall is reported as a limitation with its line.
+which can only over-report, never hide a path. NAT rules are followed hop by hop
+(``reconcile.nat_paths``); every NAT statement a parser could not model is reported as a
+limitation with its line.
 """
 
 from __future__ import annotations
