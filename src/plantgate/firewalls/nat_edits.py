@@ -98,8 +98,8 @@ def nat_edits(old: Ruleset, new: Ruleset) -> list[NatEdit]:
         return [(_squeezed(s.text), "NAT statement", s) for s in ruleset.nat_statements]
 
     def objects(ruleset: Ruleset) -> list[tuple[object, str, SourceSpan]]:
-        return sorted((((o.name, _squeezed(o.span.text)), f"object {o.name} used by NAT", o.span)
-                       for o in _nat_objects(ruleset)), key=lambda item: item[0])
+        return [((o.name, _squeezed(o.span.text)), f"object {o.name} used by NAT", o.span)
+                for o in sorted(_nat_objects(ruleset), key=lambda o: o.name)]
 
     def rules(ruleset: Ruleset) -> list[tuple[object, str, SourceSpan]]:
         return [(_meaning(r), f"NAT rule {r.rule_id}", r.span) for r in ruleset.nat_rules]
