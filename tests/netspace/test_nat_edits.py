@@ -94,18 +94,46 @@ def asa(tmp_path: Path, name: str, hmi: str = "10.20.0.7", unused: str = "10.9.9
     return path
 
 
-def test_the_object_an_object_nat_sits_in_is_compared(tmp_path: Path) -> None:
+def test_an_object_edited_under_an_unchanged_object_nat_line_is_a_nat_edit(tmp_path: Path) -> None:
     """The object NAT line is unchanged, but its object now holds 10.20.0.8: a different host is published.
 
-    By hand: the edit is object OT-HMI (line 8); the unrelated object UNUSED is no NAT edit.
+    By hand: the modelled NAT rules of OT-HMI (line 10) translate another address, so they are
+    edits; the unrelated object UNUSED is no NAT edit.
     """
     old = parse_config(asa(tmp_path, "old.cfg"), "asa")
     new = parse_config(asa(tmp_path, "new.cfg", hmi="10.20.0.8"), "asa")
     edits = nat_edits(old, new)
-    assert {(e.change, e.what, e.span.line) for e in edits} == {
-        ("removed", "object OT-HMI used by NAT", 8), ("added", "object OT-HMI used by NAT", 8)}
+    assert edits and {e.span.line for e in edits} == {10} and {e.change for e in edits} == {"added", "removed"}
+    assert all("OT-HMI" in e.what for e in edits)
     unrelated = parse_config(asa(tmp_path, "unrelated.cfg", unused="10.9.9.10"), "asa")
     assert nat_edits(old, unrelated) == []
+
+
+LEGACY = """hostname fw
+name {hmi} OT-HMI
+interface GigabitEthernet0/0
+ nameif outside
+interface GigabitEthernet0/1
+ nameif inside
+static (inside,outside) 203.0.113.20 OT-HMI netmask 255.255.255.255
+access-list OUT extended permit tcp any host 10.20.0.7 eq 443
+access-group OUT in interface outside
+"""
+
+
+def test_a_name_an_unmodelled_nat_statement_uses_is_compared(tmp_path: Path) -> None:
+    """Pre-8.3 ``static`` is not modelled (it stays a NAT statement); it names OT-HMI, a ``name`` on line 2.
+
+    By hand: moving the name to 10.20.0.8 publishes another host under 203.0.113.20: an edit of
+    the name used by NAT, at line 2, though the static line itself is unchanged.
+    """
+    (tmp_path / "old.cfg").write_text(LEGACY.format(hmi="10.20.0.7"))
+    (tmp_path / "new.cfg").write_text(LEGACY.format(hmi="10.20.0.8"))
+    old, new = parse_config(tmp_path / "old.cfg", "asa"), parse_config(tmp_path / "new.cfg", "asa")
+    assert old.nat_statements and not old.nat_rules
+    edits = nat_edits(old, new)
+    assert {(e.change, e.what, e.span.line) for e in edits} == {
+        ("removed", "object OT-HMI used by NAT", 2), ("added", "object OT-HMI used by NAT", 2)}
 
 
 def test_reordered_nat_statements_are_an_edit(tmp_path: Path) -> None:
