@@ -124,12 +124,19 @@ def read_nat(ctx: NatContext, policies: list[tuple[Entry, Rule]]) -> None:
 # --- VIPs ----------------------------------------------------------------------------------
 
 
-def _vip(ctx: NatContext, entry: Entry, version: int, before: list[NatRule], after: list[NatRule]) -> None:
-    attrs = settings(entry.statements)
-    label = f"vip {entry.name}"
+def _disabled(ctx: NatContext, entry: Entry, attrs: dict[str, Setting], label: str) -> bool:
+    """A disabled entry translates nothing: it stays a NAT statement, reported with its line."""
     if "status" in attrs and attrs["status"].first == "disable":
         ctx.ruleset.nat_statements.append(ctx.span(entry))
         ctx.warn(entry.line, f"{label} is disabled: no translation", False)
+        return True
+    return False
+
+
+def _vip(ctx: NatContext, entry: Entry, version: int, before: list[NatRule], after: list[NatRule]) -> None:
+    attrs = settings(entry.statements)
+    label = f"vip {entry.name}"
+    if _disabled(ctx, entry, attrs, label):
         return
     widened: list[str] = []
     uncertain = False
@@ -353,9 +360,7 @@ def _egress_addresses(
 def _central_snat(ctx: NatContext, entry: Entry, after: list[NatRule]) -> None:
     attrs = settings(entry.statements)
     label = f"central-snat-map {entry.name}"
-    if "status" in attrs and attrs["status"].first == "disable":
-        ctx.ruleset.nat_statements.append(ctx.span(entry))
-        ctx.warn(entry.line, f"{label} is disabled: no translation", False)
+    if _disabled(ctx, entry, attrs, label):
         return
     widened: list[str] = []
     uncertain = False

@@ -35,7 +35,7 @@ from plantgate.firewalls.fortigate.detect import confidence
 from plantgate.firewalls.fortigate.nat import NatContext, host_network, read_nat
 from plantgate.firewalls.fortigate.objects import ObjectBook, parse_subnet
 from plantgate.firewalls.fortigate.policy import PolicyContext, policy_rule
-from plantgate.firewalls.fortigate.routes import static_routes, vdom_interfaces
+from plantgate.firewalls.fortigate.routes import interface_entries, static_routes, vdom_interfaces
 from plantgate.firewalls.fortigate.syntax import ConfigTree, Table, read_tree, settings
 from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.ruleset import (
@@ -78,21 +78,15 @@ def _interfaces(tree: ConfigTree, vdom: str, scoped: dict[str, Table], global_ta
                 multi: bool, file: str) -> _Interfaces:
     out = _Interfaces()
     names: list[str] = []
-    for tables in (global_tables, scoped) if scoped is not global_tables else (scoped,):
-        table = tables.get("system interface")
-        for name, entry in table.entries.items() if table else ():
-            attrs = settings(entry.statements)
-            owner = attrs["vdom"].first if "vdom" in attrs else "root"
-            if multi and tables is global_tables and owner != vdom:
-                continue
-            names.append(name)
-            if "ip" in attrs and attrs["ip"].values:
-                net = parse_subnet(attrs["ip"], 4, file)
-                if net.prefixlen:
-                    out.subnets[name] = net
-                own = host_network(attrs["ip"])
-                if own is not None:
-                    out.addresses[name] = own
+    for name, _, attrs in interface_entries(vdom, scoped, global_tables, multi):
+        names.append(name)
+        if "ip" in attrs and attrs["ip"].values:
+            net = parse_subnet(attrs["ip"], 4, file)
+            if net.prefixlen:
+                out.subnets[name] = net
+            own = host_network(attrs["ip"])
+            if own is not None:
+                out.addresses[name] = own
     phase1 = scoped.get("vpn ipsec phase1-interface")
     names += list(phase1.entries) if phase1 else []
     zone_table = scoped.get("system zone")

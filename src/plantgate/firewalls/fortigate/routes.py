@@ -15,6 +15,7 @@ VRF 0 (the default) is the default table, ``""``.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 
 from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, Table, settings
 from plantgate.firewalls.limits import is_decimal
@@ -49,6 +50,18 @@ def vdom_interfaces(tree: ConfigTree, file: str, vdom: str, scoped: dict[str, Ta
                     warnings: list[ParseWarning]) -> list[Interface]:
     """The VDOM's interfaces that hold an address, each in its zone (its own name when in none)."""
     out: list[Interface] = []
+    for name, entry, attrs in interface_entries(vdom, scoped, global_tables, multi):
+        addresses = _entry_addresses(entry, attrs, tree, file, warnings)
+        if addresses:
+            span = SourceSpan(file, entry.line, entry.end_line, tree.text(entry.line, entry.end_line))
+            out.append(Interface(name, member_of.get(name, name), tuple(addresses), span, _vrf(attrs)))
+    return out
+
+
+def interface_entries(vdom: str, scoped: dict[str, Table], global_tables: dict[str, Table], multi: bool
+                      ) -> Iterator[tuple[str, Entry, dict[str, Setting]]]:
+    """(name, entry, settings) of each ``system interface`` entry of the VDOM: its own table's, and
+    the global table's that name it (every one when the config has a single VDOM)."""
     for tables in (global_tables, scoped) if scoped is not global_tables else (scoped,):
         table = tables.get("system interface")
         for name, entry in table.entries.items() if table else ():
@@ -56,11 +69,7 @@ def vdom_interfaces(tree: ConfigTree, file: str, vdom: str, scoped: dict[str, Ta
             owner = attrs["vdom"].first if "vdom" in attrs else "root"
             if multi and tables is global_tables and owner != vdom:
                 continue
-            addresses = _entry_addresses(entry, attrs, tree, file, warnings)
-            if addresses:
-                span = SourceSpan(file, entry.line, entry.end_line, tree.text(entry.line, entry.end_line))
-                out.append(Interface(name, member_of.get(name, name), tuple(addresses), span, _vrf(attrs)))
-    return out
+            yield name, entry, attrs
 
 
 def _entry_addresses(entry: Entry, attrs: dict[str, Setting], tree: ConfigTree, file: str,
