@@ -151,6 +151,12 @@ def _build(tables: list[_TableDrafts], file: str, warnings: list[ParseWarning],
             ruleset.filters[label] = Filter(label, rules, base.policy, span, "; ".join(chain.comments))
             hooks[chain.hook].append((chain.priority, len(hooks[chain.hook]), label))
     ruleset.nat_rules = _nat_rules(nat_hooks, tuple(zone_map.zones))
+    # NAT rules keep no object references: a chain they use is not listed, or the unused-object lint flags it
+    for _, _, _, flattened, _ in nat_hooks:
+        for rule in flattened:
+            for ref in rule.object_refs:
+                if ref in ruleset.objects and ruleset.objects[ref].kind == "chain":
+                    del ruleset.objects[ref]
     ordered = {h: tuple(name for _, _, name in sorted(items)) for h, items in hooks.items()}
     for hook, names in ordered.items():
         if not names:
