@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from plantgate.firewalls.base import VENDOR_MODULES, parse_config
+from plantgate.firewalls.nat import Translation
 from plantgate.firewalls.ruleset import Rule, Ruleset
 from plantgate.outputs.json_stream import write_json
 from plantgate.terminal import make_console, styled
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from plantgate.firewalls.nat_edits import NatEdit
     from plantgate.netspace import Change, Flow, Permitter, Verdict
@@ -96,6 +98,38 @@ def translated_lines(result: TranslatedVerdict) -> list[str]:
     return lines
 
 
+def _translation_text(translation: Translation) -> str:
+    if translation.is_identity:
+        return "-"
+    parts = []
+    if translation.addresses is not None:
+        mapping = translation.addresses
+        parts.append(str(mapping.pool) if mapping.pool is not None else f"prefix {mapping.prefix}")
+    if translation.ports is not None:
+        low, high = translation.ports.to
+        ports = str(low) if low == high else f"{low}-{high}"
+        shift = translation.ports.shift
+        parts.append(f"port {ports}" + (f" (shift {shift:+d})" if shift is not None else ""))
+    return " ".join(parts)
+
+
+def _nat_table(ruleset: Ruleset) -> Table:
+    """The NAT rules of ``fw show``, in stage order, with what each rewrites ("?" marks a widened one)."""
+    from rich.table import Table
+
+    table = Table(title="NAT rules (first match per stage)", expand=True, show_lines=False)
+    for column in ("#", "rule", "stage", "kind", "zones", "source", "destination", "service", "source to",
+                   "destination to", "line"):
+        table.add_column(column, overflow="fold")
+    for rule in ruleset.nat_rules:
+        zones = f"{','.join(rule.from_zones) or 'any'} > {','.join(rule.to_zones) or 'any'}"
+        kind = rule.kind + (" ?" if rule.uncertain or rule.widened else "")
+        table.add_row(str(rule.position), rule.rule_id, rule.stage.value, kind, zones, str(rule.sources),
+                      str(rule.destinations), ",".join(str(s) for s in rule.services),
+                      _translation_text(rule.source), _translation_text(rule.destination), str(rule.span.line))
+    return table
+
+
 @click.group()
 def fw() -> None:
     """Query one firewall config: show its rules, test packets, diff two configs, lint."""
@@ -134,6 +168,8 @@ def show(config: Path, vendor: str | None, context: str, output_format: str, ind
                      services, str(rule.span.line))
             table.add_row(*cells)
         console.print(table)
+    if ruleset.nat_rules:
+        console.print(_nat_table(ruleset))
     for warning in ruleset.warnings:
         console.print(styled(("warning", "yellow"), f" {warning}"))
 

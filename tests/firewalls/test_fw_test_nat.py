@@ -1,4 +1,4 @@
-"""``plantgate fw test`` on a config with NAT: the packet before and after each translation, text and JSON."""
+"""``plantgate fw test`` and ``fw show`` on a config with NAT: the packet before and after each translation."""
 
 from __future__ import annotations
 
@@ -57,3 +57,13 @@ def test_packets_file_applies_nat_per_row(tmp_path: Path) -> None:
     first, second = json.loads(out)
     assert first["verdict"] == "permit" and first["nat"][0]["after"]["dst"] == "10.20.0.5"
     assert second["verdict"] == "deny" and second["nat"][0]["rule"] is None
+
+
+def test_show_lists_the_nat_rules() -> None:
+    """fw show prints the NAT rules with what they rewrite: the port forward of line 13 to 10.20.0.5 port 502."""
+    code, out = run("fw", "show", str(CONFIG))
+    assert code == 0 and "NAT rules (first match per stage)" in " ".join(out.split())  # cells fold at 80 columns
+    code, out = run("fw", "show", str(CONFIG), "--format", "json")
+    forward = next(r for r in json.loads(out)["nat_rules"] if r["id"] == "nat/PORTFWD#2")
+    assert forward["line"] == 13 and forward["text"].endswith("--to-destination 10.20.0.5:502")
+    assert forward["destination"] == {"addresses": {"pool": {"include": ["10.20.0.5/32"]}}, "ports": {"to": [502, 502]}}

@@ -40,8 +40,8 @@ address_mappings = st.one_of(st.none(), st.builds(AddressMapping, pool=pools),
 port_mappings = st.one_of(
     st.none(),
     st.builds(PortMapping, st.sampled_from([(80, 80), (22, 23), (1024, 1100), (0, 65535)])),
-    st.builds(PortMapping, st.sampled_from([(80, 81), (20, 30), (1000, 1100)]),
-              st.sampled_from([1, -2, 58, -1004, 8, 100])),
+    st.builds(PortMapping, st.sampled_from([(80, 81), (20, 30), (1000, 1100), (0, 65535), (1000, 40000)]),
+              st.sampled_from([1, -2, 58, -1004, 8, 100, -3, 7, 30001])),
 )
 translations = st.builds(Translation, address_mappings, port_mappings)
 zone_lists = st.one_of(st.just(()), st.lists(st.sampled_from(ZONES), min_size=1, max_size=2, unique=True)

@@ -155,16 +155,17 @@ def ruleset_to_dict(ruleset: Ruleset, *, with_text: bool = False) -> dict[str, A
         ),
         "warnings": [{"line": w.line, "message": w.message, "widened": w.widened} for w in ruleset.warnings],
         "nat_lines": [s.line for s in ruleset.nat_statements],
-    } | _nat_fields(ruleset, addresses, service)
+    } | _nat_fields(ruleset, addresses, service, with_text)
 
 
 def _nat_fields(ruleset: Ruleset, addresses: Callable[[AddressSet], dict[str, Any]],
-                service: Callable[[Service], dict[str, Any]]) -> dict[str, Any]:
+                service: Callable[[Service], dict[str, Any]], with_text: bool) -> dict[str, Any]:
     """The modelled NAT rules and what the policy sees, only where there is something to say
     (dumps of configs without modelled NAT stay as they were)."""
     out: dict[str, Any] = {}
     if ruleset.nat_rules:
-        out["nat_rules"] = [nat_rule_to_dict(rule, addresses, service) for rule in ruleset.nat_rules]
+        out["nat_rules"] = [nat_rule_to_dict(rule, addresses, service)
+                            | ({"text": rule.span.text} if with_text else {}) for rule in ruleset.nat_rules]
     if ruleset.policy_sees != "translated":
         out["policy_sees"] = ruleset.policy_sees
     return out

@@ -136,13 +136,14 @@ def _example_address(mapping: AddressMapping | None, old: IPAddress) -> IPAddres
     return ipaddress.ip_address(int(prefix.network_address) | (int(old) & host))
 
 
-def _example_port(mapping: PortMapping | None, proto: int, old: int) -> int:
+def _example_port(mapping: PortMapping | None, proto: int, old: int) -> tuple[int, bool]:
+    """(an example of the new port, whether it is the only possible one)."""
     if mapping is None or proto not in PORT_PROTOCOLS:
-        return old
+        return old, True
     low, high = mapping.to
     if mapping.shift is not None and low <= old + mapping.shift <= high:
-        return old + mapping.shift
-    return low
+        return old + mapping.shift, True
+    return low, low == high
 
 
 @dataclass(frozen=True)
@@ -160,14 +161,13 @@ class Rewrite:
     notes: tuple[str, ...] = ()
 
 
-def _translation_exact(translation: Translation) -> bool:
-    addresses, ports = translation.addresses, translation.ports
-    if addresses is not None and addresses.pool is not None:
-        pool = addresses.pool
-        single = len(pool.include) == 1 and not pool.exclude and pool.include[0].num_addresses == 1
-        if not single:
-            return False
-    return ports is None or ports.shift is not None or ports.to[0] == ports.to[1]
+def _address_exact(translation: Translation) -> bool:
+    """Whether the rewritten address is the only one possible (a one-address pool, a prefix map, none)."""
+    addresses = translation.addresses
+    if addresses is None or addresses.pool is None:
+        return True
+    pool = addresses.pool
+    return len(pool.include) == 1 and not pool.exclude and pool.include[0].num_addresses == 1
 
 
 def example_rewrite(rule: NatRule | None, flow: Flow) -> Rewrite:
@@ -176,14 +176,16 @@ def example_rewrite(rule: NatRule | None, flow: Flow) -> Rewrite:
         return Rewrite(rule, flow, flow, True)
     version = flow.src.version
     notes = list(rule.widened)
-    after = replace(flow, sport=_example_port(rule.source.ports, flow.proto, flow.sport),
-                    dport=_example_port(rule.destination.ports, flow.proto, flow.dport))
+    sport, sport_exact = _example_port(rule.source.ports, flow.proto, flow.sport)
+    dport, dport_exact = _example_port(rule.destination.ports, flow.proto, flow.dport)
+    after = replace(flow, sport=sport, dport=dport)
     if not all(_mapping_has_version(t.addresses, version) for t in (rule.source, rule.destination)):
         notes.append("translation between IPv4 and IPv6 is not modelled: the addresses may become any")
         return Rewrite(rule, flow, after, False, tuple(notes))
     after = replace(after, src=_example_address(rule.source.addresses, flow.src),
                     dst=_example_address(rule.destination.addresses, flow.dst))
-    exact = _translation_exact(rule.source) and _translation_exact(rule.destination) and not rule.widened
+    exact = (sport_exact and dport_exact and _address_exact(rule.source) and _address_exact(rule.destination)
+             and not rule.widened)
     if not exact and not notes:
         notes.append("one of several packets the rule may produce")
     return Rewrite(rule, flow, after, exact, tuple(notes))

@@ -13,8 +13,7 @@ not translated. Widening, where the outcome is unknown, always to the union of o
   later rules (the parts of ``nat_parts`` then overlap);
 - a mapping with no address of the packet's IP version (NAT64/NAT46) is not modelled: such
   packets may become any packet of either version with the same protocol and kept ports;
-- a port shift that would split into more than ``MAX_SHIFT_PIECES`` pieces becomes "any port
-  of the target range"; a port outside the range a shift maps becomes any port of the range.
+- a port outside the range a shift maps becomes any port of the range (a shift inside it is exact).
 
 Encoding (``space``): IPv4 prefixes quantify and fix only the low 32 address bits, so no node
 on an IPv4 path ever tests the high 96 bits.
@@ -31,10 +30,6 @@ from plantgate.firewalls.ruleset import PORT_PROTOCOLS, Ruleset
 from plantgate.netspace.compile import permitted_between, union_all
 from plantgate.netspace.flow import MAPPED_V4_BASE
 from plantgate.netspace.space import HIGH_BITS, FlowSet, Node, PacketSpace
-
-MAX_SHIFT_PIECES = 4096
-"""Port values a shift is computed on one by one at most (a shift by an odd number moves every
-port separately); past it the shifted ports widen to the whole target range."""
 
 Applies = Literal["yes", "no", "maybe"]
 
@@ -130,28 +125,40 @@ def _port_protocols(space: PacketSpace) -> Node:
     return space.values("proto", PORT_PROTOCOLS)
 
 
-def _shift(space: PacketSpace, field: str, node: Node, low: int, high: int, shift: int) -> Node:
-    """``node`` (ports within ``low..high``) with every port moved by ``shift``, exactly.
+def _add_power(space: PacketSpace, field: str, node: Node, k: int, up: bool) -> Node:
+    """``node`` with 2**k added to the field's value (``up``) or taken from it; values that would wrap are dropped.
 
-    The low bits of a port that ``shift`` has as zeros are kept as they are; the bits above
-    are enumerated value by value (the fewer, the more even the shift).
+    Adding 2**k flips the run of ones at weights k, k+1, ... to zeros and the zero above it to a
+    one (taking flips zeros and a one): one piece per run length, each quantifying and fixing only
+    the bits of its run, so the other bits of the field and every other field are kept exactly.
     """
-    if shift == 0:
-        return node
-    kept = min((shift & -shift).bit_length() - 1, 16)
-    top = 16 - kept
-    first, last = low >> kept, high >> kept
-    if last - first + 1 > MAX_SHIFT_PIECES:
-        return space.bdd.exist(_port_vars(space, field), node) & space.range(field, low + shift, high + shift)
-    top_vars = _port_vars(space, field)[:top]
+    variables, names = space.field_vars(field), space.field_names(field)
+    width = len(variables)
     pieces = []
-    for upper in range(first, last + 1):
-        piece = node & space.bits_prefix(field, upper << kept, top)
-        if piece == space.false:
-            continue
-        moved = (upper + (shift >> kept)) << kept
-        pieces.append(space.bdd.exist(top_vars, piece) & space.bits_prefix(field, moved, top))
+    for run in range(width - k):
+        indices = [width - 1 - (k + j) for j in range(run + 1)]  # weights k .. k+run, as bit indices
+        before = after = space.true
+        for position, index in enumerate(indices):
+            carried = position < run  # bits of the run flip; the bit above it takes the carry
+            one_before = up == carried
+            before = before & (variables[index] if one_before else ~variables[index])
+            after = after & (~variables[index] if one_before else variables[index])
+        piece = node & before
+        if piece != space.false:
+            pieces.append(space.bdd.exist([names[i] for i in indices], piece) & after)
     return union_all(space, pieces)
+
+
+def _shift(space: PacketSpace, field: str, node: Node, shift: int) -> Node:
+    """``node`` with every value of ``field`` moved by ``shift`` (the caller keeps the results in range), exactly.
+
+    One addition of a power of two per bit of ``shift``: no value is enumerated.
+    """
+    magnitude = abs(shift)
+    for k in range(magnitude.bit_length()):
+        if magnitude >> k & 1:
+            node = _add_power(space, field, node, k, shift > 0)
+    return node
 
 
 def _port_image(space: PacketSpace, field: str, node: Node, mapping: PortMapping, inverse: bool) -> Node:
@@ -171,11 +178,10 @@ def _port_image(space: PacketSpace, field: str, node: Node, mapping: PortMapping
         return kept | (anywhere & ports)
     shifted_from = space.range(field, d_low, d_high)
     if inverse:
-        inside = _shift(space, field, node & space.range(field, d_low + shift, d_high + shift),
-                        d_low + shift, d_high + shift, -shift)
+        inside = _shift(space, field, node & space.range(field, d_low + shift, d_high + shift), -shift)
         outside = space.bdd.exist(names, node & target) & ~shifted_from & ports
         return kept | inside | outside
-    inside = _shift(space, field, node & shifted_from, d_low, d_high, shift)
+    inside = _shift(space, field, node & shifted_from, shift)
     outside = space.bdd.exist(names, node & ~shifted_from) & target
     return kept | inside | outside
 

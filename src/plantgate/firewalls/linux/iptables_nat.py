@@ -31,11 +31,11 @@ HARMLESS_OPTIONS = frozenset({"--random", "--persistent", "--random-fully"})
 """Options that only choose among the same addresses and ports: the set of outcomes is unchanged."""
 
 
-def _any(family: int) -> AddressSet:
+def any_address(family: int) -> AddressSet:
     return AddressSet((ipaddress.ip_network("0.0.0.0/0" if family == 4 else "::/0"),))
 
 
-def _ports(text: str) -> PortRange | None:
+def port_range(text: str) -> PortRange | None:
     low, dash, high = text.partition("-")
     if not is_decimal(low) or (dash and not is_decimal(high)):
         return None
@@ -43,7 +43,7 @@ def _ports(text: str) -> PortRange | None:
     return (first, last) if 0 <= first <= last <= 65535 else None
 
 
-def _addresses(text: str, family: int) -> AddressSet | None:
+def address_pool(text: str, family: int) -> AddressSet | None:
     first, dash, last = text.partition("-")
     try:
         nets = address_range(first.strip("[]"), last.strip("[]") if dash else first.strip("[]"))
@@ -71,17 +71,17 @@ def _to_translation(option: Option, family: int, reasons: list[str]) -> Translat
     addresses: AddressMapping | None = None
     ports: PortMapping | None = None
     if addr_text:
-        pool = _addresses(addr_text, family)
+        pool = address_pool(addr_text, family)
         if pool is None:
             reasons.append(f"{option.name} {option.value}: address not understood; translated to any address")
-            pool = _any(family)
+            pool = any_address(family)
         addresses = AddressMapping(pool=pool)
     if port_text:
-        port_range = _ports(port_text)
-        if port_range is None:
+        found = port_range(port_text)
+        if found is None:
             reasons.append(f"{option.name} {option.value}: port not understood; translated to any port")
-            port_range = (0, 65535)
-        ports = PortMapping(port_range)
+            found = (0, 65535)
+        ports = PortMapping(found)
     return Translation(addresses, ports)
 
 
@@ -104,11 +104,11 @@ def _to_ports(spec: RuleSpec, reasons: list[str]) -> PortMapping | None:
     found = [o for o in spec.target_options if o.name == "--to-ports"]
     if not found:
         return None
-    port_range = _ports(found[-1].value)
-    if port_range is None:
+    ports = port_range(found[-1].value)
+    if ports is None:
         reasons.append(f"--to-ports {found[-1].value}: not understood; translated to any port")
-        port_range = (0, 65535)
-    return PortMapping(port_range)
+        ports = (0, 65535)
+    return PortMapping(ports)
 
 
 def _unknown_options(spec: RuleSpec, known: set[str], reasons: list[str]) -> bool:
@@ -121,7 +121,7 @@ def _unknown_options(spec: RuleSpec, known: set[str], reasons: list[str]) -> boo
 
 
 def _anything(family: int) -> Translation:
-    return Translation(AddressMapping(pool=_any(family)), PortMapping((0, 65535)))
+    return Translation(AddressMapping(pool=any_address(family)), PortMapping((0, 65535)))
 
 
 def nat_target(spec: RuleSpec, family: int) -> NatTarget:
@@ -137,20 +137,20 @@ def nat_target(spec: RuleSpec, family: int) -> NatTarget:
             translation = _merge([_to_translation(o, family, reasons) for o in values], reasons)
         else:
             reasons.append(f"{target} without {name}; translated to any address")
-            translation = Translation(AddressMapping(pool=_any(family)))
+            translation = Translation(AddressMapping(pool=any_address(family)))
         if target == "DNAT":
             return NatTarget("dnat", destination=translation, reasons=reasons)
         return NatTarget("snat", source=translation, reasons=reasons)
     if target == "MASQUERADE":
         unknown = _unknown_options(spec, {"--to-ports"}, reasons)
         reasons.append("MASQUERADE: the egress interface's address is not in the config; source may become any")
-        source = Translation(AddressMapping(pool=_any(family)), _to_ports(spec, reasons))
+        source = Translation(AddressMapping(pool=any_address(family)), _to_ports(spec, reasons))
         return NatTarget("masquerade", source=_anything(family) if unknown else source, reasons=reasons)
     if target == "REDIRECT":
         unknown = _unknown_options(spec, {"--to-ports"}, reasons)
         reasons.append("REDIRECT: the host's own address on the ingress interface is not in the config; "
                        "destination may become any")
-        destination = Translation(AddressMapping(pool=_any(family)), _to_ports(spec, reasons))
+        destination = Translation(AddressMapping(pool=any_address(family)), _to_ports(spec, reasons))
         return NatTarget("redirect", destination=_anything(family) if unknown else destination, to_self=True,
                          reasons=reasons)
     assert target == "NETMAP"
@@ -165,5 +165,5 @@ def nat_target(spec: RuleSpec, family: int) -> NatTarget:
     if prefix is None or prefix.version != family:
         if not unknown:
             reasons.append("NETMAP without a readable --to prefix; translated to any address")
-        return NatTarget("netmap", netmap=AddressMapping(pool=_any(family)), reasons=reasons)
+        return NatTarget("netmap", netmap=AddressMapping(pool=any_address(family)), reasons=reasons)
     return NatTarget("netmap", netmap=AddressMapping(prefix=prefix), reasons=reasons)

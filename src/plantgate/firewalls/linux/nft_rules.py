@@ -24,6 +24,7 @@ from plantgate.firewalls.linux.match import (
     normalise_ports,
 )
 from plantgate.firewalls.linux.names import ICMP_TYPES, ICMPV6_TYPES, port_number, protocol_number
+from plantgate.firewalls.linux.nat_rules import NatTarget
 from plantgate.firewalls.linux.nft_syntax import NftSet, NftToken, Statement
 from plantgate.firewalls.ruleset import (
     ANY_V4,
@@ -73,6 +74,7 @@ class RuleDraft:
     target: str = ""
     target_column: int = 0
     comment: str = ""
+    nat: NatTarget | None = None
 
 
 def read_set(nft_set: NftSet, file: str) -> SetInfo:

@@ -11,8 +11,9 @@ base chains onto the firewall's paths:
 * a table of family ``ip`` (``ip6``) never sees IPv6 (IPv4) packets, so its filters start
   with a rule that lets the other family through;
 * a hook with no base chain filters nothing, so ``default_path_action`` is permit;
-* nat chains are recorded as NAT statements; other hooks and families are skipped with a
-  warning (they can only drop more, so skipping them errs toward "permitted").
+* nat chains on the prerouting, output, postrouting and input hooks become NAT rules
+  (``nat_rules``), several on one hook in priority order; other hooks and families are
+  skipped with a warning (they can only drop more, so skipping them errs toward "permitted").
 """
 
 from __future__ import annotations
@@ -35,8 +36,12 @@ from plantgate.firewalls.linux.chains import (
     hook_paths,
 )
 from plantgate.firewalls.linux.detect import nftables_confidence
+from plantgate.firewalls.linux.match import Match
+from plantgate.firewalls.linux.nat_rules import HOOK_STAGES, NatTarget, hook_nat_rules, written_id
+from plantgate.firewalls.linux.nft_nat import nat_statement_at, nft_nat_target
 from plantgate.firewalls.linux.nft_rules import RuleDraft, SetInfo, interpret_rule, read_set
-from plantgate.firewalls.linux.nft_syntax import NftTable, parse_structure
+from plantgate.firewalls.linux.nft_syntax import NftTable, Statement, parse_structure
+from plantgate.firewalls.nat import NatRule
 from plantgate.firewalls.ruleset import (
     ANY_V4,
     ANY_V6,
@@ -60,7 +65,6 @@ class _TableDrafts:
     table: NftTable
     sets: dict[str, SetInfo]
     rules: dict[str, list[RuleDraft]] = field(default_factory=dict)
-    nat: list[SourceSpan] = field(default_factory=list)
 
 
 class NftablesParser:
@@ -87,13 +91,9 @@ class NftablesParser:
             sets = {name: read_set(s, file) for name, s in table.sets.items()}
             drafts = _TableDrafts(table, sets)
             for chain in table.chains.values():
-                if chain.chain_type == "nat":
-                    drafts.nat.extend(SourceSpan(file, s.line, s.end_line, s.text) for s in chain.rules)
-                    drafts.rules[chain.name] = []
-                    continue
-                drafts.rules[chain.name] = [
-                    interpret_rule(stmt, table.family, sets, file, warnings) for stmt in chain.rules
-                ]
+                # user chains of a nat table have no type: any rule with a NAT statement is read as one
+                drafts.rules[chain.name] = [nat_draft(stmt, table.family, sets, file, warnings)
+                                            for stmt in chain.rules]
             tables.append(drafts)
         includes = [SourceSpan(file, line, line, lines.text(line, line, strip=True)) for line, _ in structure.includes]
         for span in includes:
@@ -110,6 +110,7 @@ def _build(tables: list[_TableDrafts], file: str, warnings: list[ParseWarning],
     ruleset = Ruleset(name=Path(file).stem, vendor="nftables", file=file, zones=[*zone_map.zones, SELF_ZONE],
                       warnings=warnings, default_path_action=Action.PERMIT)
     hooks: dict[str, list[tuple[int, int, str]]] = {h: [] for h in FILTER_HOOKS}
+    nat_hooks: list[NatHook] = []
     table_names = [td.table.name for td in tables]
     for td in tables:
         table = td.table
@@ -118,8 +119,9 @@ def _build(tables: list[_TableDrafts], file: str, warnings: list[ParseWarning],
         for name, info in td.sets.items():
             ruleset.objects[f"{prefix}/@{name}"] = NamedObject(f"{prefix}/@{name}", info.kind,
                                                                info.span, info.members)
-        ruleset.nat_statements.extend(td.nat)
         inliner = Inliner(chains, file, FAMILY_UNIVERSE[table.family], zone_map.universe)
+        targets = {f"{prefix}/{name}#{number}": draft.nat for name, drafts in td.rules.items()
+                   for number, draft in enumerate(drafts, start=1) if draft.nat is not None}
         for chain_name in table.order:
             chain = table.chains[chain_name]
             label = f"{prefix}/{chain_name}"
@@ -127,7 +129,10 @@ def _build(tables: list[_TableDrafts], file: str, warnings: list[ParseWarning],
             if not chain.hook:
                 ruleset.objects[label] = NamedObject(label, "chain", span)
                 continue
-            if chain.chain_type == "nat":
+            if chain.chain_type == "nat" and chain.hook in HOOK_STAGES:
+                base = chains[label]
+                base.policy = Action.PERMIT  # falling off a nat chain: the packet goes on untranslated
+                nat_hooks.append((chain.hook, chain.priority, len(nat_hooks), inliner.flatten(base), targets))
                 continue
             if chain.chain_type != "filter" or chain.hook not in FILTER_HOOKS:
                 warnings.append(ParseWarning(file, chain.header.line, f"{chain.chain_type} chain on hook "
@@ -145,6 +150,13 @@ def _build(tables: list[_TableDrafts], file: str, warnings: list[ParseWarning],
                 rules = [replace(r, position=i) for i, r in enumerate(rules, start=1)]
             ruleset.filters[label] = Filter(label, rules, base.policy, span, "; ".join(chain.comments))
             hooks[chain.hook].append((chain.priority, len(hooks[chain.hook]), label))
+    ruleset.nat_rules = _nat_rules(nat_hooks, tuple(zone_map.zones))
+    # NAT rules keep no object references: a chain they use is not listed, or the unused-object lint flags it
+    for _, _, _, flattened, _ in nat_hooks:
+        for rule in flattened:
+            for ref in rule.object_refs:
+                if ref in ruleset.objects and ruleset.objects[ref].kind == "chain":
+                    del ruleset.objects[ref]
     ordered = {h: tuple(name for _, _, name in sorted(items)) for h, items in hooks.items()}
     for hook, names in ordered.items():
         if not names:
@@ -152,6 +164,49 @@ def _build(tables: list[_TableDrafts], file: str, warnings: list[ParseWarning],
                                          "filtered by this ruleset", widened=True))
     ruleset.paths = hook_paths(zone_map, ordered)
     return ruleset
+
+
+NatHook = tuple[str, int, int, list[Rule], dict[str, NatTarget]]
+"""(hook, priority, order read, flattened rules, NAT targets by written rule id) of one nat base chain."""
+
+
+def _nat_rules(nat_hooks: list[NatHook], interface_zones: tuple[str, ...]) -> list[NatRule]:
+    """The nat base chains as NAT rules, hook by hook, chains of a hook in priority order.
+
+    On one hook the kernel runs the next nat chain only when the previous one set up no
+    translation: an ``accept`` without NAT ends one chain, not the hook. So a chain's identity
+    rules are dropped unless it is the hook's last; its translating rules stay first-match.
+    """
+    found: list[NatRule] = []
+    for hook in HOOK_STAGES:
+        chains = sorted((item for item in nat_hooks if item[0] == hook), key=lambda item: (item[1], item[2]))
+        for position, (_, _, _, flattened, targets) in enumerate(chains):
+            last = position == len(chains) - 1
+            kept = flattened if last else [r for r in flattened if written_id(r) in targets]
+            found += hook_nat_rules(hook, kept, targets, interface_zones, len(found) + 1, "")
+    return found
+
+
+def nat_draft(stmt: Statement, family: str, sets: dict[str, SetInfo], file: str,
+              warnings: list[ParseWarning]) -> RuleDraft:
+    """A nat-chain rule: its match as any rule's, and its NAT statement (``nft_nat``) as an accepting target."""
+    k = nat_statement_at(stmt.tokens)
+    if k is None:
+        return interpret_rule(stmt, family, sets, file, warnings)
+    span = SourceSpan(file, stmt.line, stmt.end_line, stmt.text)
+    if k:
+        draft = interpret_rule(Statement(stmt.tokens[:k], stmt.text), family, sets, file, [])
+    else:
+        draft = RuleDraft(span, Match(FAMILY_UNIVERSE[family], FAMILY_UNIVERSE[family]), None, None,
+                          Verdict.CONTINUE)
+    nat = nft_nat_target(stmt.tokens[k:], family)
+    if draft.match is not None and draft.match.uncertain:
+        warnings.append(ParseWarning(file, stmt.line, "not modelled: " + "; ".join(draft.match.uncertain),
+                                     stmt.text, widened=True))
+    if nat.reasons:
+        warnings.append(ParseWarning(file, stmt.line, "translation widened: " + "; ".join(nat.reasons), stmt.text,
+                                     widened=True))
+    return replace(draft, span=span, verdict=Verdict.ACCEPT, target="", nat=nat)
 
 
 def _chains(td: _TableDrafts, zone_map: ZoneMap, file: str, prefix: str) -> dict[str, Chain]:
