@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from plantgate.cli_fw import INDENT_OPTION, VENDOR_OPTION, change_json, load_ruleset, permitter_json
+from plantgate.cli_fw import INDENT_OPTION, VENDOR_OPTION, change_json, load_ruleset, nat_edit_json, permitter_json
 from plantgate.errors import InputError
 from plantgate.firewalls.base import parse_config
-from plantgate.netspace import Change, default_space, diff_rulesets, is_subset
+from plantgate.netspace import RulesetDiff, default_space, diff_rulesets, is_subset
 from plantgate.outputs.json_stream import write_json
 from plantgate.terminal import make_console, styled
 
@@ -150,16 +150,21 @@ def prove_closing(current: Path, candidate: Path, vendor: str | None, candidate_
     proved, diff = is_subset(default_space(), after, before)
     if output_format == "json":
         write_json({"proved": proved, "opened": [change_json(c) for c in diff.opened],
-                    "closed": [change_json(c) for c in diff.closed]}, indent=indent)
+                    "closed": [change_json(c) for c in diff.closed],
+                    "nat_edits": [nat_edit_json(e) for e in diff.nat_edits]}, indent=indent)
     else:
-        _print_proof(proved, diff.opened, diff.closed)
+        _print_proof(proved, diff)
     if not proved:
         sys.exit(1)
 
 
-def _print_proof(proved: bool, opened: list[Change], closed: list[Change]) -> None:
+def _print_proof(proved: bool, diff: RulesetDiff) -> None:
+    opened, closed = diff.opened, diff.closed
     if proved:
         console.print(styled(("PROVED", "green"), ": the candidate permits nothing the current config does not."))
+    for edit in diff.nat_edits:
+        console.print(styled(("NOT PROVED", "bold red"), f": the candidate edits address translation, which can open "
+                             f"what the filters do not show: {edit}"), highlight=False)
     for item in opened:
         console.print(styled(("OPENS", "bold red"), f" {item.key}: {item.witness}"))
         for permitter in item.rules:
@@ -188,7 +193,8 @@ def verify(record: Path, deployed: Path, site_dir: Path | None, output_format: s
     if output_format == "json":
         click.echo(json.dumps({"change": change_record.id, "matches_approved": diff.unchanged,
                                "extra": [change_json(c) for c in diff.opened],
-                               "missing": [change_json(c) for c in diff.closed]}, indent=2))
+                               "missing": [change_json(c) for c in diff.closed],
+                               "nat_edits": [nat_edit_json(e) for e in diff.nat_edits]}, indent=2))
     elif diff.unchanged:
         console.print(styled(("VERIFIED", "green"), f": the deployed config permits exactly what {change_record.id} "
                              "approved."))
@@ -198,5 +204,7 @@ def verify(record: Path, deployed: Path, site_dir: Path | None, output_format: s
         for label, items in (("permits beyond approval", diff.opened), ("misses approved", diff.closed)):
             for item in items:
                 console.print(f"  {label} {item.key}: e.g. {item.witness}", highlight=False)
+        for edit in diff.nat_edits:
+            console.print(f"  address translation {edit}", highlight=False)
     if not diff.unchanged:
         sys.exit(1)

@@ -19,6 +19,7 @@ from plantgate.terminal import make_console, styled
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from plantgate.firewalls.nat_edits import NatEdit
     from plantgate.netspace import Change, Flow, Permitter, Verdict
     from plantgate.netspace.batch import PacketBatch
     from plantgate.netspace.evaluate_nat import TranslatedVerdict
@@ -254,6 +255,12 @@ def permitter_json(permitter: Permitter) -> dict[str, Any]:
     return {"filter": None, "id": None, "default": "path"}
 
 
+def nat_edit_json(edit: NatEdit) -> dict[str, Any]:
+    span = edit.span
+    return {"change": edit.change, "what": edit.what, "file": span.file, "line": span.line,
+            "text": " ".join(span.text.split())}
+
+
 def change_json(change: Change) -> dict[str, Any]:
     key = change.key
     out: dict[str, Any] = {"filter": key.filter} if key.kind == "filter" else {
@@ -284,12 +291,15 @@ def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, outpu
     result = diff_rulesets(default_space(), before, after)
     if output_format == "json":
         write_json({"opened": [change_json(c) for c in result.opened],
-                    "closed": [change_json(c) for c in result.closed]}, indent=indent)
+                    "closed": [change_json(c) for c in result.closed],
+                    "nat_edits": [nat_edit_json(e) for e in result.nat_edits]}, indent=indent)
         return
     console = _console()
     if result.unchanged:
-        console.print("No difference: both configs permit exactly the same flows.")
+        console.print("No difference: both configs permit exactly the same flows and translate alike.")
         return
+    for edit in result.nat_edits:
+        console.print(styled(("NAT EDITED", "bold"), f" {edit}"), highlight=False)
     for label, changes in (("OPENED", result.opened), ("CLOSED", result.closed)):
         for change in changes:
             console.print(styled((label, "bold"), f" {change.key}: e.g. {change.witness}"))

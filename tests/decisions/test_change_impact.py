@@ -279,3 +279,21 @@ def test_closing_change_on_a_firewall_the_treaty_does_not_place(tmp_path: Path) 
     assert impact.losing_access == ["C-1-replica"]
     code, out = run("change", "check", str(folder / "changes" / "CR-close.yaml"))
     assert "closes on filter FW_ACL" in out and "losing access: C-1-replica" in out
+
+
+def test_emergency_change_that_adds_a_port_forward_is_refused(tmp_path: Path) -> None:
+    """CR-2026-102 closes a path; its candidate here also gains a DNAT to an OT host.
+
+    By hand: the filters still only close, but the port forward publishes 172.16.35.20:8530 under
+    203.0.113.10, which no filter comparison shows: the emergency proof must refuse, naming the line.
+    """
+    site = copy_example(tmp_path)
+    candidate = site / "firewalls" / "candidates" / "fw-dmz-ot.CR-2026-102.iptables"
+    nat = ("*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+           "-A PREROUTING -d 203.0.113.10/32 -p tcp --dport 8530 -j DNAT --to-destination 172.16.35.20\n"
+           "COMMIT\n")
+    candidate.write_text(nat + candidate.read_text(encoding="utf-8"), encoding="utf-8")
+    impact = impact_of(site, "CR-2026-102")
+    assert impact.opened == []
+    assert any(r.startswith("emergency changes may only close paths, but the candidate edits address translation")
+               and ":4:" in r for r in impact.refusals), impact.refusals

@@ -184,12 +184,18 @@ def _judge(impact: ChangeImpact, record: ChangeRecord, diff: RulesetDiff) -> Non
     elif impact.config_opened and not impact.review.valid_ot_approvals:
         change = impact.config_opened[0]
         refuse(f"it opens flows ({change.key}, e.g. {change.witness}) without a valid OT approval of this candidate")
+    elif diff.nat_edits and not impact.review.valid_ot_approvals:
+        refuse(f"it edits address translation ({diff.nat_edits[0]}), which can open paths, without a valid OT "
+               "approval of this candidate")
     if record.emergency:
         if diff.opened:  # the candidate does not permit a subset of the current config
             opened = diff.opened[0]
             impact.emergency_opened = opened.witness
             refuse(f"emergency changes may only close paths, but the candidate opens {opened.key}: "
                    f"e.g. {opened.witness}")
+        elif diff.nat_edits:
+            refuse(f"emergency changes may only close paths, but the candidate edits address translation "
+                   f"({diff.nat_edits[0]}), which PlantGate cannot prove closes only")
     uncovered = [z for z in impact.outside_register if any(z.flows.intersects(o.flows) for o in impact.opened)]
     for zone_change in uncovered:
         pair = (zone_change.from_zone, zone_change.to_zone)

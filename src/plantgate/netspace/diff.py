@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from plantgate.firewalls.gc_pause import collector_paused
+from plantgate.firewalls.nat_edits import NatEdit, nat_edits
 from plantgate.firewalls.ruleset import Ruleset
 from plantgate.netspace.compile import (
     Permitter,
@@ -44,12 +45,20 @@ class Change:
 
 @dataclass
 class RulesetDiff:
+    """Flows opened and closed per policy key, and the NAT edits the flow comparison cannot see."""
+
     opened: list[Change] = field(default_factory=list)
     closed: list[Change] = field(default_factory=list)
+    nat_edits: list[NatEdit] = field(default_factory=list)
 
     @property
     def unchanged(self) -> bool:
-        return not self.opened and not self.closed
+        return not self.opened and not self.closed and not self.nat_edits
+
+    @property
+    def only_closes(self) -> bool:
+        """Nothing opened, and no translation edited (which could open what the filters do not show)."""
+        return not self.opened and not self.nat_edits
 
 
 def _keys(old: Ruleset, new: Ruleset) -> list[PolicyKey]:
@@ -73,7 +82,7 @@ def diff_rulesets(space: PacketSpace, old: Ruleset, new: Ruleset) -> RulesetDiff
 
 
 def _diff(space: PacketSpace, old: Ruleset, new: Ruleset) -> RulesetDiff:
-    result = RulesetDiff()
+    result = RulesetDiff(nat_edits=nat_edits(old, new))
     signatures = Signatures()
     restriction = EditRestriction(space, signatures)
     for key in _keys(old, new):
@@ -104,8 +113,8 @@ def _diff(space: PacketSpace, old: Ruleset, new: Ruleset) -> RulesetDiff:
 def is_subset(space: PacketSpace, candidate: Ruleset, current: Ruleset) -> tuple[bool, RulesetDiff]:
     """Whether ``candidate`` permits nothing ``current`` does not, for every policy key.
 
-    The diff (current -> candidate) comes with it: ``opened`` is the refusal evidence,
-    ``closed`` what the change takes away.
+    The diff (current -> candidate) comes with it: ``opened`` and ``nat_edits`` are the refusal
+    evidence (an edited translation is never proved harmless), ``closed`` what the change takes away.
     """
     diff = diff_rulesets(space, current, candidate)
-    return not diff.opened, diff
+    return diff.only_closes, diff

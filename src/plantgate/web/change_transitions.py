@@ -36,7 +36,7 @@ from plantgate.decisions.change_state import TransitionRefused, apply, review_de
 from plantgate.errors import InputError
 from plantgate.firewalls.base import parse_config
 from plantgate.model.changes import ChangeState, DecisionKind
-from plantgate.netspace import default_space, is_subset
+from plantgate.netspace import default_space, diff_rulesets
 from plantgate.web.change_duties import Decider, decisions_given, platform_owners
 from plantgate.web.changes import (
     DECISION_ROLES,
@@ -227,14 +227,15 @@ def deployed_problems(access: SiteAccess, row: ChangeRequestRow, deployed: bytes
     approved = parse_config((folder / record.candidate_config).resolve(), entry["vendor"], entry.get("context", ""))
     actual = parse_config(deployed_path, entry["vendor"], entry.get("context", ""))
     problems = []
-    more, diff = is_subset(space, actual, approved)
-    if not more:
+    diff = diff_rulesets(space, approved, actual)
+    if diff.opened:
         problems.append(f"the deployed config permits more than the approved candidate: {diff.opened[0].key}, "
                         f"e.g. {diff.opened[0].witness}")
-    less, diff = is_subset(space, approved, actual)
-    if not less:
-        problems.append(f"the deployed config lacks flows the approved candidate permits: {diff.opened[0].key}, "
-                        f"e.g. {diff.opened[0].witness}")
+    if diff.closed:
+        problems.append(f"the deployed config lacks flows the approved candidate permits: {diff.closed[0].key}, "
+                        f"e.g. {diff.closed[0].witness}")
+    problems += [f"the deployed config's address translation differs from the approved candidate's: {edit}"
+                 for edit in diff.nat_edits]
     return problems
 
 
