@@ -5,6 +5,7 @@ files; this command writes them from (vendor, rules, seed) alone, into ``bench/o
 (gitignored) or any directory. Nothing generated is ever committed.
 
     .venv/bin/python bench/generate.py --rules 20000 --vendor asa fortigate panos
+    .venv/bin/python bench/generate.py --rules 10000 --nat 1000 --changes 50   # NAT configs and closing candidates
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import ipaddress
 import random
 from pathlib import Path
 
-from plant_model import PlantPolicy, build_policy, mutate_policy
+from plant_model import PlantPolicy, add_nat, build_policy, mutate_policy
 from render import RENDERERS, SUFFIXES
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
@@ -49,6 +50,27 @@ def generate_change(rules: int, directory: Path, seed: int = 1, changes: int = 5
             write_config(mixed, "asa", directory, f"{stem}-mixed{changes}"))
 
 
+def nat_policy(rules: int, nat: int, seed: int = 1) -> PlantPolicy:
+    """The ``rules``-rule policy of ``seed`` with ``nat`` NAT entries (drawn from the same seed)."""
+    return add_nat(build_policy(rules, seed), nat, seed)
+
+
+def generate_nat(vendor: str, rules: int, nat: int, directory: Path, seed: int = 1) -> Path:
+    """The config of a ``rules``-rule policy with ``nat`` NAT entries for ``vendor``."""
+    return write_config(nat_policy(rules, nat, seed), vendor, directory, f"{vendor}-{rules}-nat{nat}-s{seed}")
+
+
+def generate_nat_change(vendor: str, rules: int, nat: int, directory: Path, seed: int = 1,
+                        changes: int = 50) -> tuple[Path, Path]:
+    """(current, closing candidate) with NAT for ``vendor``: the candidate has the very same NAT
+    and turns ``changes`` permits into denies, none of them a policy that carries NAT."""
+    current = nat_policy(rules, nat, seed)
+    closing = mutate_policy(current, changes, opening=False, frozen=current.nat_carriers())
+    stem = f"{vendor}-{rules}-nat{nat}-s{seed}"
+    return (write_config(current, vendor, directory, stem),
+            write_config(closing, vendor, directory, f"{stem}-closing{changes}"))
+
+
 def random_host(rng: random.Random, network: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
     return network[rng.randrange(network.num_addresses)]
 
@@ -70,11 +92,18 @@ def main() -> None:
     parser.add_argument("--vendor", nargs="+", choices=sorted(RENDERERS), default=sorted(RENDERERS))
     parser.add_argument("--changes", type=int, default=0,
                         help="also write ASA closing/mixed candidates with this many edits")
+    parser.add_argument("--nat", type=int, default=0,
+                        help="write configs with this many NAT entries instead (closing candidates with --changes)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     for vendor in args.vendor:
-        print(generate(vendor, args.rules, args.out, args.seed))
-    if args.changes:
+        if args.nat and args.changes:
+            print(*generate_nat_change(vendor, args.rules, args.nat, args.out, args.seed, args.changes), sep="\n")
+        elif args.nat:
+            print(generate_nat(vendor, args.rules, args.nat, args.out, args.seed))
+        else:
+            print(generate(vendor, args.rules, args.out, args.seed))
+    if args.changes and not args.nat:
         for path in generate_change(args.rules, args.out, args.seed, args.changes):
             print(path)
 

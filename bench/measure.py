@@ -143,6 +143,80 @@ def prove_closing(params: Params) -> Result:
                                      "parse_s": round(statistics.median(parse_times), 3)}}
 
 
+def _nat_lines(ruleset: Ruleset) -> int:
+    """NAT statements as written that translate: a statement may give several NatRules (ASA's
+    halves, PAN-OS's implied bi-directional rule), and FortiGate's "no NAT" rules are no statement."""
+    return len({(rule.span.file, rule.span.line) for rule in ruleset.nat_rules if not rule.is_identity})
+
+
+def _nat_checked(ruleset: Ruleset, params: Params) -> dict[str, Any]:
+    """NAT facts of a parsed config; raises unless it holds as many NAT statements as were rendered
+    and not one NAT line was widened (the renderer writes only what the parsers model)."""
+    widened = [w for w in ruleset.warnings if w.widened]
+    lines = _nat_lines(ruleset)
+    if lines != params["nat"] or widened:
+        raise RuntimeError(f"{params['path']}: {lines} NAT statements parsed of {params['nat']} rendered, "
+                           f"{len(widened)} widened warnings (first: {widened[:1]})")
+    return {"nat_parsed": lines, "nat_rules": len(ruleset.nat_rules),
+            "uncertain": sum(rule.uncertain for rule in ruleset.nat_rules)}
+
+
+def nat_parse(params: Params) -> Result:
+    """Timed: ``parse_config(path, vendor)`` of a config with NAT; the NAT statements it holds must
+    be as many as were rendered, none widened."""
+    times, ruleset = _repeat(params, lambda: _timed(lambda: parse_config(params["path"], params["vendor"])))
+    return {"times": times, "info": {"rules": _source_rules(ruleset), **_nat_checked(ruleset, params),
+                                     "warnings": len(ruleset.warnings)}}
+
+
+def nat_permitted(params: Params) -> Result:
+    """Timed: in a fresh PacketSpace each time, ``prefold`` (the filters folded on every core, as the
+    ``permitted`` row) then ``translated_permitted`` of every zone pair: the permitted flows through NAT.
+
+    ``parts`` counts the (arriving, leaving, NAT rules) entries, ``translated`` those a NAT rule rewrote.
+    """
+    from plantgate.netspace.cores import usable_cores
+    from plantgate.netspace.prefold import prefold
+    from plantgate.netspace.translate import translated_permitted
+
+    ruleset = parse_config(params["path"], params["vendor"])
+    nat = _nat_checked(ruleset, params)
+
+    def on_every_core() -> list[Any]:
+        space = PacketSpace()
+        prefold(space, [ruleset])
+        return [part for a, b in ruleset.zone_pairs() for part in translated_permitted(space, ruleset, a, b)]
+
+    times, parts = _repeat(params, lambda: _timed(on_every_core))
+    return {"times": times, "info": {"rules": _source_rules(ruleset), "nat_rules": nat["nat_rules"],
+                                     "pairs": len(ruleset.zone_pairs()), "parts": len(parts),
+                                     "translated": sum(bool(part.rules) for part in parts),
+                                     "workers": usable_cores()}}
+
+
+def nat_prove(params: Params) -> Result:
+    """Timed: parse both configs (with the same NAT) and ``is_subset(candidate, current)`` in a fresh
+    PacketSpace; the closing candidate must be proved (nothing opened, no NAT edit), else an error.
+
+    The median parse share is reported apart as ``parse_s``.
+    """
+    parse_times: list[float] = []
+
+    def run() -> tuple[bool, Any]:
+        parse_s, (current, candidate) = _timed(lambda: (parse_config(params["current"], params["vendor"]),
+                                                        parse_config(params["candidate"], params["vendor"])))
+        parse_times.append(parse_s)
+        return is_subset(PacketSpace(), candidate, current)
+
+    times, (proved, result) = _repeat(params, lambda: _timed(run))
+    if not proved:
+        raise RuntimeError(f"the closing candidate was not proved: {len(result.opened)} keys opened, "
+                           f"NAT edits {[str(edit) for edit in result.nat_edits[:3]]}")
+    return {"times": times, "info": {"proved": proved, "closed_keys": len(result.closed),
+                                     "nat_edits": len(result.nat_edits),
+                                     "parse_s": round(statistics.median(parse_times), 3)}}
+
+
 def fw_test_cli(params: Params) -> Result:
     """Timed: ``plantgate fw test CONFIG --packets CSV --format json`` as a subprocess, end to end."""
     command = [params["plantgate"], "fw", "test", params["config"], "--vendor", "asa",
@@ -270,7 +344,7 @@ def command(params: Params) -> Result:
 MEASUREMENTS: dict[str, Callable[[Params], Result]] = {
     "parse": parse, "permitted": permitted, "diff": diff, "lint": lint, "prove_closing": prove_closing,
     "fw_test_cli": fw_test_cli, "fw_test_library": fw_test_library, "aclcheck": aclcheck,
-    "command": command,
+    "command": command, "nat_parse": nat_parse, "nat_permitted": nat_permitted, "nat_prove": nat_prove,
 }
 
 

@@ -16,8 +16,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Literal
 
-AddrKind = Literal["any", "host", "subnet", "object", "group"]
-SvcKind = Literal["ip", "proto", "eq", "range", "gt", "object", "portgroup", "group"]
+AddrKind = Literal["any", "host", "subnet", "object", "group", "nat"]
+SvcKind = Literal["ip", "proto", "eq", "range", "gt", "object", "portgroup", "group", "nat"]
+NatKind = Literal["static", "port-forward", "hide"]
 
 
 @dataclass(frozen=True)
@@ -81,15 +82,17 @@ class ServiceGroup:
 
 @dataclass(frozen=True)
 class AddrRef:
-    """What a rule names as source or destination."""
+    """What a rule names as source or destination; kind "nat" names a ``NatEntry`` (each vendor
+    writes it its own way: the real host, the VIP, or the mapped address)."""
 
     kind: AddrKind
-    value: str = ""  # dotted address, CIDR or object/group name
+    value: str = ""  # dotted address, CIDR or object/group/NAT entry name
 
 
 @dataclass(frozen=True)
 class SvcRef:
-    """What a rule names as its service. ``protocol`` is tcp/udp/icmp for inline forms."""
+    """What a rule names as its service. ``protocol`` is tcp/udp/icmp for inline forms; kind "nat"
+    is a port forward's port (``name`` the entry): real or mapped, as the vendor's policy sees it."""
 
     kind: SvcKind
     protocol: str = ""
@@ -113,9 +116,31 @@ class PolicyRule:
     log: bool = False
 
 
+@dataclass(frozen=True)
+class NatEntry:
+    """One address translation of the boundary, vendor-neutral.
+
+    ``static``: the host ``real`` published 1:1 as ``mapped`` (both directions). ``port-forward``:
+    ``mapped``:``mapped_port`` reaches ``real``:``real_port`` (``protocol``). ``hide``: the range
+    ``real`` leaves ``mapped_zone`` behind ``mapped`` with any port (PAT), or behind the mapped
+    zone's interface address when ``mapped`` is None. ``twice``: ASA writes it as twice NAT.
+    """
+
+    name: str
+    kind: NatKind
+    real_zone: str
+    mapped_zone: str
+    real: ipaddress.IPv4Network
+    mapped: ipaddress.IPv4Address | None
+    protocol: str = ""
+    real_port: int = 0
+    mapped_port: int = 0
+    twice: bool = False
+
+
 @dataclass
 class PlantPolicy:
-    """Everything a renderer needs: zones, names, objects, groups and ordered rules."""
+    """Everything a renderer needs: zones, names, objects, groups, ordered rules and NAT entries."""
 
     seed: int
     zones: list[Zone]
@@ -126,9 +151,15 @@ class PlantPolicy:
     port_groups: dict[str, PortGroup] = field(default_factory=dict)
     service_groups: dict[str, ServiceGroup] = field(default_factory=dict)
     rules: list[PolicyRule] = field(default_factory=list)
+    nat: dict[str, NatEntry] = field(default_factory=dict)
 
     def zone(self, name: str) -> Zone:
         return next(z for z in self.zones if z.name == name)
+
+    def nat_carriers(self) -> frozenset[int]:
+        """Numbers of the rules that carry a hide-NAT (a FortiGate policy with ``set nat enable``)."""
+        return frozenset(r.number for r in self.rules
+                         if r.source.kind == "nat" and self.nat[r.source.value].kind == "hide")
 
 
 ZONE_LAYOUT: tuple[tuple[str, int], ...] = (
@@ -307,17 +338,21 @@ def build_policy(rules: int, seed: int = 1, zones: list[Zone] | None = None) -> 
     return policy
 
 
-def mutate_policy(policy: PlantPolicy, changes: int, opening: bool, seed: int = 7) -> PlantPolicy:
+def mutate_policy(policy: PlantPolicy, changes: int, opening: bool, seed: int = 7,
+                  frozen: frozenset[int] = frozenset()) -> PlantPolicy:
     """A candidate change of ``policy``: ``changes`` edits, each closing (permit -> deny).
 
     With ``opening`` every third edit opens instead (deny -> permit, or a permit widened to
     any destination), so the candidate is not a subset and the diff has both directions.
+    Rules numbered in ``frozen`` are left alone (a FortiGate policy carrying NAT: denying it
+    would also remove its translation).
     """
     rng = random.Random(seed)
     rules = list(policy.rules)
     for edit in range(changes):
         opens = opening and edit % 3 == 2
-        candidates = range(len(rules)) if opens else [i for i, r in enumerate(rules) if r.permit]
+        candidates = ([i for i, r in enumerate(rules) if r.number not in frozen] if opens
+                      else [i for i, r in enumerate(rules) if r.permit and r.number not in frozen])
         index = rng.choice(candidates)
         rule = rules[index]
         if opens and not rule.permit:
@@ -327,6 +362,117 @@ def mutate_policy(policy: PlantPolicy, changes: int, opening: bool, seed: int = 
         else:
             rules[index] = dataclasses.replace(rule, permit=False)
     return dataclasses.replace(policy, rules=rules)
+
+
+# ----- address translation at the boundary -----
+
+MAPPED_ZONE = "outside"
+DMZ_ZONES = ("idmz", "historian")
+OT_ZONES = ("ot-l3", "ot-l2")
+HIDDEN_ZONES = ("inside", "mgmt", "historian", "ot-l3", "ot-l2")
+PUBLIC_RANGES = ("203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/24")
+BENCHMARK_RANGE = "198.18.0.0/15"
+"""RFC 2544's benchmarking block: mapped addresses past the documentation ranges' 762 hosts."""
+FORWARDED_PORTS = (("tcp", 502), ("tcp", 102), ("tcp", 44818), ("udp", 2222), ("tcp", 4840), ("tcp", 20000),
+                   ("tcp", 443), ("tcp", 22), ("tcp", 3389), ("tcp", 80), ("tcp", 1433), ("tcp", 8080))
+
+
+def public_addresses(rng: random.Random, count: int) -> list[ipaddress.IPv4Address]:
+    """``count`` distinct mapped addresses: the documentation ranges' hosts in a seeded order, then 198.18/15."""
+    documentation = [a for net in PUBLIC_RANGES for a in ipaddress.IPv4Network(net).hosts()]
+    rng.shuffle(documentation)
+    if count <= len(documentation):
+        return documentation[:count]
+    extra = ipaddress.IPv4Network(BENCHMARK_RANGE).hosts()
+    return documentation + [next(extra) for _ in range(count - len(documentation))]
+
+
+def _nat_kinds(rng: random.Random, count: int) -> list[NatKind]:
+    """About 40 % static publishes, 40 % port forwards, 20 % hide-NAT, in a seeded order."""
+    statics, forwards = round(count * 0.4), round(count * 0.4)
+    kinds: list[NatKind] = ["static"] * statics + ["port-forward"] * forwards + ["hide"] * (count - statics - forwards)
+    rng.shuffle(kinds)
+    return kinds
+
+
+class _NatDrawer:
+    """Draws NAT entries (distinct real hosts, distinct mapped addresses) from one generator."""
+
+    def __init__(self, policy: PlantPolicy, rng: random.Random, mapped: list[ipaddress.IPv4Address]) -> None:
+        self.policy, self.rng, self.mapped = policy, rng, iter(mapped)
+        self.used: set[ipaddress.IPv4Address] = set()
+
+    def host(self, zone_names: tuple[str, ...]) -> tuple[str, ipaddress.IPv4Network]:
+        zone = self.policy.zone(self.rng.choice(zone_names))
+        while True:
+            address = zone.network[self.rng.randrange(2, zone.network.num_addresses - 1)]
+            if address not in self.used:
+                self.used.add(address)
+                return zone.name, ipaddress.IPv4Network(address)
+
+    def entry(self, number: int, kind: NatKind) -> NatEntry:
+        rng = self.rng
+        if kind == "static":
+            zone, real = self.host(DMZ_ZONES)
+            return NatEntry(f"nat-static-{number}", kind, zone, MAPPED_ZONE, real, next(self.mapped),
+                            twice=rng.random() < 0.05)
+        if kind == "port-forward":
+            zone, real = self.host(DMZ_ZONES + OT_ZONES)
+            protocol, port = rng.choice(FORWARDED_PORTS)
+            return NatEntry(f"nat-fwd-{number}", kind, zone, MAPPED_ZONE, real, next(self.mapped), protocol,
+                            port, rng.randint(1025, 65000))
+        zone = self.policy.zone(rng.choice(HIDDEN_ZONES))
+        length = rng.choice((24, 24, 25, 26, 27, 28))
+        start = zone.network[rng.randrange(256, zone.network.num_addresses - 256)]
+        real = ipaddress.IPv4Network(f"{start}/{length}", strict=False)
+        mapped = next(self.mapped) if rng.random() < 0.75 else None  # else the interface's own address
+        return NatEntry(f"nat-hide-{number}", kind, zone.name, MAPPED_ZONE, real, mapped, twice=rng.random() < 0.1)
+
+
+def _nat_rule(policy: PlantPolicy, entry: NatEntry, base: PolicyRule, rng: random.Random) -> PolicyRule:
+    """A permit that needs ``entry`` (it replaces ``base``, keeping its number and logging).
+
+    Inbound to a published host or port forward from the mapped zone; outbound from a hidden
+    range to the mapped zone, so the translation decides what leaves.
+    """
+    outside = policy.zone(MAPPED_ZONE)
+    if entry.kind == "hide":
+        destination = AddrRef("any") if rng.random() < 0.5 else AddrRef(
+            "host", str(outside.network[rng.randrange(2, outside.network.num_addresses - 1)]))
+        service = SvcRef("eq", protocol="tcp", low=443, high=443) if rng.random() < 0.5 else SvcRef("ip")
+        return PolicyRule(base.number, f"{entry.real_zone}_in", entry.real_zone, MAPPED_ZONE, True,
+                          AddrRef("nat", entry.name), destination, service, base.log)
+    if entry.kind == "port-forward":
+        service = SvcRef("nat", protocol=entry.protocol, name=entry.name)
+    else:
+        port = rng.choice((443, 443, 80, 22, 1433, 8080))
+        service = SvcRef("eq", protocol="tcp", low=port, high=port)
+    source = AddrRef("any") if rng.random() < 0.6 else AddrRef(
+        "subnet", str(ipaddress.IPv4Network(f"{outside.network[rng.randrange(outside.network.num_addresses)]}/24",
+                                            strict=False)))
+    return PolicyRule(base.number, f"{MAPPED_ZONE}_in", MAPPED_ZONE, entry.real_zone, True, source,
+                      AddrRef("nat", entry.name), service, base.log)
+
+
+def add_nat(policy: PlantPolicy, count: int, seed: int = 1) -> PlantPolicy:
+    """``policy`` with ``count`` NAT entries and rules that depend on them (a new policy; the input is kept).
+
+    The mix of a plant boundary: ~40 % static 1:1 publishes of DMZ hosts, ~40 % port forwards
+    (public:port -> DMZ/OT host:port), ~20 % hide-NAT of internal ranges (3 in 4 behind a pool
+    address, the rest behind the outside interface). Mapped addresses are distinct. Every hide
+    entry and half of the others replace a random rule with a permit that needs the translation,
+    so the rule count stays the same. Needs the default zone layout.
+    """
+    rng = random.Random(seed)
+    drawer = _NatDrawer(policy, rng, public_addresses(rng, count))
+    entries = [drawer.entry(number, kind) for number, kind in enumerate(_nat_kinds(rng, count), start=1)]
+    users = [e for e in entries if e.kind == "hide" or rng.random() < 0.5]
+    if len(users) > len(policy.rules):
+        raise ValueError(f"{len(users)} rules must use NAT but the policy has {len(policy.rules)}")
+    rules = list(policy.rules)
+    for entry, index in zip(users, rng.sample(range(len(rules)), len(users)), strict=True):
+        rules[index] = _nat_rule(policy, entry, rules[index], rng)
+    return dataclasses.replace(policy, rules=rules, nat={e.name: e for e in entries})
 
 
 # ----- resolving references to concrete values (for packets and for the Aerleon policy) -----
@@ -358,6 +504,8 @@ def address_networks(policy: PlantPolicy, ref: AddrRef) -> list[ipaddress.IPv4Ne
         return [ipaddress.IPv4Network(policy.host_names.get(ref.value, ref.value))]
     if ref.kind == "subnet":
         return [ipaddress.IPv4Network(ref.value)]
+    if ref.kind == "nat":  # the real side: what the host or range is behind its translation
+        return [policy.nat[ref.value].real]
     if ref.kind == "object":
         return object_networks(policy.net_objects[ref.value])
     return group_networks(policy, ref.value)
@@ -380,6 +528,9 @@ def service_ports(policy: PlantPolicy, ref: SvcRef) -> list[tuple[str, int, int]
         return [(ref.protocol, 0, 65535)]
     if ref.kind in ("eq", "range", "gt"):
         return [(ref.protocol, ref.low, ref.high)]
+    if ref.kind == "nat":
+        entry = policy.nat[ref.name]
+        return [(entry.protocol, entry.real_port, entry.real_port)]
     if ref.kind == "object":
         svc = policy.service_objects[ref.name]
         return [(svc.protocol, svc.low, svc.high)]

@@ -9,6 +9,7 @@ agreement (the tools must agree on every packet, or the comparison means nothing
     .venv/bin/python bench/run.py            # full sizes (a few minutes)
     .venv/bin/python bench/run.py --quick    # small sizes, under a minute (smoke test)
     .venv/bin/python bench/run.py --profile permitted   # cProfile one measurement
+    .venv/bin/python bench/run.py --only nat            # the NAT rows (ASA, FortiGate, PAN-OS)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from aerleon_corpus import corpus_change, corpus_config, corpus_packets
 from aerleon_corpus import write_packets as write_corpus_packets
 from aerleon_side import build_aerleon_policy, make_packets, render_asa
 from bench_estate import write_estate
-from generate import DEFAULT_OUT, generate, generate_change, write_packets
+from generate import DEFAULT_OUT, generate, generate_change, generate_nat_change, write_packets
 from plant_model import build_policy
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -124,11 +125,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--packets", type=int, help="packets answered by both tools (default 1000)")
     parser.add_argument("--budget", type=float, default=60.0,
                         help="seconds after which a measurement stops repeating (at least 1 run)")
+    parser.add_argument("--nat-rules", type=int, help="NAT entries of the NAT rows' configs (default 1000)")
     parser.add_argument("--changes", type=int, default=50, help="edits in the candidate configs")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where generated files go (gitignored)")
     parser.add_argument("--only", nargs="+", help="run only these measurements (names as in --profile; "
-                        "'commands' is every whole-command row, 'library' every other row)")
+                        "'commands' is every whole-command row, 'nat' every NAT row, 'library' every other row)")
     parser.add_argument("--command-terms", type=int, help="terms of the fw show configs (default 20000)")
     parser.add_argument("--command-analysis-terms", type=int,
                         help="terms of the fw test/diff/prove-closing ASA configs (default 10000)")
@@ -142,6 +144,7 @@ def parse_args() -> argparse.Namespace:
     args.repeat = args.repeat or (3 if quick else 5)
     args.parse_rules = args.parse_rules or (2_000 if quick else 20_000)
     args.analysis_rules = args.analysis_rules or (1_000 if quick else 10_000)
+    args.nat_rules = args.nat_rules or (100 if quick else 1_000)
     args.aerleon_rules = args.aerleon_rules or (200 if quick else 1_000)
     args.packets = args.packets or (200 if quick else 1_000)
     args.command_terms = args.command_terms or (1_000 if quick else 20_000)
@@ -160,7 +163,8 @@ def print_header(args: argparse.Namespace) -> None:
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
           f"git {git_revision()}; load average {os.getloadavg()[0]:.1f} (other work on the machine skews timings)")
     print(f"sizes: parse {args.parse_rules} rules, analysis {args.analysis_rules} rules, "
-          f"Aerleon policy {args.aerleon_rules} rules, {args.packets} packets, {args.changes} edits; "
+          f"Aerleon policy {args.aerleon_rules} rules, {args.packets} packets, {args.changes} edits, "
+          f"NAT rows {args.analysis_rules} rules with {args.nat_rules} NAT entries; "
           f"median of {args.repeat} runs (fewer once a measurement has spent {args.budget:g} s), "
           f"each measurement in its own process; files in {args.out}")
     print(f"whole commands: Aerleon renderings of {args.command_terms} terms (show) and {args.command_analysis_terms} "
@@ -283,7 +287,42 @@ def plan(args: argparse.Namespace, files: dict[str, str]) -> list[tuple[str, str
     ]
 
 
-WORKER = {"parse_asa": "parse", "parse_fortigate": "parse", "parse_panos": "parse", "prove_refusing": "prove_closing"}
+NAT_VENDORS = (("asa", "ASA"), ("fortigate", "FortiGate"), ("panos", "PAN-OS XML"))
+
+
+def prepare_nat(args: argparse.Namespace) -> dict[str, str]:
+    """The NAT rows' inputs: per vendor a config with NAT and its closing candidate (same NAT)."""
+    start = time.perf_counter()
+    files = {}
+    for vendor, _ in NAT_VENDORS:
+        current, closing = generate_nat_change(vendor, args.analysis_rules, args.nat_rules, args.out, args.seed,
+                                               args.changes)
+        files.update({f"nat_{vendor}": str(current), f"nat_{vendor}_closing": str(closing)})
+    print(f"generated NAT inputs in {time.perf_counter() - start:.1f} s")
+    return files
+
+
+def nat_plan(args: argparse.Namespace, files: dict[str, str]) -> list[tuple[str, str, float | None, dict[str, Any]]]:
+    """(name, label, target seconds, params) of the NAT rows: parse, permitted sets through NAT, prove-closing."""
+    a, n, r = args.analysis_rules, args.nat_rules, args.repeat
+    rows: list[tuple[str, str, float | None, dict[str, Any]]] = []
+    for vendor, title in NAT_VENDORS:
+        base = {"vendor": vendor, "nat": n, "repeat": r}
+        rows += [
+            (f"nat_parse_{vendor}", f"parse a {a:,}-rule {title} config with {n:,} NAT rules", 3.0,
+             {**base, "path": files[f"nat_{vendor}"]}),
+            (f"nat_permitted_{vendor}", f"permitted sets through NAT, every zone pair, {a:,}-rule {title} "
+             f"with {n:,} NAT rules", 3.0, {**base, "path": files[f"nat_{vendor}"]}),
+            (f"nat_prove_{vendor}", f"prove-closing end to end, two {a:,}-rule {title} configs with the same "
+             f"{n:,} NAT rules (closing change)", 2.0,
+             {**base, "current": files[f"nat_{vendor}"], "candidate": files[f"nat_{vendor}_closing"]}),
+        ]
+    return rows
+
+
+WORKER = {"parse_asa": "parse", "parse_fortigate": "parse", "parse_panos": "parse", "prove_refusing": "prove_closing",
+          **{f"nat_{step}_{vendor}": f"nat_{step}" for vendor, _ in NAT_VENDORS
+             for step in ("parse", "permitted", "prove")}}
 
 
 TABLE_HEAD = ("| measurement | target | median s | min-max s | runs | peak RSS MB | status | notes |\n"
@@ -298,8 +337,8 @@ def table_line(row: Row) -> str:
             f"| {row.peak_mb():.0f} | {row.status()} | {notes} |")
 
 
-def print_table(rows: list[Row]) -> None:
-    print("\nResults (medians):")
+def print_table(rows: list[Row], title: str = "Results (medians):") -> None:
+    print(f"\n{title}")
     print(TABLE_HEAD)
     for row in rows:
         print(table_line(row))
@@ -362,6 +401,19 @@ def run_commands(args: argparse.Namespace) -> list[Row]:
     return list(rows.values())
 
 
+def run_nat(args: argparse.Namespace) -> list[Row]:
+    """The NAT rows, each measurement in its own process, as the library rows."""
+    files = prepare_nat(args)
+    rows = []
+    for name, label, target, params in nat_plan(args, files):
+        if not wanted(args, name, "nat"):
+            continue
+        result = measure(WORKER[name], {**params, "budget_s": args.budget}, profile=25 if args.profile else 0)
+        rows.append(Row(label, target, result))
+        print("  done: " + table_line(rows[-1]), flush=True)
+    return rows
+
+
 COMMAND_HEAD = ("| whole command | target | median s | min-max s | runs | peer median s | times faster "
                 "| all processes MB | status | notes |\n" + "|---" * 10 + "|")
 
@@ -406,11 +458,15 @@ def main() -> None:
                 label += " (lint not available)"
             rows[name] = Row(label, target, result)
             print("  done: " + table_line(rows[name]), flush=True)
+    nat_rows = run_nat(args) if any(
+        wanted(args, name, "nat") for name, *_ in nat_plan(args, _placeholder_files())) else []
     if command_rows:
         print_commands(command_rows)
     if rows:
         print_table(list(rows.values()))
         print_comparison(rows)
+    if nat_rows:
+        print_table(nat_rows, "With NAT (issue 20; medians):")
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
