@@ -119,8 +119,10 @@ def test_the_closing_candidate_proves_closing(vendor: str, tmp_path: Path) -> No
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_one_added_nat_entry_is_not_proved(vendor: str, policy: PlantPolicy, tmp_path: Path) -> None:
     """By hand: the candidate adds one port forward (198.18.255.254:15020 -> the OT host 10.64.9.9:502)
-    and changes no filter rule. The filters open nothing, but the translation is edited, so
-    prove-closing refuses and names the added NAT statement."""
+    and changes no filter rule. The filters open nothing, but packets to or from the OT host are now
+    translated where they were not (on ASA the ACL admits no inbound packet to it, so the change
+    shows on the host's own outbound sessions, its source rewritten), so prove-closing refuses with
+    such a packet and the added rule."""
     extra = NatEntry("nat-extra", "port-forward", "ot-l3", "outside", ipaddress.ip_network("10.64.9.9/32"),
                      ipaddress.ip_address("198.18.255.254"), "tcp", 502, 15020)
     opening = dataclasses.replace(policy, nat={**policy.nat, extra.name: extra})
@@ -129,5 +131,8 @@ def test_one_added_nat_entry_is_not_proved(vendor: str, policy: PlantPolicy, tmp
     assert _nat_statements(candidate) == NAT + 1
     proved, diff = is_subset(PacketSpace(), candidate, current)
     assert not proved and diff.opened == []
-    assert diff.nat_edits and all(edit.change == "added" for edit in diff.nat_edits)
-    assert any("nat-extra" in edit.span.text or "198.18.255.254" in edit.span.text for edit in diff.nat_edits)
+    assert diff.translations and diff.nat_edits == []
+    assert any({str(change.witness.dst), str(change.witness.src)} & {"198.18.255.254", "10.64.9.9"}
+               for change in diff.translations)
+    assert any("nat-extra" in rule.span.text or "198.18.255.254" in rule.span.text
+               for change in diff.translations for rule in change.nat_rules)

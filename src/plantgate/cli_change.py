@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from plantgate.cli_fw import INDENT_OPTION, VENDOR_OPTION, change_json, load_ruleset, nat_edit_json, permitter_json
+from plantgate.cli_fw import (
+    INDENT_OPTION,
+    VENDOR_OPTION,
+    change_json,
+    load_ruleset,
+    nat_edit_json,
+    permitter_json,
+    translation_json,
+)
 from plantgate.errors import InputError
 from plantgate.firewalls.base import parse_config
 from plantgate.netspace import RulesetDiff, default_space, diff_rulesets, is_subset
@@ -151,7 +159,8 @@ def prove_closing(current: Path, candidate: Path, vendor: str | None, candidate_
     if output_format == "json":
         write_json({"proved": proved, "opened": [change_json(c) for c in diff.opened],
                     "closed": [change_json(c) for c in diff.closed],
-                    "nat_edits": [nat_edit_json(e) for e in diff.nat_edits]}, indent=indent)
+                    "nat_edits": [nat_edit_json(e) for e in diff.nat_edits],
+                    "translations": [translation_json(t) for t in diff.translations]}, indent=indent)
     else:
         _print_proof(proved, diff)
     if not proved:
@@ -165,6 +174,8 @@ def _print_proof(proved: bool, diff: RulesetDiff) -> None:
     for edit in diff.nat_edits:
         console.print(styled(("NOT PROVED", "bold red"), f": the candidate edits address translation, which can open "
                              f"what the filters do not show: {edit}"), highlight=False)
+    for translation in diff.translations:
+        console.print(styled(("OPENS", "bold red"), f" through address translation {translation}"), highlight=False)
     for item in opened:
         console.print(styled(("OPENS", "bold red"), f" {item.key}: {item.witness}"))
         for permitter in item.rules:
@@ -194,7 +205,8 @@ def verify(record: Path, deployed: Path, site_dir: Path | None, output_format: s
         click.echo(json.dumps({"change": change_record.id, "matches_approved": diff.unchanged,
                                "extra": [change_json(c) for c in diff.opened],
                                "missing": [change_json(c) for c in diff.closed],
-                               "nat_edits": [nat_edit_json(e) for e in diff.nat_edits]}, indent=2))
+                               "nat_edits": [nat_edit_json(e) for e in diff.nat_edits],
+                               "translations": [translation_json(t) for t in diff.translations]}, indent=2))
     elif diff.unchanged:
         console.print(styled(("VERIFIED", "green"), f": the deployed config permits exactly what {change_record.id} "
                              "approved."))
@@ -206,5 +218,7 @@ def verify(record: Path, deployed: Path, site_dir: Path | None, output_format: s
                 console.print(f"  {label} {item.key}: e.g. {item.witness}", highlight=False)
         for edit in diff.nat_edits:
             console.print(f"  address translation {edit}", highlight=False)
+        for translation in diff.translations:
+            console.print(f"  translates differently {translation}", highlight=False)
     if not diff.unchanged:
         sys.exit(1)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from plantgate.firewalls.nat_edits import NatEdit
     from plantgate.netspace import Change, Flow, Permitter, Verdict
     from plantgate.netspace.batch import PacketBatch
+    from plantgate.netspace.diff import TranslationChange
     from plantgate.netspace.evaluate_nat import TranslatedVerdict
 
 
@@ -291,6 +292,12 @@ def permitter_json(permitter: Permitter) -> dict[str, Any]:
     return {"filter": None, "id": None, "default": "path"}
 
 
+def translation_json(change: TranslationChange) -> dict[str, Any]:
+    return {"key": str(change.key), "witness": change.witness.to_dict(), "flows": change.flows.count(),
+            "nat_rules": [{"rule": r.rule_id, "kind": r.kind, "file": r.span.file, "line": r.span.line}
+                          for r in change.nat_rules]}
+
+
 def nat_edit_json(edit: NatEdit) -> dict[str, Any]:
     span = edit.span
     return {"change": edit.change, "what": edit.what, "file": span.file, "line": span.line,
@@ -328,7 +335,8 @@ def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, outpu
     if output_format == "json":
         write_json({"opened": [change_json(c) for c in result.opened],
                     "closed": [change_json(c) for c in result.closed],
-                    "nat_edits": [nat_edit_json(e) for e in result.nat_edits]}, indent=indent)
+                    "nat_edits": [nat_edit_json(e) for e in result.nat_edits],
+                    "translations": [translation_json(t) for t in result.translations]}, indent=indent)
         return
     console = _console()
     if result.unchanged:
@@ -336,6 +344,8 @@ def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, outpu
         return
     for edit in result.nat_edits:
         console.print(styled(("NAT EDITED", "bold"), f" {edit}"), highlight=False)
+    for translation in result.translations:
+        console.print(styled(("TRANSLATED ANEW", "bold"), f" {translation}"), highlight=False)
     for label, changes in (("OPENED", result.opened), ("CLOSED", result.closed)):
         for change in changes:
             console.print(styled((label, "bold"), f" {change.key}: e.g. {change.witness}"))

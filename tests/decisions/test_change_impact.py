@@ -295,5 +295,5 @@ def test_emergency_change_that_adds_a_port_forward_is_refused(tmp_path: Path) ->
     candidate.write_text(nat + candidate.read_text(encoding="utf-8"), encoding="utf-8")
     impact = impact_of(site, "CR-2026-102")
     assert impact.opened == []
-    assert any(r.startswith("emergency changes may only close paths, but the candidate edits address translation")
-               and ":4:" in r for r in impact.refusals), impact.refusals
+    assert any(r.startswith("emergency changes may only close paths, but the candidate translates packets anew")
+               and "(line 4)" in r for r in impact.refusals), impact.refusals

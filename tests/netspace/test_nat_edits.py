@@ -39,8 +39,9 @@ def test_a_port_forward_added_alone_is_not_proved_and_not_called_no_difference(t
     """Filters identical; the candidate adds a DNAT of 203.0.113.10:502 to the OT host 10.20.0.5:502.
 
     By hand: enterprise hosts that could not address 10.20.0.5 now reach it through the public
-    address, so the change opens a path: prove-closing must fail (exit 1) naming line 4, and fw diff
-    must list the edit instead of "No difference".
+    address, so the change opens a path: prove-closing must fail (exit 1) with a packet sent to
+    203.0.113.10:502 on eth0 -> eth1 translated by line 4, and fw diff must list it instead of
+    "No difference".
     """
     (tmp_path / "cur.rules").write_text(iptables())
     (tmp_path / "cand.rules").write_text(iptables(PORT_FORWARD))
@@ -48,11 +49,13 @@ def test_a_port_forward_added_alone_is_not_proved_and_not_called_no_difference(t
                     "--format", "json")
     assert code == 1
     data = json.loads(out)
-    assert data["proved"] is False and data["opened"] == []
-    [edit] = data["nat_edits"]
-    assert (edit["change"], edit["line"]) == ("added", 4) and "DNAT" in edit["text"]
+    assert data["proved"] is False and data["opened"] == [] and data["nat_edits"] == []
+    [translated] = data["translations"]
+    assert translated["key"] == "eth0 -> eth1"
+    assert (translated["witness"]["dst"], translated["witness"]["dport"]) == ("203.0.113.10", 502)
+    assert [r["line"] for r in translated["nat_rules"]] == [4]
     code, out = run("fw", "diff", str(tmp_path / "cur.rules"), str(tmp_path / "cand.rules"))
-    assert code == 0 and "No difference" not in out and "NAT EDITED" in out
+    assert code == 0 and "No difference" not in out and "TRANSLATED ANEW" in out
 
 
 def test_a_closing_change_under_unchanged_nat_is_still_proved(tmp_path: Path) -> None:
@@ -94,19 +97,20 @@ def asa(tmp_path: Path, name: str, hmi: str = "10.20.0.7", unused: str = "10.9.9
     return path
 
 
-def test_an_object_edited_under_an_unchanged_object_nat_line_is_a_nat_edit(tmp_path: Path) -> None:
+def test_an_object_edited_under_an_unchanged_object_nat_line_translates_anew(tmp_path: Path) -> None:
     """The object NAT line is unchanged, but its object now holds 10.20.0.8: a different host is published.
 
-    By hand: the modelled NAT rules of OT-HMI (line 10) translate another address, so they are
-    edits; the unrelated object UNUSED is no NAT edit.
+    By hand: packets to 203.0.113.20 from outside now reach 10.20.0.8 instead of 10.20.0.7: a
+    translation the current config does not make, by the OT-HMI rule of line 10; the unrelated
+    object UNUSED changes no translation.
     """
     old = parse_config(asa(tmp_path, "old.cfg"), "asa")
     new = parse_config(asa(tmp_path, "new.cfg", hmi="10.20.0.8"), "asa")
-    edits = nat_edits(old, new)
-    assert edits and {e.span.line for e in edits} == {10} and {e.change for e in edits} == {"added", "removed"}
-    assert all("OT-HMI" in e.what for e in edits)
+    proved, diff = is_subset(default_space(), new, old)
+    assert not proved and diff.nat_edits == [] and diff.translations
+    assert {rule.span.line for change in diff.translations for rule in change.nat_rules} == {10}
     unrelated = parse_config(asa(tmp_path, "unrelated.cfg", unused="10.9.9.10"), "asa")
-    assert nat_edits(old, unrelated) == []
+    assert is_subset(default_space(), unrelated, old)[0]
 
 
 LEGACY = """hostname fw
@@ -136,11 +140,88 @@ def test_a_name_an_unmodelled_nat_statement_uses_is_compared(tmp_path: Path) -> 
         ("removed", "object OT-HMI used by NAT", 2), ("added", "object OT-HMI used by NAT", 2)}
 
 
-def test_reordered_nat_statements_are_an_edit(tmp_path: Path) -> None:
-    """ASA twice NAT is first-match in section order: swapping an identity NAT and a PAT changes
-    which one the HMI's traffic takes (by hand: the HMI would be hidden behind the interface)."""
+def test_reordered_nat_rules_translate_anew(tmp_path: Path) -> None:
+    """ASA twice NAT is first-match in section order: swapping the HMI's identity NAT and the PAT
+    of everything hides the HMI behind the interface (by hand: a packet from 10.20.0.7 leaving
+    outside, translated by the PAT rule), which the current config never does."""
     swapped = "".join(reversed(TWICE.splitlines(keepends=True)))
     old = parse_config(asa(tmp_path, "old.cfg", twice=TWICE), "asa")
     new = parse_config(asa(tmp_path, "new.cfg", twice=swapped), "asa")
-    assert {e.change for e in nat_edits(old, new)} == {"moved"}
-    assert nat_edits(old, parse_config(asa(tmp_path, "same.cfg", twice=TWICE), "asa")) == []
+    proved, diff = is_subset(default_space(), new, old)
+    assert not proved and diff.translations
+    assert any(str(change.witness.src) == "10.20.0.7" for change in diff.translations)
+    same = parse_config(asa(tmp_path, "same.cfg", twice=TWICE), "asa")
+    assert is_subset(default_space(), same, old) == (True, is_subset(default_space(), same, old)[1])
+
+
+FORTIGATE = """config system interface
+    edit "wan1"
+        set ip 203.0.113.1 255.255.255.0
+    next
+    edit "ot"
+        set ip 10.20.0.1 255.255.255.0
+    next
+end
+config firewall address
+    edit "OT-ENG"
+        set subnet 10.20.0.16 255.255.255.240
+    next
+    edit "OT-NET"
+        set subnet 10.20.0.0 255.255.255.0
+    next
+end
+config firewall policy
+    edit 1
+        set srcintf "ot"
+        set dstintf "wan1"
+        set action {first}
+        set srcaddr "OT-ENG"
+        set dstaddr "all"
+        set schedule "always"
+        set service "ALL"
+    next
+    edit 2
+        set srcintf "ot"
+        set dstintf "wan1"
+        set action accept
+        set srcaddr "OT-NET"
+        set dstaddr "all"
+        set schedule "always"
+        set service "ALL"
+        set nat enable
+    next
+end
+"""
+
+
+def test_denying_a_policy_above_a_hide_nat_policy_still_proves_closing(tmp_path: Path) -> None:
+    """Policy 1 lets the engineering hosts out untranslated; policy 2 hides the rest of OT-NET
+    behind wan1's address. The candidate denies policy 1.
+
+    By hand: the engineering hosts' sessions are now dropped (policy 1 matches first and denies),
+    so nothing is forwarded that was not, and no forwarded packet is translated otherwise: the
+    change only closes. (Compared rule by rule, policy 1's implicit "no NAT" rule is gone, which
+    used to refuse it.)
+    """
+    (tmp_path / "cur.conf").write_text(FORTIGATE.format(first="accept"))
+    (tmp_path / "cand.conf").write_text(FORTIGATE.format(first="deny"))
+    current, candidate = (parse_config(tmp_path / name, "fortigate") for name in ("cur.conf", "cand.conf"))
+    proved, diff = is_subset(default_space(), candidate, current)
+    assert proved, (diff.translations, diff.nat_edits, diff.opened)
+    assert diff.closed
+
+
+def test_removing_the_exemption_above_a_hide_nat_policy_translates_anew(tmp_path: Path) -> None:
+    """The candidate deletes policy 1 instead: the engineering hosts fall to policy 2, which still
+    permits them but now hides them behind 203.0.113.1. By hand: the filters permit the same
+    packets, but their source is rewritten where it was not (a downstream firewall that admits the
+    firewall's address would now admit them): not proved, witness from 10.20.0.16/28."""
+    (tmp_path / "cur.conf").write_text(FORTIGATE.format(first="accept"))
+    without = FORTIGATE.format(first="accept")
+    start, end = without.index("    edit 1"), without.index("    edit 2")
+    (tmp_path / "cand.conf").write_text(without[:start] + without[end:])
+    current, candidate = (parse_config(tmp_path / name, "fortigate") for name in ("cur.conf", "cand.conf"))
+    proved, diff = is_subset(default_space(), candidate, current)
+    assert not proved and diff.opened == []
+    [change] = diff.translations
+    assert change.witness.src.packed[:3] == bytes([10, 20, 0]) and change.witness.src.packed[3] & 0xF0 == 16

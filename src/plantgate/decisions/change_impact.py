@@ -184,6 +184,8 @@ def _judge(impact: ChangeImpact, record: ChangeRecord, diff: RulesetDiff) -> Non
     elif impact.config_opened and not impact.review.valid_ot_approvals:
         change = impact.config_opened[0]
         refuse(f"it opens flows ({change.key}, e.g. {change.witness}) without a valid OT approval of this candidate")
+    elif diff.translations and not impact.review.valid_ot_approvals:
+        refuse(f"it translates packets anew ({diff.translations[0]}) without a valid OT approval of this candidate")
     elif diff.nat_edits and not impact.review.valid_ot_approvals:
         refuse(f"it edits address translation ({diff.nat_edits[0]}), which can open paths, without a valid OT "
                "approval of this candidate")
@@ -193,6 +195,9 @@ def _judge(impact: ChangeImpact, record: ChangeRecord, diff: RulesetDiff) -> Non
             impact.emergency_opened = opened.witness
             refuse(f"emergency changes may only close paths, but the candidate opens {opened.key}: "
                    f"e.g. {opened.witness}")
+        elif diff.translations:
+            refuse(f"emergency changes may only close paths, but the candidate translates packets anew: "
+                   f"{diff.translations[0]}")
         elif diff.nat_edits:
             refuse(f"emergency changes may only close paths, but the candidate edits address translation "
                    f"({diff.nat_edits[0]}), which PlantGate cannot prove closes only")

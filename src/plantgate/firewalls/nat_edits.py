@@ -1,4 +1,4 @@
-"""Which address translations one config changes against another.
+"""Which address translations one config changes against another, where they cannot be compared exactly.
 
 The permitted-set diff compares what the filters permit. A change to NAT alone (a new port
 forward, a VIP, an object a NAT statement translates to) leaves every filter as it was, so
@@ -7,10 +7,11 @@ candidate may publish an OT host to the enterprise. Until a translation's effect
 exactly, every NAT edit is evidence that the change cannot be proved harmless, shown with its
 line.
 
-Compared: the NAT statements PlantGate does not model, by their text, with the named objects
-they mention or sit inside (an object NAT lives inside its object; a twice NAT names its
-objects), followed through group members; and the modelled NAT rules by what they do (a pool
-or object edited under an unchanged rule line changes the rule's translation).
+Compared here: the NAT statements PlantGate does not model, by their text, with the named
+objects they mention or sit inside (an object NAT lives inside its object; a twice NAT names
+its objects), followed through group members. The modelled NAT rules are compared by their
+effect on packets (``netspace.diff``); ``same_nat_rules`` and ``rule_edits`` compare them by
+what each rule does, for where that comparison cannot run.
 """
 
 from __future__ import annotations
@@ -92,8 +93,30 @@ def _edits(old: Iterable[tuple[object, str, SourceSpan]], new: Iterable[tuple[ob
     return edits
 
 
+def meaning(rules: Iterable[NatRule]) -> tuple[tuple[object, ...], ...]:
+    """What a sequence of NAT rules does, without where they were written."""
+    return tuple(_meaning(rule) for rule in rules)
+
+
+def same_nat_rules(old: Ruleset, new: Ruleset) -> bool:
+    """Whether both configs' modelled NAT tables do the same, rule for rule, in the same order."""
+    return meaning(old.nat_rules) == meaning(new.nat_rules) and old.policy_sees == new.policy_sees
+
+
+def rule_edits(old: Ruleset, new: Ruleset) -> list[NatEdit]:
+    """The modelled NAT rules one config has and the other lacks (or moved), by what they do."""
+    def rules(ruleset: Ruleset) -> list[tuple[object, str, SourceSpan]]:
+        return [(_meaning(r), f"NAT rule {r.rule_id}", r.span) for r in ruleset.nat_rules]
+
+    return _edits(rules(old), rules(new))
+
+
 def nat_edits(old: Ruleset, new: Ruleset) -> list[NatEdit]:
-    """Every NAT difference between ``old`` and ``new``; empty when translation is the same."""
+    """Every edit of the NAT statements PlantGate does not model, with the objects they use.
+
+    The modelled NAT rules are compared by their effect instead (``netspace.diff``); where that
+    cannot be done, ``rule_edits`` lists them.
+    """
     def statements(ruleset: Ruleset) -> list[tuple[object, str, SourceSpan]]:
         return [(_squeezed(s.text), "NAT statement", s) for s in ruleset.nat_statements]
 
@@ -101,10 +124,7 @@ def nat_edits(old: Ruleset, new: Ruleset) -> list[NatEdit]:
         return [((o.name, _squeezed(o.span.text)), f"object {o.name} used by NAT", o.span)
                 for o in sorted(_nat_objects(ruleset), key=lambda o: o.name)]
 
-    def rules(ruleset: Ruleset) -> list[tuple[object, str, SourceSpan]]:
-        return [(_meaning(r), f"NAT rule {r.rule_id}", r.span) for r in ruleset.nat_rules]
-
-    edits = _edits(statements(old), statements(new)) + _edits(rules(old), rules(new))
+    edits = _edits(statements(old), statements(new))
     if old.nat_statements and new.nat_statements:  # objects matter only where both translate through them
         edits += _edits(objects(old), objects(new))
     return edits

@@ -236,6 +236,8 @@ def deployed_problems(access: SiteAccess, row: ChangeRequestRow, deployed: bytes
                         f"e.g. {diff.closed[0].witness}")
     problems += [f"the deployed config's address translation differs from the approved candidate's: {edit}"
                  for edit in diff.nat_edits]
+    problems += [f"the deployed config translates packets the approved candidate does not: {translation}"
+                 for translation in diff.translations]
     return problems
 
 
