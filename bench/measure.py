@@ -171,13 +171,14 @@ def nat_parse(params: Params) -> Result:
 
 def nat_permitted(params: Params) -> Result:
     """Timed: in a fresh PacketSpace each time, ``prefold`` (the filters folded on every core, as the
-    ``permitted`` row) then ``translated_permitted`` of every zone pair: the permitted flows through NAT.
+    ``permitted`` row) then the permitted flows of every zone pair through NAT as ``check`` computes
+    them (``reconcile.nat_view.endpoint_flows``: the source as sent, the destination as delivered).
 
-    ``parts`` counts the (arriving, leaving, NAT rules) entries, ``translated`` those a NAT rule rewrote.
+    ``parts`` counts the (arriving, NAT rules) entries, ``translated`` those a NAT rule rewrote.
     """
     from plantgate.netspace.cores import usable_cores
     from plantgate.netspace.prefold import prefold
-    from plantgate.netspace.translate import translated_permitted
+    from plantgate.reconcile.nat_view import endpoint_flows
 
     ruleset = parse_config(params["path"], params["vendor"])
     nat = _nat_checked(ruleset, params)
@@ -185,7 +186,7 @@ def nat_permitted(params: Params) -> Result:
     def on_every_core() -> list[Any]:
         space = PacketSpace()
         prefold(space, [ruleset])
-        return [part for a, b in ruleset.zone_pairs() for part in translated_permitted(space, ruleset, a, b)]
+        return [part for a, b in ruleset.zone_pairs() for part in endpoint_flows(space, ruleset, a, b)]
 
     times, parts = _repeat(params, lambda: _timed(on_every_core))
     return {"times": times, "info": {"rules": _source_rules(ruleset), "nat_rules": nat["nat_rules"],

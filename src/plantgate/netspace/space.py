@@ -127,6 +127,7 @@ class PacketSpace:
         self._vars: dict[str, list[Node]] = {
             name: [self.bdd.var(f"{name}_{i}") for i in range(width)] for name, width in PACKET_FIELDS + AUX_FIELDS
         }
+        self._names: dict[str, tuple[str, ...]] = {}
         self._level_count = len(plan)
         self._level_owners: list[tuple[str, int]] = [
             (name, 1 << (len(self._vars[name]) - 1 - i)) for name, i in plan
@@ -162,8 +163,12 @@ class PacketSpace:
         """The variables of a field, most significant bit first."""
         return self._vars[field]
 
-    def field_names(self, field: str) -> list[str]:
-        return [f"{field}_{i}" for i in range(len(self._vars[field]))]
+    def field_names(self, field: str) -> tuple[str, ...]:
+        """The variable names of a field, most significant bit first (built once per field)."""
+        names = self._names.get(field)
+        if names is None:
+            names = self._names[field] = tuple(f"{field}_{i}" for i in range(len(self._vars[field])))
+        return names
 
     def bits_prefix(self, field: str, value: int, length: int, first: int = 0) -> Node:
         """Bits ``first .. length-1`` of ``field`` equal those of ``value`` (a raw bit pattern)."""

@@ -21,7 +21,7 @@ on an IPv4 path ever tests the high 96 bits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -81,12 +81,22 @@ def nat_parts(
     A rule that surely applies takes its packets from the later rules; one that maybe applies
     (uncertain, or zones unknown) leaves them to the later rules too, so parts may overlap.
     """
+    taking: list[tuple[NatRule, Applies]] = [
+        (rule, applies) for rule in rules if (applies := rule_applies(rule, from_zone, to_zone)) != "no"]
+    key = ("nat-parts", tuple((id(rule), applies) for rule, applies in taking))
+    hit = space.memo.get(key)
+    if hit is not None and all(a is b for a, (b, _) in zip(hit[0], taking, strict=True)):
+        parts: list[NatPart] = hit[1]
+        return parts
+    parts = _partition(space, taking)
+    space.memo[key] = ([rule for rule, _ in taking], parts)  # the rules kept alive: their ids stay theirs
+    return parts
+
+
+def _partition(space: PacketSpace, taking: list[tuple[NatRule, Applies]]) -> list[NatPart]:
     remaining = space.universe_node
     parts: list[NatPart] = []
-    for rule in rules:
-        applies = rule_applies(rule, from_zone, to_zone)
-        if applies == "no":
-            continue
+    for rule, applies in taking:
         match = nat_match_node(space, rule)
         domain = match & remaining
         if domain == space.false:
@@ -102,8 +112,17 @@ def nat_parts(
 # ----- one rule's rewrite -----
 
 
-def _address_bits(space: PacketSpace, field: str, mapping: AddressMapping) -> tuple[list[str], Node]:
-    """(variables the mapping rewrites, the set the rewritten field lies in) for ``field``."""
+def _address_bits(space: PacketSpace, field: str, mapping: AddressMapping) -> tuple[tuple[str, ...], Node]:
+    """(variables the mapping rewrites, the set the rewritten field lies in) for ``field`` (memoised)."""
+    key = ("nat-address-bits", field, mapping)
+    hit = space.memo.get(key)
+    if hit is None:
+        hit = space.memo[key] = _address_bits_of(space, field, mapping)
+    found: tuple[tuple[str, ...], Node] = hit
+    return found
+
+
+def _address_bits_of(space: PacketSpace, field: str, mapping: AddressMapping) -> tuple[tuple[str, ...], Node]:
     names = space.field_names(field)
     if mapping.pool is not None:
         return names, space.address_node(field, mapping.pool)  # type: ignore[arg-type]
@@ -117,7 +136,7 @@ def _address_bits(space: PacketSpace, field: str, mapping: AddressMapping) -> tu
     return names[first:length], space.address_prefix(field, value, length)
 
 
-def _port_vars(space: PacketSpace, field: str) -> list[str]:
+def _port_vars(space: PacketSpace, field: str) -> tuple[str, ...]:
     return space.field_names(field)
 
 
@@ -206,8 +225,8 @@ def _rewrite(space: PacketSpace, rule: NatRule, node: Node, inverse: bool) -> No
                 names, target = _address_bits(space, field, translation.addresses)
                 part = bdd.exist(names, part & target) if inverse else bdd.exist(names, part) & target
         else:  # NAT64/46 not modelled: any address of either version (see module docstring)
-            names = space.field_names("family") + space.field_names("src") + space.field_names("dst")
-            part = bdd.exist(names, node if inverse else node & family) & space.universe_node
+            every = space.field_names("family") + space.field_names("src") + space.field_names("dst")
+            part = bdd.exist(every, node if inverse else node & family) & space.universe_node
             if inverse:
                 part = part & family
         if part == space.false:
@@ -274,6 +293,21 @@ def union_of(space: PacketSpace, steps: Sequence[NatStep], which: Literal["befor
     return FlowSet(space, union_all(space, [getattr(step, which).node for step in steps]))
 
 
+def _arrivals(space: PacketSpace, rules: Sequence[NatRule], from_zone: str | None, to_zone: str | None
+              ) -> list[NatStep]:
+    """``image`` of every packet through a table, kept per partition: zone pairs whose rules apply
+    alike (a VIP on any interface applies to every pair) share it."""
+    parts = nat_parts(space, rules, from_zone, to_zone)
+    key = ("nat-arrivals", id(parts))
+    hit = space.memo.get(key)
+    if hit is not None and hit[0] is parts:
+        steps: list[NatStep] = hit[1]
+        return steps
+    steps = [NatStep(part.rule, part.domain, rule_image(space, part.rule, part.domain)) for part in parts]
+    space.memo[key] = (parts, steps)
+    return steps
+
+
 def stage_rules(ruleset: Ruleset, stage: NatStage) -> list[NatRule]:
     """The ruleset's NAT table of one stage, in order."""
     return [rule for rule in ruleset.nat_rules if rule.stage is stage]
@@ -294,6 +328,63 @@ class TranslatedFlows:
     rules: tuple[NatRule, ...]
 
 
+def _nat_to_zone(ruleset: Ruleset, to_zone: str) -> str | None:
+    """The to-zone NAT rules are matched against. Where the policy sees the original packet (PAN-OS),
+    a NAT rule's to-zone is the zone before translation, which the pair (named by the zone after it)
+    does not tell: the rule may apply (widened)."""
+    return to_zone if ruleset.policy_sees == "translated" else None
+
+
+class FilteredFlows:
+    """Packets of a zone pair the filters permit through one before-filter NAT rule (None: none).
+
+    ``after`` is the packets after that rule; ``before`` the same packets as they arrived,
+    computed on first use (most analyses need only ``after``). Shaped as ``TranslatedFlows``.
+    """
+
+    def __init__(self, space: PacketSpace, rule: NatRule | None, domain: FlowSet, after: FlowSet,
+                 before: FlowSet | None = None) -> None:
+        self.space, self.rule, self.domain, self.after = space, rule, domain, after
+        self.rules = _rules(rule)
+        self._before = before
+
+    @property
+    def before(self) -> FlowSet:
+        if self._before is None:
+            self._before = rule_preimage(self.space, self.rule, self.after) & self.domain
+        return self._before
+
+
+def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> Iterator[FilteredFlows]:
+    """The flows the filters permit, per before-filter rule."""
+    permitted = permitted_between(space, ruleset, from_zone, to_zone)
+    for first in _arrivals(space, stage_rules(ruleset, NatStage.BEFORE_FILTER), from_zone,
+                           _nat_to_zone(ruleset, to_zone)):
+        if ruleset.policy_sees == "translated":
+            passed = first.after & permitted
+            if passed:
+                yield FilteredFlows(space, first.rule, first.before, passed)
+        else:
+            arrived = first.before & permitted
+            if arrived:
+                yield FilteredFlows(space, first.rule, first.before, rule_image(space, first.rule, arrived), arrived)
+
+
+def _rules(*rules: NatRule | None) -> tuple[NatRule, ...]:
+    return tuple(rule for rule in rules if rule is not None and not rule.is_identity)
+
+
+def before_filter_permitted(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str
+                            ) -> list[FilteredFlows]:
+    """The permitted flows of a zone pair per before-filter NAT rule: (as they arrive, after that rule).
+
+    The after-filter NAT is left out: what a pair's ends see needs only this where the after-filter
+    rules rewrite sources alone (hide-NAT), and it grows with the before-filter rules, not with their
+    product with the after-filter ones as ``translated_permitted`` does.
+    """
+    return list(_through_filters(space, ruleset, from_zone, to_zone))
+
+
 def translated_permitted(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> list[TranslatedFlows]:
     """The permitted flows of a zone pair with address translation applied, as (before, after, rules).
 
@@ -302,23 +393,11 @@ def translated_permitted(space: PacketSpace, ruleset: Ruleset, from_zone: str, t
     NAT rewrites what they permit. ``before`` is exact for each combination of rules; the union of
     all ``after`` sets is what may leave. Without NAT rules it is one entry: the permitted set itself.
     """
-    permitted = permitted_between(space, ruleset, from_zone, to_zone)
     found: list[TranslatedFlows] = []
     after_filter = stage_rules(ruleset, NatStage.AFTER_FILTER)
-    # Where the policy sees the original packet (PAN-OS), a NAT rule's to-zone is the zone before
-    # translation, which the pair (named by the zone after it) does not tell: it may apply (widened).
-    nat_to_zone = to_zone if ruleset.policy_sees == "translated" else None
-    for first in image(space, stage_rules(ruleset, NatStage.BEFORE_FILTER), space.universe(), from_zone, nat_to_zone):
-        if ruleset.policy_sees == "translated":
-            passed = first.after & permitted
-            arrived = rule_preimage(space, first.rule, passed) & first.before
-        else:
-            arrived = first.before & permitted
-            passed = rule_image(space, first.rule, arrived)
-        if not passed:
-            continue
-        for second in image(space, after_filter, passed, from_zone, nat_to_zone):
-            origin = rule_preimage(space, first.rule, second.before) & arrived
-            rules = tuple(rule for rule in (first.rule, second.rule) if rule is not None and not rule.is_identity)
-            found.append(TranslatedFlows(origin, second.after, rules))
+    nat_to_zone = _nat_to_zone(ruleset, to_zone)
+    for first in _through_filters(space, ruleset, from_zone, to_zone):
+        for second in image(space, after_filter, first.after, from_zone, nat_to_zone):
+            origin = rule_preimage(space, first.rule, second.before) & first.before
+            found.append(TranslatedFlows(origin, second.after, _rules(first.rule, second.rule)))
     return found

@@ -20,27 +20,48 @@ from plantgate.firewalls.nat import KEEP, NatRule, NatStage
 from plantgate.firewalls.ruleset import Ruleset
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.space import FlowSet, PacketSpace
-from plantgate.netspace.translate import TranslatedFlows, rule_image, rule_preimage, translated_permitted
+from plantgate.netspace.translate import (
+    FilteredFlows,
+    TranslatedFlows,
+    before_filter_permitted,
+    rule_image,
+    rule_preimage,
+    stage_rules,
+    translated_permitted,
+)
 
 
 def _destination_only(rule: NatRule) -> NatRule:
     return replace(rule, source=KEEP)
 
 
-@dataclass(frozen=True)
 class EndpointFlows:
-    """Flows of one combination of NAT rules: ``sent`` as they arrive, ``endpoints`` as the ends see them."""
+    """Flows of one combination of NAT rules: ``sent`` as they arrive, ``endpoints`` as the ends see them.
 
-    sent: FlowSet
-    endpoints: FlowSet
-    rules: tuple[NatRule, ...]
+    ``sent`` is worked out only when asked (a finding's evidence): the ends' view is what most
+    analyses need, and it is often known without it.
+    """
+
+    def __init__(self, part: TranslatedFlows | FilteredFlows, endpoints: FlowSet) -> None:
+        self._part = part
+        self.endpoints = endpoints
+        self.rules = part.rules
+
+    @property
+    def sent(self) -> FlowSet:
+        return self._part.before
 
     @classmethod
-    def of(cls, space: PacketSpace, part: TranslatedFlows) -> EndpointFlows:
+    def of(cls, space: PacketSpace, part: TranslatedFlows | FilteredFlows, decided: bool = False) -> EndpointFlows:
+        """``decided``: ``part.after`` is what the filters decided on (the packet after the
+        before-filter NAT). Where that rewrote the destination alone, it is the ends' view itself,
+        exactly (a pool's other addresses the filters deny stay out)."""
+        if decided and all(rule.source.is_identity for rule in part.rules):
+            return cls(part, part.after)
         flows = part.before
         for rule in part.rules:
             flows = rule_image(space, _destination_only(rule), flows)
-        return cls(part.before, flows, part.rules)
+        return cls(part, flows)
 
     def sent_as(self, space: PacketSpace, endpoints: FlowSet) -> FlowSet:
         """The packets as sent whose ends are among ``endpoints``."""
@@ -60,7 +81,15 @@ class EndpointFlows:
 
 
 def endpoint_flows(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> list[EndpointFlows]:
-    """The flows of one config zone pair per combination of NAT rules (one part without NAT rules)."""
+    """The flows of one config zone pair per combination of NAT rules (one part without NAT rules).
+
+    After-filter rules that rewrite only the source (hide-NAT) change nothing the ends' view
+    holds, so where every after-filter rule is such a rule only the before-filter ones are combined.
+    """
+    if all(rule.destination.is_identity for rule in stage_rules(ruleset, NatStage.AFTER_FILTER)):
+        decided = ruleset.policy_sees == "translated"
+        return [EndpointFlows.of(space, part, decided)
+                for part in before_filter_permitted(space, ruleset, from_zone, to_zone)]
     return [EndpointFlows.of(space, part) for part in translated_permitted(space, ruleset, from_zone, to_zone)]
 
 
