@@ -86,10 +86,11 @@ def nat_parts(
     key = ("nat-parts", tuple((id(rule), applies) for rule, applies in taking))
     hit = space.memo.get(key)
     if hit is not None and all(a is b for a, (b, _) in zip(hit[0], taking, strict=True)):
-        parts: list[NatPart] = hit[1]
-        return parts
+        return [NatPart(rule, FlowSet(space, node)) for rule, node in hit[1]]
     parts = _partition(space, taking)
-    space.memo[key] = ([rule for rule, _ in taking], parts)  # the rules kept alive: their ids stay theirs
+    # the rules kept alive (their ids stay theirs); nodes, not FlowSets: a FlowSet holds the space,
+    # and a space that holds itself would meet its BDD manager's end after the manager's nodes
+    space.memo[key] = ([rule for rule, _ in taking], [(part.rule, part.domain.node) for part in parts])
     return parts
 
 
@@ -297,14 +298,14 @@ def _arrivals(space: PacketSpace, rules: Sequence[NatRule], from_zone: str | Non
               ) -> list[NatStep]:
     """``image`` of every packet through a table, kept per partition: zone pairs whose rules apply
     alike (a VIP on any interface applies to every pair) share it."""
-    parts = nat_parts(space, rules, from_zone, to_zone)
-    key = ("nat-arrivals", id(parts))
+    taking = [(rule, rule_applies(rule, from_zone, to_zone)) for rule in rules]
+    key = ("nat-arrivals", tuple((id(rule), applies) for rule, applies in taking))
     hit = space.memo.get(key)
-    if hit is not None and hit[0] is parts:
-        steps: list[NatStep] = hit[1]
-        return steps
-    steps = [NatStep(part.rule, part.domain, rule_image(space, part.rule, part.domain)) for part in parts]
-    space.memo[key] = (parts, steps)
+    if hit is not None and all(a is b for a, (b, _) in zip(hit[0], taking, strict=True)):
+        return [NatStep(rule, FlowSet(space, before), FlowSet(space, after)) for rule, before, after in hit[1]]
+    steps = [NatStep(part.rule, part.domain, rule_image(space, part.rule, part.domain))
+             for part in nat_parts(space, rules, from_zone, to_zone)]
+    space.memo[key] = ([rule for rule, _ in taking], [(s.rule, s.before.node, s.after.node) for s in steps])
     return steps
 
 

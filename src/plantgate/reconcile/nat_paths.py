@@ -19,17 +19,60 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
-from plantgate.firewalls.nat import KEEP, NatRule
+from plantgate.firewalls.nat import KEEP, NatRule, NatStage
+from plantgate.firewalls.ruleset import Ruleset
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.space import PACKET_FIELDS, FlowSet, PacketSpace
-from plantgate.netspace.translate import TranslatedFlows, rule_image, rule_preimage
+from plantgate.netspace.translate import (
+    FilteredFlows,
+    TranslatedFlows,
+    before_filter_permitted,
+    image,
+    preimage,
+    rule_image,
+    rule_preimage,
+    stage_rules,
+    translated_permitted,
+)
 
 MAX_COMBINATIONS = 256
 """Combinations of NAT rules along one path followed one by one; the rest are followed together."""
 
-HopParts = Callable[[int], Sequence[TranslatedFlows]]
-"""The permitted flows of a path's hop (by index) per combination of its NAT rules."""
+
+class HopStep(Protocol):
+    """One way through a hop: the packets it takes (``before``, as they arrive) and what it makes of them."""
+
+    @property
+    def before(self) -> FlowSet: ...
+
+    def forward(self, flows: FlowSet) -> FlowSet:
+        """What packets of ``before`` leave as."""
+        ...
+
+    def backward(self, flows: FlowSet) -> FlowSet:
+        """The packets of ``before`` that leave as some of ``flows``."""
+        ...
+
+    def destination_forward(self, flows: FlowSet) -> FlowSet:
+        """``flows`` with only their destinations rewritten as this way rewrites them."""
+        ...
+
+    def destination_backward(self, flows: FlowSet) -> FlowSet:
+        ...
+
+    def rules_for(self, packet: Flow, left: FlowSet) -> tuple[NatRule, ...]:
+        """The NAT rules that turn ``packet`` into one of ``left``."""
+        ...
+
+    def decided(self, flows: FlowSet) -> FlowSet:
+        """What the hop's filters decided on for ``flows`` (as they arrive)."""
+        ...
+
+
+HopParts = Callable[[int], Sequence[HopStep]]
+"""The ways through a path's hop (by index)."""
 
 
 def _forward(space: PacketSpace, rules: Sequence[NatRule], flows: FlowSet) -> FlowSet:
@@ -46,6 +89,101 @@ def _backward(space: PacketSpace, rules: Sequence[NatRule], flows: FlowSet) -> F
 
 def _destination_only(rules: Sequence[NatRule]) -> list[NatRule]:
     return [replace(rule, source=KEEP) for rule in rules]
+
+
+@dataclass(frozen=True)
+class CombinedStep:
+    """A hop's way through one combination of NAT rules (before and after the filters)."""
+
+    space: PacketSpace
+    part: TranslatedFlows
+    policy_sees: str
+
+    @property
+    def before(self) -> FlowSet:
+        return self.part.before
+
+    def forward(self, flows: FlowSet) -> FlowSet:
+        return _forward(self.space, self.part.rules, flows)
+
+    def backward(self, flows: FlowSet) -> FlowSet:
+        return _backward(self.space, self.part.rules, flows)
+
+    def destination_forward(self, flows: FlowSet) -> FlowSet:
+        return _forward(self.space, _destination_only(self.part.rules), flows)
+
+    def destination_backward(self, flows: FlowSet) -> FlowSet:
+        return _backward(self.space, _destination_only(self.part.rules), flows)
+
+    def rules_for(self, packet: Flow, left: FlowSet) -> tuple[NatRule, ...]:
+        return self.part.rules
+
+    def decided(self, flows: FlowSet) -> FlowSet:
+        if self.policy_sees == "original":
+            return flows
+        return _forward(self.space, [r for r in self.part.rules if r.stage is NatStage.BEFORE_FILTER], flows)
+
+
+@dataclass(frozen=True)
+class FilteredStep:
+    """A hop's way through one before-filter NAT rule, its after-filter NAT applied as a whole table.
+
+    Used where the after-filter rules rewrite sources only (hide-NAT): the ends' view then needs
+    the before-filter rule alone, and the ways through a hop grow with its before-filter rules,
+    not with their product with the after-filter ones.
+    """
+
+    space: PacketSpace
+    first: FilteredFlows
+    after_rules: tuple[NatRule, ...]
+    zones: tuple[str | None, str | None]
+    policy_sees: str
+
+    @property
+    def before(self) -> FlowSet:
+        return self.first.before
+
+    def forward(self, flows: FlowSet) -> FlowSet:
+        passed = rule_image(self.space, self.first.rule, flows & self.first.before) & self.first.after
+        total = self.space.empty()
+        for step in image(self.space, self.after_rules, passed, *self.zones):
+            total = total | step.after
+        return total
+
+    def backward(self, flows: FlowSet) -> FlowSet:
+        passed = self.space.empty()
+        for step in preimage(self.space, self.after_rules, flows, *self.zones):
+            passed = passed | step.before
+        return rule_preimage(self.space, self.first.rule, passed & self.first.after) & self.first.before
+
+    def destination_forward(self, flows: FlowSet) -> FlowSet:
+        return _forward(self.space, _destination_only(self.first.rules), flows)
+
+    def destination_backward(self, flows: FlowSet) -> FlowSet:
+        return _backward(self.space, _destination_only(self.first.rules), flows)
+
+    def rules_for(self, packet: Flow, left: FlowSet) -> tuple[NatRule, ...]:
+        passed = rule_image(self.space, self.first.rule, self.space.flow(packet)) & self.first.after
+        second = next((step.rule for step in image(self.space, self.after_rules, passed, *self.zones)
+                       if step.after.intersects(left)), None)
+        return tuple(rule for rule in (*self.first.rules, second) if rule is not None and not rule.is_identity)
+
+    def decided(self, flows: FlowSet) -> FlowSet:
+        if self.policy_sees == "original":
+            return flows & self.first.before
+        return rule_image(self.space, self.first.rule, flows & self.first.before) & self.first.after
+
+
+def hop_steps(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> list[HopStep]:
+    """The ways through a firewall between two of its zones: per before-filter NAT rule where its
+    after-filter rules rewrite sources only, else per combination of rules."""
+    after_rules = stage_rules(ruleset, NatStage.AFTER_FILTER)
+    if all(rule.destination.is_identity for rule in after_rules):
+        zones = (from_zone, to_zone if ruleset.policy_sees == "translated" else None)
+        return [FilteredStep(space, first, tuple(after_rules), zones, ruleset.policy_sees)
+                for first in before_filter_permitted(space, ruleset, from_zone, to_zone)]
+    return [CombinedStep(space, part, ruleset.policy_sees)
+            for part in translated_permitted(space, ruleset, from_zone, to_zone)]
 
 
 @dataclass(frozen=True)
@@ -73,25 +211,27 @@ class HopPacket:
 class Combination:
     """The flows one choice of NAT rules per hop carries: ``arriving[i]`` at hop i, reaching the target."""
 
-    parts: tuple[TranslatedFlows, ...]
+    parts: tuple[HopStep, ...]
     arriving: tuple[FlowSet, ...]
     delivered: FlowSet
     endpoints: FlowSet
 
     def hop_packets(self, space: PacketSpace, firewall_ids: Sequence[str], delivered: Flow) -> list[HopPacket]:
         """The packet at every hop for one flow of ``endpoints`` (as its ends see it)."""
-        rules = [rule for part in self.parts for rule in part.rules]
-        origin = _backward(space, _destination_only(rules), space.flow(delivered)) & self.arriving[0]
-        packet = origin.witness()
+        origin = space.flow(delivered)
+        for part in reversed(self.parts):
+            origin = part.destination_backward(origin)
+        packet = (origin & self.arriving[0]).witness()
         hops: list[HopPacket] = []
         for index, part in enumerate(self.parts):
             if packet is None:
                 break
             ahead = self.arriving[index + 1] if index + 1 < len(self.arriving) else self.delivered
-            left = (_forward(space, part.rules, space.flow(packet)) & ahead).witness()
+            leaving = part.forward(space.flow(packet)) & ahead
+            left = leaving.witness()
             if left is None:
                 break
-            hops.append(HopPacket(firewall_ids[index], packet, left, part.rules))
+            hops.append(HopPacket(firewall_ids[index], packet, left, part.rules_for(packet, space.flow(left))))
             packet = left
         return hops
 
@@ -121,9 +261,9 @@ def translated_path(space: PacketSpace, hops: int, parts_of: HopParts, sent: Flo
     zone's destinations).
     """
     result = TranslatedPath([])
-    chosen: list[tuple[tuple[TranslatedFlows, ...], tuple[FlowSet, ...], FlowSet]] = []
+    chosen: list[tuple[tuple[HopStep, ...], tuple[FlowSet, ...], FlowSet]] = []
 
-    def follow(index: int, flows: FlowSet, parts: tuple[TranslatedFlows, ...], arriving: tuple[FlowSet, ...]) -> None:
+    def follow(index: int, flows: FlowSet, parts: tuple[HopStep, ...], arriving: tuple[FlowSet, ...]) -> None:
         if index == hops:
             reached = flows & delivered_to
             if reached:
@@ -136,16 +276,17 @@ def translated_path(space: PacketSpace, hops: int, parts_of: HopParts, sent: Flo
             if len(chosen) >= MAX_COMBINATIONS:
                 result.widened = True
                 return
-            follow(index + 1, _forward(space, part.rules, taken), (*parts, part), (*arriving, taken))
+            follow(index + 1, part.forward(taken), (*parts, part), (*arriving, taken))
 
     follow(0, sent, (), ())
     for parts, arriving, reached in chosen:
         back = [reached]
         for index in range(hops - 1, -1, -1):
-            back.insert(0, arriving[index] & _backward(space, parts[index].rules, back[0]))
-        origin = back[0]
-        rules = [rule for part in parts for rule in part.rules]
-        endpoints = _forward(space, _destination_only(rules), origin) & ends
+            back.insert(0, arriving[index] & parts[index].backward(back[0]))
+        endpoints = back[0]
+        for part in parts:
+            endpoints = part.destination_forward(endpoints)
+        endpoints = endpoints & ends
         if endpoints:
             result.combinations.append(Combination(parts, tuple(back[:-1]), reached, endpoints))
     if result.widened:
@@ -162,7 +303,7 @@ def _widened_rest(space: PacketSpace, hops: int, parts_of: HopParts, sent: FlowS
         for part in parts_of(index):
             taken = flows & part.before
             if taken:
-                step = step | _forward(space, part.rules, taken)
+                step = step | part.forward(taken)
         flows = step
     reached = flows & delivered_to
     senders = _project_out(space, sent, keep=("family", "src"))

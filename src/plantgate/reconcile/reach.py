@@ -16,7 +16,6 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
-from plantgate.firewalls.nat import NatStage
 from plantgate.firewalls.ruleset import PORT_PROTOCOLS, Filter, IPNetwork, Rule, Ruleset
 from plantgate.load import Site
 from plantgate.model.conduits import Conduit
@@ -32,12 +31,11 @@ from plantgate.netspace import (
 )
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.space import PACKET_FIELDS, Node
-from plantgate.netspace.translate import TranslatedFlows, rule_image, translated_permitted
 from plantgate.netspace.value_runs import value_runs
 from plantgate.reconcile.boundary import BoundaryFirewall, load_boundary_firewalls
 from plantgate.reconcile.conduits import conduit_flows, zone_addresses
 from plantgate.reconcile.coverage import CoverageLevel, FirewallCoverage, GapKind
-from plantgate.reconcile.nat_paths import HopPacket, TranslatedPath, translated_path
+from plantgate.reconcile.nat_paths import HopPacket, HopStep, TranslatedPath, hop_steps, translated_path
 from plantgate.reconcile.topology import Hop, NatLimitation, PathChoice, Topology, ZonePath
 
 PROTOCOL_NAMES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp6", 132: "sctp", 47: "gre", 50: "esp", 51: "ah"}
@@ -133,7 +131,7 @@ class Estate:
         self._touched: dict[int, tuple[Filter, list[tuple[Rule, frozenset[str] | None, frozenset[str] | None]]]] = {}
         self._zone_locator: _ZoneLocator | None = None
         self._conduits: dict[str, FlowSet] = {}
-        self._hop_parts: dict[tuple[str, str, str], list[TranslatedFlows]] = {}
+        self._hop_parts: dict[tuple[str, str, str], list[HopStep]] = {}
         self._translated: dict[ZonePath, TranslatedPath] = {}
 
     @property
@@ -239,13 +237,13 @@ class Estate:
         """Whether a firewall on ``path`` rewrites packets (then hops see different packets)."""
         return any(hop.firewall.ruleset.nat_rules for hop in path.hops)
 
-    def hop_parts(self, hop: Hop) -> list[TranslatedFlows]:
+    def hop_parts(self, hop: Hop) -> list[HopStep]:
         """The hop's permitted flows as (arriving, leaving) per combination of its NAT rules."""
         key = (hop.firewall_id, hop.from_zone, hop.to_zone)
         if key not in self._hop_parts:
             ruleset = hop.firewall.ruleset
-            self._hop_parts[key] = [part for x, y in hop.config_pairs()
-                                    for part in translated_permitted(self.space, ruleset, x, y)]
+            self._hop_parts[key] = [step for x, y in hop.config_pairs()
+                                    for step in hop_steps(self.space, ruleset, x, y)]
         return self._hop_parts[key]
 
     def hop_step(self, hop: Hop, flows: FlowSet) -> tuple[FlowSet, FlowSet]:
@@ -255,9 +253,7 @@ class Estate:
             taken = flows & part.before
             if taken:
                 accepted = accepted | taken
-                for rule in part.rules:
-                    taken = rule_image(self.space, rule, taken)
-                out = out | taken
+                out = out | part.forward(taken)
         return flows - accepted, out
 
     def translated(self, path: ZonePath) -> TranslatedPath:
@@ -323,7 +319,7 @@ class Estate:
             if not meeting or not combination.parts:
                 continue
             for index, (part, arriving) in enumerate(zip(combination.parts, combination.arriving, strict=True)):
-                seen[index] = seen[index] | self._decided_view(path.hops[index], part, arriving)
+                seen[index] = seen[index] | part.decided(arriving)
         evidence = []
         for hop, decided in zip(path.hops, seen, strict=True):
             found: list[Permitter] = []
@@ -333,16 +329,6 @@ class Estate:
                         found.append(permitter)
             evidence.append(HopEvidence(hop, found))
         return evidence
-
-    def _decided_view(self, hop: Hop, part: TranslatedFlows, arriving: FlowSet) -> FlowSet:
-        """What the hop's filters decided for packets ``arriving``: after its before-filter NAT, or as they came."""
-        if hop.firewall.ruleset.policy_sees == "original":
-            return arriving
-        flows = arriving
-        for rule in part.rules:
-            if rule.stage is NatStage.BEFORE_FILTER:
-                flows = rule_image(self.space, rule, flows)
-        return flows
 
     def reach(self, source: str, target: str, within: FlowSet | None = None, min_hops: int = 1,
               evidence: bool = True) -> Reach:
