@@ -59,19 +59,17 @@ def _service(s: Service) -> dict[str, Any]:
     return out
 
 
+def _matching(rule: Rule | NatRule, addresses: Callable[[AddressSet], dict[str, Any]],
+              service: Callable[[Service], dict[str, Any]], kind: dict[str, Any]) -> dict[str, Any]:
+    """What a filter or NAT rule is and matches, ``kind`` (its action or NAT stage) after its place."""
+    return {"id": rule.rule_id, "position": rule.position, **kind, "line": rule.span.line,
+            "end_line": rule.span.end_line, "sources": addresses(rule.sources),
+            "destinations": addresses(rule.destinations), "services": [service(s) for s in rule.services]}
+
+
 def rule_to_dict(rule: Rule, addresses: Callable[[AddressSet], dict[str, Any]] = _addresses,
                  service: Callable[[Service], dict[str, Any]] = _service) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": rule.rule_id,
-        "position": rule.position,
-        "action": rule.action.value,
-        "enabled": rule.enabled,
-        "line": rule.span.line,
-        "end_line": rule.span.end_line,
-        "sources": addresses(rule.sources),
-        "destinations": addresses(rule.destinations),
-        "services": [service(s) for s in rule.services],
-    }
+    out = _matching(rule, addresses, service, {"action": rule.action.value, "enabled": rule.enabled})
     optional: dict[str, Any] = {
         "source_negate": rule.source_negate,
         "destination_negate": rule.destination_negate,
@@ -104,17 +102,7 @@ def _translation(t: Translation, addresses: Callable[[AddressSet], dict[str, Any
 
 def nat_rule_to_dict(rule: NatRule, addresses: Callable[[AddressSet], dict[str, Any]] = _addresses,
                      service: Callable[[Service], dict[str, Any]] = _service) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": rule.rule_id,
-        "position": rule.position,
-        "stage": rule.stage.value,
-        "kind": rule.kind,
-        "line": rule.span.line,
-        "end_line": rule.span.end_line,
-        "sources": addresses(rule.sources),
-        "destinations": addresses(rule.destinations),
-        "services": [service(s) for s in rule.services],
-    }
+    out = _matching(rule, addresses, service, {"stage": rule.stage.value, "kind": rule.kind})
     optional: dict[str, Any] = {
         "from_zones": list(rule.from_zones),
         "to_zones": list(rule.to_zones),

@@ -35,6 +35,15 @@ def any_address(family: int) -> AddressSet:
     return AddressSet((ipaddress.ip_network("0.0.0.0/0" if family == 4 else "::/0"),))
 
 
+def port_mapping(text: str, written: str, reasons: list[str]) -> PortMapping:
+    """The ports ``text`` (``P`` or ``P-Q``) maps to; a text not understood maps to any port, with the reason."""
+    found = port_range(text)
+    if found is None:
+        reasons.append(f"{written}: port not understood; translated to any port")
+        found = (0, 65535)
+    return PortMapping(found)
+
+
 def port_range(text: str) -> PortRange | None:
     low, dash, high = text.partition("-")
     if not is_decimal(low) or (dash and not is_decimal(high)):
@@ -77,11 +86,7 @@ def _to_translation(option: Option, family: int, reasons: list[str]) -> Translat
             pool = any_address(family)
         addresses = AddressMapping(pool=pool)
     if port_text:
-        found = port_range(port_text)
-        if found is None:
-            reasons.append(f"{option.name} {option.value}: port not understood; translated to any port")
-            found = (0, 65535)
-        ports = PortMapping(found)
+        ports = port_mapping(port_text, f"{option.name} {option.value}", reasons)
     return Translation(addresses, ports)
 
 

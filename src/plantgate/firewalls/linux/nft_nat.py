@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from plantgate.firewalls.linux.iptables_nat import address_pool, any_address, port_range
+from plantgate.firewalls.linux.iptables_nat import address_pool, any_address, port_mapping, port_range
 from plantgate.firewalls.linux.nat_rules import NatTarget
 from plantgate.firewalls.linux.nft_syntax import NftToken
 from plantgate.firewalls.nat import AddressMapping, PortMapping, Translation
@@ -92,11 +92,7 @@ def nft_nat_target(tokens: list[NftToken], table: str) -> NatTarget:
             addresses = AddressMapping(pool=any_address(fam))
     ports: PortMapping | None = None
     if port_text:
-        found = port_range(port_text)
-        if found is None:
-            reasons.append(f"{word} to {value}: port not understood; translated to any port")
-            found = (0, 65535)
-        ports = PortMapping(found)
+        ports = port_mapping(port_text, f"{word} to {value}", reasons)
     return _target(word, Translation(addresses, ports), reasons)
 
 
