@@ -117,12 +117,15 @@ def test_the_closing_candidate_proves_closing(vendor: str, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("vendor", VENDORS)
-def test_one_added_nat_entry_is_not_proved(vendor: str, policy: PlantPolicy, tmp_path: Path) -> None:
+def test_one_added_nat_entry_is_judged_by_what_it_forwards(vendor: str, policy: PlantPolicy, tmp_path: Path) -> None:
     """By hand: the candidate adds one port forward (198.18.255.254:15020 -> the OT host 10.64.9.9:502)
-    and changes no filter rule. The filters open nothing, but packets to or from the OT host are now
-    translated where they were not (on ASA the ACL admits no inbound packet to it, so the change
-    shows on the host's own outbound sessions, its source rewritten), so prove-closing refuses with
-    such a packet and the added rule."""
+    and changes no filter rule.
+    - ASA: the object NAT also rewrites the OT host's own outbound sessions (its source becomes
+      198.18.255.254), which the ACLs permit: a translation the current config does not make, so
+      prove-closing refuses with such a packet and the added rule.
+    - FortiGate and PAN-OS: no policy admits the forwarded packet toward the OT host's zone, and the
+      device sends 10.64.9.9 out of the OT zone's interface only (its connected network), so the
+      entry forwards nothing: proved, with no NAT edit left uncompared."""
     extra = NatEntry("nat-extra", "port-forward", "ot-l3", "outside", ipaddress.ip_network("10.64.9.9/32"),
                      ipaddress.ip_address("198.18.255.254"), "tcp", 502, 15020)
     opening = dataclasses.replace(policy, nat={**policy.nat, extra.name: extra})
@@ -130,9 +133,30 @@ def test_one_added_nat_entry_is_not_proved(vendor: str, policy: PlantPolicy, tmp
     candidate = _parse(write_config(opening, vendor, tmp_path, "opening"), vendor)
     assert _nat_statements(candidate) == NAT + 1
     proved, diff = is_subset(PacketSpace(), candidate, current)
-    assert not proved and diff.opened == []
-    assert diff.translations and diff.nat_edits == []
+    assert diff.opened == [] and diff.nat_edits == []
+    if vendor != "asa":
+        assert proved
+        return
+    assert not proved and diff.translations
     assert any({str(change.witness.dst), str(change.witness.src)} & {"198.18.255.254", "10.64.9.9"}
                for change in diff.translations)
     assert any("nat-extra" in rule.span.text or "198.18.255.254" in rule.span.text
                for change in diff.translations for rule in change.nat_rules)
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_a_port_forward_moved_to_another_host_is_not_proved(vendor: str, policy: PlantPolicy,
+                                                            tmp_path: Path) -> None:
+    """By hand: one port forward that a permit rule admits now leads to the next address of its host's
+    network; the rule is unchanged, so packets sent to the same public address and port now reach a
+    host they never reached: not proved, with a packet delivered to (or translated toward) it."""
+    admitted = {rule.destination.value for rule in policy.rules if rule.destination.kind == "nat"}
+    name, entry = next((n, e) for n, e in sorted(policy.nat.items()) if e.kind == "port-forward" and n in admitted)
+    moved_host = ipaddress.ip_network(f"{entry.real.network_address + 1}/32")
+    moved = dataclasses.replace(policy, nat={**policy.nat, name: dataclasses.replace(entry, real=moved_host)})
+    current = _parse(write_config(policy, vendor, tmp_path, "current"), vendor)
+    candidate = _parse(write_config(moved, vendor, tmp_path, "moved"), vendor)
+    proved, diff = is_subset(PacketSpace(), candidate, current)
+    assert not proved
+    witnesses = [c.witness for c in diff.opened] + [c.witness for c in diff.translations]
+    assert witnesses, (diff.opened, diff.translations, diff.nat_edits)

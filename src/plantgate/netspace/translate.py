@@ -28,6 +28,7 @@ from typing import Literal
 from plantgate.firewalls.nat import AddressMapping, NatRule, NatStage, PortMapping
 from plantgate.firewalls.ruleset import PORT_PROTOCOLS, Ruleset
 from plantgate.netspace.compile import permitted_between, union_all
+from plantgate.netspace.egress import connected_elsewhere
 from plantgate.netspace.flow import MAPPED_V4_BASE
 from plantgate.netspace.space import HIGH_BITS, FlowSet, Node, PacketSpace
 
@@ -357,18 +358,28 @@ class FilteredFlows:
 
 
 def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> Iterator[FilteredFlows]:
-    """The flows the filters permit, per before-filter rule."""
+    """The flows the filters permit, per before-filter rule. A destination a rule rewrote into a
+    network the firewall has connected on another zone's interface leaves there, not by ``to_zone``
+    (``netspace.egress``), so it is not counted on this pair."""
     permitted = permitted_between(space, ruleset, from_zone, to_zone)
+    elsewhere = connected_elsewhere(space, ruleset, to_zone)
     for first in _arrivals(space, stage_rules(ruleset, NatStage.BEFORE_FILTER), from_zone,
                            _nat_to_zone(ruleset, to_zone)):
+        moved = first.rule is not None and first.rule.destination.addresses is not None
         if ruleset.policy_sees == "translated":
             passed = first.after & permitted
+            if moved:  # the new destination leaves by the interface whose network holds it
+                passed = passed - elsewhere
             if passed:
                 yield FilteredFlows(space, first.rule, first.before, passed)
         else:
             arrived = first.before & permitted
-            if arrived:
-                yield FilteredFlows(space, first.rule, first.before, rule_image(space, first.rule, arrived), arrived)
+            passed = rule_image(space, first.rule, arrived)
+            if moved:
+                passed = passed - elsewhere
+                arrived = arrived & rule_preimage(space, first.rule, passed)
+            if passed:
+                yield FilteredFlows(space, first.rule, first.before, passed, arrived)
 
 
 def _rules(*rules: NatRule | None) -> tuple[NatRule, ...]:
