@@ -111,8 +111,9 @@ def fw_test(config: Path, vendor: str, src: str, dst: str, dport: int, from_zone
 
 
 def translation(answer: dict[str, Any]) -> dict[str, Any]:
-    """The one NAT stage of a ``fw test`` answer that rewrote the packet."""
-    [stage] = [stage for stage in answer["nat"] if stage["rule"] is not None]
+    """The one NAT stage of a ``fw test`` answer that rewrote the packet (FortiGate also names its
+    policy's no-NAT identity rule for the stage that changed nothing)."""
+    [stage] = [stage for stage in answer["nat"] if stage["rule"] is not None and stage["before"] != stage["after"]]
     return stage
 
 
@@ -165,14 +166,22 @@ def assert_exposure(found: list[Finding], a: str, b: str, real: tuple[str, int],
     return finding
 
 
-def assert_hidden_flow_reported(found: list[Finding], rule_id: str, config_name: str, nat_line: int) -> Finding:
-    """``rule_id`` on control -> internet names the real OT source (the packet as sent) and the hiding rule."""
+def assert_hidden_flow_reported(found: list[Finding], rule_id: str) -> Finding:
+    """``rule_id`` on control -> internet names a real OT source: who initiated, not the hiding address."""
     [finding] = between(found, rule_id, "control", "internet")
     assert finding.witness is not None
     assert finding.witness["src"].startswith("10.20.0."), finding.message
-    assert finding.details["sent"]["src"] == finding.witness["src"]
-    assert nat_line in lines_in(finding, config_name)
+    assert finding.witness["dst"].startswith("198.51.100.") and finding.witness["dport"] == 443
     return finding
+
+
+def assert_hiding_shown(finding: Finding, config_name: str, nat_line: int) -> None:
+    """The finding shows the hide-NAT (issue 20 §1: every finding shows the packet before and after each
+    translation, with the NAT rule's line): the packet as sent and the rule in details and evidence."""
+    assert finding.witness is not None
+    assert finding.details.get("sent", {}).get("src") == finding.witness["src"], finding.details
+    assert nat_line in {rule["line"] for rule in finding.details["nat_rules"]}
+    assert nat_line in lines_in(finding, config_name)
 
 
 def assert_two_hop_path(paths: list[PathReach], outer_nat_line: int) -> None:

@@ -152,10 +152,17 @@ def test_hide_nat_of_the_ot_range_fw_test(tmp_path: Path) -> None:
 
 def test_hide_nat_of_the_ot_range_check(tmp_path: Path) -> None:
     """By hand: control (level 2) -> internet (level 5) on tcp/443 is OT to IT: PG-PURDUE-002 and, with no
-    conduit, PG-FW-001, both naming a real 10.20.0.x source (as sent) and citing ot-hide (line 27)."""
+    conduit, PG-FW-001, both naming a real 10.20.0.x source (as sent), not 203.0.113.1."""
     found = s.findings(edge(tmp_path))
-    s.assert_hidden_flow_reported(found, "PG-PURDUE-002", "edge.set", HIDE_LINE)
-    s.assert_hidden_flow_reported(found, "PG-FW-001", "edge.set", HIDE_LINE)
+    s.assert_hidden_flow_reported(found, "PG-PURDUE-002")
+    s.assert_hidden_flow_reported(found, "PG-FW-001")
+
+
+def test_hide_nat_of_the_ot_range_check_shows_the_translation(tmp_path: Path) -> None:
+    """By hand: both findings show the packet as sent (source 10.20.0.x) and the hiding rule's line 27."""
+    found = s.findings(edge(tmp_path))
+    for rule_id in ("PG-PURDUE-002", "PG-FW-001"):
+        s.assert_hiding_shown(s.assert_hidden_flow_reported(found, rule_id), "edge.set", HIDE_LINE)
 
 
 def test_two_hops_exist_only_through_hide_nat(tmp_path: Path) -> None:
