@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.e2e_nat import scenario as s
 
 EDGE = """
@@ -187,10 +185,7 @@ def test_hide_nat_of_the_ot_range_check(tmp_path: Path) -> None:
     s.assert_hidden_flow_reported(found, "PG-FW-001")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "reconcile/nat_view.endpoint_flows drops after-filter source-only NAT rules from the parts it builds "
-    "(the ends' view does not change), so BoundaryFirewall.translation finds no rule for the hidden flow and "
-    "the finding carries no details['sent'] / details['nat_rules'] for the hide-NAT"))
+@s.HIDE_NAT_EVIDENCE_MISSING
 def test_hide_nat_of_the_ot_range_check_shows_the_translation(tmp_path: Path) -> None:
     """By hand: both findings show the packet as sent (source 10.20.0.x) and the hiding rule's line 65."""
     found = s.findings(edge(tmp_path))
