@@ -20,7 +20,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 
 from plantgate.checks import Finding, run_checks
@@ -29,12 +28,6 @@ from plantgate.load import load_site
 from plantgate.netspace import PacketSpace
 from plantgate.reconcile.reach import Estate, PathReach
 from tests.sites import write_files
-
-HIDE_NAT_EVIDENCE_MISSING = pytest.mark.xfail(strict=True, reason=(
-    "reconcile/nat_view.endpoint_flows leaves after-filter NAT rules that rewrite only the source out of "
-    "the parts it builds (the ends' view does not change), so BoundaryFirewall.translation finds no rule "
-    "for a hidden flow: the finding has no details['sent'] / details['nat_rules'] and no NAT line"))
-"""Where hide-NAT is an after-filter rule (all vendors but PAN-OS), findings do not show it."""
 
 AS_OF = dt.date(2026, 11, 26)
 INTERNET_HOST = "198.51.100.7"

@@ -119,7 +119,6 @@ def test_hide_nat_of_the_ot_range_check(tmp_path: Path) -> None:
     s.assert_hidden_flow_reported(found, "PG-FW-001")
 
 
-@s.HIDE_NAT_EVIDENCE_MISSING
 def test_hide_nat_of_the_ot_range_check_shows_the_translation(tmp_path: Path) -> None:
     """By hand: both findings show the packet as sent (source 10.20.0.x) and ot-net's NAT line 23."""
     found = s.findings(edge(tmp_path))

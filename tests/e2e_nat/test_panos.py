@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.e2e_nat import scenario as s
 
 EDGE = """
@@ -119,11 +117,6 @@ def test_dmz_server_published_by_static_nat_check(tmp_path: Path) -> None:
     assert s.between(s.findings(edge(tmp_path / "b", "dmz-web")), "PG-FW-001", "internet", "dmz") == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "evaluate_translated (netspace/evaluate_nat.py) matches PAN-OS NAT rules against the egress zone "
-    "given (ot), but a PAN-OS NAT rule's to-zone is the pre-NAT destination's zone (untrust): the port "
-    "forward is skipped and the packet is reported permitted unchanged to 203.0.113.10; the set engine "
-    "(translate._nat_to_zone) leaves that to-zone open instead"))
 def test_port_forward_to_an_ot_host_fw_test(tmp_path: Path) -> None:
     """By hand: 198.51.100.7 -> 203.0.113.10:8502 from untrust: modbus-forward (line 20) rewrites it to
     10.20.0.5:502 (zone ot); vendor-modbus allows untrust -> ot to 203.0.113.10 on 8502. PERMIT."""

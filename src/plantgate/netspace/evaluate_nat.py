@@ -19,7 +19,7 @@ from plantgate.netspace.evaluate import Verdict, evaluate, filters_to_evaluate
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.nat_oracle import Rewrite, example_rewrite, outcomes
 from plantgate.netspace.space import FlowSet, PacketSpace
-from plantgate.netspace.translate import rule_image, stage_rules
+from plantgate.netspace.translate import nat_to_zone, rule_image, stage_rules
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ def evaluate_translated(space: PacketSpace, ruleset: Ruleset, flow: Flow, from_z
     after_rules = stage_rules(ruleset, NatStage.AFTER_FILTER)
     permitted = _permitted(space, ruleset, from_zone, to_zone, filter_name)
     translated_policy = ruleset.policy_sees == "translated"
-    first_outcomes = outcomes(before_rules, flow, from_zone, to_zone)
+    nat_zone = nat_to_zone(ruleset, to_zone)  # PAN-OS: a NAT rule's to-zone is the one before translation
+    first_outcomes = outcomes(before_rules, flow, from_zone, nat_zone)
     chosen: tuple[Rewrite, Verdict] | None = None
     for rule in first_outcomes:
         rewrite = _rewrite_towards(space, rule, flow, permitted if translated_policy else space.universe())
@@ -80,7 +81,7 @@ def evaluate_translated(space: PacketSpace, ruleset: Ruleset, flow: Flow, from_z
         rewrites.append((NatStage.BEFORE_FILTER, first))
     alternatives = len(first_outcomes) > 1
     if after_rules and verdict.permitted:
-        second_outcomes = outcomes(after_rules, first.after, from_zone, to_zone)
+        second_outcomes = outcomes(after_rules, first.after, from_zone, nat_zone)
         alternatives = alternatives or len(second_outcomes) > 1
         rewrites.append((NatStage.AFTER_FILTER, example_rewrite(second_outcomes[0], first.after)))
     return TranslatedVerdict(verdict, tuple(rewrites), alternatives)

@@ -330,7 +330,7 @@ class TranslatedFlows:
     rules: tuple[NatRule, ...]
 
 
-def _nat_to_zone(ruleset: Ruleset, to_zone: str) -> str | None:
+def nat_to_zone(ruleset: Ruleset, to_zone: str | None) -> str | None:
     """The to-zone NAT rules are matched against. Where the policy sees the original packet (PAN-OS),
     a NAT rule's to-zone is the zone before translation, which the pair (named by the zone after it)
     does not tell: the rule may apply (widened)."""
@@ -364,7 +364,7 @@ def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zo
     permitted = permitted_between(space, ruleset, from_zone, to_zone)
     elsewhere = connected_elsewhere(space, ruleset, to_zone)
     for first in _arrivals(space, stage_rules(ruleset, NatStage.BEFORE_FILTER), from_zone,
-                           _nat_to_zone(ruleset, to_zone)):
+                           nat_to_zone(ruleset, to_zone)):
         moved = first.rule is not None and first.rule.destination.addresses is not None
         if ruleset.policy_sees == "translated":
             passed = first.after & permitted
@@ -407,9 +407,9 @@ def translated_permitted(space: PacketSpace, ruleset: Ruleset, from_zone: str, t
     """
     found: list[TranslatedFlows] = []
     after_filter = stage_rules(ruleset, NatStage.AFTER_FILTER)
-    nat_to_zone = _nat_to_zone(ruleset, to_zone)
+    nat_zone = nat_to_zone(ruleset, to_zone)
     for first in _through_filters(space, ruleset, from_zone, to_zone):
-        for second in image(space, after_filter, first.after, from_zone, nat_to_zone):
+        for second in image(space, after_filter, first.after, from_zone, nat_zone):
             origin = rule_preimage(space, first.rule, second.before) & first.before
             found.append(TranslatedFlows(origin, second.after, _rules(first.rule, second.rule)))
     return found

@@ -23,7 +23,7 @@ from plantgate.netspace.flow import Flow
 from plantgate.reconcile.binding import Binding, bind
 from plantgate.reconcile.conduits import zone_addresses
 from plantgate.reconcile.coverage import FirewallCoverage
-from plantgate.reconcile.nat_view import EndpointFlows, Translated, endpoint_flows
+from plantgate.reconcile.nat_view import EndpointFlows, Translated, endpoint_flows, leaving
 
 
 @dataclass
@@ -133,10 +133,18 @@ class BoundaryFirewall:
         """How ``delivered`` (a permitted flow as its ends see it) was sent, when NAT rules rewrote it."""
         for x, y in self.config_pairs(zone_a, zone_b):
             for part in self._endpoint_parts(x, y) if self.ruleset.nat_rules else []:
-                if part.rules and part.endpoints.contains(delivered):
-                    sent = part.sent_as(self.space, self.space.flow(delivered)).witness()
-                    if sent is not None:
-                        return Translated(sent, delivered, part.rules)
+                if not part.endpoints.contains(delivered):
+                    continue
+                sent = part.sent_as(self.space, self.space.flow(delivered)).witness() if part.rules else delivered
+                decided = part.filter_view(self.space, self.space.flow(delivered), self.ruleset).witness()
+                if sent is None or decided is None:
+                    continue
+                rules, left = part.rules, None
+                hidden = leaving(self.space, self.ruleset, x, y, decided)
+                if hidden is not None and hidden[0] not in rules:
+                    rules, left = (*rules, hidden[0]), hidden[1]
+                if rules:
+                    return Translated(sent, delivered, rules, left)
         return None
 
 

@@ -24,6 +24,8 @@ from plantgate.netspace.translate import (
     FilteredFlows,
     TranslatedFlows,
     before_filter_permitted,
+    image,
+    nat_to_zone,
     rule_image,
     rule_preimage,
     stage_rules,
@@ -100,7 +102,21 @@ class Translated:
     sent: Flow
     delivered: Flow
     rules: tuple[NatRule, ...]
+    left: Flow | None = None
+    """The packet as it leaves the firewall, where an after-filter rule (a hide-NAT) rewrote it."""
 
     def __str__(self) -> str:
         rules = ", ".join(f"{rule.kind} NAT {rule.rule_id} (line {rule.span.line})" for rule in self.rules)
-        return f"sent as {self.sent}, translated by {rules}"
+        return f"sent as {self.sent}, translated by {rules}" + (f"; it leaves as {self.left}" if self.left else "")
+
+
+def leaving(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str, decided: Flow
+            ) -> tuple[NatRule, Flow] | None:
+    """The after-filter rule that rewrites ``decided`` (a packet the filters permitted) and what it
+    leaves as; None when none does."""
+    after_rules = stage_rules(ruleset, NatStage.AFTER_FILTER)
+    for step in image(space, after_rules, space.flow(decided), from_zone, nat_to_zone(ruleset, to_zone)):
+        if step.rule is not None and not step.rule.is_identity:
+            left = step.after.witness()
+            return (step.rule, left) if left is not None else None
+    return None
