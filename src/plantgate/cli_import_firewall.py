@@ -27,8 +27,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from plantgate.cli import EXIT_FINDINGS
 from plantgate.errors import InputError
 from plantgate.feeds.asset_inventory import slug
-from plantgate.firewalls.base import parse_config, read_config_text
-from plantgate.firewalls.detect import detect_vendor
+from plantgate.firewalls.base import parse_config
 from plantgate.load import load_site
 from plantgate.model.firewalls import FirewallEntry
 from plantgate.onboard.merge import write_atomically
@@ -111,8 +110,8 @@ def import_firewall(config: Path, folder: Path, vendor: str | None, firewall_id:
         raise InputError.at(str(config), 0, 0, "firewall config not found", "a firewall config file")
     site = load_site(folder)
     relative = _relative_config(config, site.folder)
-    chosen = vendor or detect_vendor(read_config_text(config), str(config))
-    ruleset = parse_config(config, chosen, context)
+    ruleset = parse_config(config, vendor, context)  # read and, without --vendor, detected once
+    chosen = ruleset.vendor
     derived = derive_zone_map(ruleset, site.treaty)
     zones = {d.config_zone: d.treaty_zone for d in derived if d.treaty_zone}
     try:
