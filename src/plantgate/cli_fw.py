@@ -294,8 +294,7 @@ def permitter_json(permitter: Permitter) -> dict[str, Any]:
 
 def translation_json(change: TranslationChange) -> dict[str, Any]:
     return {"key": str(change.key), "witness": change.witness.to_dict(), "flows": change.flows.count(),
-            "nat_rules": [{"rule": r.rule_id, "kind": r.kind, "file": r.span.file, "line": r.span.line}
-                          for r in change.nat_rules]}
+            "nat_rules": [rule.reference() for rule in change.nat_rules]}
 
 
 def nat_edit_json(edit: NatEdit) -> dict[str, Any]:

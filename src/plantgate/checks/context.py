@@ -110,8 +110,7 @@ def translation_evidence(fw: BoundaryFirewall, zone_a: str, zone_b: str, witness
     locations = [Location(rule.span.file, rule.span.line) for rule in translated.rules]
     details: dict[str, Any] = {
         "sent": translated.sent.to_dict(),
-        "nat_rules": [{"rule": r.rule_id, "kind": r.kind, "file": r.span.file, "line": r.span.line}
-                      for r in translated.rules]}
+        "nat_rules": [rule.reference() for rule in translated.rules]}
     if translated.left is not None:
         details["leaves_as"] = translated.left.to_dict()
     return f" The packet was {translated}.", locations, details

@@ -114,3 +114,12 @@ class NatRule:
     @property
     def is_identity(self) -> bool:
         return self.source.is_identity and self.destination.is_identity
+
+    @property
+    def label(self) -> str:
+        """How answers and findings name the rule: its kind, id and line."""
+        return f"{self.kind} NAT {self.rule_id} (line {self.span.line})"
+
+    def reference(self) -> dict[str, str | int]:
+        """The rule's id, kind and place, for JSON answers and finding details."""
+        return {"rule": self.rule_id, "kind": self.kind, "file": self.span.file, "line": self.span.line}

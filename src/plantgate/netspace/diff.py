@@ -56,7 +56,7 @@ class TranslationChange:
     nat_rules: list[NatRule]
 
     def __str__(self) -> str:
-        rules = ", ".join(f"{r.kind} NAT {r.rule_id} (line {r.span.line})" for r in self.nat_rules)
+        rules = ", ".join(rule.label for rule in self.nat_rules)
         return f"{self.key}: e.g. {self.witness}, " + (f"translated by {rules}" if rules else "now untranslated")
 
 

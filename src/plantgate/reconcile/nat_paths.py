@@ -197,13 +197,12 @@ class HopPacket:
 
     def to_dict(self) -> dict[str, object]:
         return {"firewall": self.firewall_id, "arrived": self.arrived.to_dict(), "left": self.left.to_dict(),
-                "nat_rules": [{"rule": r.rule_id, "kind": r.kind, "file": r.span.file, "line": r.span.line}
-                              for r in self.rules]}
+                "nat_rules": [rule.reference() for rule in self.rules]}
 
     def __str__(self) -> str:
         if not self.rules:
             return f"{self.firewall_id} passes {self.arrived} unchanged"
-        rules = ", ".join(f"{r.kind} NAT {r.rule_id} (line {r.span.line})" for r in self.rules)
+        rules = ", ".join(rule.label for rule in self.rules)
         return f"{self.firewall_id} turns {self.arrived} into {self.left} by {rules}"
 
 

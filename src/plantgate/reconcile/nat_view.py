@@ -106,7 +106,7 @@ class Translated:
     """The packet as it leaves the firewall, where an after-filter rule (a hide-NAT) rewrote it."""
 
     def __str__(self) -> str:
-        rules = ", ".join(f"{rule.kind} NAT {rule.rule_id} (line {rule.span.line})" for rule in self.rules)
+        rules = ", ".join(rule.label for rule in self.rules)
         return f"sent as {self.sent}, translated by {rules}" + (f"; it leaves as {self.left}" if self.left else "")
 
 
