@@ -22,10 +22,10 @@ on an IPv4 path ever tests the high 96 bits.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from plantgate.firewalls.nat import AddressMapping, NatRule, NatStage, PortMapping
+from plantgate.firewalls.nat import KEEP, AddressMapping, NatRule, NatStage, PortMapping
 from plantgate.firewalls.ruleset import PORT_PROTOCOLS, Ruleset
 from plantgate.netspace.compile import permitted_between, union_all
 from plantgate.netspace.egress import connected_elsewhere
@@ -252,6 +252,25 @@ def rule_preimage(space: PacketSpace, rule: NatRule | None, flows: FlowSet) -> F
     if rule is None or rule.is_identity:
         return flows
     return FlowSet(space, _rewrite(space, rule, flows.node, inverse=True))
+
+
+def chain_image(space: PacketSpace, rules: Sequence[NatRule], flows: FlowSet) -> FlowSet:
+    """What ``flows`` become under ``rules`` applied one after the other (each whether or not it matches)."""
+    for rule in rules:
+        flows = rule_image(space, rule, flows)
+    return flows
+
+
+def chain_preimage(space: PacketSpace, rules: Sequence[NatRule], flows: FlowSet) -> FlowSet:
+    """Every packet that ``rules``, applied one after the other, could turn into one of ``flows``."""
+    for rule in reversed(rules):
+        flows = rule_preimage(space, rule, flows)
+    return flows
+
+
+def destination_only(rules: Sequence[NatRule]) -> list[NatRule]:
+    """The rules with their source rewrites left out: what the destination of a session becomes."""
+    return [replace(rule, source=KEEP) for rule in rules]
 
 
 # ----- a table -----

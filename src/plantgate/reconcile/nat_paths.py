@@ -18,10 +18,10 @@ destination of those flows), never dropped.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
-from plantgate.firewalls.nat import KEEP, NatRule, NatStage
+from plantgate.firewalls.nat import NatRule, NatStage
 from plantgate.firewalls.ruleset import Ruleset
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.space import PACKET_FIELDS, FlowSet, PacketSpace
@@ -29,7 +29,11 @@ from plantgate.netspace.translate import (
     FilteredFlows,
     TranslatedFlows,
     before_filter_permitted,
+    chain_image,
+    chain_preimage,
+    destination_only,
     image,
+    nat_to_zone,
     preimage,
     rule_image,
     rule_preimage,
@@ -75,22 +79,6 @@ HopParts = Callable[[int], Sequence[HopStep]]
 """The ways through a path's hop (by index)."""
 
 
-def _forward(space: PacketSpace, rules: Sequence[NatRule], flows: FlowSet) -> FlowSet:
-    for rule in rules:
-        flows = rule_image(space, rule, flows)
-    return flows
-
-
-def _backward(space: PacketSpace, rules: Sequence[NatRule], flows: FlowSet) -> FlowSet:
-    for rule in reversed(rules):
-        flows = rule_preimage(space, rule, flows)
-    return flows
-
-
-def _destination_only(rules: Sequence[NatRule]) -> list[NatRule]:
-    return [replace(rule, source=KEEP) for rule in rules]
-
-
 @dataclass(frozen=True)
 class CombinedStep:
     """A hop's way through one combination of NAT rules (before and after the filters)."""
@@ -104,16 +92,16 @@ class CombinedStep:
         return self.part.before
 
     def forward(self, flows: FlowSet) -> FlowSet:
-        return _forward(self.space, self.part.rules, flows)
+        return chain_image(self.space, self.part.rules, flows)
 
     def backward(self, flows: FlowSet) -> FlowSet:
-        return _backward(self.space, self.part.rules, flows)
+        return chain_preimage(self.space, self.part.rules, flows)
 
     def destination_forward(self, flows: FlowSet) -> FlowSet:
-        return _forward(self.space, _destination_only(self.part.rules), flows)
+        return chain_image(self.space, destination_only(self.part.rules), flows)
 
     def destination_backward(self, flows: FlowSet) -> FlowSet:
-        return _backward(self.space, _destination_only(self.part.rules), flows)
+        return chain_preimage(self.space, destination_only(self.part.rules), flows)
 
     def rules_for(self, packet: Flow, left: FlowSet) -> tuple[NatRule, ...]:
         return self.part.rules
@@ -121,7 +109,7 @@ class CombinedStep:
     def decided(self, flows: FlowSet) -> FlowSet:
         if self.policy_sees == "original":
             return flows
-        return _forward(self.space, [r for r in self.part.rules if r.stage is NatStage.BEFORE_FILTER], flows)
+        return chain_image(self.space, [r for r in self.part.rules if r.stage is NatStage.BEFORE_FILTER], flows)
 
 
 @dataclass(frozen=True)
@@ -157,10 +145,10 @@ class FilteredStep:
         return rule_preimage(self.space, self.first.rule, passed & self.first.after) & self.first.before
 
     def destination_forward(self, flows: FlowSet) -> FlowSet:
-        return _forward(self.space, _destination_only(self.first.rules), flows)
+        return chain_image(self.space, destination_only(self.first.rules), flows)
 
     def destination_backward(self, flows: FlowSet) -> FlowSet:
-        return _backward(self.space, _destination_only(self.first.rules), flows)
+        return chain_preimage(self.space, destination_only(self.first.rules), flows)
 
     def rules_for(self, packet: Flow, left: FlowSet) -> tuple[NatRule, ...]:
         passed = rule_image(self.space, self.first.rule, self.space.flow(packet)) & self.first.after
@@ -174,12 +162,23 @@ class FilteredStep:
         return rule_image(self.space, self.first.rule, flows & self.first.before) & self.first.after
 
 
+def through_hop(space: PacketSpace, steps: Sequence[HopStep], flows: FlowSet) -> tuple[FlowSet, FlowSet]:
+    """(the packets of ``flows`` some way through the hop takes, what those leave the hop as)."""
+    taken_all, out = space.empty(), space.empty()
+    for step in steps:
+        taken = flows & step.before
+        if taken:
+            taken_all = taken_all | taken
+            out = out | step.forward(taken)
+    return taken_all, out
+
+
 def hop_steps(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> list[HopStep]:
     """The ways through a firewall between two of its zones: per before-filter NAT rule where its
     after-filter rules rewrite sources only, else per combination of rules."""
     after_rules = stage_rules(ruleset, NatStage.AFTER_FILTER)
     if all(rule.destination.is_identity for rule in after_rules):
-        zones = (from_zone, to_zone if ruleset.policy_sees == "translated" else None)
+        zones = (from_zone, nat_to_zone(ruleset, to_zone))
         return [FilteredStep(space, first, tuple(after_rules), zones, ruleset.policy_sees)
                 for first in before_filter_permitted(space, ruleset, from_zone, to_zone)]
     return [CombinedStep(space, part, ruleset.policy_sees)
@@ -298,12 +297,7 @@ def _widened_rest(space: PacketSpace, hops: int, parts_of: HopParts, sent: FlowS
     """Every combination followed together: any sender of the path with any delivered destination."""
     flows = sent
     for index in range(hops):
-        step = space.empty()
-        for part in parts_of(index):
-            taken = flows & part.before
-            if taken:
-                step = step | part.forward(taken)
-        flows = step
+        flows = through_hop(space, parts_of(index), flows)[1]
     reached = flows & delivered_to
     senders = _project_out(space, sent, keep=("family", "src"))
     receivers = _project_out(space, reached, keep=("family", "proto", "dst", "dport", "icmp_type", "icmp_code"))

@@ -14,9 +14,9 @@ the packet before and after, with the NAT rule's line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from plantgate.firewalls.nat import KEEP, NatRule, NatStage
+from plantgate.firewalls.nat import NatRule, NatStage
 from plantgate.firewalls.ruleset import Ruleset
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.space import FlowSet, PacketSpace
@@ -24,34 +24,27 @@ from plantgate.netspace.translate import (
     FilteredFlows,
     TranslatedFlows,
     before_filter_permitted,
+    chain_image,
+    chain_preimage,
+    destination_only,
     image,
     nat_to_zone,
-    rule_image,
-    rule_preimage,
     stage_rules,
     translated_permitted,
 )
 
 
-def _destination_only(rule: NatRule) -> NatRule:
-    return replace(rule, source=KEEP)
-
-
 class EndpointFlows:
-    """Flows of one combination of NAT rules: ``sent`` as they arrive, ``endpoints`` as the ends see them.
+    """Flows of one combination of NAT rules as the ends see them (``endpoints``).
 
-    ``sent`` is worked out only when asked (a finding's evidence): the ends' view is what most
-    analyses need, and it is often known without it.
+    The packets as sent (``sent_as``) are worked out only when asked (a finding's evidence): the
+    ends' view is what most analyses need, and it is often known without them.
     """
 
     def __init__(self, part: TranslatedFlows | FilteredFlows, endpoints: FlowSet) -> None:
         self._part = part
         self.endpoints = endpoints
         self.rules = part.rules
-
-    @property
-    def sent(self) -> FlowSet:
-        return self._part.before
 
     @classmethod
     def of(cls, space: PacketSpace, part: TranslatedFlows | FilteredFlows, decided: bool = False) -> EndpointFlows:
@@ -60,25 +53,17 @@ class EndpointFlows:
         exactly (a pool's other addresses the filters deny stay out)."""
         if decided and all(rule.source.is_identity for rule in part.rules):
             return cls(part, part.after)
-        flows = part.before
-        for rule in part.rules:
-            flows = rule_image(space, _destination_only(rule), flows)
-        return cls(part, flows)
+        return cls(part, chain_image(space, destination_only(part.rules), part.before))
 
     def sent_as(self, space: PacketSpace, endpoints: FlowSet) -> FlowSet:
         """The packets as sent whose ends are among ``endpoints``."""
-        flows = endpoints & self.endpoints
-        for rule in reversed(self.rules):
-            flows = rule_preimage(space, _destination_only(rule), flows)
-        return flows & self.sent
+        return chain_preimage(space, destination_only(self.rules), endpoints & self.endpoints) & self._part.before
 
     def filter_view(self, space: PacketSpace, endpoints: FlowSet, ruleset: Ruleset) -> FlowSet:
         """The packets the filters decided for ``endpoints``: as sent, or after the before-filter NAT."""
         flows = self.sent_as(space, endpoints)
         if ruleset.policy_sees == "translated":
-            for rule in self.rules:
-                if rule.stage is NatStage.BEFORE_FILTER:
-                    flows = rule_image(space, rule, flows)
+            flows = chain_image(space, [rule for rule in self.rules if rule.stage is NatStage.BEFORE_FILTER], flows)
         return flows
 
 

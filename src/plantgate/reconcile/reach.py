@@ -35,7 +35,14 @@ from plantgate.netspace.value_runs import value_runs
 from plantgate.reconcile.boundary import BoundaryFirewall, load_boundary_firewalls
 from plantgate.reconcile.conduits import conduit_flows, zone_addresses
 from plantgate.reconcile.coverage import CoverageLevel, FirewallCoverage, GapKind
-from plantgate.reconcile.nat_paths import HopPacket, HopStep, TranslatedPath, hop_steps, translated_path
+from plantgate.reconcile.nat_paths import (
+    HopPacket,
+    HopStep,
+    TranslatedPath,
+    hop_steps,
+    through_hop,
+    translated_path,
+)
 from plantgate.reconcile.topology import Hop, NatLimitation, PathChoice, Topology, ZonePath
 
 PROTOCOL_NAMES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp6", 132: "sctp", 47: "gre", 50: "esp", 51: "ah"}
@@ -248,12 +255,7 @@ class Estate:
 
     def hop_step(self, hop: Hop, flows: FlowSet) -> tuple[FlowSet, FlowSet]:
         """(the part of ``flows`` the hop drops, what it lets out of the rest, after its NAT)."""
-        accepted, out = self.space.empty(), self.space.empty()
-        for part in self.hop_parts(hop):
-            taken = flows & part.before
-            if taken:
-                accepted = accepted | taken
-                out = out | part.forward(taken)
+        accepted, out = through_hop(self.space, self.hop_parts(hop), flows)
         return flows - accepted, out
 
     def translated(self, path: ZonePath) -> TranslatedPath:
@@ -351,7 +353,6 @@ class Estate:
         nat = [n for n in self.topology.nat_limitations()
                if any(n.firewall_id in p.path.firewall_ids for p in results)]
         return Reach(source, target, choice, results, nat, self.unproved({source, target}, choice.paths))
-
 
     def _packets(self, path: ZonePath, flows: FlowSet) -> list[HopPacket]:
         """Through NAT: the path's witness at every hop; empty on a path that translates nothing."""
