@@ -135,8 +135,9 @@ class BoundaryFirewall:
             for part in self._endpoint_parts(x, y) if self.ruleset.nat_rules else []:
                 if not part.endpoints.contains(delivered):
                     continue
-                sent = part.sent_as(self.space, self.space.flow(delivered)).witness() if part.rules else delivered
-                decided = part.filter_view(self.space, self.space.flow(delivered), self.ruleset).witness()
+                packet = self.space.flow(delivered)
+                as_sent = part.sent_as(self.space, packet) if part.rules else packet
+                sent, decided = as_sent.witness(), part.as_decided(self.space, as_sent, self.ruleset).witness()
                 if sent is None or decided is None:
                     continue
                 rules, left = part.rules, None

@@ -61,10 +61,13 @@ class EndpointFlows:
 
     def filter_view(self, space: PacketSpace, endpoints: FlowSet, ruleset: Ruleset) -> FlowSet:
         """The packets the filters decided for ``endpoints``: as sent, or after the before-filter NAT."""
-        flows = self.sent_as(space, endpoints)
-        if ruleset.policy_sees == "translated":
-            flows = chain_image(space, [rule for rule in self.rules if rule.stage is NatStage.BEFORE_FILTER], flows)
-        return flows
+        return self.as_decided(space, self.sent_as(space, endpoints), ruleset)
+
+    def as_decided(self, space: PacketSpace, sent: FlowSet, ruleset: Ruleset) -> FlowSet:
+        """Packets as sent, as the filters saw them (after the before-filter NAT where the policy sees that)."""
+        if ruleset.policy_sees != "translated":
+            return sent
+        return chain_image(space, [rule for rule in self.rules if rule.stage is NatStage.BEFORE_FILTER], sent)
 
 
 def endpoint_flows(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> list[EndpointFlows]:
