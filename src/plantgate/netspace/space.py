@@ -170,6 +170,11 @@ class PacketSpace:
             names = self._names[field] = tuple(f"{field}_{i}" for i in range(len(self._vars[field])))
         return names
 
+    def project(self, node: Node, *keep: str) -> Node:
+        """``node`` with every packet field but ``keep`` quantified away (free)."""
+        names = [name for field, _ in PACKET_FIELDS if field not in keep for name in self.field_names(field)]
+        return self.bdd.exist(names, node)
+
     def bits_prefix(self, field: str, value: int, length: int, first: int = 0) -> Node:
         """Bits ``first .. length-1`` of ``field`` equal those of ``value`` (a raw bit pattern)."""
         key = (field, value, length, first)

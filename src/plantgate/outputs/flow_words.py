@@ -434,18 +434,18 @@ def describe(flows: FlowSet, names: AddressNames | None = None) -> FlowWords:
 def _hull(flows: FlowSet) -> list[FlowBox]:
     """One box around the set, read field by field (projections): what a phrase can still say truly, as
     "within", when the set has too many pieces (the box holds every flow of the set, and maybe more)."""
-    from plantgate.reconcile.reach import _project, field_intervals
+    from plantgate.reconcile.reach import field_intervals
 
     space = flows.space
 
     def axis(field: str) -> Intervals | None:
-        values = tuple(field_intervals(space, _project(space, flows.node, field), field))
+        values = tuple(field_intervals(space, space.project(flows.node, field), field))
         width = len(space.field_vars(field))
         return None if values == ((0, (1 << width) - 1),) else values
 
     def addresses(field: str) -> Intervals:
         out: list[tuple[int, int]] = []
-        ipv4 = _project(space, flows.node & space.ipv4, field)
+        ipv4 = space.project(flows.node & space.ipv4, field)
         if ipv4 != space.false:
             try:
                 low_bits = merged((a, b) for a, b, _ in value_runs(space, ipv4, space.bdd.level_of_var(

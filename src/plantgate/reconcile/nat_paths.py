@@ -24,7 +24,7 @@ from typing import Protocol
 from plantgate.firewalls.nat import NatRule, NatStage
 from plantgate.firewalls.ruleset import Ruleset
 from plantgate.netspace.flow import Flow
-from plantgate.netspace.space import PACKET_FIELDS, FlowSet, PacketSpace
+from plantgate.netspace.space import FlowSet, PacketSpace
 from plantgate.netspace.translate import (
     FilteredFlows,
     TranslatedFlows,
@@ -307,5 +307,4 @@ def _widened_rest(space: PacketSpace, hops: int, parts_of: HopParts, sent: FlowS
 
 def _project_out(space: PacketSpace, flows: FlowSet, keep: tuple[str, ...]) -> FlowSet:
     """``flows`` with every field but ``keep`` free (the family is kept: addresses depend on it)."""
-    names = [name for field, _ in PACKET_FIELDS if field not in keep for name in space.field_names(field)]
-    return FlowSet(space, space.bdd.exist(names, flows.node) & space.universe_node)
+    return FlowSet(space, space.project(flows.node, *keep) & space.universe_node)

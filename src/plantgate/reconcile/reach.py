@@ -30,7 +30,7 @@ from plantgate.netspace import (
     rules_permitting,
 )
 from plantgate.netspace.flow import Flow
-from plantgate.netspace.space import PACKET_FIELDS, Node
+from plantgate.netspace.space import Node
 from plantgate.netspace.value_runs import value_runs
 from plantgate.reconcile.boundary import BoundaryFirewall, load_boundary_firewalls
 from plantgate.reconcile.conduits import conduit_flows, zone_addresses
@@ -418,13 +418,6 @@ class _ZoneLocator:
 # ----- reading a FlowSet back as services -----
 
 
-def _project(space: PacketSpace, node: Node, keep: str) -> Node:
-    """The node with every packet field but ``keep`` quantified away."""
-    names = {name for field_name, _ in PACKET_FIELDS if field_name != keep
-             for name in space.field_names(field_name)}
-    return space.bdd.exist(names, node)
-
-
 def field_intervals(space: PacketSpace, node: Node, field_name: str) -> list[tuple[int, int]]:
     """The values of one field a projected node allows, as sorted, merged inclusive intervals."""
     first_level = space.bdd.level_of_var(space.field_names(field_name)[0])
@@ -438,9 +431,9 @@ def _interval_text(low: int, high: int) -> str:
 def service_summary(flows: FlowSet) -> list[str]:
     """The protocols and destination ports of a set of flows, e.g. ``["tcp/443,8530-8531", "udp/53"]``."""
     space = flows.space
-    protocols = field_intervals(space, _project(space, flows.node, "proto"), "proto")
+    protocols = field_intervals(space, space.project(flows.node, "proto"), "proto")
     if protocols == [(0, 255)]:
-        ports = field_intervals(space, _project(space, flows.node, "dport"), "dport")
+        ports = field_intervals(space, space.project(flows.node, "dport"), "dport")
         if ports == [(0, 65535)]:
             return ["any"]
     out: list[str] = []
@@ -454,7 +447,7 @@ def service_summary(flows: FlowSet) -> list[str]:
                 out.append(name)
                 continue
             only = flows & space.wrap(space.value("proto", proto))
-            ports = field_intervals(space, _project(space, only.node, "dport"), "dport")
+            ports = field_intervals(space, space.project(only.node, "dport"), "dport")
             if ports == [(0, 65535)]:
                 out.append(name)
             else:
