@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from plantgate.firewalls.nat import AddressMapping, NatRule, NatStage, PortMapping, Translation
+from plantgate.firewalls.routes import Interface
 from plantgate.firewalls.ruleset import (
     ALL_PORTS,
     ANY_ADDRESS,
@@ -357,20 +358,15 @@ def _source(
     return Translation(AddressMapping(pool=pool), None if keep else PortMapping(ALL_PORTS)), "pool"
 
 
-def interface_facts(root: ConfigNode) -> tuple[dict[str, IPNetwork], dict[str, str], dict[str, list[str]]]:
-    """(logical interface -> its own address, interface -> zone, zone -> interfaces) from the config."""
+def interface_facts(root: ConfigNode, layer3: list[Interface]
+                    ) -> tuple[dict[str, IPNetwork], dict[str, str], dict[str, list[str]]]:
+    """(logical interface -> its own IPv4 address, interface -> zone, zone -> interfaces); the
+    addresses are those the interface reader found (``srx.routes``)."""
     addresses: dict[str, IPNetwork] = {}
-    interfaces = root.child("interfaces")
-    for physical in interfaces.kids() if interfaces else []:
-        units = physical.child("unit")
-        for unit in units.kids() if units else []:
-            inet = unit.find("family", "inet", "address")
-            for item in inet.kids() if inet else []:
-                try:
-                    addresses.setdefault(f"{physical.word}.{unit.word}", ipaddress.ip_network(
-                        ipaddress.ip_interface(item.word).ip))
-                except ValueError:
-                    continue
+    for interface in layer3:
+        first = next((a for a in interface.addresses if a.version == 4), None)
+        if first is not None:
+            addresses[interface.name] = ipaddress.ip_network(first.ip)
     zone_of: dict[str, str] = {}
     members: dict[str, list[str]] = {}
     zones = root.find("security", "zones", "security-zone")

@@ -45,6 +45,7 @@ from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.interning import LineTexts
 from plantgate.firewalls.limits import MAX_NESTING, is_decimal
 from plantgate.firewalls.nat import NatRule
+from plantgate.firewalls.routes import Interface
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_IPV4,
@@ -492,14 +493,14 @@ class _Normaliser:
         else:
             self.warn(node, f"policy names zone {zone!r}, which is not defined as a security-zone")
 
-    def read_nat(self) -> tuple[list[NatRule], list[SourceSpan]]:
+    def read_nat(self, layer3: list[Interface]) -> tuple[list[NatRule], list[SourceSpan]]:
         """``security nat`` static/destination/source rule-sets (``srx.nat``)."""
 
         def address_name(name: str) -> tuple[list[IPNetwork], bool]:
             found = self.resolve_name(name, None)
             return list(found.nets), not found.unresolved
 
-        addresses, zone_of, members = interface_facts(self.root)
+        addresses, zone_of, members = interface_facts(self.root, layer3)
         reader = NatReader(self.span, self.warn, address_name, zone_of, addresses, members)
         return read_nat(self.root.find("security", "nat"), reader)
 
@@ -535,13 +536,14 @@ class _Normaliser:
             (a, b): ((f"from-zone {a} to-zone {b}",) if (a, b) in contexts else (GLOBAL_FILTER,))
             for a in self.zones for b in self.zones
         }
-        nat_rules, nat_statements = self.read_nat()
+        layer3 = interfaces(self.root, self.span, self.warn)
+        nat_rules, nat_statements = self.read_nat(layer3)
         host = self.root.find("system", "host-name")
         name = host.words()[0] if host and host.words() else Path(self.file).stem
         return Ruleset(
             name=name, vendor="srx", file=self.file, zones=list(self.zones), filters=filters, paths=paths,
             default_path_action=default, objects=self.objects, warnings=self.warnings,
-            nat_statements=nat_statements, nat_rules=nat_rules, interfaces=interfaces(self.root, self.span, self.warn),
+            nat_statements=nat_statements, nat_rules=nat_rules, interfaces=layer3,
             routes=static_routes(self.root, self.span, self.warn),
         )
 
