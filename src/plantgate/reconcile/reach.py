@@ -245,7 +245,7 @@ class Estate:
         return any(hop.firewall.ruleset.nat_rules for hop in path.hops)
 
     def hop_parts(self, hop: Hop) -> list[HopStep]:
-        """The hop's permitted flows as (arriving, leaving) per combination of its NAT rules."""
+        """The ways through the hop's firewall between its zones (``nat_paths.hop_steps``)."""
         key = (hop.firewall_id, hop.from_zone, hop.to_zone)
         if key not in self._hop_parts:
             ruleset = hop.firewall.ruleset
