@@ -12,6 +12,11 @@ Semantics, shared by all vendors:
   routing instance); empty is the vendor's default table.
 - A route that PlantGate cannot read is a ParseWarning and is left out: routes are facts,
   not permissions, so a guessed route would be a wrong fact, not a wider one.
+- What makes the configured routes an incomplete account of where a packet goes (a dynamic
+  routing protocol, policy-based forwarding, a layer-2 or virtual-wire interface, an address
+  learned at run time, a route or address PlantGate could not read) is a ``RoutingGap`` with
+  its line. A firewall with a gap keeps every path through it: the routes it states are then
+  facts to compare (PG-ESTATE-005), never grounds to drop a path.
 - iptables and nftables rulesets hold no interface addresses and no routes (those live in
   ``ip addr``/``ip route``, not in the ruleset file): both lists stay empty, and for those
   firewalls the zone map and the treaty's routing facts are all PlantGate knows.
@@ -70,6 +75,17 @@ class StaticRoute:
     @property
     def is_default(self) -> bool:
         return self.destination.prefixlen == 0
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingGap:
+    """A statement that makes the config's static routes and connected networks incomplete."""
+
+    span: SourceSpan
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.span.file}:{self.span.line}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)

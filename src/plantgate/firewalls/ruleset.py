@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from plantgate.firewalls.nat import NatRule
-    from plantgate.firewalls.routes import Interface, StaticRoute
+    from plantgate.firewalls.routes import Interface, RoutingGap, StaticRoute
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -259,7 +259,9 @@ class Ruleset:
 
     ``interfaces`` and ``routes`` are the layer-3 facts the config states (``firewalls.routes``):
     interface addresses with their zone and routing table, and static routes; empty where the
-    config holds none (iptables and nftables rulesets never do).
+    config holds none (iptables and nftables rulesets never do). ``routing_gaps`` are the
+    statements that make those facts incomplete (dynamic routing, policy-based forwarding,
+    layer-2 interfaces, unread routes): with any, routing never rules a path out.
     """
 
     name: str
@@ -276,6 +278,7 @@ class Ruleset:
     policy_sees: Literal["translated", "original"] = "translated"
     interfaces: list[Interface] = field(default_factory=list)
     routes: list[StaticRoute] = field(default_factory=list)
+    routing_gaps: list[RoutingGap] = field(default_factory=list)
 
     def all_rules(self) -> Iterable[tuple[Filter, Rule]]:
         for flt in self.filters.values():
