@@ -71,6 +71,7 @@ def reach_text(result: Reach) -> str:
         lines.append("    conduits: " + (", ".join(c.id for c in item.conduits) or "none"))
         if item.uncovered_witness is not None:
             lines.append(f"    not in the register, e.g. {item.uncovered_witness}")
+    lines += [f"  routes: {note}" for note in result.routes]
     lines += [f"  limitation: {n}" for n in result.nat]
     if result.unproved:
         lines.append(("  NOT PROVED: no path was found through the firewalls that were modelled, but "

@@ -10,7 +10,9 @@ One address plan for all vendors, so each test module holds only its vendor's co
 
 Two hops: corp | outer (the vendor) | dmz | inner (iptables) | control. The inner firewall admits only DMZ
 sources to 10.20.0.5:502; the outer one lets corp out on tcp/502 and hides corp behind its DMZ address
-172.16.0.1, so corp reaches the PLC only through that translation.
+172.16.0.1, so corp reaches the PLC only through that translation. The outer firewall reaches control
+only by its static route to 10.20.0.0/24 via the inner firewall's 172.16.0.2: without it, it holds no
+route to the PLC and drops the packet, so the path exists only through a route and a NAT.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from plantgate.checks import Finding, run_checks
 from plantgate.cli import main
 from plantgate.load import load_site
 from plantgate.netspace import PacketSpace
-from plantgate.reconcile.reach import Estate, PathReach
+from plantgate.reconcile.reach import Estate, PathReach, Reach
 from tests.sites import write_files
 
 AS_OF = dt.date(2026, 11, 26)
@@ -130,8 +132,12 @@ def lines_in(finding: Finding, config_name: str) -> set[int]:
     return {loc.line for loc in finding.evidence if loc.file.endswith(config_name) and loc.line is not None}
 
 
+def reach_result(folder: Path) -> Reach:
+    return Estate(load_site(folder), PacketSpace()).reach("corp", "control")
+
+
 def reach(folder: Path) -> list[PathReach]:
-    return Estate(load_site(folder), PacketSpace()).reach("corp", "control").paths
+    return reach_result(folder).paths
 
 
 def assert_publish_by_fw_test(answer: dict[str, Any], public: tuple[str, int], real: tuple[str, int],
@@ -195,6 +201,15 @@ def assert_two_hop_path(paths: list[PathReach], outer_nat_line: int) -> None:
     assert outer.arrived.src == witness.src and str(outer.left.src) == DMZ_SIDE
     assert [rule.span.line for rule in outer.rules] == [outer_nat_line]
     assert inner.rules == () and inner.arrived == outer.left and str(inner.left.dst) == PLC
+
+
+def assert_route_needed(tmp_path: Path, vendor: str, config_name: str, without_route: str, zone_map: str,
+                        with_route: Reach) -> None:
+    """The outer firewall's routes were followed; without its static route to control, no path remains."""
+    assert any(note.startswith("fw-outer: routes followed") for note in with_route.routes), with_route.routes
+    assert any(note.startswith("fw-inner: the config states no interface addresses") for note in with_route.routes)
+    folder = series_site(tmp_path / "no-route", vendor, config_name, without_route, zone_map)
+    assert reach_result(folder).paths == []
 
 
 def assert_estate_bypass(found: list[Finding], config_name: str, outer_nat_line: int) -> None:

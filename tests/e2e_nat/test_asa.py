@@ -61,6 +61,7 @@ OUTER = """
      nat (inside,dmz) dynamic interface
     access-list inside_in extended permit tcp 10.0.0.0 255.255.0.0 any eq 502
     access-group inside_in in interface inside
+    route dmz 10.20.0.0 255.255.255.0 172.16.0.2
     """
 OUTER_ZONES = "{inside: corp, dmz: dmz}"
 OUTER_NAT_LINE = 13
@@ -126,13 +127,18 @@ def test_hide_nat_of_the_ot_range_check_shows_the_translation(tmp_path: Path) ->
         s.assert_hiding_shown(s.assert_hidden_flow_reported(found, rule_id), "edge.cfg", HIDE_LINE)
 
 
-def test_two_hops_exist_only_through_hide_nat(tmp_path: Path) -> None:
-    """By hand: fw-outer (ASA) permits corp -> any tcp/502 in on inside and PATs corp behind dmz's
-    172.16.0.1 (corp-net, line 13); fw-inner admits only DMZ sources to 10.20.0.5:502. reach corp ->
-    control: one path with the source rewritten at fw-outer; without the nat line, none.
-    PG-ESTATE-001 reports the bypass."""
+def test_two_hops_exist_only_through_a_route_and_hide_nat(tmp_path: Path) -> None:
+    """By hand: fw-outer (ASA) permits corp -> any tcp/502 in on inside, PATs corp behind dmz's
+    172.16.0.1 (corp-net, line 13) and routes 10.20.0.0/24 out of dmz via 172.16.0.2 (line 16);
+    fw-inner admits only DMZ sources to 10.20.0.5:502. reach corp -> control: one path with the source
+    rewritten at fw-outer; without the nat line, none; without the route, fw-outer has no route to
+    10.20.0.5 and none. PG-ESTATE-001 reports the bypass."""
     folder = s.series_site(tmp_path / "site", "asa", "outer.cfg", OUTER, OUTER_ZONES)
-    s.assert_two_hop_path(s.reach(folder), OUTER_NAT_LINE)
+    found = s.reach_result(folder)
+    s.assert_two_hop_path(found.paths, OUTER_NAT_LINE)
+    no_route = OUTER.replace("    route dmz 10.20.0.0 255.255.255.0 172.16.0.2\n", "")
+    assert no_route != OUTER
+    s.assert_route_needed(tmp_path, "asa", "outer.cfg", no_route, OUTER_ZONES, found)
     s.assert_estate_bypass(s.findings(folder), "outer.cfg", OUTER_NAT_LINE)
     no_nat = OUTER.replace("     nat (inside,dmz) dynamic interface\n", "")
     assert no_nat != OUTER

@@ -128,6 +128,13 @@ OUTER = """
             set nat enable
         next
     end
+    config router static
+        edit 1
+            set dst 10.20.0.0 255.255.255.0
+            set gateway 172.16.0.2
+            set device "dmz"
+        next
+    end
     """
 OUTER_ZONES = "{internal: corp, dmz: dmz}"
 OUTER_NAT_LINE = 22
@@ -192,13 +199,19 @@ def test_hide_nat_of_the_ot_range_check_shows_the_translation(tmp_path: Path) ->
         s.assert_hiding_shown(s.assert_hidden_flow_reported(found, rule_id), "edge.conf", HIDE_LINE)
 
 
-def test_two_hops_exist_only_through_hide_nat(tmp_path: Path) -> None:
+def test_two_hops_exist_only_through_a_route_and_hide_nat(tmp_path: Path) -> None:
     """By hand: fw-outer (FortiGate) policy 1 (line 22) lets corp out to dmz on tcp/502 with nat enable,
     so corp leaves as dmz's 172.16.0.1; fw-inner admits only DMZ sources to 10.20.0.5:502. reach corp ->
     control: one path, the source rewritten at fw-outer; without ``set nat enable`` no path.
+    fw-outer routes 10.20.0.0/24 out of dmz via 172.16.0.2 (``config router static``); without that
+    route it holds none to 10.20.0.5 and no path remains.
     PG-ESTATE-001 reports the bypass."""
     folder = s.series_site(tmp_path / "site", "fortigate", "outer.conf", OUTER, OUTER_ZONES)
-    s.assert_two_hop_path(s.reach(folder), OUTER_NAT_LINE)
+    found = s.reach_result(folder)
+    s.assert_two_hop_path(found.paths, OUTER_NAT_LINE)
+    no_route = OUTER[:OUTER.index("    config router static")] + "    "
+    assert no_route != OUTER
+    s.assert_route_needed(tmp_path, "fortigate", "outer.conf", no_route, OUTER_ZONES, found)
     s.assert_estate_bypass(s.findings(folder), "outer.conf", OUTER_NAT_LINE)
     no_nat = OUTER.replace("            set nat enable\n", "")
     assert no_nat != OUTER

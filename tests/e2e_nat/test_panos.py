@@ -90,6 +90,10 @@ OUTER = """
     set rulebase security rules corp-modbus application any
     set rulebase security rules corp-modbus service modbus
     set rulebase security rules corp-modbus action allow
+    set network virtual-router default interface [ ethernet1/1 ethernet1/2 ]
+    set network virtual-router default routing-table ip static-route to-control destination 10.20.0.0/24
+    set network virtual-router default routing-table ip static-route to-control interface ethernet1/2
+    set network virtual-router default routing-table ip static-route to-control nexthop ip-address 172.16.0.2
     """
 OUTER_ZONES = "{corp: corp, dmz: dmz}"
 OUTER_NAT_LINE = 7
@@ -158,13 +162,20 @@ def test_hide_nat_of_the_ot_range_check_shows_the_translation(tmp_path: Path) ->
         s.assert_hiding_shown(s.assert_hidden_flow_reported(found, rule_id), "edge.set", HIDE_LINE)
 
 
-def test_two_hops_exist_only_through_hide_nat(tmp_path: Path) -> None:
+def test_two_hops_exist_only_through_a_route_and_hide_nat(tmp_path: Path) -> None:
     """By hand: fw-outer (PAN-OS) allows corp -> dmz tcp/502 to anywhere and hides corp behind
     ethernet1/2's 172.16.0.1 (corp-hide, line 7); fw-inner admits only DMZ sources to 10.20.0.5:502.
     reach corp -> control: one path, fw-outer then fw-inner; the witness leaves fw-outer from 172.16.0.1
-    and fw-inner passes it unchanged. Without the NAT rule, no path. PG-ESTATE-001 reports the bypass."""
+    and fw-inner passes it unchanged. Without the NAT rule, no path.
+    Both interfaces sit in virtual router default, whose static route sends 10.20.0.0/24 out of
+    ethernet1/2 via 172.16.0.2; without that route no path remains.
+    PG-ESTATE-001 reports the bypass."""
     folder = s.series_site(tmp_path / "site", "panos", "outer.set", OUTER, OUTER_ZONES)
-    s.assert_two_hop_path(s.reach(folder), OUTER_NAT_LINE)
+    found = s.reach_result(folder)
+    s.assert_two_hop_path(found.paths, OUTER_NAT_LINE)
+    no_route = "\n".join(line for line in OUTER.splitlines() if "static-route" not in line)
+    assert no_route != OUTER
+    s.assert_route_needed(tmp_path, "panos", "outer.set", no_route, OUTER_ZONES, found)
     s.assert_estate_bypass(s.findings(folder), "outer.set", OUTER_NAT_LINE)
     no_nat = "\n".join(line for line in OUTER.splitlines() if "rulebase nat" not in line)
     assert s.reach(s.series_site(tmp_path / "control", "panos", "outer.set", no_nat, OUTER_ZONES)) == []

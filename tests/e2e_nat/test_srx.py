@@ -243,6 +243,11 @@ OUTER = """
             destination-port 502;
         }
     }
+    routing-options {
+        static {
+            route 10.20.0.0/24 next-hop 172.16.0.2;
+        }
+    }
     """
 OUTER_ZONES = "{corp: corp, dmz: dmz}"
 OUTER_NAT_LINE = 28
@@ -308,13 +313,19 @@ def test_hide_nat_of_the_ot_range_check_shows_the_translation(tmp_path: Path) ->
         s.assert_hiding_shown(s.assert_hidden_flow_reported(found, rule_id), "edge.conf", HIDE_LINE)
 
 
-def test_two_hops_exist_only_through_hide_nat(tmp_path: Path) -> None:
+def test_two_hops_exist_only_through_a_route_and_hide_nat(tmp_path: Path) -> None:
     """By hand: fw-outer (SRX) permits corp -> dmz tcp/502 to any and source-NATs corp to ge-0/0/1's
     172.16.0.1 (corp-hide, line 28); fw-inner admits only DMZ sources to 10.20.0.5:502. reach corp ->
     control: one path with the source rewritten at fw-outer; without the nat stanza, none.
+    fw-outer's static route sends 10.20.0.0/24 to 172.16.0.2, on ge-0/0/1's network; without that
+    route no path remains.
     PG-ESTATE-001 reports the bypass."""
     folder = s.series_site(tmp_path / "site", "srx", "outer.conf", OUTER, OUTER_ZONES)
-    s.assert_two_hop_path(s.reach(folder), OUTER_NAT_LINE)
+    found = s.reach_result(folder)
+    s.assert_two_hop_path(found.paths, OUTER_NAT_LINE)
+    no_route = OUTER[:OUTER.index("    routing-options {")]
+    assert no_route != OUTER
+    s.assert_route_needed(tmp_path, "srx", "outer.conf", no_route, OUTER_ZONES, found)
     s.assert_estate_bypass(s.findings(folder), "outer.conf", OUTER_NAT_LINE)
     start, end = OUTER.index("    nat {"), OUTER.index("    policies {")
     no_nat = OUTER[:start] + OUTER[end:]

@@ -147,11 +147,14 @@ def _broken_on(ctx: CheckContext, estate: Estate, conduit_id: str, path: ZonePat
                undelivered: FlowSet) -> Iterator[Finding]:
     """The first hop that drops flows the earlier hops of ``path`` let through."""
     flows = undelivered & estate.ends(path.source, path.target)
-    translates = estate.translates(path)
+    translates, routes = estate.translates(path), estate.follows_routes(path)
     for index, hop in enumerate(path.hops):
         if translates:  # each hop sees what the one before let out
-            dropped, passed_on = estate.hop_step(hop, flows)
+            dropped, passed_on = estate.hop_step(hop, flows, routes)
         else:
+            carried = estate.carried(hop, routes)
+            if carried is not None:  # what the hop routes elsewhere leaves this path, it is not denied
+                flows = flows & carried
             passed_on = flows & estate.hop_permitted(hop, path.source, path.target)
             dropped = flows - passed_on
         if index > 0 and not dropped.is_empty() and not flows.is_empty():

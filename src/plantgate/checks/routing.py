@@ -20,9 +20,10 @@ from plantgate.checks.finding import Finding, Severity
 from plantgate.checks.references import NIST_CM_3, REF_FIREWALL
 from plantgate.checks.registry import check, rule
 from plantgate.errors import Location
-from plantgate.firewalls.routes import RouteMatch, route_lookup
+from plantgate.firewalls.routes import route_lookup
 from plantgate.firewalls.ruleset import IPNetwork
 from plantgate.reconcile.conduits import zone_addresses
+from plantgate.reconcile.routed import facing_zones
 from plantgate.reconcile.topology import Hop
 
 ROUTE_CONTRADICTED = rule(
@@ -30,14 +31,6 @@ ROUTE_CONTRADICTED = rule(
     (REF_FIREWALL, NIST_CM_3),
     "The treaty's routes decide which paths the end-to-end analysis follows; a route the firewalls' own routing "
     "tables contradict hides the path traffic really takes.")
-
-
-def _facing(hop: Hop, match: RouteMatch) -> str | None:
-    """The treaty zone the matched route leaves toward (through the zone map), None when not known."""
-    if match.interface is None:
-        return None
-    names = (match.interface.zone, match.interface.name)
-    return next((hop.firewall.entry.zones[n] for n in names if n in hop.firewall.entry.zones), None)
 
 
 @check
@@ -61,9 +54,10 @@ def _contradictions(hop: Hop, source: str, target: str, networks: tuple[IPNetwor
         if match is None:
             says, evidence, facing = "holds no route (connected or static) to it", [where], None
         else:
-            interface, facing = match.interface, _facing(hop, match)
-            if interface is None or facing is None or facing == hop.to_zone:
+            interface, zones = match.interface, facing_zones(hop.firewall, match)
+            if interface is None or not zones or hop.to_zone in zones:
                 continue
+            facing = ", ".join(sorted(zones))
             span = match.route.span if match.route is not None else interface.span
             says, evidence = f"sends it out {interface.name} toward {facing}", [Location(span.file, span.line), where]
         yield ROUTE_CONTRADICTED.finding(

@@ -158,3 +158,19 @@ def egress_interface(ruleset: Ruleset, route: StaticRoute) -> Interface | None:
         if network.version == route.next_hop.version and route.next_hop in network:
             return interface
     return None
+
+
+def routes_by_prefix(ruleset: Ruleset, vrf: str) -> list[tuple[IPNetwork, list[RouteMatch]]]:
+    """One routing table's destinations, longest prefix first, each with every route to it.
+
+    Connected networks and static routes of any distance are kept side by side: equal routes
+    share the traffic and a floating backup carries it when the primary fails, so each may.
+    """
+    table: dict[IPNetwork, list[RouteMatch]] = {}
+    for interface, network in connected_networks(ruleset, vrf):
+        table.setdefault(network, []).append(RouteMatch(network, interface, None))
+    for route in ruleset.routes:
+        if route.vrf == vrf:
+            table.setdefault(route.destination, []).append(
+                RouteMatch(route.destination, egress_interface(ruleset, route), route))
+    return sorted(table.items(), key=lambda item: -item[0].prefixlen)

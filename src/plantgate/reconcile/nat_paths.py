@@ -162,6 +162,39 @@ class FilteredStep:
         return rule_image(self.space, self.first.rule, flows & self.first.before) & self.first.after
 
 
+@dataclass(frozen=True)
+class RoutedStep:
+    """A way through a hop whose packets leave only where the firewall routes them to the hop's next zone.
+
+    Routing looks at the destination after the hop's destination NAT, which is what leaves.
+    """
+
+    step: HopStep
+    carried: FlowSet
+
+    @property
+    def before(self) -> FlowSet:
+        return self.step.before
+
+    def forward(self, flows: FlowSet) -> FlowSet:
+        return self.step.forward(flows) & self.carried
+
+    def backward(self, flows: FlowSet) -> FlowSet:
+        return self.step.backward(flows & self.carried)
+
+    def destination_forward(self, flows: FlowSet) -> FlowSet:
+        return self.step.destination_forward(flows)
+
+    def destination_backward(self, flows: FlowSet) -> FlowSet:
+        return self.step.destination_backward(flows)
+
+    def rules_for(self, packet: Flow, left: FlowSet) -> tuple[NatRule, ...]:
+        return self.step.rules_for(packet, left)
+
+    def decided(self, flows: FlowSet) -> FlowSet:
+        return self.step.decided(flows)
+
+
 def through_hop(space: PacketSpace, steps: Sequence[HopStep], flows: FlowSet) -> tuple[FlowSet, FlowSet]:
     """(the packets of ``flows`` some way through the hop takes, what those leave the hop as)."""
     taken_all, out = space.empty(), space.empty()

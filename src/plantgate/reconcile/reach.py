@@ -38,11 +38,13 @@ from plantgate.reconcile.coverage import CoverageLevel, FirewallCoverage, GapKin
 from plantgate.reconcile.nat_paths import (
     HopPacket,
     HopStep,
+    RoutedStep,
     TranslatedPath,
     hop_steps,
     through_hop,
     translated_path,
 )
+from plantgate.reconcile.routed import HopRouting, hop_routing
 from plantgate.reconcile.topology import Hop, NatLimitation, PathChoice, Topology, ZonePath
 
 PROTOCOL_NAMES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp6", 132: "sctp", 47: "gre", 50: "esp", 51: "ah"}
@@ -117,9 +119,11 @@ class Reach:
     paths: list[PathReach]
     nat: list[NatLimitation] = field(default_factory=list)
     unproved: list[FirewallCoverage] = field(default_factory=list)
+    routes: list[str] = field(default_factory=list)
+    """Per firewall on the paths considered: whether its own routes were followed, and why not."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"from": self.source, "to": self.target, "routing": self.choice.note,
+        return {"from": self.source, "to": self.target, "routing": self.choice.note, "firewall_routes": self.routes,
                 "paths_considered": [str(p) for p in self.choice.paths], "paths": [p.to_dict() for p in self.paths],
                 "limitations": [str(n) for n in self.nat], "proved": not self.unproved,
                 "not_modelled_fully": [c.to_dict() for c in self.unproved]}
@@ -138,7 +142,8 @@ class Estate:
         self._touched: dict[int, tuple[Filter, list[tuple[Rule, frozenset[str] | None, frozenset[str] | None]]]] = {}
         self._zone_locator: _ZoneLocator | None = None
         self._conduits: dict[str, FlowSet] = {}
-        self._hop_parts: dict[tuple[str, str, str], list[HopStep]] = {}
+        self._hop_parts: dict[tuple[str, str, str, bool], list[HopStep]] = {}
+        self._routing: dict[tuple[str, str, str], HopRouting] = {}
         self._translated: dict[ZonePath, TranslatedPath] = {}
 
     @property
@@ -244,27 +249,45 @@ class Estate:
         """Whether a firewall on ``path`` rewrites packets (then hops see different packets)."""
         return any(hop.firewall.ruleset.nat_rules for hop in path.hops)
 
-    def hop_parts(self, hop: Hop) -> list[HopStep]:
-        """The ways through the hop's firewall between its zones (``nat_paths.hop_steps``)."""
+    def hop_routing(self, hop: Hop) -> HopRouting:
+        """What the hop's firewall routes toward the hop's next zone (``reconcile.routed``)."""
         key = (hop.firewall_id, hop.from_zone, hop.to_zone)
+        if key not in self._routing:
+            self._routing[key] = hop_routing(self.space, hop)
+        return self._routing[key]
+
+    def follows_routes(self, path: ZonePath) -> bool:
+        """Whether the firewalls' own routes limit ``path`` (not where the treaty states the pair's routes)."""
+        return not self.topology.stated(path.source, path.target)
+
+    def carried(self, hop: Hop, routes: bool) -> FlowSet | None:
+        """The destinations the hop carries by its routes; None when any may pass (not followed)."""
+        return self.hop_routing(hop).carried if routes else None
+
+    def hop_parts(self, hop: Hop, routes: bool = True) -> list[HopStep]:
+        """The ways through the hop's firewall between its zones (``nat_paths.hop_steps``), limited by
+        its routes when ``routes`` (``nat_paths.RoutedStep``)."""
+        key = (hop.firewall_id, hop.from_zone, hop.to_zone, routes)
         if key not in self._hop_parts:
             ruleset = hop.firewall.ruleset
-            self._hop_parts[key] = [step for x, y in hop.config_pairs()
-                                    for step in hop_steps(self.space, ruleset, x, y)]
+            steps = [step for x, y in hop.config_pairs() for step in hop_steps(self.space, ruleset, x, y)]
+            carried = self.carried(hop, routes)
+            self._hop_parts[key] = steps if carried is None else [RoutedStep(step, carried) for step in steps]
         return self._hop_parts[key]
 
-    def hop_step(self, hop: Hop, flows: FlowSet) -> tuple[FlowSet, FlowSet]:
-        """(the part of ``flows`` the hop drops, what it lets out of the rest, after its NAT)."""
-        accepted, out = through_hop(self.space, self.hop_parts(hop), flows)
+    def hop_step(self, hop: Hop, flows: FlowSet, routes: bool = True) -> tuple[FlowSet, FlowSet]:
+        """(the part of ``flows`` the hop drops, what it lets out of the rest toward its next zone, after NAT)."""
+        accepted, out = through_hop(self.space, self.hop_parts(hop, routes), flows)
         return flows - accepted, out
 
     def translated(self, path: ZonePath) -> TranslatedPath:
-        """``path`` followed through its hops' NAT (``reconcile.nat_paths``)."""
+        """``path`` followed through its hops' NAT (``reconcile.nat_paths``) and routes."""
         if path not in self._translated:
             sent = self.space.addresses("src", zone_addresses(self.treaty, path.source))
             delivered_to = self.space.addresses("dst", zone_addresses(self.treaty, path.target))
+            routes = self.follows_routes(path)
             self._translated[path] = translated_path(
-                self.space, len(path.hops), lambda index: self.hop_parts(path.hops[index]), sent,
+                self.space, len(path.hops), lambda index: self.hop_parts(path.hops[index], routes), sent,
                 self.ends(path.source, path.target), delivered_to)
         return self._translated[path]
 
@@ -279,9 +302,13 @@ class Estate:
         flows = self.ends(path.source, path.target)
         if within is not None:
             flows = flows & within
+        routes = self.follows_routes(path)
         for hop in path.hops:
             if flows.is_empty():
                 break
+            carried = self.carried(hop, routes)
+            if carried is not None:
+                flows = flows & carried
             flows = flows & self.hop_permitted(hop, path.source, path.target)
         return flows
 
@@ -352,7 +379,18 @@ class Estate:
             results.append(PathReach(path, flows, hops, covering, flows - registered, self._packets(path, flows)))
         nat = [n for n in self.topology.nat_limitations()
                if any(n.firewall_id in p.path.firewall_ids for p in results)]
-        return Reach(source, target, choice, results, nat, self.unproved({source, target}, choice.paths))
+        return Reach(source, target, choice, results, nat, self.unproved({source, target}, choice.paths),
+                     self.routing_notes(choice.paths))
+
+    def routing_notes(self, paths: list[ZonePath]) -> list[str]:
+        """Per firewall on ``paths`` (first hop seen): whether its own routes were followed, and why not."""
+        notes: dict[str, str] = {}
+        for path in paths:
+            for hop in path.hops:
+                if hop.firewall_id not in notes:
+                    notes[hop.firewall_id] = (self.hop_routing(hop).note if self.follows_routes(path) else
+                                              f"{hop.firewall_id}: the treaty's routes for this pair win")
+        return list(notes.values())
 
     def _packets(self, path: ZonePath, flows: FlowSet) -> list[HopPacket]:
         """Through NAT: the path's witness at every hop; empty on a path that translates nothing."""

@@ -6,8 +6,9 @@ packet can take from one zone to another: which firewalls it crosses, entering a
 leaving through which treaty zones. The firewall entries' interface maps give the graph.
 
 Where the treaty states routing facts (``routes``), only the stated paths are taken;
-otherwise every simple path through the firewalls is taken and the result says so,
-which can only over-report, never hide a path. NAT rules are followed hop by hop
+otherwise every simple path through the firewalls is taken, and the firewalls' own routes
+then limit what each hop carries (``reconcile.routed``): a path they make impossible
+delivers nothing. NAT rules are followed hop by hop
 (``reconcile.nat_paths``); every NAT statement a parser could not model is reported as a
 limitation with its line.
 """
@@ -23,7 +24,8 @@ from plantgate.model import Treaty
 from plantgate.model.routing import ZoneRoute
 from plantgate.reconcile.boundary import BoundaryFirewall
 
-EVERY_PATH_NOTE = "no routing fact in the treaty for this pair: every path through the firewalls is taken"
+EVERY_PATH_NOTE = ("no routing fact in the treaty for this pair: every path through the firewalls is taken "
+                   "where their own routes let it")
 ROUTED_NOTE = "paths as the treaty's routes state"
 
 
@@ -112,6 +114,10 @@ class Topology:
 
     def hops_from(self, zone: str) -> list[Hop]:
         return list(self._neighbours.get(zone, []))
+
+    def stated(self, source: str, target: str) -> bool:
+        """Whether the treaty states the routes from ``source`` to ``target`` (then they win over the configs')."""
+        return (source, target) in self._routes
 
     def paths(self, source: str, target: str, max_hops: int | None = None) -> PathChoice:
         """The paths a new session from ``source`` to ``target`` may take, shortest first."""
