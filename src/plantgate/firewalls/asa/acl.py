@@ -93,16 +93,16 @@ def build_rule(store: ObjectStore, ace: AceLine, position: int, file: str,
             state.notes.append("ports not readable: any port of the protocol")
         else:
             services = Resolved(unknown=["service not readable"])
-    reasons = ([f"malformed ACE: {error}"] if error else []) + src.unknown + dst.unknown + services.unknown
-    reasons += state.notes
-    reasons = list(dict.fromkeys(reasons))
+    reasons = src.unknown + dst.unknown + services.unknown + state.notes
+    if error:
+        reasons.insert(0, f"malformed ACE: {error}")
+    if reasons:
+        reasons = list(dict.fromkeys(reasons))
     widen = action.permits
-    intern = store.intern
     sources = ANY_ADDRESS if widen and src.unknown else state.src_set or _addresses(src, "")
     destinations = ANY_ADDRESS if widen and dst.unknown else state.dst_set or _addresses(dst, "")
-    service_tuple = (ANY_SERVICE,) if widen and services.unknown else intern(
-        tuple(intern(s) for s in dict.fromkeys(services.services)))
-    refs = list(dict.fromkeys(state.refs + src.refs + dst.refs + services.refs))
+    service_tuple = (ANY_SERVICE,) if widen and services.unknown else _service_tuple(store, services.services)
+    refs = state.refs + src.refs + dst.refs + services.refs
     if reasons:
         effect = "permit widened" if widen else "deny made uncertain (matches nothing)"
         warnings.append(ParseWarning(file, ace.line, f"{rule_id}: {effect}: " + "; ".join(reasons),
@@ -118,10 +118,20 @@ def build_rule(store: ObjectStore, ace: AceLine, position: int, file: str,
         enabled=state.enabled,
         log=state.log,
         comment=ace.comment,
-        object_refs=tuple(refs),
+        object_refs=tuple(dict.fromkeys(refs)) if refs else (),
         widened=tuple(reasons),
         uncertain=bool(reasons),
     )
+
+
+def _service_tuple(store: ObjectStore, services: list[Service]) -> tuple[Service, ...]:
+    """The ACE's services without repeats, one shared tuple per distinct list (ACEs repeat their services)."""
+    written = tuple(services)
+    found = store.service_tuples.get(written)
+    if found is None:
+        intern = store.intern
+        found = store.service_tuples[written] = intern(tuple(intern(s) for s in dict.fromkeys(written)))
+    return found
 
 
 def _addresses(resolved: Resolved, name: str) -> AddressSet:

@@ -221,6 +221,8 @@ class ObjectStore:
     resolved_networks: dict[tuple[str, bool], Resolved] = field(default_factory=dict)
     """Context-free network resolutions: a group named by many groups is resolved once."""
     """ACL address operands resolved once per written form: (resolved, tokens used, address set)."""
+    service_tuples: dict[tuple[Service, ...], tuple[Service, ...]] = field(default_factory=dict)
+    """An ACE's services as written -> the shared tuple its rule holds."""
 
     # -- definitions (one sub-line each) ------------------------------------------------
 
