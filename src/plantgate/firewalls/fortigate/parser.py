@@ -32,12 +32,14 @@ from pathlib import Path
 
 from plantgate.errors import InputError
 from plantgate.firewalls.fortigate.detect import confidence
+from plantgate.firewalls.fortigate.gaps import routing_gaps
 from plantgate.firewalls.fortigate.nat import NatContext, host_network, read_nat
 from plantgate.firewalls.fortigate.objects import ObjectBook, parse_subnet
 from plantgate.firewalls.fortigate.policy import PolicyContext, policy_rule
 from plantgate.firewalls.fortigate.routes import interface_entries, static_routes, vdom_interfaces
 from plantgate.firewalls.fortigate.syntax import ConfigTree, Table, read_tree, settings
 from plantgate.firewalls.gc_pause import with_collector_paused
+from plantgate.firewalls.routes import RoutingGap
 from plantgate.firewalls.ruleset import (
     Action,
     Filter,
@@ -187,9 +189,13 @@ def _build(tree: ConfigTree, vdom: str, scoped: dict[str, Table], global_tables:
             file, first.line, "traffic to the firewall that no local-in policy matches is decided by interface "
             "allowaccess, which is not modelled: treated as permitted", tree.text(first.line, first.line), True))
     ruleset.zones = zones
+    unread: list[RoutingGap] = []
     ruleset.interfaces = vdom_interfaces(tree, file, vdom, scoped, global_tables, multi, interfaces.member_of,
-                                         ruleset.warnings)
-    ruleset.routes = static_routes(tree, scoped, file, ruleset.warnings)
+                                         ruleset.warnings, unread)
+    ruleset.routes = static_routes(tree, scoped, file, ruleset.warnings, unread)
+    addressed = {interface.name for interface in ruleset.interfaces}
+    ruleset.routing_gaps = sorted(unread + routing_gaps(tree, file, vdom, scoped, global_tables, multi, addressed),
+                                  key=lambda gap: gap.span.line)
     book.resolve_all()
     _table_warnings(scoped, ruleset, tree)
     ruleset.warnings.sort(key=lambda w: w.line)
