@@ -20,6 +20,8 @@ Zone semantics (checked against the Cisco ASA configuration guide and Batfish's 
 - hairpin pairs (A, A) exist only with ``same-security-traffic permit intra-interface``.
 NAT (8.3 and later) is read by ``asa/nat.py`` into ``Ruleset.nat_rules``; pre-8.3 statements
 (``static``, ``global``, ``nat (inside) 1 ...``) go to ``Ruleset.nat_statements``, unmodelled.
+Interface addresses and static routes are read by ``asa/routes.py``; every line also goes to
+``asa/gaps.py``, which finds what makes them incomplete (``Ruleset.routing_gaps``).
 """
 
 from __future__ import annotations

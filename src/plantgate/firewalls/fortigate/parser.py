@@ -18,7 +18,9 @@ Mapping onto the Ruleset model (see ``ruleset.py`` and the zone-based brief):
   interface ``allowaccess`` settings, which are not modelled (a warning says so);
 - VIPs, policy NAT, IP pools and central SNAT become ``nat_rules`` (``fortigate.nat``); a
   policy whose dstaddr is a VIP matches the VIP's mapped addresses, as the device does after
-  the VIP's destination NAT.
+  the VIP's destination NAT;
+- interface addresses and static routes come from ``fortigate.routes``, and what makes them an
+  incomplete account of forwarding (dynamic routing, policy routes, ...) from ``fortigate.gaps``.
 
 Choosing a VDOM: ``PARSER`` (``FortiGateParser()``) parses a single-VDOM config and raises
 InputError listing the VDOM names for a multi-VDOM one; ``FortiGateParser(vdom="NAME")``
