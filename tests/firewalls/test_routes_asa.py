@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 
+import pytest
+
+from plantgate.errors import InputError
 from plantgate.firewalls.asa.parser import PARSER
 from plantgate.firewalls.base import read_config_text
 from plantgate.firewalls.routes import route_lookup
@@ -126,3 +129,211 @@ def test_ties_connected_first_then_lower_distance() -> None:
     assert connected is not None and connected.route is None
     routed = route_lookup(rs, "10.9.1.1")
     assert routed is not None and routed.route is not None and routed.route.span.line == 6
+
+
+# --- routing gaps: what makes the connected networks and static routes incomplete ------------------------------
+
+STATIC_ONLY = """\
+hostname fw-static
+interface GigabitEthernet0/0
+ nameif outside
+ security-level 0
+ ip address 203.0.113.2 255.255.255.248 standby 203.0.113.3
+!
+interface GigabitEthernet0/1
+ nameif inside
+ ip address 10.10.0.1 255.255.255.0
+ ipv6 address 2001:db8:10::/64 eui-64
+ ipv6 address fe80::1 link-local
+!
+interface GigabitEthernet0/2
+ shutdown
+ no nameif
+ no ip address
+!
+object network web
+ host 10.10.0.5
+ nat (any,outside) static 203.0.113.5
+object network lan
+ subnet 10.10.0.0 255.255.255.0
+ nat (inside,outside) dynamic interface
+nat (inside,outside) source static lan lan destination static web web no-proxy-arp route-lookup
+route outside 0.0.0.0 0.0.0.0 203.0.113.1 1
+route inside 10.20.0.0 255.255.0.0 10.10.0.254
+ipv6 route inside 2001:db8:20::/48 2001:db8:10::fe
+"""
+
+
+def _gaps(config: str) -> list[tuple[int, str]]:
+    return [(gap.span.line, gap.reason) for gap in PARSER.parse(config, "gaps.cfg").routing_gaps]
+
+
+def test_static_routes_and_addressed_interfaces_leave_no_gap() -> None:
+    """By hand: fixed addresses (standby, eui-64, link-local), a shut interface without address, dynamic PAT, a static
+    NAT whose real interface is ``any`` and an identity NAT with route-lookup all leave routing to the routing table."""
+    assert _gaps(STATIC_ONLY) == []
+
+
+INTERFACE = "interface GigabitEthernet0/1\n nameif inside\n ip address 10.10.0.1 255.255.255.0\n"
+
+
+@pytest.mark.parametrize(("config", "named"), [
+    ("router ospf 1\n network 10.10.0.0 255.255.255.0 area 0\n", "OSPF is configured"),
+    ("router bgp 65010\n address-family ipv4 unicast\n  neighbor 10.10.0.2 remote-as 65020\n", "BGP is"),
+    ("router eigrp 10\n network 10.10.0.0 255.255.255.0\n", "EIGRP is"),
+    ("router rip\n network 10.0.0.0\n version 2\n", "RIP is"),
+    ("router isis\n net 49.0001.0000.0000.0001.00\n", "IS-IS is"),
+    ("ipv6 router ospf 2\n", "OSPFv3 is"),
+    ("multicast-routing\n", "multicast routing"),
+])
+def test_dynamic_routing_is_a_gap(config: str, named: str) -> None:
+    """Written from the ASA routing chapters: every ``router`` block is one the admin configured (ASA prints no
+    empty protocol blocks), so its first line (4, after the interface) is the gap."""
+    gaps = _gaps(INTERFACE + config)
+    assert [g[0] for g in gaps] == [4] and named in gaps[0][1] and "run time" in gaps[0][1]
+
+
+POLICY_ROUTING = """\
+interface GigabitEthernet0/1
+ nameif inside
+ ip address 10.10.0.1 255.255.255.0
+ policy-route route-map PBR-OT
+!
+route-map PBR-OT permit 10
+ match ip address OT-TRAFFIC
+ set ip next-hop 10.10.0.253
+wccp interface inside web-cache redirect in
+object network historian
+ host 10.10.0.5
+ nat (inside,outside) static 203.0.113.5
+nat (inside,vpn) source static lan lan destination static remote remote
+static (inside,dmz) 10.30.0.5 10.10.0.6 netmask 255.255.255.255
+nat (inside,outside) source static lan lan destination static web web inactive
+"""
+
+
+def test_policy_routing_wccp_and_nat_divert_are_gaps() -> None:
+    """From the PBR chapter (``policy-route route-map`` under the interface, 9.4+), WCCP redirection, and "NAT and the
+    egress interface": a static NAT naming its interfaces diverts traffic for its mapped address (object NAT and
+    pre-8.3 ``static``: to the real interface; twice NAT ``destination static``: to the mapped one). The inactive
+    twice NAT (line 15) does nothing."""
+    gaps = _gaps(POLICY_ROUTING)
+    assert [g[0] for g in gaps] == [4, 9, 12, 13, 14]
+    assert "policy-based routing" in gaps[0][1] and "PBR-OT" in gaps[0][1]
+    assert "WCCP" in gaps[1][1]
+    assert "NAT divert" in gaps[2][1] and "out of inside" in gaps[2][1]
+    assert "out of inside and vpn" in gaps[3][1]
+    assert "(inside,dmz)" in gaps[4][1] and "out of inside" in gaps[4][1]
+
+
+LAYER2 = """\
+firewall transparent
+interface GigabitEthernet0/1
+ nameif inside
+ bridge-group 1
+!
+interface GigabitEthernet0/2
+ nameif outside
+ zone-member wan
+ ip address 203.0.113.2 255.255.255.0
+"""
+
+
+def test_transparent_mode_bridge_groups_and_traffic_zones_are_gaps() -> None:
+    """From the firewall-mode, bridge-group (transparent and integrated routing and bridging) and traffic-zone chapters:
+    each bridges or spreads traffic without the one route lookup the model assumes."""
+    gaps = _gaps(LAYER2)
+    assert [g[0] for g in gaps] == [1, 4, 8]
+    assert "transparent mode" in gaps[0][1]
+    assert "bridge-group" in gaps[1][1] and "GigabitEthernet0/1" in gaps[1][1]
+    assert "traffic zone wan" in gaps[2][1]
+
+
+RUN_TIME = """\
+interface GigabitEthernet0/0
+ nameif outside
+ ip address dhcp setroute
+ ipv6 address autoconfig
+!
+interface GigabitEthernet0/1
+ nameif isp2
+ ip address pppoe setroute
+ ipv6 address dhcp default
+!
+interface GigabitEthernet0/2
+ nameif inside
+ ip address 10.10.0.1 255.255.255.0
+ ipv6 address OUTSIDE-PD ::1:0:0:0:1/64
+!
+interface GigabitEthernet0/3
+ nameif spare
+ ip address dhcp
+ shutdown
+!
+route outside 0.0.0.0 0.0.0.0 198.51.100.1 1 track 1
+route inside 0.0.0.0 0.0.0.0 10.10.0.254 tunneled
+crypto map outside_map 10 set reverse-route
+crypto dynamic-map dyn 10 set reverse-route
+tunnel-group vendors type remote-access
+ip local pool vendor-pool 10.99.0.10-10.99.0.50 mask 255.255.255.0
+webvpn
+ enable outside
+ anyconnect enable
+"""
+
+
+def test_addresses_and_routes_learned_at_run_time_are_gaps() -> None:
+    """From the interface, IPv6, static route tracking, VPN and AnyConnect chapters: DHCP/PPPoE (with setroute),
+    SLAAC, DHCPv6 and prefix-delegated addresses, tracked and tunneled routes, reverse route injection and remote-access
+    clients (their addresses become host routes). The shut interface's DHCP (line 18) learns nothing: no gap."""
+    gaps = _gaps(RUN_TIME)
+    assert [g[0] for g in gaps] == [3, 4, 8, 9, 14, 21, 22, 23, 24, 25, 26, 29]
+    reasons = dict(gaps)
+    assert "DHCP and its default route (setroute)" in reasons[3]
+    assert "SLAAC" in reasons[4] and "PPPoE" in reasons[8] and "DHCPv6" in reasons[9]
+    assert "prefix delegation" in reasons[14]
+    assert "tracked static route" in reasons[21] and "tunneled route" in reasons[22]
+    assert all("reverse route injection" in reasons[n] for n in (23, 24))
+    assert "remote-access" in reasons[25] and "vendor-pool" in reasons[26] and "AnyConnect" in reasons[29]
+
+
+def test_management_only_and_shut_addressed_interfaces_are_gaps() -> None:
+    """From the management-interface chapter (a separate management routing table since 9.5): its connected network
+    is not the through-traffic table's; nor is a shut interface's while it is down."""
+    gaps = _gaps("interface Management0/0\n management-only\n nameif management\n"
+                 " ip address 192.168.1.1 255.255.255.0\n"
+                 "!\ninterface GigabitEthernet0/4\n nameif spare\n ip address 10.40.0.1 255.255.255.0\n shutdown\n"
+                 "!\ninterface Management0/1\n management-only\n shutdown\n")
+    assert [g[0] for g in gaps] == [2, 9]
+    assert "management-only" in gaps[0][1] and "shut down" in gaps[1][1]
+
+
+def test_unread_routes_and_addresses_are_gaps_on_their_warning_line() -> None:
+    """By hand: the module's CONFIG has two unreadable routes (lines 28, 29); an address without mask is unreadable
+    too. Each keeps its warning and is a gap on the same line."""
+    rs = parse()
+    assert [g.span.line for g in rs.routing_gaps] == [22, 28, 29]  # 22: the DHCP management port
+    assert all("could not be read" in g.reason for g in rs.routing_gaps[1:])
+    assert {w.line for w in rs.warnings} >= {28, 29}
+    rs = PARSER.parse("interface Gi0/0\n nameif inside\n ip address 10.0.0.1\n", "x.cfg")
+    assert [(g.span.line, g.span.text) for g in rs.routing_gaps] == [(3, " ip address 10.0.0.1")]
+    assert any(w.line == 3 for w in rs.warnings)
+
+
+def test_corpus_gaps() -> None:
+    """Every ASA config of the corpus parses; by hand: the security-level and interface fixtures have only addressed
+    interfaces (no gap); fworch's asa.conf has one, the object static NAT ``nat (inside,outside) static 203.0.113.10``
+    on line 27; batfish's asa_nat has one, line 8 (``destination static`` into outside), as line 9 says route-lookup
+    and the others are dynamic or name ``any``."""
+    folder = shared_path("firewall-configs", "cisco-asa")
+    gaps: dict[str, list[int]] = {}
+    for path in sorted(folder.iterdir()):
+        try:
+            rs = PARSER.parse(read_config_text(path), str(path))
+        except InputError:
+            continue  # a fragment with nothing ASA in it (the corpus test of test_asa.py covers those)
+        gaps[path.name] = [gap.span.line for gap in rs.routing_gaps]
+        assert all(gap.span.file == str(path) and gap.span.text for gap in rs.routing_gaps)
+    assert gaps["batfish__asa-security-level.cfg"] == [] and gaps["batfish__asa-interface.cfg"] == []
+    assert gaps["fworch__asa.conf"] == [27]
+    assert gaps["batfish-parsing__asa_nat.cfg"] == [8]

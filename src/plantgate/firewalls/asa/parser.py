@@ -20,6 +20,8 @@ Zone semantics (checked against the Cisco ASA configuration guide and Batfish's 
 - hairpin pairs (A, A) exist only with ``same-security-traffic permit intra-interface``.
 NAT (8.3 and later) is read by ``asa/nat.py`` into ``Ruleset.nat_rules``; pre-8.3 statements
 (``static``, ``global``, ``nat (inside) 1 ...``) go to ``Ruleset.nat_statements``, unmodelled.
+Interface addresses and static routes are read by ``asa/routes.py``; every line also goes to
+``asa/gaps.py``, which finds what makes them incomplete (``Ruleset.routing_gaps``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from plantgate.errors import InputError
 from plantgate.firewalls.asa.acl import AceLine, build_rule
 from plantgate.firewalls.asa.detect import confidence
+from plantgate.firewalls.asa.gaps import RoutingGapReader
 from plantgate.firewalls.asa.nat import NatLine, NatReader
 from plantgate.firewalls.asa.objects import AsaSyntaxError, ObjectStore, parse_ip
 from plantgate.firewalls.asa.routes import interface_address, ipv6_interface_address, static_route
@@ -109,6 +112,10 @@ class _ParseState:
     intra_interface: bool = False
     block: _Block | None = None
     nat_lines: list[NatLine] = field(default_factory=list)
+    gaps: RoutingGapReader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.gaps = RoutingGapReader(self.file)
 
     def warn(self, line: int, message: str, text: str, widened: bool = False) -> None:
         self.ruleset.warnings.append(ParseWarning(self.file, line, message, text, widened))
@@ -131,6 +138,7 @@ class AsaParser:
         for number, raw in enumerate(text.splitlines(), start=1):
             _read_line(state, number, raw.rstrip())
         _close_block(state)
+        state.ruleset.routing_gaps = state.gaps.finish()
         _build_filters(state)
         _build_paths(state)
         _build_interfaces(state)
@@ -152,18 +160,23 @@ def _read_line(state: _ParseState, number: int, raw: str) -> None:
     if not stripped or stripped.startswith("!") or stripped.startswith(":"):
         if not raw.startswith(" "):
             _close_block(state)
+            state.gaps.end_block()
         return
     tokens = stripped.split()
     if tokens[0] not in FREE_TEXT_COMMANDS and "!" in tokens:  # trailing "! comment"
         tokens = tokens[: tokens.index("!")]
     if raw[0] in " \t":
+        state.gaps.sub_line(number, raw, tokens)
         _read_sub_line(state, number, raw, tokens)
         return
     _close_block(state)
+    state.gaps.top_level(number, raw, tokens)
     try:
         _read_command(state, number, raw, tokens)
     except AsaSyntaxError as exc:
         state.warn(number, f"ignored malformed line: {exc}", raw)
+        if tokens[0] == "route" or tokens[:2] == ["ipv6", "route"]:
+            state.gaps.unread(number, raw, "static route", str(exc))
 
 
 def _read_command(state: _ParseState, number: int, raw: str, tokens: list[str]) -> None:
@@ -297,6 +310,7 @@ def _interface_address(state: _ParseState, iface: Interface, number: int, raw: s
     except AsaSyntaxError as exc:
         state.warn(number, f"interface {iface.hardware}: address not understood ({exc}); its connected network "
                            "is not known", raw)
+        state.gaps.unread(number, raw, f"address of interface {iface.hardware}", str(exc))
         return
     if address is not None:
         iface.addresses.append(address)

@@ -18,7 +18,9 @@ Mapping onto the Ruleset model (see ``ruleset.py`` and the zone-based brief):
   interface ``allowaccess`` settings, which are not modelled (a warning says so);
 - VIPs, policy NAT, IP pools and central SNAT become ``nat_rules`` (``fortigate.nat``); a
   policy whose dstaddr is a VIP matches the VIP's mapped addresses, as the device does after
-  the VIP's destination NAT.
+  the VIP's destination NAT;
+- interface addresses and static routes come from ``fortigate.routes``, and what makes them an
+  incomplete account of forwarding (dynamic routing, policy routes, ...) from ``fortigate.gaps``.
 
 Choosing a VDOM: ``PARSER`` (``FortiGateParser()``) parses a single-VDOM config and raises
 InputError listing the VDOM names for a multi-VDOM one; ``FortiGateParser(vdom="NAME")``
@@ -32,12 +34,14 @@ from pathlib import Path
 
 from plantgate.errors import InputError
 from plantgate.firewalls.fortigate.detect import confidence
+from plantgate.firewalls.fortigate.gaps import routing_gaps
 from plantgate.firewalls.fortigate.nat import NatContext, host_network, read_nat
 from plantgate.firewalls.fortigate.objects import ObjectBook, parse_subnet
 from plantgate.firewalls.fortigate.policy import PolicyContext, policy_rule
 from plantgate.firewalls.fortigate.routes import interface_entries, static_routes, vdom_interfaces
 from plantgate.firewalls.fortigate.syntax import ConfigTree, Table, read_tree, settings
 from plantgate.firewalls.gc_pause import with_collector_paused
+from plantgate.firewalls.routes import RoutingGap
 from plantgate.firewalls.ruleset import (
     Action,
     Filter,
@@ -187,9 +191,13 @@ def _build(tree: ConfigTree, vdom: str, scoped: dict[str, Table], global_tables:
             file, first.line, "traffic to the firewall that no local-in policy matches is decided by interface "
             "allowaccess, which is not modelled: treated as permitted", tree.text(first.line, first.line), True))
     ruleset.zones = zones
+    unread: list[RoutingGap] = []
     ruleset.interfaces = vdom_interfaces(tree, file, vdom, scoped, global_tables, multi, interfaces.member_of,
-                                         ruleset.warnings)
-    ruleset.routes = static_routes(tree, scoped, file, ruleset.warnings)
+                                         ruleset.warnings, unread)
+    ruleset.routes = static_routes(tree, scoped, file, ruleset.warnings, unread)
+    addressed = {interface.name for interface in ruleset.interfaces}
+    ruleset.routing_gaps = sorted(unread + routing_gaps(tree, file, vdom, scoped, global_tables, multi, addressed),
+                                  key=lambda gap: gap.span.line)
     book.resolve_all()
     _table_warnings(scoped, ruleset, tree)
     ruleset.warnings.sort(key=lambda w: w.line)

@@ -8,8 +8,10 @@ Syntax, from the FortiOS CLI reference:
   a member of, else its own name, which policies use directly.
 - ``config router static`` / ``static6``: ``set dst`` (default ``0.0.0.0 0.0.0.0`` / ``::/0``: an entry
   without ``dst`` is a default route), ``set gateway``, ``set device``, ``set distance``, ``set vrf``,
-  ``set status disable`` (not installed), ``set blackhole enable`` (discard).
-VRF 0 (the default) is the default table, ``""``.
+  ``set status disable`` (not installed), ``set blackhole enable`` (discard); ``set sdwan-zone`` (7.x),
+  ``set sdwan enable`` (6.4) or ``set virtual-wan-link enable`` (6.0-6.2) hand the route to SD-WAN.
+VRF 0 (the default) is the default table, ``""``. An address or route left out with a warning is also a
+``RoutingGap`` on the same line: the routing table PlantGate holds is then incomplete.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from collections.abc import Iterator
 
 from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, Table, settings
 from plantgate.firewalls.limits import is_decimal
-from plantgate.firewalls.routes import Interface, IPAddress, IPInterface, StaticRoute
+from plantgate.firewalls.routes import Interface, IPAddress, IPInterface, RoutingGap, StaticRoute
 from plantgate.firewalls.ruleset import IPNetwork, ParseWarning, SourceSpan
 
 ROUTE_TABLES = (("router static", 4), ("router static6", 6))
 UNREAD_DESTINATIONS = ("dstaddr", "internet-service", "internet-service-custom")
 """Route destinations given by a named object or an internet-service database entry: not resolved here."""
+SDWAN_ROUTE_KEYS = ("sdwan-zone", "sdwan", "virtual-wan-link")
+KEEPS_PATHS = "so routing does not rule out paths through this firewall"
 
 
 class _Unreadable(ValueError):
@@ -45,25 +49,31 @@ def _interface_address(setting: Setting, key: str) -> IPInterface | None:
     return None if int(address.ip) == 0 else address
 
 
+def unread_gap(tree: ConfigTree, file: str, line: int, what: str) -> RoutingGap:
+    """The gap left by an address or route read as a warning and left out."""
+    return RoutingGap(SourceSpan(file, line, line, tree.text(line, line)),
+                      f"{what}: the routing table is incomplete, {KEEPS_PATHS}")
+
+
 def vdom_interfaces(tree: ConfigTree, file: str, vdom: str, scoped: dict[str, Table],
                     global_tables: dict[str, Table], multi: bool, member_of: dict[str, str],
-                    warnings: list[ParseWarning]) -> list[Interface]:
+                    warnings: list[ParseWarning], gaps: list[RoutingGap]) -> list[Interface]:
     """The VDOM's interfaces that hold an address, each in its zone (its own name when in none)."""
     out: list[Interface] = []
     for name, entry, attrs in interface_entries(vdom, scoped, global_tables, multi):
-        addresses = _entry_addresses(entry, attrs, tree, file, warnings)
+        addresses = _entry_addresses(entry, attrs, tree, file, warnings, gaps)
         if addresses:
             span = SourceSpan(file, entry.line, entry.end_line, tree.text(entry.line, entry.end_line))
             out.append(Interface(name, member_of.get(name, name), tuple(addresses), span, _vrf(attrs)))
     return out
 
 
-def interface_entries(vdom: str, scoped: dict[str, Table], global_tables: dict[str, Table], multi: bool
-                      ) -> Iterator[tuple[str, Entry, dict[str, Setting]]]:
-    """(name, entry, settings) of each ``system interface`` entry of the VDOM: its own table's, and
-    the global table's that name it (every one when the config has a single VDOM)."""
+def interface_entries(vdom: str, scoped: dict[str, Table], global_tables: dict[str, Table], multi: bool,
+                      path: str = "system interface") -> Iterator[tuple[str, Entry, dict[str, Setting]]]:
+    """(name, entry, settings) of each ``system interface`` (or other ``path``) entry of the VDOM: its own
+    table's, and the global table's that name it (every one when the config has a single VDOM)."""
     for tables in (global_tables, scoped) if scoped is not global_tables else (scoped,):
-        table = tables.get("system interface")
+        table = tables.get(path)
         for name, entry in table.entries.items() if table else ():
             attrs = settings(entry.statements)
             owner = attrs["vdom"].first if "vdom" in attrs else "root"
@@ -73,7 +83,7 @@ def interface_entries(vdom: str, scoped: dict[str, Table], global_tables: dict[s
 
 
 def _entry_addresses(entry: Entry, attrs: dict[str, Setting], tree: ConfigTree, file: str,
-                     warnings: list[ParseWarning]) -> list[IPInterface]:
+                     warnings: list[ParseWarning], gaps: list[RoutingGap]) -> list[IPInterface]:
     found: list[tuple[Setting, str]] = [(attrs["ip"], "ip")] if "ip" in attrs else []
     enabled = "secondary-IP" in attrs and attrs["secondary-IP"].first == "enable"
     secondary = entry.tables.get("secondaryip") if enabled else None
@@ -91,6 +101,7 @@ def _entry_addresses(entry: Entry, attrs: dict[str, Setting], tree: ConfigTree, 
         except _Unreadable as exc:
             warnings.append(ParseWarning(file, setting.line, f"interface {entry.name}: {exc}; its connected "
                                          "network is not known", tree.text(setting.line, setting.line)))
+            gaps.append(unread_gap(tree, file, setting.line, f"address of interface {entry.name} not read ({exc})"))
             continue
         if address is not None:
             addresses.append(address)
@@ -98,7 +109,7 @@ def _entry_addresses(entry: Entry, attrs: dict[str, Setting], tree: ConfigTree, 
 
 
 def static_routes(tree: ConfigTree, scoped: dict[str, Table], file: str,
-                  warnings: list[ParseWarning]) -> list[StaticRoute]:
+                  warnings: list[ParseWarning], gaps: list[RoutingGap]) -> list[StaticRoute]:
     """Every enabled static route of the VDOM; an unreadable one is a warning and left out."""
     routes: list[StaticRoute] = []
     for path, version in ROUTE_TABLES:
@@ -110,6 +121,7 @@ def static_routes(tree: ConfigTree, scoped: dict[str, Table], file: str,
             except _Unreadable as exc:
                 warnings.append(ParseWarning(file, entry.line, f"{path} {entry.name}: {exc}; route left out",
                                              tree.text(entry.line, entry.line)))
+                gaps.append(unread_gap(tree, file, entry.line, f"{path} {entry.name} left out ({exc})"))
                 continue
             if route is not None:
                 routes.append(route)
@@ -123,6 +135,8 @@ def _route(entry: Entry, version: int, span: SourceSpan) -> StaticRoute | None:
     unread = [key for key in UNREAD_DESTINATIONS if key in attrs]
     if unread:
         raise _Unreadable(f"destination given by {unread[0]} {' '.join(attrs[unread[0]].values)!r} is not resolved")
+    if any(key in attrs and attrs[key].first not in ("", "disable") for key in SDWAN_ROUTE_KEYS):
+        raise _Unreadable("it hands traffic to SD-WAN, which picks the member interface at run time")
     destination = _network(attrs.get("dst"), version)
     next_hop: IPAddress | None = None
     if "gateway" in attrs:
