@@ -297,15 +297,30 @@ def test_addresses_and_routes_learned_at_run_time_are_gaps() -> None:
     assert "remote-access" in reasons[25] and "vendor-pool" in reasons[26] and "AnyConnect" in reasons[29]
 
 
-def test_management_only_and_shut_addressed_interfaces_are_gaps() -> None:
-    """From the management-interface chapter (a separate management routing table since 9.5): its connected network
-    is not the through-traffic table's; nor is a shut interface's while it is down."""
-    gaps = _gaps("interface Management0/0\n management-only\n nameif management\n"
-                 " ip address 192.168.1.1 255.255.255.0\n"
-                 "!\ninterface GigabitEthernet0/4\n nameif spare\n ip address 10.40.0.1 255.255.255.0\n shutdown\n"
+def test_a_shut_addressed_interface_is_a_gap() -> None:
+    """A shut interface's connected network is not in the routing table while it is down: traffic to it
+    follows other routes. A shut interface without an address claims nothing."""
+    gaps = _gaps("interface GigabitEthernet0/4\n nameif spare\n ip address 10.40.0.1 255.255.255.0\n shutdown\n"
                  "!\ninterface Management0/1\n management-only\n shutdown\n")
-    assert [g[0] for g in gaps] == [2, 9]
-    assert "management-only" in gaps[0][1] and "shut down" in gaps[1][1]
+    assert [g[0] for g in gaps] == [4]
+    assert "shut down" in gaps[0][1]
+
+
+def test_management_only_interfaces_sit_in_the_management_routing_table() -> None:
+    """From the management-interface chapter: since 9.5 a management-only interface and the routes out of it are
+    in a separate management routing table that through traffic does not use. They are no gap; the data table
+    keeps only the data interfaces, so the default route out of management is not the data table's."""
+    rs = PARSER.parse("interface Management0/0\n management-only\n nameif management\n"
+                      " ip address 192.168.1.1 255.255.255.0\n"
+                      "!\ninterface GigabitEthernet0/0\n nameif inside\n ip address 10.0.0.1 255.255.0.0\n"
+                      "route management 0.0.0.0 0.0.0.0 192.168.1.254\n"
+                      "route inside 10.20.0.0 255.255.255.0 10.0.0.254\n", "mgmt.cfg")
+    assert rs.routing_gaps == []
+    assert {(i.zone, i.vrf) for i in rs.interfaces} == {("management", "management"), ("inside", "")}
+    assert {(str(r.destination), r.vrf) for r in rs.routes} == {("0.0.0.0/0", "management"), ("10.20.0.0/24", "")}
+    assert route_lookup(rs, "8.8.8.8", vrf="") is None
+    match = route_lookup(rs, "8.8.8.8", vrf="management")
+    assert match is not None and match.zone == "management"
 
 
 def test_unread_routes_and_addresses_are_gaps_on_their_warning_line() -> None:

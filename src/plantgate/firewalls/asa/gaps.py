@@ -18,8 +18,9 @@ every line here once, in order. Syntax, from the Cisco ASA command reference and
   routes, reverse route injection (``crypto map|dynamic-map ... set reverse-route``) and remote-access VPN
   (``tunnel-group X type remote-access``, ``ip local pool``, webvpn ``anyconnect enable``), whose client
   addresses become host routes while connected;
-- interfaces whose connected network is not in the through-traffic routing table: ``management-only``
-  (a routing table of its own since 9.5) and ``shutdown`` with an address.
+- an interface ``shutdown`` with an address: its connected network is not in the routing table while down.
+  (``management-only`` interfaces are no gap: the parser puts them and their routes in the management
+  routing table, which through traffic does not use.)
 Routes and interface addresses the parser could not read are gaps too (``unread``).
 """
 
@@ -43,7 +44,6 @@ class _InterfaceBlock:
     nameif: bool = False
     down: tuple[int, str] | None = None
     static_address: bool = False
-    management_only: tuple[int, str] | None = None
     runtime_addresses: list[tuple[int, str, str]] = field(default_factory=list)
 
 
@@ -94,8 +94,6 @@ class RoutingGapReader:
             iface.nameif = True
         elif tokens == ["shutdown"]:
             iface.down = (number, raw)
-        elif tokens == ["management-only"]:
-            iface.management_only = (number, raw)
         elif tokens[:2] in (["ip", "address"], ["ipv6", "address"]) and len(tokens) > 2:
             learned = _runtime_address(tokens)
             if learned:
@@ -124,10 +122,6 @@ class RoutingGapReader:
         elif iface.static_address:
             self.gap(*iface.down, f"interface {iface.name} is shut down: its connected network is not in the routing "
                                   f"table while it is down and traffic to it follows other routes, {KEEPS_PATHS}")
-        if iface.management_only and iface.nameif:
-            self.gap(*iface.management_only, f"interface {iface.name} is management-only: since ASA 9.5 its network "
-                                             "and routes are in a separate management routing table that through "
-                                             f"traffic does not use, {KEEPS_PATHS}")
 
 
 def _runtime_address(tokens: list[str]) -> str:

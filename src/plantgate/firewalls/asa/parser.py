@@ -27,7 +27,7 @@ Interface addresses and static routes are read by ``asa/routes.py``; every line 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from plantgate.errors import InputError
 from plantgate.firewalls.asa.acl import AceLine, build_rule
@@ -52,6 +52,8 @@ from plantgate.firewalls.ruleset import (
     SourceSpan,
 )
 
+MANAGEMENT_TABLE = "management"
+"""The routing table of management-only interfaces (ASA 9.5+), apart from the data table ("")."""
 FREE_TEXT_COMMANDS = frozenset({"remark", "description", "name", "banner"})
 OBJECT_KINDS = {"network": "address", "service": "service"}
 GROUP_KINDS = {
@@ -70,6 +72,7 @@ class Interface:
     level: int | None = None
     addresses: list[IPInterface] = field(default_factory=list)
     evidence: list[tuple[int, str]] = field(default_factory=list)
+    management_only: bool = False
 
     @property
     def security_level(self) -> int:
@@ -264,6 +267,8 @@ def _read_sub_line(state: _ParseState, number: int, raw: str, tokens: list[str])
             _interface_address(state, iface, number, raw, tokens)
         elif tokens[0] == "security-level" and len(tokens) == 2 and is_decimal(tokens[1]):
             iface.level = int(tokens[1])
+        elif tokens == ["management-only"]:
+            iface.management_only = True
         return
     block.lines.append(raw)
     block.end = number
@@ -318,12 +323,21 @@ def _interface_address(state: _ParseState, iface: Interface, number: int, raw: s
 
 
 def _build_interfaces(state: _ParseState) -> None:
-    """The layer-3 facts: every interface with an address, its nameif as the zone."""
+    """The layer-3 facts: every interface with an address, its nameif as the zone.
+
+    A ``management-only`` interface and the routes out of it sit in the management routing table
+    (``MANAGEMENT_TABLE``, separate since ASA 9.5), which through traffic does not use.
+    """
+    management = {iface.nameif for iface in state.interfaces if iface.nameif and iface.management_only}
     for iface in state.interfaces:
         if iface.addresses:
             lines = [line for line, _ in iface.evidence]
             span = SourceSpan(state.file, iface.line, max(lines), "\n".join(text for _, text in iface.evidence))
-            state.ruleset.interfaces.append(L3Interface(iface.hardware, iface.nameif, tuple(iface.addresses), span))
+            table = MANAGEMENT_TABLE if iface.nameif in management else ""
+            state.ruleset.interfaces.append(
+                L3Interface(iface.hardware, iface.nameif, tuple(iface.addresses), span, table))
+    state.ruleset.routes = [replace(route, vrf=MANAGEMENT_TABLE) if route.interface in management else route
+                            for route in state.ruleset.routes]
 
 
 def _derived(iface: Interface, address: IPInterface) -> bool:
