@@ -17,8 +17,6 @@ import ipaddress
 from pathlib import Path
 
 from plantgate.checks import run_checks
-from plantgate.firewalls.routes import RoutingGap
-from plantgate.firewalls.ruleset import SourceSpan
 from plantgate.load import load_site
 from plantgate.netspace import PacketSpace
 from plantgate.netspace.flow import Flow
@@ -140,16 +138,12 @@ def test_a_route_whose_exit_is_unknown_widens(tmp_path: Path) -> None:
 
 
 def test_dynamic_routing_is_a_gap_and_keeps_every_path(tmp_path: Path) -> None:
-    """By hand: with a routing gap on fw-core, its routes decide nothing; both paths are reported and the
-    note names the gap's line."""
-    folder = site(tmp_path)
-    found = estate(folder)
-    core = next(fw for fw in found.firewalls if fw.entry.id == "fw-core")
-    span = SourceSpan(str(folder / "core.cfg"), 14, 14, "router ospf 1")
-    core.ruleset.routing_gaps.append(RoutingGap(span, "OSPF is configured"))
-    result = found.reach("corp", "control")
+    """By hand: fw-core runs OSPF (line 13), so routes it learns at run time may send the PLC's packets into
+    the DMZ: its routes decide nothing, both paths are reported and the note names the line."""
+    result = estate(site(tmp_path, "router ospf 1\n     network 10.0.0.0 255.255.0.0 area 0")).reach("corp", "control")
     assert sorted(len(p.path.hops) for p in result.paths) == [1, 2]
-    assert any("routes not followed" in note and ":14: OSPF" in note for note in result.routes), result.routes
+    assert any("routes not followed" in note and "core.cfg:13: OSPF is configured" in note
+               for note in result.routes), result.routes
 
 
 def test_a_firewall_without_interface_addresses_keeps_every_path(tmp_path: Path) -> None:
