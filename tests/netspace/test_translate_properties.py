@@ -135,3 +135,16 @@ def test_shift_moves_each_port_exactly() -> None:
     beyond = replace(flow, dport=8011)
     (step,) = image(SPACE, [rule], SPACE.flow(beyond))
     assert step.after.count() == 11
+
+
+def test_a_pool_whose_every_address_is_excluded_widens_in_both() -> None:
+    """Found by a random draw: a destination pool 10.0.0.0/29 minus 10.0.0.0/29 holds no address. The engine
+    treats it as a mapping it cannot model (any address, never narrowed); the oracle now says the same."""
+    empty = AddressSet((ipaddress.ip_network("10.0.0.0/29"),), (ipaddress.ip_network("10.0.0.0/29"),))
+    rule = NatRule(rule_id="r1", position=1, span=SourceSpan("nat.conf", 1, 1, "rule 1"),
+                   stage=NatStage.BEFORE_FILTER, kind="test", sources=ANY_ADDRESS, destinations=ANY_ADDRESS,
+                   services=(Service(None),), destination=Translation(AddressMapping(pool=empty)))
+    before = Flow(ipaddress.ip_address("10.0.0.1"), ipaddress.ip_address("10.0.0.2"), 6, 1024, 22)
+    after_set = union_of(SPACE, image(SPACE, [rule], SPACE.flow(before)), "after")
+    for after in (before, replace(before, dst=ipaddress.ip_address("192.0.2.9"))):
+        assert translates([rule], before, after) and after in after_set

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from plantgate.firewalls.nat import AddressMapping, NatRule, PortMapping, Translation
-from plantgate.firewalls.ruleset import PORT_PROTOCOLS, AddressSet
+from plantgate.firewalls.ruleset import PORT_PROTOCOLS, AddressSet, IPNetwork
 from plantgate.netspace.evaluate import address_matches, service_matches
 from plantgate.netspace.flow import Flow, IPAddress
 
@@ -52,7 +52,20 @@ def outcomes(rules: Sequence[NatRule], flow: Flow, from_zone: str | None = None,
 
 
 def _pool_has_version(pool: AddressSet, version: int) -> bool:
-    return any(net.version == version for net in pool.include)
+    """Whether the pool holds an address of this version once its exclusions are taken out. A pool
+    with none (NAT64, or every address excluded) is not modelled: any address, as the engine has it."""
+    left = [net for net in pool.include if net.version == version]
+    for excluded in (net for net in pool.exclude if net.version == version):
+        left = [part for net in left for part in _without(net, excluded)]
+    return bool(left)
+
+
+def _without(net: IPNetwork, excluded: IPNetwork) -> list[IPNetwork]:
+    if not net.overlaps(excluded):
+        return [net]
+    if net.subnet_of(excluded):  # type: ignore[arg-type]
+        return []
+    return list(net.address_exclude(excluded))  # type: ignore[arg-type]
 
 
 def _mapping_has_version(mapping: AddressMapping | None, version: int) -> bool:
