@@ -386,13 +386,18 @@ def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zo
                            nat_to_zone(ruleset, to_zone)):
         moved = first.rule is not None and first.rule.destination.addresses is not None
         if ruleset.policy_sees == "translated":
-            passed = first.after & permitted
-            if moved:  # the new destination leaves by the interface whose network holds it
-                passed = passed - elsewhere
+            # the new destination leaves by the interface whose network holds it: cut before the
+            # (costly) intersection with the permitted set, which leaves nothing for most rewrites
+            passed = first.after - elsewhere if moved else first.after
+            if passed:
+                passed = passed & permitted
             if passed:
                 yield FilteredFlows(space, first.rule, first.before, passed)
         else:
-            arrived = first.before & permitted
+            arriving = first.before
+            if moved:  # only what may leave by ``to_zone`` meets the permitted set
+                arriving = arriving & rule_preimage(space, first.rule, first.after - elsewhere)
+            arrived = arriving & permitted if arriving else arriving
             passed = rule_image(space, first.rule, arrived)
             if moved:
                 passed = passed - elsewhere
