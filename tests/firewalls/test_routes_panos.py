@@ -11,6 +11,7 @@ import ipaddress
 
 from plantgate.firewalls.base import read_config_text
 from plantgate.firewalls.panos.parser import PARSER
+from plantgate.firewalls.panos.set_syntax import parse_set_tree
 from plantgate.firewalls.routes import route_lookup
 from tests.conftest import shared_path
 
@@ -208,3 +209,59 @@ def test_corpus_brace_form_units_read() -> None:
     assert {i.name: i.zone for i in rs.interfaces} == {"ethernet1/1.1": "INSIDE", "ethernet1/1.2": "INSIDE",
                                                        "ethernet1/2.1": "OUTSIDE"}
     assert {i.vrf for i in rs.interfaces} == {"vr1"}
+
+
+BRACE = """\
+config {
+  devices {
+    localhost.localdomain {
+      network {
+        interface {
+          ethernet {
+            ethernet1/1 {
+              layer3 {
+                ip {
+                  10.1.0.1/24;
+                }
+              }
+            }
+          }
+        }
+      }
+      vsys {
+        vsys1 {
+          zone {
+            inside {
+              network {
+                layer3 [ ethernet1/1 ];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def test_brace_form_spans_name_the_statement_lines() -> None:
+    """By hand: in the brace form ethernet1/1's layer-3 block is on line 8, not on the ``config {`` line that
+    starts every path."""
+    rs = PARSER.parse(BRACE, "pa.conf")
+    [interface] = rs.interfaces
+    assert (interface.name, interface.zone, interface.span.line) == ("ethernet1/1", "inside", 8)
+
+
+def test_set_form_bare_interface_mode_is_an_element() -> None:
+    """``set network interface ethernet E layer2`` names E's mode, as ``<entry name="E"><layer2/>`` in XML; a
+    bare ``layer3`` followed by its address reads the address."""
+    root, unknown = parse_set_tree("set network interface ethernet ethernet1/1 layer2\n"
+                                   "set network interface ethernet ethernet1/2 layer3\n"
+                                   "set network interface ethernet ethernet1/2 layer3 ip 10.2.0.1/24\n", "pa.set")
+    ethernet = root.path("devices", "entry=localhost.localdomain", "network", "interface", "ethernet")
+    assert not unknown and ethernet is not None
+    layer2 = ethernet.path("entry=ethernet1/1", "layer2")
+    assert layer2 is not None and layer2.line == 1 and not layer2.values
+    ip = ethernet.path("entry=ethernet1/2", "layer3", "ip")
+    assert ip is not None and ip.values == ["10.2.0.1/24"]
