@@ -31,6 +31,9 @@ How SRX semantics map onto the model (documented because first-match must stay e
   and a reason in ``widened``; an excluded (negated) field that is not exact becomes "any".
 - ``security nat`` static, destination and source rule-sets become ``nat_rules`` (``srx.nat``):
   static and destination NAT before the policy, source NAT after it.
+- interface addresses and static routes come from ``srx.routes``, the statements that make them an
+  incomplete account of routing (``routing_gaps``) from ``srx.gaps``; an address or route left out
+  with a warning is a gap too.
 """
 
 from __future__ import annotations
