@@ -215,7 +215,7 @@ ROUTE_SHARING = """\
 set routing-options static route 0.0.0.0/0 next-hop 203.0.113.1
 set routing-options router-id 10.0.0.1
 set routing-options autonomous-system 64510
-set routing-options forwarding-table export load-balance
+set routing-options forwarding-table export lb
 set routing-options rib-groups leak import-rib [ inet.0 OT.inet.0 ]
 set routing-options interface-routes rib-group inet leak
 set routing-options generate route 10.0.0.0/8 policy summarize
@@ -225,6 +225,7 @@ set routing-options static route 10.50.0.0/16 next-hop 10.10.0.254
 set routing-options static route 10.50.0.0/16 bfd-liveness-detection minimum-interval 300
 set routing-instances OT routing-options static route 10.60.0.0/16 next-table inet.0
 set security zones security-zone trust interfaces ge-0/0/1.0
+set policy-options policy-statement lb then load-balance per-packet
 """
 
 
@@ -391,3 +392,27 @@ def test_groups_with_only_policy_defaults_are_no_gap() -> None:
             "set security zones security-zone trust interfaces ge-0/0/1.0\n")
     assert gaps(text) == {}
     assert list(gaps(text.replace("screen untrust-screen", "interfaces ge-0/0/2.0"))) == [3]
+
+
+HIDDEN_ROUTES = """\
+set routing-options static route 10.70.0.0/16 next-hop 10.10.0.254
+set routing-options static route 10.70.0.0/16 no-install
+set routing-options static rib-group leak
+set routing-options forwarding-table export lb
+set routing-options forwarding-table export filter-fib
+set policy-options policy-statement lb then load-balance per-packet
+set policy-options policy-statement filter-fib term t1 from route-filter 10.80.0.0/16 exact
+set policy-options policy-statement filter-fib term t1 then reject
+set routing-instances OT instance-type virtual-router
+set routing-instances OT routing-options static defaults no-install
+set security zones security-zone trust interfaces ge-0/0/1.0
+"""
+
+
+def test_routes_kept_out_of_the_forwarding_table_are_gaps() -> None:
+    """By hand: a no-install route (2), static rib-group (3), a forwarding-table export policy that rejects (5;
+    the load-balancing one on line 4 installs every route) and OT's no-install default (10)."""
+    found = gaps(HIDDEN_ROUTES)
+    assert sorted(found) == [2, 3, 5, 10]
+    assert "10.70.0.0/16 is no-install" in found[2] and "static rib-group" in found[3]
+    assert "forwarding-table export filter-fib does reject" in found[5] and "routing instance OT" in found[10]

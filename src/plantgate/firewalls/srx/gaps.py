@@ -6,10 +6,12 @@ configured routes do not say. Syntax, from the Junos configuration reference:
 - dynamic routing: ``protocols ospf|ospf3|bgp|rip|ripng|isis|pim|...``, in the master instance or a
   routing instance, unless deactivated or ``disable``d. Junos prints no default blocks, so any other
   ``protocols`` statement not known to leave routes alone (``lldp``, ``router-advertisement``...) is a gap;
-- routes shared or made by the routing engine: any ``routing-options`` statement but static routes and
-  table-wide settings (``rib-groups``, ``instance-import``, ``auto-export``, ``generate``, ``flow``...);
-  ``rib-group`` under ``interface-routes``; a static route with ``bfd-liveness-detection`` (withdrawn
-  at run time when its next hop stops answering: the packets then take another route);
+- routes shared, made or hidden by the routing engine: any ``routing-options`` statement but static routes
+  and table-wide settings (``rib-groups``, ``instance-import``, ``auto-export``, ``generate``, ``flow``...);
+  ``rib-group`` under ``interface-routes`` or ``static``; ``no-install`` static routes (or ``static
+  defaults``); a ``forwarding-table export`` policy doing more than load balancing; a static route with
+  ``bfd-liveness-detection`` (withdrawn at run time when its next hop stops answering: the packets then
+  take another route);
 - forwarding decided by something else than the routing table: a firewall filter term (filter-based
   forwarding) or an advanced policy-based-routing rule ``then routing-instance|next-interface|next-ip|
   next-ip6``, a ``services ip-monitoring`` policy (a route installed or an interface switched when a
@@ -55,6 +57,8 @@ QUIET_ROUTING_OPTIONS = frozenset({
     "resolution", "ppm", "validation", "bmp", "med-igp-update-interval", "multicast", "instance-export",
     "interface-routes",
 })
+#: Actions of a ``forwarding-table export`` policy that install every route as the routing table has it.
+QUIET_EXPORT_ACTIONS = frozenset({"load-balance", "accept", "install-nexthop", "next"})
 LAYER3_INSTANCE_TYPES = frozenset({"virtual-router", "vrf", "forwarding"})
 LAYER2_INSTANCE_TYPES = frozenset({
     "virtual-switch", "vpls", "l2vpn", "evpn", "evpn-vpws", "mac-vrf", "l2backhaul-vpn", "layer2-control",
@@ -97,7 +101,8 @@ def _path(node: ConfigNode) -> str:
 
 def _instances(root: ConfigNode) -> Iterator[tuple[ConfigNode, str]]:
     """Protocols and routing-options of the master instance and of every routing instance."""
-    yield from _routing_engine(root, "")
+    policies = root.find("policy-options", "policy-statement")
+    yield from _routing_engine(root, "", policies)
     instances = root.child("routing-instances")
     for instance in instances.kids() if instances else []:
         where = f" in routing instance {instance.word}"
@@ -111,10 +116,10 @@ def _instances(root: ConfigNode) -> Iterator[tuple[ConfigNode, str]]:
                                        f"{' '.join(words) or '(none)'}, which PlantGate does not read as a "
                                        f"routing table of its own: where its interfaces' packets go is not known, "
                                        f"{CONSEQUENCE}")
-        yield from _routing_engine(instance, where)
+        yield from _routing_engine(instance, where, policies)
 
 
-def _routing_engine(holder: ConfigNode, where: str) -> Iterator[tuple[ConfigNode, str]]:
+def _routing_engine(holder: ConfigNode, where: str, policies: ConfigNode | None) -> Iterator[tuple[ConfigNode, str]]:
     protocols = holder.child("protocols")
     for protocol in protocols.kids() if protocols else []:
         if protocol.word in QUIET_PROTOCOLS or protocol.child("disable") is not None:
@@ -138,26 +143,53 @@ def _routing_engine(holder: ConfigNode, where: str) -> Iterator[tuple[ConfigNode
     rib = options.child("rib") if options else None
     tables += rib.kids() if rib else []
     for table in tables:
-        yield from _routing_options(table, where)
+        yield from _routing_options(table, where, policies)
 
 
-def _routing_options(table: ConfigNode, where: str) -> Iterator[tuple[ConfigNode, str]]:
+def _routing_options(table: ConfigNode, where: str, policies: ConfigNode | None) -> Iterator[tuple[ConfigNode, str]]:
     for option in table.kids():
         if option.word not in QUIET_ROUTING_OPTIONS:
             yield option, (f"routing-options {option.word}{where} is not a static route: routes it generates or "
                            f"shares between routing tables are not in the config read, {CONSEQUENCE}")
-    shared = table.find("interface-routes", "rib-group")
-    if shared is not None:
-        yield shared, (f"interface-routes rib-group{where} copies connected networks into other routing tables, "
-                       f"{CONSEQUENCE}")
+    for shared in (table.find("interface-routes", "rib-group"), table.find("static", "rib-group")):
+        if shared is not None:
+            yield shared, (f"{_path(shared)} copies routes into other routing tables, {CONSEQUENCE}")
+    defaults = table.find("static", "defaults", "no-install")
+    if defaults is not None:
+        yield defaults, (f"static routes{where} default to no-install: read as routes but kept out of the forwarding "
+                         f"table, {CONSEQUENCE}")
+    yield from _forwarding_table_export(table, where, policies)
     routes = table.find("static", "route")
     for route in routes.kids() if routes else []:
+        no_install = route.child("no-install")
+        if no_install is not None:
+            yield no_install, (f"static route {route.word}{where} is no-install: read as a route but kept out of the "
+                               f"forwarding table, {CONSEQUENCE}")
         hops = route.child("qualified-next-hop")
         for holder in [route, *(hops.kids() if hops else [])]:
             bfd = holder.child("bfd-liveness-detection")
             if bfd is not None:
                 yield bfd, (f"static route {route.word}{where} is withdrawn when BFD stops answering: packets then "
                             f"take another route, {CONSEQUENCE}")
+
+
+def _forwarding_table_export(table: ConfigNode, where: str, policies: ConfigNode | None
+                             ) -> Iterator[tuple[ConfigNode, str]]:
+    """``forwarding-table export`` policies: load balancing is harmless, any other action may keep routes out of
+    the forwarding table or change their next hop."""
+    export = table.find("forwarding-table", "export")
+    for name in export.kids() if export else []:
+        policy = policies.child(name.word) if policies else None
+        pending = [policy] if policy is not None else []
+        actions = set()
+        while pending:
+            node = pending.pop()
+            actions |= {a.word for a in node.kids()} if node.word == "then" else set()
+            pending.extend(node.kids())
+        if policy is None or actions - QUIET_EXPORT_ACTIONS:
+            yield name, (f"forwarding-table export {name.word}{where} "
+                         + (f"does {', '.join(sorted(actions - QUIET_EXPORT_ACTIONS))}" if policy else "is not defined")
+                         + f": routes may be kept out of the forwarding table or change next hop, {CONSEQUENCE}")
 
 
 def _interfaces(root: ConfigNode) -> Iterator[tuple[ConfigNode, str]]:
