@@ -512,3 +512,18 @@ def test_corpus_full_export_unused_bgp_block_is_no_gap() -> None:
                     "protocol", "bgp")
     assert bgp is not None and (bgp.line, bgp.end_line, bgp.text("enable")) == (561, 573, "no")
     assert routing_gaps(root.entries("devices"), [], [], lambda n: SourceSpan(str(path), n.line, n.line, "")) == []
+
+
+def test_panorama_template_stack_network_is_read() -> None:
+    """By hand: a template stack's own config enables OSPF (line 4) and gives ethernet1/1 its address: both are
+    read with the templates' (the device group's zone comes from template T1)."""
+    text = ("set template T1 config devices localhost.localdomain vsys vsys1 zone Z1 network layer3 ethernet1/1\n"
+            "set template-stack TS templates T1\n"
+            "set template-stack TS config devices localhost.localdomain network interface ethernet ethernet1/1 "
+            "layer3 ip 10.1.0.1/24\n"
+            "set template-stack TS config devices localhost.localdomain network virtual-router default protocol "
+            "ospf enable yes\n"
+            "set device-group DG pre-rulebase security rules r1 from Z1\n")
+    rs = PARSER.parse(text, "panorama.set")
+    assert [(i.name, i.zone) for i in rs.interfaces] == [("ethernet1/1", "Z1")]
+    assert list(gaps(text)) == [4]

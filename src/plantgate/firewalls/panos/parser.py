@@ -662,9 +662,10 @@ class PanosParser:
 
 
 def _device_holders(root: PanNode) -> list[PanNode]:
-    """The device entries: the firewall's own and each Panorama template's."""
+    """The device entries: the firewall's own and each Panorama template's and template stack's."""
     devices = _devices(root)
-    templates = [c for d in devices for t in d.entries("template") for c in [t.path("config")] if c is not None]
+    templates = [c for d in devices for kind in ("template", "template-stack") for t in d.entries(kind)
+                 for c in [t.path("config")] if c is not None]
     return [*devices, *(d for c in templates for d in c.entries("devices"))]
 
 
