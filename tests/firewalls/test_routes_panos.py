@@ -373,6 +373,14 @@ set zone untrust network layer3 ethernet1/1
 """
 
 
+def test_set_form_bare_protocol_is_a_gap() -> None:
+    """By hand: ``protocol rip`` written with nothing below it (line 2) is configured, and enabled by default."""
+    text = ("set network interface ethernet ethernet1/1 layer3 ip 10.1.0.1/24\n"
+            "set network virtual-router default protocol rip\n"
+            "set zone trust network layer3 ethernet1/1\n")
+    assert gaps(text)[2].startswith("RIP is configured in virtual router default")
+
+
 def test_static_routes_decided_elsewhere_or_at_run_time_are_gaps() -> None:
     """By hand: path monitoring (5), the next-vr hop (8), a route not installed for unicast (11), a BFD profile
     (14; ``None`` on line 6 is no profile), a destination that is an address object, left out with a warning

@@ -59,7 +59,7 @@ def routing_gaps(devices: list[PanNode], rulebases: list[PanNode], zone_holders:
                  line_span: LineSpan) -> list[RoutingGap]:
     """Every gap of one config, in file order.
 
-    ``devices`` are the device entries (the firewall's and each Panorama template's), ``rulebases`` the nodes
+    ``devices`` are the device entries (the firewall's, each Panorama template's and stack's), ``rulebases`` the nodes
     holding ``pbf``/``sdwan`` rules, ``zone_holders`` the nodes holding zones.
     """
     networks = [n for d in devices if (n := d.child("network")) is not None]
@@ -92,12 +92,8 @@ def _virtual_routers(network: PanNode) -> Iterator[tuple[PanNode, str]]:
     for router in network.entries("virtual-router"):
         where = f" in virtual router {router.name}"
         protocol = router.child("protocol")
-        for block in protocol.children if protocol else []:
-            if block.tag in REDISTRIBUTION or not _enabled(block):
-                continue
-            name = ROUTING_PROTOCOLS.get(block.tag, f"protocol {block.tag}")
-            yield _enabling_line(block), (f"{name} is enabled{where}: routes it learns at run time are not in the "
-                                          f"config, {CONSEQUENCE}")
+        if protocol is not None:
+            yield from _protocols(protocol, where)
         multicast = router.child("multicast")
         if multicast is not None and _enabled(multicast):
             yield _enabling_line(multicast), (f"multicast routing is enabled{where}: multicast packets follow "
@@ -106,6 +102,19 @@ def _virtual_routers(network: PanNode) -> Iterator[tuple[PanNode, str]]:
             table = router.path("routing-table", family)
             for route in table.entries("static-route") if table else []:
                 yield from _static_route(route, where)
+
+
+def _protocols(protocol: PanNode, where: str) -> Iterator[tuple[PanNode, str]]:
+    for block in protocol.children:
+        if block.tag in REDISTRIBUTION or not _enabled(block):
+            continue
+        name = ROUTING_PROTOCOLS.get(block.tag, f"protocol {block.tag}")
+        yield _enabling_line(block), (f"{name} is enabled{where}: routes it learns at run time are not in the "
+                                      f"config, {CONSEQUENCE}")
+    for tag in protocol.values:  # a bare set line: ``protocol ospf``
+        if tag not in REDISTRIBUTION:
+            yield protocol, (f"{ROUTING_PROTOCOLS.get(tag, f'protocol {tag}')} is configured{where}: routes it "
+                             f"learns at run time are not in the config, {CONSEQUENCE}")
 
 
 def _static_route(route: PanNode, where: str) -> Iterator[tuple[PanNode, str]]:
