@@ -370,6 +370,7 @@ set network virtual-router default routing-table ip static-route named destinati
 set network virtual-router default routing-table ip static-route named nexthop ip-address 203.0.113.1
 set network logical-router lr1 vrf default interface ethernet1/2
 set zone untrust network layer3 ethernet1/1
+set deviceconfig setting advance-routing yes
 """
 
 
@@ -384,10 +385,11 @@ def test_set_form_bare_protocol_is_a_gap() -> None:
 def test_static_routes_decided_elsewhere_or_at_run_time_are_gaps() -> None:
     """By hand: path monitoring (5), the next-vr hop (8), a route not installed for unicast (11), a BFD profile
     (14; ``None`` on line 6 is no profile), a destination that is an address object, left out with a warning
-    (15), and the Advanced Routing Engine's logical router, not read (17)."""
+    (15), and the Advanced Routing Engine's logical router, not read (17), with the engine itself (19)."""
     rs = PARSER.parse(STATIC_SPECIALS, "pa.set")
     found = {g.span.line: g.reason for g in rs.routing_gaps}
-    assert sorted(found) == [5, 8, 11, 14, 15, 17]
+    assert sorted(found) == [5, 8, 11, 14, 15, 17, 19]
+    assert "Advanced Routing Engine is enabled" in found[19]
     assert "path-monitored" in found[5] and "another virtual router" in found[8]
     assert "no-install" in found[11] and "BFD profile default" in found[14]
     assert "web-servers" in found[15] and any(w.line == 15 for w in rs.warnings)

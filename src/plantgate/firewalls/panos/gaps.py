@@ -5,8 +5,8 @@ Each is a ``RoutingGap`` on the line that enables it; a firewall with any gap ke
 configured routes do not say. Syntax, from the PAN-OS XML schema (the set and brace forms write the same tree):
 - dynamic routing: a virtual router's ``protocol bgp|ospf|ospfv3|rip`` and ``multicast`` unless ``enable no``.
   Full exports print unused blocks with ``enable no`` (iron-skillet's BGP with only the default dampening
-  profile): those are not gaps. An Advanced Routing Engine ``logical-router`` is not read at all (the
-  interface reader's warning is its gap);
+  profile): those are not gaps. The Advanced Routing Engine (``deviceconfig setting advance-routing yes``)
+  and its ``logical-router``s are not read at all (the interface reader's warning is the logical router's gap);
 - static routes that do not say where a packet leaves: ``nexthop next-vr`` (a lookup in another virtual
   router), ``route-table no-install|multicast`` (not a unicast route), ``path-monitor enable yes`` and a
   ``bfd profile`` (the route is withdrawn when the monitor fails, and packets take another route);
@@ -64,7 +64,8 @@ def routing_gaps(devices: list[PanNode], rulebases: list[PanNode], zone_holders:
     """
     networks = [n for d in devices if (n := d.child("network")) is not None]
     found = [*(g for n in networks for g in _virtual_routers(n)), *(g for n in networks for g in _interfaces(n)),
-             *_rules(rulebases), *_zones(zone_holders), *_remote_access(devices, networks)]
+             *_rules(rulebases), *_zones(zone_holders), *_remote_access(devices, networks),
+             *_advanced_routing(devices)]
     gaps = {(line_span(node), reason) for node, reason in found}
     return [RoutingGap(span, reason) for span, reason in sorted(gaps, key=lambda g: (g[0].line, g[1]))]
 
@@ -215,6 +216,15 @@ def _zones(zone_holders: list[PanNode]) -> Iterator[tuple[PanNode, str]]:
                 if kind in LAYER2_ZONES:
                     node = network.child(kind) if network else None
                     yield node or zone, f"zone {zone.name} ({kind}) {LAYER2_ZONES[kind]}, {CONSEQUENCE}"
+
+
+def _advanced_routing(devices: list[PanNode]) -> Iterator[tuple[PanNode, str]]:
+    """``deviceconfig setting advance-routing yes``: logical routers route, virtual routers are ignored."""
+    for device in devices:
+        engine = device.path("deviceconfig", "setting", "advance-routing")
+        if engine is not None and engine.values[-1:] == ["yes"]:
+            yield engine, (f"the Advanced Routing Engine is enabled: logical routers, which are not read, do the "
+                           f"routing and virtual routers are ignored, {CONSEQUENCE}")
 
 
 def _remote_access(devices: list[PanNode], networks: list[PanNode]) -> Iterator[tuple[PanNode, str]]:
