@@ -32,7 +32,7 @@ from plantgate.firewalls.ruleset import SourceSpan
 LineSpan = Callable[[PanNode], SourceSpan]
 """The one source line a node starts on (the statement that enables the gap)."""
 
-CONSEQUENCE = "so routing does not rule out paths through this firewall"
+KEEPS_PATHS = "so routing does not rule out paths through this firewall"
 ROUTING_PROTOCOLS = {"bgp": "BGP", "ospf": "OSPF", "ospfv3": "OSPFv3", "rip": "RIP"}
 REDISTRIBUTION = frozenset({"redist-profile", "redist-profile-ipv6"})
 INTERFACE_KINDS = ("ethernet", "aggregate-ethernet")
@@ -98,7 +98,7 @@ def _virtual_routers(network: PanNode) -> Iterator[tuple[PanNode, str]]:
         multicast = router.child("multicast")
         if multicast is not None and _enabled(multicast):
             yield _enabling_line(multicast), (f"multicast routing is enabled{where}: multicast packets follow "
-                                              f"routes learned at run time, {CONSEQUENCE}")
+                                              f"routes learned at run time, {KEEPS_PATHS}")
         for family in ("ip", "ipv6"):
             table = router.path("routing-table", family)
             for route in table.entries("static-route") if table else []:
@@ -111,11 +111,11 @@ def _protocols(protocol: PanNode, where: str) -> Iterator[tuple[PanNode, str]]:
             continue
         name = ROUTING_PROTOCOLS.get(block.tag, f"protocol {block.tag}")
         yield _enabling_line(block), (f"{name} is enabled{where}: routes it learns at run time are not in the "
-                                      f"config, {CONSEQUENCE}")
+                                      f"config, {KEEPS_PATHS}")
     for tag in protocol.values:  # a bare set line: ``protocol ospf``
         if tag not in REDISTRIBUTION:
             yield protocol, (f"{ROUTING_PROTOCOLS.get(tag, f'protocol {tag}')} is configured{where}: routes it "
-                             f"learns at run time are not in the config, {CONSEQUENCE}")
+                             f"learns at run time are not in the config, {KEEPS_PATHS}")
 
 
 def _static_route(route: PanNode, where: str) -> Iterator[tuple[PanNode, str]]:
@@ -123,20 +123,20 @@ def _static_route(route: PanNode, where: str) -> Iterator[tuple[PanNode, str]]:
     nexthop = route.child("nexthop")
     if "next-vr" in _words(nexthop):
         yield nexthop or route, (f"{name} hands packets to another virtual router, whose lookup decides where "
-                                 f"they leave, {CONSEQUENCE}")
+                                 f"they leave, {KEEPS_PATHS}")
     table = route.child("route-table")
     kinds = [w for w in _words(table) if w in ("no-install", "multicast")]
     if table is not None and kinds:
         yield table, (f"{name} is route-table {kinds[0]}: read as a route but not used for unicast forwarding, "
-                      f"{CONSEQUENCE}")
+                      f"{KEEPS_PATHS}")
     monitor = route.child("path-monitor")
     if monitor is not None and monitor.text("enable") == "yes":
         yield _enabling_line(monitor), (f"{name} is path-monitored: it is withdrawn when its monitor fails and "
-                                        f"packets then take another route, {CONSEQUENCE}")
+                                        f"packets then take another route, {KEEPS_PATHS}")
     bfd = route.path("bfd", "profile")
     if bfd is not None and bfd.values and bfd.values[-1] != "None":
         yield bfd, (f"{name} uses BFD profile {bfd.values[-1]}: it is withdrawn when BFD fails and packets then "
-                    f"take another route, {CONSEQUENCE}")
+                    f"take another route, {KEEPS_PATHS}")
 
 
 def _interfaces(network: PanNode) -> Iterator[tuple[PanNode, str]]:
@@ -147,14 +147,14 @@ def _interfaces(network: PanNode) -> Iterator[tuple[PanNode, str]]:
                 node = entry.child(mode)
                 if node is not None:
                     yield node, (f"interface {entry.name} is a {mode} interface: traffic crosses it without a route "
-                                 f"lookup, {CONSEQUENCE}")
+                                 f"lookup, {KEEPS_PATHS}")
             layer3 = entry.child("layer3")
             if layer3 is None:
                 continue
             state = entry.child("link-state")
             if state is not None and state.values[-1:] == ["down"]:
                 yield state, (f"interface {entry.name} is link-state down: its address is in the config but its "
-                              f"network is not in the routing table, {CONSEQUENCE}")
+                              f"network is not in the routing table, {KEEPS_PATHS}")
             yield from _layer3(str(entry.name), layer3)
             for unit in layer3.entries("units"):
                 yield from _layer3(str(unit.name), unit)
@@ -165,7 +165,7 @@ def _interfaces(network: PanNode) -> Iterator[tuple[PanNode, str]]:
     wires = network.child("virtual-wire")
     for name, wire in _items(wires):
         yield wire, (f"virtual wire {name} joins two interfaces: traffic crosses between them without a route "
-                     f"lookup, {CONSEQUENCE}")
+                     f"lookup, {KEEPS_PATHS}")
 
 
 def _layer3(name: str, node: PanNode) -> Iterator[tuple[PanNode, str]]:
@@ -174,21 +174,21 @@ def _layer3(name: str, node: PanNode) -> Iterator[tuple[PanNode, str]]:
         found = node.child(word)
         if (found is not None and _enabled(found)) or word in node.values:
             yield _enabling_line(found) if found else node, (f"interface {name} {what}: its connected network is "
-                                                             f"not in the config, {CONSEQUENCE}")
+                                                             f"not in the config, {KEEPS_PATHS}")
     ipv6 = node.child("ipv6")
     for word, what in RUNTIME_IPV6.items():
         found = ipv6.child(word) if ipv6 else None
         if (found is not None and _enabled(found)) or (ipv6 is not None and word in ipv6.values):
             yield _enabling_line(found) if found else ipv6 or node, (f"interface {name} {what}: its connected "
-                                                                     f"network is not in the config, {CONSEQUENCE}")
+                                                                     f"network is not in the config, {KEEPS_PATHS}")
     addresses = ipv6.child("address") if ipv6 else None
     if ipv6 is not None and addresses is not None and _words(addresses) and ipv6.text("enabled") != "yes":
         yield addresses, (f"interface {name} has IPv6 addresses but IPv6 is not enabled on it: their networks are "
-                          f"read as connected but may not be in the routing table, {CONSEQUENCE}")
+                          f"read as connected but may not be in the routing table, {KEEPS_PATHS}")
     sdwan = node.child("sdwan-link-settings")
     if sdwan is not None and sdwan.text("enable") == "yes":
         yield _enabling_line(sdwan), (f"interface {name} is an SD-WAN link: SD-WAN rules pick the link a packet "
-                                      f"leaves by, {CONSEQUENCE}")
+                                      f"leaves by, {KEEPS_PATHS}")
 
 
 def _rules(rulebases: list[PanNode]) -> Iterator[tuple[PanNode, str]]:
@@ -200,12 +200,12 @@ def _rules(rulebases: list[PanNode]) -> Iterator[tuple[PanNode, str]]:
             kinds = [w for w in _words(action) if w not in NOT_FORWARDING]
             if rule.text("disabled") != "yes" and (kinds or action is None):
                 yield action or rule, (f"policy-based forwarding rule {rule.name} ({' '.join(kinds) or 'no action'}) "
-                                       f"sends the traffic it matches past the routing table, {CONSEQUENCE}")
+                                       f"sends the traffic it matches past the routing table, {KEEPS_PATHS}")
         sdwan = holder.child("sdwan")
         for rule in sdwan.entries("rules") if sdwan else []:
             if rule.text("disabled") != "yes":
                 yield rule, (f"SD-WAN rule {rule.name} picks the link the traffic it matches leaves by, "
-                             f"{CONSEQUENCE}")
+                             f"{KEEPS_PATHS}")
 
 
 def _zones(zone_holders: list[PanNode]) -> Iterator[tuple[PanNode, str]]:
@@ -215,7 +215,7 @@ def _zones(zone_holders: list[PanNode]) -> Iterator[tuple[PanNode, str]]:
             for kind in _words(network):
                 if kind in LAYER2_ZONES:
                     node = network.child(kind) if network else None
-                    yield node or zone, f"zone {zone.name} ({kind}) {LAYER2_ZONES[kind]}, {CONSEQUENCE}"
+                    yield node or zone, f"zone {zone.name} ({kind}) {LAYER2_ZONES[kind]}, {KEEPS_PATHS}"
 
 
 def _advanced_routing(devices: list[PanNode]) -> Iterator[tuple[PanNode, str]]:
@@ -224,7 +224,7 @@ def _advanced_routing(devices: list[PanNode]) -> Iterator[tuple[PanNode, str]]:
         engine = device.path("deviceconfig", "setting", "advance-routing")
         if engine is not None and engine.values[-1:] == ["yes"]:
             yield engine, (f"the Advanced Routing Engine is enabled: logical routers, which are not read, do the "
-                           f"routing and virtual routers are ignored, {CONSEQUENCE}")
+                           f"routing and virtual routers are ignored, {KEEPS_PATHS}")
 
 
 def _remote_access(devices: list[PanNode], networks: list[PanNode]) -> Iterator[tuple[PanNode, str]]:
@@ -233,10 +233,10 @@ def _remote_access(devices: list[PanNode], networks: list[PanNode]) -> Iterator[
     for holder in holders:
         for name, gateway in _items(holder.path("global-protect", "global-protect-gateway")):
             yield gateway, (f"GlobalProtect gateway {name}: routes to its clients' addresses are added as they "
-                            f"connect, {CONSEQUENCE}")
+                            f"connect, {KEEPS_PATHS}")
     for network in networks:
         for name, tunnel in _items(network.path("tunnel", "ipsec")):
             satellite = tunnel.child("global-protect-satellite")
             if satellite is not None:
                 yield satellite, (f"IPsec tunnel {name} is an LSVPN satellite: routes published by its gateway are "
-                                  f"learned at run time, {CONSEQUENCE}")
+                                  f"learned at run time, {KEEPS_PATHS}")

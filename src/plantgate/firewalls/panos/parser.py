@@ -44,7 +44,7 @@ from plantgate.firewalls.panos.apps import (
     custom_app_default_services,
 )
 from plantgate.firewalls.panos.detect import BRACE_START, confidence
-from plantgate.firewalls.panos.gaps import CONSEQUENCE, routing_gaps
+from plantgate.firewalls.panos.gaps import KEEPS_PATHS, routing_gaps
 from plantgate.firewalls.panos.nat import NatReader, Resolution, nat_rules
 from plantgate.firewalls.panos.routes import interfaces, static_routes
 from plantgate.firewalls.panos.set_syntax import parse_brace_tree, parse_set_tree
@@ -681,7 +681,7 @@ def _layer3(root: PanNode, reader: _Reader, target: _Target, ruleset: Ruleset) -
         """An address or route not read is a warning and a routing gap on the same line."""
         span = line_span(line)
         ruleset.warnings.append(ParseWarning(reader.file, line, message, span.text.strip()))
-        unread.append(RoutingGap(span, f"{message}, {CONSEQUENCE}"))
+        unread.append(RoutingGap(span, f"{message}, {KEEPS_PATHS}"))
 
     def address_object(name: str) -> str | None:
         node = reader.lookup("address", name)

@@ -38,7 +38,7 @@ from plantgate.firewalls.srx.hierarchy import ConfigNode
 LineSpan = Callable[[ConfigNode], SourceSpan]
 """The one source line a node starts on (the statement that enables the gap)."""
 
-CONSEQUENCE = "so routing does not rule out paths through this firewall"
+KEEPS_PATHS = "so routing does not rule out paths through this firewall"
 ROUTING_PROTOCOLS = {
     "ospf": "OSPF", "ospf3": "OSPFv3", "bgp": "BGP", "rip": "RIP", "ripng": "RIPng", "isis": "IS-IS",
     "esis": "ES-IS", "pim": "PIM (multicast routing)", "msdp": "MSDP (multicast routing)",
@@ -110,12 +110,12 @@ def _instances(root: ConfigNode) -> Iterator[tuple[ConfigNode, str]]:
         words = kind.words() if kind else []
         if any(w in LAYER2_INSTANCE_TYPES for w in words):
             yield (kind or instance), (f"routing instance {instance.word} is a layer-2 instance ({' '.join(words)}): "
-                                       f"traffic crosses it without a route lookup, {CONSEQUENCE}")
+                                       f"traffic crosses it without a route lookup, {KEEPS_PATHS}")
         elif not any(w in LAYER3_INSTANCE_TYPES for w in words):
             yield (kind or instance), (f"routing instance {instance.word} has instance-type "
                                        f"{' '.join(words) or '(none)'}, which PlantGate does not read as a "
                                        f"routing table of its own: where its interfaces' packets go is not known, "
-                                       f"{CONSEQUENCE}")
+                                       f"{KEEPS_PATHS}")
         yield from _routing_engine(instance, where, policies)
 
 
@@ -126,18 +126,18 @@ def _routing_engine(holder: ConfigNode, where: str, policies: ConfigNode | None)
             continue
         if protocol.word in ROUTING_PROTOCOLS:
             yield protocol, (f"{ROUTING_PROTOCOLS[protocol.word]} is configured{where}: routes it learns at run time "
-                             f"are not in the config, {CONSEQUENCE}")
+                             f"are not in the config, {KEEPS_PATHS}")
         elif protocol.word in LAYER2_PROTOCOLS:
             yield protocol, (f"protocols {protocol.word}{where} carries layer-2 circuits: their traffic crosses "
-                             f"without a route lookup, {CONSEQUENCE}")
+                             f"without a route lookup, {KEEPS_PATHS}")
         elif protocol.word == "l2-learning":
             mode = protocol.find("global-mode", "transparent-bridge")
             if mode is not None:
                 yield mode, (f"transparent mode (l2-learning global-mode transparent-bridge){where}: traffic is "
-                             f"bridged between zones without a route lookup, {CONSEQUENCE}")
+                             f"bridged between zones without a route lookup, {KEEPS_PATHS}")
         else:
             yield protocol, (f"protocols {protocol.word}{where} is not known to PlantGate to leave routing alone: "
-                             f"it may learn or move routes at run time, {CONSEQUENCE}")
+                             f"it may learn or move routes at run time, {KEEPS_PATHS}")
     options = holder.child("routing-options")
     tables = [options] if options else []
     rib = options.child("rib") if options else None
@@ -150,27 +150,27 @@ def _routing_options(table: ConfigNode, where: str, policies: ConfigNode | None)
     for option in table.kids():
         if option.word not in QUIET_ROUTING_OPTIONS:
             yield option, (f"routing-options {option.word}{where} is not a static route: routes it generates or "
-                           f"shares between routing tables are not in the config read, {CONSEQUENCE}")
+                           f"shares between routing tables are not in the config read, {KEEPS_PATHS}")
     for shared in (table.find("interface-routes", "rib-group"), table.find("static", "rib-group")):
         if shared is not None:
-            yield shared, (f"{_path(shared)} copies routes into other routing tables, {CONSEQUENCE}")
+            yield shared, (f"{_path(shared)} copies routes into other routing tables, {KEEPS_PATHS}")
     defaults = table.find("static", "defaults", "no-install")
     if defaults is not None:
         yield defaults, (f"static routes{where} default to no-install: read as routes but kept out of the forwarding "
-                         f"table, {CONSEQUENCE}")
+                         f"table, {KEEPS_PATHS}")
     yield from _forwarding_table_export(table, where, policies)
     routes = table.find("static", "route")
     for route in routes.kids() if routes else []:
         no_install = route.child("no-install")
         if no_install is not None:
             yield no_install, (f"static route {route.word}{where} is no-install: read as a route but kept out of the "
-                               f"forwarding table, {CONSEQUENCE}")
+                               f"forwarding table, {KEEPS_PATHS}")
         hops = route.child("qualified-next-hop")
         for holder in [route, *(hops.kids() if hops else [])]:
             bfd = holder.child("bfd-liveness-detection")
             if bfd is not None:
                 yield bfd, (f"static route {route.word}{where} is withdrawn when BFD stops answering: packets then "
-                            f"take another route, {CONSEQUENCE}")
+                            f"take another route, {KEEPS_PATHS}")
 
 
 def _forwarding_table_export(table: ConfigNode, where: str, policies: ConfigNode | None
@@ -189,7 +189,7 @@ def _forwarding_table_export(table: ConfigNode, where: str, policies: ConfigNode
         if policy is None or actions - QUIET_EXPORT_ACTIONS:
             yield name, (f"forwarding-table export {name.word}{where} "
                          + (f"does {', '.join(sorted(actions - QUIET_EXPORT_ACTIONS))}" if policy else "is not defined")
-                         + f": routes may be kept out of the forwarding table or change next hop, {CONSEQUENCE}")
+                         + f": routes may be kept out of the forwarding table or change next hop, {KEEPS_PATHS}")
 
 
 def _interfaces(root: ConfigNode) -> Iterator[tuple[ConfigNode, str]]:
@@ -213,16 +213,16 @@ def _unit(device: ConfigNode, unit: ConfigNode, name: str, zoned: bool) -> Itera
     for kind in family.kids() if family else []:
         if kind.word in LAYER2_FAMILIES or (kind.word == "ethernet-switching" and zoned):
             yield kind, (f"interface {name} is a layer-2 port (family {kind.word}): traffic is bridged between "
-                         f"zones without a route lookup, {CONSEQUENCE}")
+                         f"zones without a route lookup, {KEEPS_PATHS}")
         for option in kind.kids() if kind.word in ("inet", "inet6") else []:
             if option.word in RUNTIME_ADDRESS:
                 yield option, (f"interface {name} {RUNTIME_ADDRESS[option.word]}: its connected network is not in "
-                               f"the config, {CONSEQUENCE}")
+                               f"the config, {KEEPS_PATHS}")
     addressed = any(unit.find("family", f, "address") for f in ("inet", "inet6"))
     disabled = next((n for n in (device.child("disable"), unit.child("disable")) if n is not None), None)
     if addressed and disabled is not None:
         yield disabled, (f"interface {name} is disabled: its address is in the config but its network is not in "
-                         f"the routing table, {CONSEQUENCE}")
+                         f"the routing table, {KEEPS_PATHS}")
 
 
 def _forwarding_actions(root: ConfigNode) -> Iterator[tuple[ConfigNode, str]]:
@@ -234,12 +234,12 @@ def _forwarding_actions(root: ConfigNode) -> Iterator[tuple[ConfigNode, str]]:
         for action in node.kids() if node.word == "then" else []:
             if action.word in FORWARDING_ACTIONS:
                 yield action, (f"{_path(action)} {' '.join(action.words())}: packets this matches are forwarded "
-                               f"by it, not by the routing table, {CONSEQUENCE}")
+                               f"by it, not by the routing table, {KEEPS_PATHS}")
         pending.extend(node.kids())
     monitoring = root.find("services", "ip-monitoring", "policy")
     for policy in monitoring.kids() if monitoring else []:
         yield policy, (f"services ip-monitoring policy {policy.word}: when its probe fails it installs a preferred "
-                       f"route or switches an interface at run time, {CONSEQUENCE}")
+                       f"route or switches an interface at run time, {KEEPS_PATHS}")
 
 
 def _run_time_routes(root: ConfigNode) -> Iterator[tuple[ConfigNode, str]]:
@@ -249,12 +249,12 @@ def _run_time_routes(root: ConfigNode) -> Iterator[tuple[ConfigNode, str]]:
         selector = vpn.child("traffic-selector")
         if selector is not None:
             yield selector, (f"IPsec VPN {vpn.word} has traffic selectors: auto route insertion adds routes to "
-                             f"their remote networks at run time, {CONSEQUENCE}")
+                             f"their remote networks at run time, {KEEPS_PATHS}")
     for service in ("remote-access", "dynamic-vpn"):
         node = root.find("security", service)
         if node is not None:
             yield node, (f"security {service}: routes to the addresses assigned to VPN clients are added at run "
-                         f"time, {CONSEQUENCE}")
+                         f"time, {KEEPS_PATHS}")
 
 
 def _unread(root: ConfigNode) -> Iterator[tuple[ConfigNode, str]]:
@@ -262,7 +262,7 @@ def _unread(root: ConfigNode) -> Iterator[tuple[ConfigNode, str]]:
     for partition in ("logical-systems", "tenants"):
         node = root.child(partition)
         if node is not None:
-            yield node, (f"{partition}: their interfaces, routes and routing protocols are not read, {CONSEQUENCE}")
+            yield node, (f"{partition}: their interfaces, routes and routing protocols are not read, {KEEPS_PATHS}")
     groups = root.child("groups")
     inherited = {g.word: _routing_content(g) for g in (groups.kids() if groups else [])}
     if not any(inherited.values()):
@@ -279,7 +279,7 @@ def _unread(root: ConfigNode) -> Iterator[tuple[ConfigNode, str]]:
                 if hits:
                     yield applied, (f"apply-groups {name}{' under ' + where if where else ''} inherits "
                                     f"{', '.join(dict.fromkeys(hits))} statements, which are not expanded: "
-                                    f"interfaces, routes or routing protocols may be missing, {CONSEQUENCE}")
+                                    f"interfaces, routes or routing protocols may be missing, {KEEPS_PATHS}")
             continue
         pending.extend(node.kids())
 

@@ -70,7 +70,7 @@ from plantgate.firewalls.ruleset import (
 )
 from plantgate.firewalls.srx.apps import JUNOS_DEFAULT_APPLICATIONS, read_application
 from plantgate.firewalls.srx.detect import confidence
-from plantgate.firewalls.srx.gaps import CONSEQUENCE, routing_gaps
+from plantgate.firewalls.srx.gaps import KEEPS_PATHS, routing_gaps
 from plantgate.firewalls.srx.hierarchy import ConfigNode, JunosConfig, read_junos_config
 from plantgate.firewalls.srx.nat import NatReader, interface_facts, read_nat
 from plantgate.firewalls.srx.routes import interfaces, static_routes
@@ -549,7 +549,7 @@ class _Normaliser:
         def left_out(node: ConfigNode, message: str) -> None:
             """An address or route not read is a warning and a routing gap on the same line."""
             self.warn(node, message)
-            unread.append(RoutingGap(self.line_span(node), f"{message}, {CONSEQUENCE}"))
+            unread.append(RoutingGap(self.line_span(node), f"{message}, {KEEPS_PATHS}"))
 
         layer3 = interfaces(self.root, self.span, left_out)
         nat_rules, nat_statements = self.read_nat(layer3)
