@@ -18,6 +18,9 @@ How PAN-OS maps onto the Ruleset model (see the zone-based design note):
   default = interzone-default) for every pair (A, B), A != B. Each is exact.
 - the NAT rulebase becomes one BEFORE_FILTER table of ``nat_rules`` (``panos.nat``) and
   ``policy_sees = "original"``: the security rules match pre-NAT addresses, post-NAT zone;
+- interface addresses and virtual-router static routes come from ``panos.routes``, the statements
+  that make them an incomplete account of routing (``routing_gaps``) from ``panos.gaps``; an address
+  or route left out with a warning is a gap too;
 - whatever cannot be decided from the config (FQDN and dynamic addresses, external
   lists, users, URL categories, unknown applications under ``application-default``)
   widens a permit rule toward "any" and marks a deny rule uncertain, with a warning.
@@ -41,10 +44,12 @@ from plantgate.firewalls.panos.apps import (
     custom_app_default_services,
 )
 from plantgate.firewalls.panos.detect import BRACE_START, confidence
+from plantgate.firewalls.panos.gaps import KEEPS_PATHS, routing_gaps
 from plantgate.firewalls.panos.nat import NatReader, Resolution, nat_rules
 from plantgate.firewalls.panos.routes import interfaces, static_routes
 from plantgate.firewalls.panos.set_syntax import parse_brace_tree, parse_set_tree
 from plantgate.firewalls.panos.xml_syntax import PanNode, parse_xml_tree
+from plantgate.firewalls.routes import RoutingGap
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_SERVICE,
@@ -656,27 +661,40 @@ class PanosParser:
         ruleset.zones = zones
 
 
-def _networks(root: PanNode) -> list[PanNode]:
-    """The ``network`` trees: the firewall's own and each Panorama template's."""
+def _device_holders(root: PanNode) -> list[PanNode]:
+    """The device entries: the firewall's own and each Panorama template's and template stack's."""
     devices = _devices(root)
-    templates = [c for d in devices for t in d.entries("template") for c in [t.path("config")] if c is not None]
-    holders = [*devices, *(d for c in templates for d in c.entries("devices"))]
-    return [n for d in holders if (n := d.child("network")) is not None]
+    templates = [c for d in devices for kind in ("template", "template-stack") for t in d.entries(kind)
+                 for c in [t.path("config")] if c is not None]
+    return [*devices, *(d for c in templates for d in c.entries("devices"))]
 
 
 def _layer3(root: PanNode, reader: _Reader, target: _Target, ruleset: Ruleset) -> None:
-    """Interface addresses (in the target's zones) and virtual-router static routes."""
-    def warn(line: int, message: str) -> None:
-        text = reader.source[line - 1].strip() if 0 < line <= len(reader.source) else ""
-        ruleset.warnings.append(ParseWarning(reader.file, line, message, text))
+    """Interface addresses (in the target's zones), virtual-router static routes, and what makes them incomplete."""
+    unread: list[RoutingGap] = []
+
+    def line_span(line: int) -> SourceSpan:
+        text = reader.source[line - 1] if 0 < line <= len(reader.source) else ""
+        return SourceSpan(reader.file, line, line, text)
+
+    def left_out(line: int, message: str) -> None:
+        """An address or route not read is a warning and a routing gap on the same line."""
+        span = line_span(line)
+        ruleset.warnings.append(ParseWarning(reader.file, line, message, span.text.strip()))
+        unread.append(RoutingGap(span, f"{message}, {KEEPS_PATHS}"))
 
     def address_object(name: str) -> str | None:
         node = reader.lookup("address", name)
         return node.text("ip-netmask") or None if node is not None else None
 
-    networks = _networks(root)
-    ruleset.interfaces = interfaces(networks, target.zone_holders, reader.span, warn, address_object)
-    ruleset.routes = static_routes(networks, reader.span, warn)
+    devices = _device_holders(root)
+    networks = [n for d in devices if (n := d.child("network")) is not None]
+    ruleset.interfaces = interfaces(networks, target.zone_holders, reader.span, left_out, address_object)
+    ruleset.routes = static_routes(networks, reader.span, left_out)
+    vsys_rulebases = [r for d in devices for v in d.entries("vsys") if (r := v.child("rulebase")) is not None]
+    rulebases = list({id(r): r for r in [*target.rulebases, *vsys_rulebases]}.values())
+    found = routing_gaps(devices, rulebases, target.zone_holders, lambda node: line_span(node.line))
+    ruleset.routing_gaps = sorted(unread + found, key=lambda g: g.span.line)
 
 
 PARSER = PanosParser()

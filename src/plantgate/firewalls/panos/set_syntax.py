@@ -6,7 +6,8 @@ Both are flattened to token paths and written into the same ``PanNode`` tree the
 reader builds, so one interpreter serves all formats:
 
 - a keyword that names a list of entries (``address``, ``rules``, ``vsys`` ...) takes the
-  next token as the entry name (``<address><entry name="A">``);
+  next token as the entry name (``<address><entry name="A">``); an interface entry holds no text, so a
+  lone word after its name is an empty element (``ethernet ethernet1/1 layer2`` is ``<layer2/>``);
 - the last token (or a ``[ a b ]`` list) is the value; repeated ``set`` lines append;
 - ``set rulebase ...``/``set address ...`` without ``vsys`` write into ``vsys1``, device
   words (``deviceconfig``, ``network``, ``device-group`` ...) into the device entry, and
@@ -32,6 +33,8 @@ ENTRY_LISTS = frozenset({
     "ethernet", "units", "virtual-router", "log-collector-group", "profile-group",
     "aggregate-ethernet", "static-route", "logical-router",
 })
+#: Entry lists of interfaces: ``ethernet NAME layer2`` names an element (the mode), never a text value.
+INTERFACE_LISTS = frozenset({"ethernet", "aggregate-ethernet", "units"})
 #: First words that live at the top of ``<config>``.
 TOP_LEVEL = frozenset({"shared", "mgt-config", "readonly", "policy", "panorama"})
 #: First words that live in ``<devices><entry name="localhost.localdomain">``.
@@ -141,16 +144,23 @@ class TreeWriter:
             return device, words
         return device.path("vsys", "entry=" + DEFAULT_VSYS), words
 
-    def write(self, tokens: list[Token], has_value: bool) -> PanNode:
-        """Create the path; the last token or ``[ ... ]`` list is the value when ``has_value``."""
-        line = tokens[0].line
+    def write(self, tokens: list[Token], has_value: bool, line: int = 0) -> PanNode:
+        """Create the path; the last token or ``[ ... ]`` list is the value when ``has_value``.
+
+        ``line`` is the statement's line when the path starts on an earlier one (a brace block's name).
+        """
+        line = line or tokens[0].line
         words, values = self._split_value(tokens, has_value)
         node, words = self.anchor(words, line)
+        lone_word = len(values) == 1 and tokens[-1].text != "]"
         i = 0
         while i < len(words):
             word = words[i]
             node = self._step(node, word, line)
             rest = len(words) - i - 1
+            if word in INTERFACE_LISTS and rest == 1 and lone_word:
+                node = self._step(self._entry(node, words[i + 1], line), values.pop(), line)
+                break
             if word in ENTRY_LISTS and (rest >= 2 or (rest == 1 and not values)):
                 node = self._entry(node, words[i + 1], line)
                 i += 2
@@ -288,10 +298,10 @@ def parse_brace_tree(text: str, file: str) -> PanNode:
                 raise InputError.at(file, token.line, token.column, f"'{token.text}' without a name")
             path = [t for part in prefix for t in part] + statement
             if token.text == "{":
-                writer.write(path, has_value=False)
+                writer.write(path, has_value=False, line=statement[0].line)
                 prefix.append(statement)
             else:
-                writer.write(path, has_value=len(statement) > 1)
+                writer.write(path, has_value=len(statement) > 1, line=statement[0].line)
             statement = []
         elif token.text == "}" and not token.quoted:
             if statement or not prefix:

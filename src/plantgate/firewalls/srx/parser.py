@@ -31,6 +31,9 @@ How SRX semantics map onto the model (documented because first-match must stay e
   and a reason in ``widened``; an excluded (negated) field that is not exact becomes "any".
 - ``security nat`` static, destination and source rule-sets become ``nat_rules`` (``srx.nat``):
   static and destination NAT before the policy, source NAT after it.
+- interface addresses and static routes come from ``srx.routes``, the statements that make them an
+  incomplete account of routing (``routing_gaps``) from ``srx.gaps``; an address or route left out
+  with a warning is a gap too.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.interning import LineTexts
 from plantgate.firewalls.limits import MAX_NESTING, is_decimal
 from plantgate.firewalls.nat import NatRule
-from plantgate.firewalls.routes import Interface
+from plantgate.firewalls.routes import Interface, RoutingGap
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_IPV4,
@@ -67,6 +70,7 @@ from plantgate.firewalls.ruleset import (
 )
 from plantgate.firewalls.srx.apps import JUNOS_DEFAULT_APPLICATIONS, read_application
 from plantgate.firewalls.srx.detect import confidence
+from plantgate.firewalls.srx.gaps import KEEPS_PATHS, routing_gaps
 from plantgate.firewalls.srx.hierarchy import ConfigNode, JunosConfig, read_junos_config
 from plantgate.firewalls.srx.nat import NatReader, interface_facts, read_nat
 from plantgate.firewalls.srx.routes import interfaces, static_routes
@@ -154,6 +158,10 @@ class _Normaliser:
         else:
             text = "\n".join(self.config.lines[n - 1] for n in numbers if 0 < n <= len(self.config.lines))
         return SourceSpan(self.file, numbers[0], numbers[-1], text)
+
+    def line_span(self, node: ConfigNode) -> SourceSpan:
+        """The first line of ``node`` alone: the statement a routing gap points at."""
+        return SourceSpan(self.file, node.line, node.line, self.line_texts.text(node.line, node.line))
 
     def warn(self, node: ConfigNode | None, message: str, widened: bool = False) -> None:
         line = node.line if node is not None else 0
@@ -536,15 +544,23 @@ class _Normaliser:
             (a, b): ((f"from-zone {a} to-zone {b}",) if (a, b) in contexts else (GLOBAL_FILTER,))
             for a in self.zones for b in self.zones
         }
-        layer3 = interfaces(self.root, self.span, self.warn)
+        unread: list[RoutingGap] = []
+
+        def left_out(node: ConfigNode, message: str) -> None:
+            """An address or route not read is a warning and a routing gap on the same line."""
+            self.warn(node, message)
+            unread.append(RoutingGap(self.line_span(node), f"{message}, {KEEPS_PATHS}"))
+
+        layer3 = interfaces(self.root, self.span, left_out)
         nat_rules, nat_statements = self.read_nat(layer3)
+        routes = static_routes(self.root, self.span, left_out)
         host = self.root.find("system", "host-name")
         name = host.words()[0] if host and host.words() else Path(self.file).stem
         return Ruleset(
             name=name, vendor="srx", file=self.file, zones=list(self.zones), filters=filters, paths=paths,
             default_path_action=default, objects=self.objects, warnings=self.warnings,
-            nat_statements=nat_statements, nat_rules=nat_rules, interfaces=layer3,
-            routes=static_routes(self.root, self.span, self.warn),
+            nat_statements=nat_statements, nat_rules=nat_rules, interfaces=layer3, routes=routes,
+            routing_gaps=sorted(unread + routing_gaps(self.root, self.line_span), key=lambda g: g.span.line),
         )
 
 
