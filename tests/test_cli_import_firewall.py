@@ -116,8 +116,8 @@ def test_linux_config_has_no_addresses_to_derive_from(tmp_path: Path) -> None:
     code, out = run("import", "firewall", str(site / "firewalls" / "fw-dmz-ot.iptables"), "--treaty", str(site),
                     "--dry-run")
     assert code == 1
-    assert "zone eth1 unresolved: the config holds no interface addresses (iptables and nftables rulesets never " \
-           "do)" in out
+    assert "zone eth1 unresolved: the config holds no interface addresses (an iptables or nftables ruleset never " \
+           "does: give the host's ip addr output as its routing file)" in out
 
 
 def test_config_outside_the_treaty_folder_is_refused(tmp_path: Path) -> None:

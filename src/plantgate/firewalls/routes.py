@@ -56,6 +56,12 @@ class Interface:
         """The connected networks (address and prefix, host bits cleared)."""
         return tuple(address.network for address in self.addresses)
 
+    @property
+    def config_names(self) -> frozenset[str]:
+        """The names a zone map or a path may use for it: its config zone, and its own name (Linux and
+        FortiGate rules name interfaces, and a Linux zone map may name one its rules do not)."""
+        return frozenset({self.zone, self.name} - {""})
+
 
 @dataclass(frozen=True, slots=True)
 class StaticRoute:

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+SELF_ZONES = frozenset({"self", "junos-host"})
+"""The parsers' names for the firewall itself (INPUT/OUTPUT, local-in, junos-host): not forwarding, no interface."""
+
 ANY_V4 = ipaddress.IPv4Network("0.0.0.0/0")
 ANY_V6 = ipaddress.IPv6Network("::/0")
 
