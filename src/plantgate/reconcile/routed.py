@@ -35,9 +35,17 @@ class HopRouting:
 
 
 def facing_zones(firewall: BoundaryFirewall, match: RouteMatch) -> set[str]:
-    """The treaty zones a route leaves toward (through the zone map); empty when not known."""
+    """The treaty zones a route leaves toward (through the zone map); empty when not known.
+
+    A zone map key naming the very interface says it; otherwise each treaty zone entered through the
+    interface's config zone or name (Linux interfaces no rule names all sit in ``*``, which several
+    treaty zones may share).
+    """
     if match.interface is None:
         return set()
+    exact = firewall.entry.zones.get(match.interface.name)
+    if exact is not None:
+        return {exact}
     names = match.interface.config_names
     return {zone for zone, config_names in firewall.config_zones_of.items() if names & set(config_names)}
 
