@@ -18,8 +18,8 @@ Semantics, shared by all vendors:
   its line. A firewall with a gap keeps every path through it: the routes it states are then
   facts to compare (PG-ESTATE-005), never grounds to drop a path.
 - iptables and nftables rulesets hold no interface addresses and no routes (those live in
-  ``ip addr``/``ip route``, not in the ruleset file): both lists stay empty, and for those
-  firewalls the zone map and the treaty's routing facts are all PlantGate knows.
+  ``ip addr``/``ip route``, not in the ruleset file): both lists stay empty unless the treaty
+  entry names the host's iproute2 output as its ``routing:`` file (``linux.ip_routes``).
 """
 
 from __future__ import annotations

@@ -262,7 +262,8 @@ class Ruleset:
 
     ``interfaces`` and ``routes`` are the layer-3 facts the config states (``firewalls.routes``):
     interface addresses with their zone and routing table, and static routes; empty where the
-    config holds none (iptables and nftables rulesets never do). ``routing_gaps`` are the
+    config holds none (iptables and nftables rulesets never do: their ``routing:`` file may give
+    them, ``linux.ip_routes``). ``routing_gaps`` are the
     statements that make those facts incomplete (dynamic routing, policy-based forwarding,
     layer-2 interfaces, unread routes): with any, routing never rules a path out.
     """
