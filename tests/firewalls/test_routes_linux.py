@@ -224,6 +224,18 @@ throw 10.62.0.0/16 table 100
     assert warning.line == 6 and "'encap' at column 14 not understood; route left out" in warning.message
 
 
+def test_a_route_that_leads_nowhere_known_and_a_huge_word_are_gaps() -> None:
+    """By hand: a route through a nexthop object the capture does not show (``nhid 12``, no via, no dev) is a gap,
+    not a guessed exit; a 100,000-character word in an ip rule keeps the gap's reason readable (400 characters and
+    the length: 45 + 100,000 + 74 characters), as a ParseWarning's message is."""
+    capture = "10.70.0.0/16 nhid 12 proto static\n200:\tfrom all lookup " + "x" * 100_000 + "\n"
+    facts = read_ip_routing(capture, "fw.routing")
+    assert facts.routes == []
+    nowhere, huge = facts.gaps
+    assert nowhere.reason == "route 10.70.0.0/16 names no gateway and no device: where it leads is not known"
+    assert len(huge.reason) < 500 and huge.reason.endswith("(100,119 characters)"), huge.reason[-40:]
+
+
 @pytest.mark.parametrize(("capture", "where", "message"), [
     ("3: eth1: <UP> mtu 1500 state UP\n    inet 10.20.0.300/24 scope global eth1\n", "fw.routing:2:10",
      "'10.20.0.300/24' is not an IPv4 address with its prefix length"),

@@ -54,7 +54,7 @@ from plantgate.firewalls.linux.ip_addr import (
     words,
 )
 from plantgate.firewalls.routes import Interface, IPAddress, RoutingGap, StaticRoute
-from plantgate.firewalls.ruleset import ANY_V4, ANY_V6, IPNetwork, ParseWarning, Ruleset, SourceSpan
+from plantgate.firewalls.ruleset import ANY_V4, ANY_V6, MAX_WARNING, IPNetwork, ParseWarning, Ruleset, SourceSpan
 
 CAPTURE = ("{ ip addr; ip -6 addr; ip route show table all; ip -6 route show table all; ip rule; ip -6 rule; } "
            "> FILE")
@@ -138,7 +138,13 @@ class _Reader:
         return SourceSpan(self.file, line, end or line, text.strip())
 
     def gap(self, line: int, text: str, reason: str) -> None:
-        self.gaps.append(RoutingGap(self.span(line, text), reason))
+        self.add_gap(self.span(line, text), reason)
+
+    def add_gap(self, span: SourceSpan, reason: str) -> None:
+        """Reasons quote the capture, which may hold a 100 KB word: kept readable, as ParseWarning does."""
+        if len(reason) > MAX_WARNING:
+            reason = f"{reason[:MAX_WARNING]}... ({len(reason):,} characters)"
+        self.gaps.append(RoutingGap(span, reason))
 
     def not_understood(self, line: int, text: str, message: str) -> None:
         self.warnings.append(ParseWarning(self.file, line, message, text.strip()))
@@ -300,7 +306,7 @@ class _Reader:
         destination = self.destination(route)
         if head.policy or route.kind == "throw":
             why = head.policy or "a throw route (the lookup goes on in the next rule's table)"
-            self.gaps.append(RoutingGap(span, f"policy routing: route {destination} is {why}"))
+            self.add_gap(span, f"policy routing: route {destination} is {why}")
             return
         if route.kind == "nat":
             self.not_understood(route.line, route.text, f"route {destination}: type nat is not read; routes not "
@@ -311,18 +317,18 @@ class _Reader:
         vrf = "" if head.table in MAIN_TABLES else head.table
         if vrf and vrf not in self.tables:
             self.tables.add(vrf)
-            self.gaps.append(RoutingGap(span, f"routes in table {vrf}: only table main is followed (an ip rule, a "
-                                              "VRF or the lookup order chooses the others)"))
+            self.add_gap(span, f"routes in table {vrf}: only table main is followed (an ip rule, a VRF or the "
+                               "lookup order chooses the others)")
         if head.proto not in CONFIGURED_PROTOCOLS:
-            self.gaps.append(RoutingGap(span, f"route {destination} was learned at run time (proto {head.proto}): "
-                                              "the capture is one moment of a table that changes"))
+            self.add_gap(span, f"route {destination} was learned at run time (proto {head.proto}): the capture "
+                               "is one moment of a table that changes")
         if route.kind in DISCARD_TYPES:
             self.routes.append((StaticRoute(destination, span, None, None, vrf, head.metric), False))
             return
         hops = [a for _, _, a in route.hops] or [head]
         if not any(h.via or h.dev for h in hops):
-            self.gaps.append(RoutingGap(span, f"route {destination} names no gateway and no device: where it "
-                                              "leads is not known"))
+            self.add_gap(span, f"route {destination} names no gateway and no device: where it leads is not "
+                               "known")
             return
         kernel = head.proto == "kernel" and not route.hops and head.via is None
         for hop in hops:
