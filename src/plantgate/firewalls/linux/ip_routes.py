@@ -123,6 +123,8 @@ class _Route:
 
 
 class _Reader:
+    """Reads a capture line by line: a link's indented lines follow its header, a route's its ``nexthop`` lines."""
+
     def __init__(self, file: str) -> None:
         self.file = file
         self.links: dict[str, Link] = {}
@@ -174,7 +176,7 @@ class _Reader:
         if not ws:
             return
         if indented and ws[0].text == "nexthop" and self.route is not None:
-            self.route.hops.append((line, segment, self.attributes(ws[1:], line, raw)))
+            self.route.hops.append((line, segment, self.attributes(ws[1:], line)))
             self.understood += 1
             return
         self.end_route()
@@ -234,10 +236,10 @@ class _Reader:
         rest = ws[1:] if ws[0].text in ROUTE_TYPES else ws
         if not rest:
             raise self.error(line, ws[0], f"{kind} route without a destination", "a prefix such as 10.0.0.0/8")
-        self.route = _Route(line, raw, kind, rest[0], self.attributes(rest[1:], line, raw))
+        self.route = _Route(line, raw, kind, rest[0], self.attributes(rest[1:], line))
         self.understood += 1
 
-    def attributes(self, ws: list[Word], line: int, raw: str) -> _Attributes:
+    def attributes(self, ws: list[Word], line: int) -> _Attributes:
         found = _Attributes()
         index = 0
         while index < len(ws):
