@@ -116,8 +116,66 @@ def test_linux_config_has_no_addresses_to_derive_from(tmp_path: Path) -> None:
     code, out = run("import", "firewall", str(site / "firewalls" / "fw-dmz-ot.iptables"), "--treaty", str(site),
                     "--dry-run")
     assert code == 1
-    assert "zone eth1 unresolved: the config holds no interface addresses (iptables and nftables rulesets never " \
-           "do)" in out
+    assert "zone eth1 unresolved: the config holds no interface addresses (an iptables or nftables ruleset never " \
+           "does: give the host's ip addr output as its routing file)" in out
+
+
+DMZ_OT_ROUTING = """\
+1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000
+    inet 127.0.0.1/8 scope host lo
+       valid_lft forever preferred_lft forever
+2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP group default qlen 1000
+    inet 172.16.35.1/24 brd 172.16.35.255 scope global eth0
+       valid_lft forever preferred_lft forever
+3: eth1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP group default qlen 1000
+    inet 10.30.0.1/24 brd 10.30.0.255 scope global eth1
+       valid_lft forever preferred_lft forever
+4: eth2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP group default qlen 1000
+    inet 10.20.0.1/24 brd 10.20.0.255 scope global eth2
+       valid_lft forever preferred_lft forever
+10.1.0.0/24 via 10.20.0.254 dev eth2 proto static
+"""
+
+
+def test_linux_zone_map_from_the_routing_file(tmp_path: Path) -> None:
+    """By hand: with the host's ip addr output, eth0 172.16.35.0/24 lies in idmz, eth1 10.30.0.0/24 in ops, eth2
+    10.20.0.0/24 in sup; lo (loopback only) and ``*`` (no other interface) have no address: unresolved, exit 1;
+    the firewall itself (self) is no zone to map. The route to 10.1.0.0/24 via 10.20.0.254 (sup) reaches ctl:
+    evidence for joins. The entry written names the routing file, and the treaty loads with it."""
+    site = copy_example(tmp_path)
+    config = site / "firewalls" / "fw-new.iptables"
+    shutil.copy(site / "firewalls" / "fw-dmz-ot.iptables", config)
+    routing = site / "firewalls" / "fw-new.routing"
+    routing.write_text(DMZ_OT_ROUTING, encoding="utf-8")
+    code, out = run("import", "firewall", str(config), "--treaty", str(site), "--routing", str(routing))
+    assert code == 1, out
+    assert "routing: firewalls/fw-new.routing zones: {eth0: idmz, eth1: ops, eth2: sup}" in out
+    assert f"zone eth2 -> sup: inside the networks of treaty zone sup: 10.20.0.0/24 (interface eth2, {routing}:10)" \
+        in out
+    assert "zone lo unresolved: no interface of this zone has an address in the config" in out
+    assert "zone * unresolved" in out and "zone self" not in out
+    assert "joins (through a static route) ctl: route 10.1.0.0/24 via 10.20.0.254 (next hop in sup behind " \
+           f"interface eth2), {routing}:13" in out
+    assert "fw-new: added, 3 zones mapped, 2 unresolved, 0 conflicts" in out
+    fw = next(f for f in load_site(site).treaty.firewalls if f.id == "fw-new")
+    assert fw.routing == "firewalls/fw-new.routing" and fw.zones == {"eth0": "idmz", "eth1": "ops", "eth2": "sup"}
+
+
+def test_routing_for_a_config_that_states_its_own_routes_is_refused(tmp_path: Path) -> None:
+    """By hand: an ASA config holds its addresses and routes; --routing with it is invalid input (2), and so is a
+    routing file outside the treaty folder."""
+    site = copy_example(tmp_path)
+    routing = site / "firewalls" / "fw.routing"
+    routing.write_text(DMZ_OT_ROUTING, encoding="utf-8")
+    code, out = run("import", "firewall", str(site / "firewalls" / "fw-it-dmz.asa"), "--treaty", str(site),
+                    "--routing", str(routing))
+    assert code == 2 and "--routing is read only for iptables and nftables configs" in out
+    outside = tmp_path / "fw.routing"
+    outside.write_text(DMZ_OT_ROUTING, encoding="utf-8")
+    code, out = run("import", "firewall", str(site / "firewalls" / "fw-dmz-ot.iptables"), "--treaty", str(site),
+                    "--routing", str(outside))
+    assert code == 2 and "the routing file lies outside the treaty folder" in out
+    assert not (site / "firewalls-imported.yaml").exists()
 
 
 def test_config_outside_the_treaty_folder_is_refused(tmp_path: Path) -> None:

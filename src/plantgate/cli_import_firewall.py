@@ -28,8 +28,9 @@ from plantgate.cli import EXIT_FINDINGS
 from plantgate.errors import InputError
 from plantgate.feeds.asset_inventory import slug
 from plantgate.firewalls.base import parse_config
+from plantgate.firewalls.linux.ip_routes import attach_routing, read_routing_file
 from plantgate.load import load_site
-from plantgate.model.firewalls import FirewallEntry
+from plantgate.model.firewalls import ROUTING_VENDORS, FirewallEntry
 from plantgate.onboard.merge import write_atomically
 from plantgate.onboard.zone_map import derive_zone_map, routed_zones
 from plantgate.terminal import make_console
@@ -38,12 +39,12 @@ IMPORTED_FILE = "firewalls-imported.yaml"
 console = make_console(soft_wrap=True)
 
 
-def _relative_config(config: Path, folder: Path) -> str:
-    """The config's path relative to the treaty folder; InputError when it lies outside."""
-    resolved, root = config.resolve(), folder.resolve()
+def _relative_path(path: Path, folder: Path, what: str = "config") -> str:
+    """The file's path relative to the treaty folder; InputError when it lies outside."""
+    resolved, root = path.resolve(), folder.resolve()
     if not resolved.is_relative_to(root):
-        raise InputError.at(str(config), 0, 0, "the config lies outside the treaty folder",
-                            f"a config file inside {folder} (the treaty names it by a relative path)")
+        raise InputError.at(str(path), 0, 0, f"the {what} lies outside the treaty folder",
+                            f"a file inside {folder} (the treaty names it by a relative path)")
     return resolved.relative_to(root).as_posix()
 
 
@@ -96,27 +97,40 @@ def write_imported_firewall(folder: Path, entry: FirewallEntry) -> Path:
 @click.option("--vendor", default=None, help="The config's vendor (detected from the content when omitted).")
 @click.option("--id", "firewall_id", default=None, help="The entry's id (default: from the config's file name).")
 @click.option("--context", default="", help="VDOM, vsys or device group inside the config, if several.")
+@click.option("--routing", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="iptables/nftables: the firewall's ip addr / ip route / ip rule output (inside the treaty folder), "
+              "whose addresses give the zone map.")
 @click.option("--dry-run", is_flag=True, help="Print the proposed entry; write nothing.")
 def import_firewall(config: Path, folder: Path, vendor: str | None, firewall_id: str | None, context: str,
-                    dry_run: bool) -> None:
+                    routing: Path | None, dry_run: bool) -> None:
     """Propose CONFIG's treaty entry: vendor, config path and the zone map its interface addresses give.
 
     A config zone whose interfaces' networks all lie in one treaty zone's networks maps to that
     zone; the others are listed unresolved with the reason (exit 1). Treaty zones reached only
-    through a static route's next hop are listed as evidence for the entry's joins. Without
-    --dry-run the entry is appended to DIR/firewalls-imported.yaml.
+    through a static route's next hop are listed as evidence for the entry's joins. An iptables
+    or nftables ruleset holds no addresses: --routing names the host's iproute2 output, which
+    does, and goes into the entry as ``routing:``. Without --dry-run the entry is appended to
+    DIR/firewalls-imported.yaml.
     """
     if not config.is_file():
         raise InputError.at(str(config), 0, 0, "firewall config not found", "a firewall config file")
     site = load_site(folder)
-    relative = _relative_config(config, site.folder)
+    relative = _relative_path(config, site.folder)
     ruleset = parse_config(config, vendor, context)  # read and, without --vendor, detected once
     chosen = ruleset.vendor
+    fields = {"id": firewall_id or slug(config.stem) or "firewall", "vendor": chosen, "config": relative,
+              "context": context}
+    if routing is not None:
+        if chosen not in ROUTING_VENDORS:
+            raise InputError.at("<options>", 0, 0, f"--routing is read only for iptables and nftables configs; "
+                                f"{config} is {chosen}, whose config states its own addresses and routes",
+                                "no --routing for this config")
+        fields["routing"] = _relative_path(routing, site.folder, "routing file")
+        attach_routing(ruleset, read_routing_file(routing))
     derived = derive_zone_map(ruleset, site.treaty)
     zones = {d.config_zone: d.treaty_zone for d in derived if d.treaty_zone}
     try:
-        entry = FirewallEntry.model_validate({"id": firewall_id or slug(config.stem) or "firewall", "vendor": chosen,
-                                              "config": relative, "context": context, "zones": zones})
+        entry = FirewallEntry.model_validate({**fields, "zones": zones})
     except ValidationError as exc:
         error = exc.errors()[0]
         raise InputError.at("<options>", 0, 0, f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}",

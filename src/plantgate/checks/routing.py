@@ -8,7 +8,8 @@ the two disagree, and one of them is wrong.
 
 Only the firewalls' configured routes are known: dynamic routing (OSPF, BGP) is not in the
 configs PlantGate reads. So a disagreement is reported as a finding to resolve, never used to
-drop a path, and a config without addresses (iptables, nftables) claims nothing.
+drop a path, and a config without addresses (iptables, nftables without a ``routing:`` file)
+claims nothing.
 """
 
 from __future__ import annotations

@@ -23,14 +23,13 @@ from pathlib import Path
 from plantgate.decisions.change_state import DecisionReview, file_sha256, review_decisions, state_problems
 from plantgate.decisions.change_witness import SideBySide, key_sides, sending_hosts, zone_pair_sides
 from plantgate.firewalls.base import parse_config
-from plantgate.firewalls.ruleset import Ruleset
+from plantgate.firewalls.ruleset import SELF_ZONES, Ruleset
 from plantgate.load import Site
 from plantgate.model import Treaty
 from plantgate.model.changes import ChangeRecord
 from plantgate.model.governance import Role
 from plantgate.netspace import Change, Flow, FlowSet, PacketSpace, Permitter, RulesetDiff, diff_rulesets
 from plantgate.reconcile import BoundaryFirewall, conduit_flows, register_flows
-from plantgate.reconcile.binding import SELF_ZONES
 
 
 @dataclass

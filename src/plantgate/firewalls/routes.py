@@ -18,8 +18,8 @@ Semantics, shared by all vendors:
   its line. A firewall with a gap keeps every path through it: the routes it states are then
   facts to compare (PG-ESTATE-005), never grounds to drop a path.
 - iptables and nftables rulesets hold no interface addresses and no routes (those live in
-  ``ip addr``/``ip route``, not in the ruleset file): both lists stay empty, and for those
-  firewalls the zone map and the treaty's routing facts are all PlantGate knows.
+  ``ip addr``/``ip route``, not in the ruleset file): both lists stay empty unless the treaty
+  entry names the host's iproute2 output as its ``routing:`` file (``linux.ip_routes``).
 """
 
 from __future__ import annotations
@@ -55,6 +55,12 @@ class Interface:
     def networks(self) -> tuple[IPNetwork, ...]:
         """The connected networks (address and prefix, host bits cleared)."""
         return tuple(address.network for address in self.addresses)
+
+    @property
+    def config_names(self) -> frozenset[str]:
+        """The names a zone map or a path may use for it: its config zone, and its own name (Linux and
+        FortiGate rules name interfaces, and a Linux zone map may name one its rules do not)."""
+        return frozenset({self.zone, self.name} - {""})
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+SELF_ZONES = frozenset({"self", "junos-host"})
+"""The parsers' names for the firewall itself (INPUT/OUTPUT, local-in, junos-host): not forwarding, no interface."""
+
 ANY_V4 = ipaddress.IPv4Network("0.0.0.0/0")
 ANY_V6 = ipaddress.IPv6Network("::/0")
 
@@ -259,7 +262,8 @@ class Ruleset:
 
     ``interfaces`` and ``routes`` are the layer-3 facts the config states (``firewalls.routes``):
     interface addresses with their zone and routing table, and static routes; empty where the
-    config holds none (iptables and nftables rulesets never do). ``routing_gaps`` are the
+    config holds none (iptables and nftables rulesets never do: their ``routing:`` file may give
+    them, ``linux.ip_routes``). ``routing_gaps`` are the
     statements that make those facts incomplete (dynamic routing, policy-based forwarding,
     layer-2 interfaces, unread routes): with any, routing never rules a path out.
     """

@@ -93,6 +93,8 @@ def check_references(treaty: Treaty, root: Path, spans: SpanIndex, problems: Pro
             refs.need("zone", zone_id, ("firewalls", i, "zones", name))
         refs.need_all("zone", fw.joins, ("firewalls", i, "joins"))
         refs.need_file(fw.config, ("firewalls", i, "config"), "firewall config file")
+        if fw.routing is not None:
+            refs.need_file(fw.routing, ("firewalls", i, "routing"), "firewall routing file")
     if treaty.charter:
         for i, sig in enumerate(treaty.charter.signatures):
             refs.need("person", sig.person, ("charter", "signatures", i, "person"))

@@ -13,7 +13,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from plantgate.firewalls.routes import Interface, StaticRoute, egress_interface
-from plantgate.firewalls.ruleset import IPNetwork, Ruleset
+from plantgate.firewalls.ruleset import SELF_ZONES, IPNetwork, Ruleset
 from plantgate.model import Treaty
 
 
@@ -45,7 +45,7 @@ def treaty_zones_holding(treaty: Treaty, network: IPNetwork) -> tuple[str, ...]:
 def placements(ruleset: Ruleset, treaty: Treaty, config_zone: str) -> list[Placement]:
     """Every connected network of the config zone's interfaces, with the treaty zones holding it."""
     return [Placement(i, n, treaty_zones_holding(treaty, n))
-            for i in ruleset.interfaces if i.zone == config_zone for n in i.networks]
+            for i in ruleset.interfaces if config_zone in i.config_names for n in i.networks]
 
 
 def _describe(placement: Placement) -> str:
@@ -55,7 +55,8 @@ def _describe(placement: Placement) -> str:
 def derive_zone(ruleset: Ruleset, treaty: Treaty, config_zone: str) -> ZoneDerivation:
     found = placements(ruleset, treaty, config_zone)
     if not found:
-        why = ("the config holds no interface addresses (iptables and nftables rulesets never do)"
+        why = ("the config holds no interface addresses (an iptables or nftables ruleset never does: give the "
+               "host's ip addr output as its routing file)"
                if not ruleset.interfaces else "no interface of this zone has an address in the config")
         return ZoneDerivation(config_zone, None, why)
     outside = [p for p in found if not p.treaty_zones]
@@ -75,8 +76,9 @@ def derive_zone(ruleset: Ruleset, treaty: Treaty, config_zone: str) -> ZoneDeriv
 
 
 def derive_zone_map(ruleset: Ruleset, treaty: Treaty) -> list[ZoneDerivation]:
-    """Every config zone of the ruleset (and of its addressed interfaces), in config order."""
-    names = list(dict.fromkeys([*ruleset.zones, *(i.zone for i in ruleset.interfaces if i.zone)]))
+    """Every config zone of the ruleset (and of its addressed interfaces), in config order; not the firewall itself."""
+    names = list(dict.fromkeys([*(z for z in ruleset.zones if z not in SELF_ZONES),
+                                *(i.zone for i in ruleset.interfaces if i.zone)]))
     return [derive_zone(ruleset, treaty, name) for name in names]
 
 

@@ -32,13 +32,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError, InputProblem, Location
-from plantgate.firewalls.ruleset import Ruleset
+from plantgate.firewalls.ruleset import SELF_ZONES, Ruleset
 from plantgate.model import Treaty
 from plantgate.model.firewalls import FirewallEntry
 from plantgate.reconcile.coverage import CoverageItem, FirewallCoverage, GapKind, PairPlacement
 
-SELF_ZONES = frozenset({"self", "junos-host"})
-"""The parsers' names for the firewall itself (INPUT/OUTPUT, local-in, junos-host): not forwarding."""
 MINOR_INTERFACES = frozenset({"lo", "*"})
 """Loopback, and Linux's "every interface the config never names": noted, not a coverage gap."""
 EGRESS_PREFIX = "treaty:"
@@ -294,7 +292,7 @@ def _coverage_items(coverage: FirewallCoverage, entry: FirewallEntry, ruleset: R
             missing = ", ".join(z for z in pair if z not in joined)
             add(CoverageItem(GapKind.UNPLACED_PAIR, f"{pair[0]} -> {pair[1]}",
                              f"conduit {conduit.id} names this firewall, which does not join {missing}", entry_at))
-    addressed = {i.zone for i in ruleset.interfaces if i.addresses}
+    addressed = {name for i in ruleset.interfaces if i.addresses for name in i.config_names}
     unverified = [name for name in entry.zones if name not in addressed]
     if unverified:
         why = ("the config holds no interface addresses" if not ruleset.interfaces

@@ -15,6 +15,7 @@ from functools import cached_property
 
 from plantgate.errors import InputError, InputProblem
 from plantgate.firewalls.base import looks_like_other_vendor, parser_for, read_config_text
+from plantgate.firewalls.linux.ip_routes import attach_routing, read_routing_file
 from plantgate.firewalls.ruleset import Ruleset
 from plantgate.load import Site
 from plantgate.model.firewalls import FirewallEntry
@@ -153,7 +154,8 @@ def load_boundary_firewalls(site: Site, space: PacketSpace) -> list[BoundaryFire
     """Parse and bind every firewall the treaty names; one InputError listing every problem.
 
     A config clearly written for another vendor than its entry declares is refused at the
-    entry's ``vendor:`` line: the wrong parser would read it as an empty firewall.
+    entry's ``vendor:`` line: the wrong parser would read it as an empty firewall. A Linux
+    firewall's ``routing:`` file gives its ruleset the interfaces and routes it lacks.
     """
     firewalls = []
     problems: list[InputProblem] = []
@@ -169,6 +171,8 @@ def load_boundary_firewalls(site: Site, space: PacketSpace) -> list[BoundaryFire
                     f"firewalls.{index}.vendor", f"vendor: {other}, or a config file in {entry.vendor} syntax"))
                 continue
             ruleset = parser_for(entry.vendor, entry.context).parse(text, str(path))
+            if entry.routing is not None:
+                attach_routing(ruleset, read_routing_file(site.resolve(entry.routing)))
             firewalls.append(BoundaryFirewall.bound(site, entry, ruleset, space))
         except InputError as exc:
             problems.extend(exc.problems)

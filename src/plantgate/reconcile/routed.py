@@ -35,10 +35,18 @@ class HopRouting:
 
 
 def facing_zones(firewall: BoundaryFirewall, match: RouteMatch) -> set[str]:
-    """The treaty zones a route leaves toward (through the zone map); empty when not known."""
+    """The treaty zones a route leaves toward (through the zone map); empty when not known.
+
+    A zone map key naming the very interface says it; otherwise each treaty zone entered through the
+    interface's config zone or name (Linux interfaces no rule names all sit in ``*``, which several
+    treaty zones may share).
+    """
     if match.interface is None:
         return set()
-    names = {match.interface.zone, match.interface.name} - {""}
+    exact = firewall.entry.zones.get(match.interface.name)
+    if exact is not None:
+        return {exact}
+    names = match.interface.config_names
     return {zone for zone, config_names in firewall.config_zones_of.items() if names & set(config_names)}
 
 
@@ -53,7 +61,7 @@ def hop_routing(space: PacketSpace, hop: Hop) -> HopRouting:
         more = f" (and {len(ruleset.routing_gaps) - 1} more)" if len(ruleset.routing_gaps) > 1 else ""
         return HopRouting(None, f"{hop.firewall_id}: routes not followed: {gap}{more}")
     ingress = {name for name, _ in hop.config_pairs()}
-    tables = {i.vrf for i in ruleset.interfaces if i.zone in ingress or i.name in ingress}
+    tables = {i.vrf for i in ruleset.interfaces if i.config_names & ingress}
     if not tables:
         return HopRouting(None, f"{hop.firewall_id}: no addressed interface for {', '.join(sorted(ingress))}, so the "
                                 "routing table of its ingress is not known; every path through it is taken")
