@@ -25,6 +25,7 @@ from plantgate.load import load_site
 from plantgate.netspace import PacketSpace
 from plantgate.netspace.flow import Flow
 from plantgate.reconcile.reach import Estate
+from tests.reconcile.test_routed import SITE as ROUTED_SITE
 from tests.sites import edit, write_files
 
 CORE_RULES = """\
@@ -75,27 +76,7 @@ eth1             UP             10.20.0.2/24
 10.0.0.0/16 via 172.16.0.1 dev eth0 proto static
 """
 SITE = {
-    "site.yaml": """
-        site: {name: Routed Linux plant, plant: Unit 1, revision: r1}
-        people:
-          - {id: ot, name: OT Approver, roles: [ot_approver]}
-        """,
-    "zones.yaml": """
-        zones:
-          - {id: corp, name: Corporate, level: 4, kind: enterprise, networks: [10.0.0.0/16]}
-          - {id: dmz, name: DMZ, level: 3.5, kind: dmz, networks: [172.16.0.0/24]}
-          - {id: control, name: Control, level: 2, kind: control, networks: [10.20.0.0/24]}
-        """,
-    "conduits.yaml": """
-        conduits:
-          - id: corp-modbus
-            from_zone: corp
-            to_zone: control
-            services: [{protocol: tcp, ports: [502]}]
-            destinations: [10.20.0.5/32]
-            business_reason: historian polling
-            ot_approver: ot
-        """,
+    **{name: text for name, text in ROUTED_SITE.items() if name != "firewalls.yaml"},
     "firewalls.yaml": """
         firewalls:
           - id: fw-core
