@@ -233,6 +233,11 @@ class Boxes:
         self._rules[id(rule)] = (rule, box)
         return box
 
+    def of_match(self, sources: AddressSet, destinations: AddressSet, services: tuple[Service, ...]) -> Box:
+        """The box of a match written as sources, destinations and services (a NAT rule's)."""
+        buildable, axis = self._services_axis(services)
+        return (self.addresses(sources), self.addresses(destinations), axis) if buildable else (None, None, None)
+
     def addresses(self, addrs: AddressSet) -> Intervals:
         """The exact, canonical address-field values of ``addrs`` (include minus exclude)."""
         hit = self._addresses.get(id(addrs))

@@ -27,6 +27,8 @@ from typing import Literal
 
 from plantgate.firewalls.nat import KEEP, AddressMapping, NatRule, NatStage, PortMapping
 from plantgate.firewalls.ruleset import PORT_PROTOCOLS, Ruleset
+from plantgate.netspace.box_index import earlier_meeting
+from plantgate.netspace.boxes import Boxes
 from plantgate.netspace.compile import permitted_between, union_all
 from plantgate.netspace.egress import connected_elsewhere
 from plantgate.netspace.flow import MAPPED_V4_BASE
@@ -96,16 +98,23 @@ def nat_parts(
 
 
 def _partition(space: PacketSpace, taking: list[tuple[NatRule, Applies]]) -> list[NatPart]:
-    remaining = space.universe_node
+    """Each rule's packets minus those of the earlier rules that surely apply; the untranslated rest last.
+
+    A NAT table's rules rarely meet (one published address each), so each rule is cut only by the
+    earlier rules whose interval boxes meet its own (``box_index``), never by a running "taken so
+    far" set, which grows with the table and made every step slow.
+    """
+    boxes = Boxes()
+    matches = [nat_match_node(space, rule) for rule, _ in taking]
+    surely = [applies == "yes" for _, applies in taking]
+    meeting = earlier_meeting([boxes.of_match(rule.sources, rule.destinations, rule.services) for rule, _ in taking])
     parts: list[NatPart] = []
-    for rule, applies in taking:
-        match = nat_match_node(space, rule)
-        domain = match & remaining
-        if domain == space.false:
-            continue
-        parts.append(NatPart(rule, FlowSet(space, domain)))
-        if applies == "yes":
-            remaining = remaining & ~match
+    for i, (rule, _) in enumerate(taking):
+        taken = [matches[k] & matches[i] for k in meeting[i] if surely[k]]
+        domain = matches[i] & ~union_all(space, taken) if taken else matches[i]
+        if domain != space.false:
+            parts.append(NatPart(rule, FlowSet(space, domain)))
+    remaining = space.universe_node & ~union_all(space, [m for m, sure in zip(matches, surely, strict=True) if sure])
     if remaining != space.false:
         parts.append(NatPart(None, FlowSet(space, remaining)))
     return parts
@@ -396,8 +405,12 @@ def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zo
         else:
             arriving = first.before
             if moved:  # only what may leave by ``to_zone`` meets the permitted set
-                arriving = arriving & rule_preimage(space, first.rule, first.after - elsewhere)
-            arrived = arriving & permitted if arriving else arriving
+                kept = first.after - elsewhere
+                if not kept:
+                    continue
+                if kept != first.after:
+                    arriving = arriving & rule_preimage(space, first.rule, kept)
+            arrived = arriving & permitted
             passed = rule_image(space, first.rule, arrived)
             if moved:
                 passed = passed - elsewhere
