@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from plantgate.firewalls.ruleset import Filter, Rule, Ruleset
-from plantgate.netspace.boxes import Boxes, BoxSet
+from plantgate.netspace.boxes import BoxSet
 from plantgate.netspace.compile import Permitter, PolicyKey, path_filters, rule_match_node, union_all
 from plantgate.netspace.signatures import Signatures
 from plantgate.netspace.space import FlowSet, Node, PacketSpace
@@ -61,10 +61,16 @@ def edited_rules(old: Sequence[Rule], new: Sequence[Rule],
 
 @dataclass
 class Region:
-    """R: the flows some edited rule matches, and boxes around those rules for the prefilter."""
+    """R: the flows some edited rule matches, and boxes around those rules for the prefilter.
+
+    ``edited`` names the edited rules the boxes come from (all of them, whatever the zone context):
+    regions of different zone contexts with the same edits share the rules their boxes meet
+    (``EditRestriction._meeting``).
+    """
 
     node: Node
     boxes: BoxSet
+    edited: tuple[int, ...] = ()
 
 
 class RestrictedFold:
@@ -74,14 +80,14 @@ class RestrictedFold:
     part of its match; ``permitted`` is the filter's permitted set within the region.
     """
 
-    def __init__(self, space: PacketSpace, flt: Filter, context: Context, region: Region, boxes: Boxes) -> None:
+    def __init__(self, space: PacketSpace, flt: Filter, context: Context, region: Region,
+                 meeting: Sequence[Rule]) -> None:
+        """``meeting``: the rules of ``flt``, in order, whose boxes meet the region's (the others cannot)."""
         self.space = space
         self.filter = flt
         false = space.false
         self.matches: list[tuple[Rule, Node]] = []
-        for rule in flt.rules:
-            if not region.boxes.meets(boxes.of_rule(rule)):
-                continue
+        for rule in meeting:
             match = rule_match_node(space, rule, *context, raw=True)
             if match == false:
                 continue
@@ -148,6 +154,7 @@ class EditRestriction:
         self._edits: dict[tuple[int, int], tuple[Filter, Filter, list[Rule]]] = {}
         self._regions: dict[tuple[Hashable, ...], tuple[list[Filter], Region]] = {}
         self._folds: dict[tuple[int, Context, int], tuple[Filter, Node, RestrictedFold]] = {}
+        self._meetings: dict[tuple[int, tuple[int, ...]], tuple[Filter, list[Rule]]] = {}
 
     def compare(self, old: Ruleset, new: Ruleset, key: PolicyKey) -> RestrictedKey | None:
         """Both sides of ``key`` restricted to what the edits reach, or None when the premise fails."""
@@ -187,14 +194,16 @@ class EditRestriction:
             return hit[1]
         space = self.space
         nodes: list[Node] = []
-        boxes = []
         for edited, ctx in zip(edits, contexts, strict=True):
             for rule in edited:
                 match = rule_match_node(space, rule, *ctx, raw=True) & space.universe_node
                 if match != space.false:
                     nodes.append(match)
-                    boxes.append(self._boxes.of_rule(rule))
-        region = Region(union_all(space, nodes), BoxSet(boxes))
+        # the boxes of every edited rule, whatever the context: a prefilter may keep too many rules
+        # (their matches are cut to the region node anyway), and so every zone pair shares it
+        every = [rule for edited in edits for rule in edited]
+        region = Region(union_all(space, nodes), BoxSet([self._boxes.of_rule(rule) for rule in every]),
+                        tuple(id(rule) for rule in every))
         self._regions[key] = (held, region)
         return region
 
@@ -203,9 +212,20 @@ class EditRestriction:
         hit = self._folds.get(key)
         if hit is not None and hit[0] is flt and hit[1] == region.node:
             return hit[2]
-        fold = RestrictedFold(self.space, flt, context, region, self._boxes)
+        fold = RestrictedFold(self.space, flt, context, region, self._meeting(flt, region))
         self._folds[key] = (flt, region.node, fold)
         return fold
+
+    def _meeting(self, flt: Filter, region: Region) -> list[Rule]:
+        """The rules of ``flt`` whose boxes meet the region's, once per filter and set of edits: a
+        FortiGate or PAN-OS policy list serves every zone pair, each with a region of its own."""
+        key = (id(flt), region.edited)
+        hit = self._meetings.get(key)
+        if hit is not None and hit[0] is flt:
+            return hit[1]
+        meeting = [rule for rule in flt.rules if region.boxes.meets(self._boxes.of_rule(rule))]
+        self._meetings[key] = (flt, meeting)
+        return meeting
 
 
 def _filters_of(ruleset: Ruleset, key: PolicyKey) -> list[Filter] | None:
