@@ -10,6 +10,8 @@ and memory-hungry on big filters, obviously right on small ones.
 
 from __future__ import annotations
 
+from functools import partial
+
 from plantgate.firewalls.ruleset import Filter, Rule
 from plantgate.netspace.boxes import Boxes
 from plantgate.netspace.compile import fields_node
@@ -83,14 +85,14 @@ class _Reference(_FilterLinter):
                 self._issue("shadowed", rule,
                             f"rule {rule.rule_id} never decides a packet: earlier rules {names} "
                             f"take all its packets, some with the opposite action",
-                            related, self._witness(against))
+                            related, partial(self._witness, against))
             else:
                 key = "permit" if rule.action.permits else "deny"
                 related = self._related(history[key][:index], match)
                 names = ", ".join(r.rule_id for r in related)
                 self._issue("redundant", rule,
                             f"rule {rule.rule_id} is covered by earlier rules {names} with the same action",
-                            related, self._witness(match))
+                            related, partial(self._witness, match))
                 self.covered.add(index)
             return False
         if against != false:
@@ -108,7 +110,7 @@ class _Reference(_FilterLinter):
             self._issue("correlated", rule,
                         f"rule {rule.rule_id} partly overlaps earlier rules {names} with the opposite "
                         f"action; in the overlap the earlier rules win",
-                        related, self._witness(against))
+                        related, partial(self._witness, against))
         return rule.decided_by_packet
 
     def _related(self, history: list[Node], target: Node) -> list[Rule]:

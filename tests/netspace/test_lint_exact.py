@@ -272,3 +272,20 @@ def test_index_finds_every_meeting_anywhere(a: Rule, b: Rule) -> None:
     meeting = earlier_meeting([boxes.of_rule(a), boxes.of_rule(b)])
     if fields_node(SPACE, a) & fields_node(SPACE, b) != SPACE.false:
         assert meeting == [[], [0]]
+
+
+@SETTINGS
+@given(long_filters(), st.integers(0, 2))
+def test_a_witness_limit_keeps_every_issue_and_the_first_witnesses(flt: Filter, limit: int) -> None:
+    """``check`` asks for one witness per kind: the issues are the same, and the first ``limit`` of
+    each kind carry the very witness the full lint gives; the others carry none."""
+    full = lint_filter(SPACE, flt)
+    limited = lint.lint_filters(SPACE, [flt], witness_limit=limit)
+    assert [d[:4] for d in _described(limited)] == [d[:4] for d in _described(full)]
+    seen: dict[str, int] = {}
+    for whole, cut in zip(full, limited, strict=True):
+        if whole.witness is None:
+            assert cut.witness is None
+            continue
+        seen[whole.kind] = seen.get(whole.kind, 0) + 1
+        assert cut.witness == (whole.witness if seen[whole.kind] <= limit else None)

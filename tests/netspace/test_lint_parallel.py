@@ -61,6 +61,15 @@ def test_parallel_lint_equals_serial_lint(monkeypatch: pytest.MonkeyPatch, worke
     assert {"shadowed", "redundant", "correlated"} <= kinds  # the comparison has witnessed issues to compare
 
 
+def test_parallel_lint_keeps_the_witness_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check``'s lint (one witness per filter and kind) gives in the workers what it gives serially."""
+    monkeypatch.setattr(lint_parallel, "PARALLEL_FROM_RULES", 0)
+    rulesets = _rulesets()
+    parallel = lint_parallel.BackgroundLint(rulesets, workers=2, witness_limit=1).result()
+    for each, issues in zip(rulesets, parallel, strict=True):
+        assert _identity(issues) == _identity(lint_ruleset(PacketSpace(), each, witness_limit=1)), each.file
+
+
 def test_small_rulesets_stay_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_pool(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("a small ruleset must not start worker processes")

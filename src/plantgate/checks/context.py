@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from plantgate.feeds.fleet import FeedPaths
     from plantgate.load.baseline import LoadedBaseline
 
+FINDING_WITNESSES = 1
+"""Lint witness packets worked out per filter and kind: a hygiene finding shows its first item's only."""
+
 
 @dataclass
 class CheckContext:
@@ -56,7 +59,8 @@ class CheckContext:
         firewalls = load_boundary_firewalls(self.site, self.space)
         if self.may_fork:
             # the lint workers start before the folds, so they lint while this process folds and checks
-            self.__dict__["_lint"] = BackgroundLint([fw.parsed for fw in firewalls], space=self.space)
+            self.__dict__["_lint"] = BackgroundLint([fw.parsed for fw in firewalls], space=self.space,
+                                                    witness_limit=FINDING_WITNESSES)
             prefold(self.space, [fw.ruleset for fw in firewalls])
         return firewalls
 
@@ -66,7 +70,7 @@ class CheckContext:
         started: BackgroundLint | None = self.__dict__.pop("_lint", None)
         if started is not None:
             return started.result()
-        return [lint_ruleset(self.space, fw.parsed) for fw in firewalls]
+        return [lint_ruleset(self.space, fw.parsed, FINDING_WITNESSES) for fw in firewalls]
 
     def close(self) -> None:
         """Stop background work nobody collected (a run that ended early); the context stays usable."""

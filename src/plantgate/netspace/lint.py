@@ -41,8 +41,9 @@ or of UDP. A rule that is ``any_any`` is reported as that alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 
 from plantgate.firewalls.ruleset import ANY_IPV4, ANY_IPV6, TCP, UDP, Filter, NamedObject, Rule, Ruleset
@@ -126,11 +127,14 @@ def _box_or_none(boxes: Boxes, rule: Rule) -> Box | None:
 class _FilterLinter:
     """Lints one filter; holds the per-rule sets of the forward pass and which rules meet."""
 
-    def __init__(self, space: PacketSpace, flt: Filter, witnesses: _Witnesses, boxes: Boxes) -> None:
+    def __init__(self, space: PacketSpace, flt: Filter, witnesses: _Witnesses, boxes: Boxes,
+                 witness_limit: int | None = None) -> None:
         self.space = space
         self.flt = flt
         self.witnesses = witnesses
         self.boxes = boxes
+        self.witness_limit = witness_limit
+        self._witnessed: dict[str, int] = {}
         zones = sorted({z for r in flt.rules for z in (*r.from_zones, *r.to_zones)})
         self.zones = tuple(zones)
         self.zone_index = {z: i for i, z in enumerate(zones)}
@@ -176,8 +180,14 @@ class _FilterLinter:
         return self.witnesses.of(match)
 
     def _issue(self, kind: str, rule: Rule, message: str, related: list[Rule] | None = None,
-               witness: Flow | None = None) -> None:
-        self.issues.append(LintIssue(kind, self.flt.name, rule, message, related or [], witness))
+               witness: Callable[[], Flow | None] | None = None) -> None:
+        """Record an issue; its witness is worked out only while the kind is under ``witness_limit``."""
+        shown = self._witnessed.get(kind, 0)
+        wanted = witness is not None and (self.witness_limit is None or shown < self.witness_limit)
+        if wanted:
+            self._witnessed[kind] = shown + 1
+        flow = witness() if wanted and witness is not None else None
+        self.issues.append(LintIssue(kind, self.flt.name, rule, message, related or [], flow))
 
     def run(self) -> list[LintIssue]:
         """Lint the filter: one forward pass in rule order, then the removal check."""
@@ -268,13 +278,13 @@ class _FilterLinter:
                 self._issue("shadowed", rule,
                             f"rule {rule.rule_id} never decides a packet: earlier rules {names} "
                             f"take all its packets, some with the opposite action",
-                            related, self._witness(against()))
+                            related, lambda: self._witness(against()))
             else:
                 related = [rules[k] for k, _ in islice(taken(permit), MAX_RELATED)]
                 names = ", ".join(r.rule_id for r in related)
                 self._issue("redundant", rule,
                             f"rule {rule.rule_id} is covered by earlier rules {names} with the same action",
-                            related, self._match_witness(match))
+                            related, lambda: self._match_witness(match))
             return False
         # earlier opposite rules whose decided sets stick out of this rule, among the first
         # 2 * MAX_RELATED that meet it (the message names at most MAX_RELATED of them)
@@ -285,7 +295,7 @@ class _FilterLinter:
             self._issue("correlated", rule,
                         f"rule {rule.rule_id} partly overlaps earlier rules {names} with the opposite "
                         f"action; in the overlap the earlier rules win",
-                        related, self._witness(against()))
+                        related, lambda: self._witness(against()))
         return rule.decided_by_packet
 
     def _removal_check(self, rules: list[Rule], matches: list[Node], decided: list[Node],
@@ -308,7 +318,7 @@ class _FilterLinter:
                 self._issue("redundant", rule,
                             f"removing rule {rule.rule_id} changes nothing: the later rules or the default "
                             f"action give every packet it decides the same verdict",
-                            [], self._witness(decided[i]))
+                            [], partial(self._witness, decided[i]))
 
     def _same_verdict_after(self, i: int, later: list[int], matches: list[Node], decided: list[Node]) -> bool:
         """Whether the rules after rule ``i`` (and the default) give its decided flows its verdict."""
@@ -417,15 +427,20 @@ def linted_filters(ruleset: Ruleset) -> list[Filter]:
             if flt.name in applied or any(id(rule) not in covered for rule in flt.rules)]
 
 
-def lint_ruleset(space: PacketSpace, ruleset: Ruleset) -> list[LintIssue]:
+def lint_ruleset(space: PacketSpace, ruleset: Ruleset, witness_limit: int | None = None) -> list[LintIssue]:
     """Rule-level issues of every filter of ``linted_filters``, then unused objects."""
-    return lint_filters(space, linted_filters(ruleset)) + unbound_filters(ruleset) + unused_objects(ruleset)
+    return (lint_filters(space, linted_filters(ruleset), witness_limit) + unbound_filters(ruleset)
+            + unused_objects(ruleset))
 
 
-def lint_filters(space: PacketSpace, filters: list[Filter]) -> list[LintIssue]:
-    """Rule-level issues of the filters, in order; witnesses and boxes shared between them."""
+def lint_filters(space: PacketSpace, filters: list[Filter], witness_limit: int | None = None) -> list[LintIssue]:
+    """Rule-level issues of the filters, in order; witnesses and boxes shared between them.
+
+    ``witness_limit``: per filter and kind, only the first issues that many get a witness packet
+    (a witness costs more than the rest of a rule's lint; ``check`` shows one per kind). None: all.
+    """
     witnesses, boxes = _Witnesses(space), Boxes()
     issues: list[LintIssue] = []
     for flt in filters:
-        issues.extend(_FilterLinter(space, flt, witnesses, boxes).run())
+        issues.extend(_FilterLinter(space, flt, witnesses, boxes, witness_limit).run())
     return issues

@@ -74,9 +74,11 @@ class BackgroundLint:
     """
 
     def __init__(self, rulesets: list[Ruleset], workers: int | None = None,
-                 space: PacketSpace | None = None) -> None:
+                 space: PacketSpace | None = None, witness_limit: int | None = None) -> None:
+        """``witness_limit`` as in ``lint.lint_filters``."""
         self._rulesets = rulesets
         self._space = space
+        self._witness_limit = witness_limit
         self._filters = [linted_filters(ruleset) for ruleset in rulesets]
         self._pool: ProcessPoolExecutor | None = None
         self._pending: dict[Unit, Future[list[PlainIssue]]] = {}
@@ -92,7 +94,8 @@ class BackgroundLint:
             self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                              initializer=_own_streams)
             for index, flt in sorted(units, key=lambda u: -len(u[1].rules)):  # biggest first
-                self._pending[index, flt.name] = self._pool.submit(_lint_in_worker, (index, flt.name))
+                self._pending[index, flt.name] = self._pool.submit(_lint_in_worker, (index, flt.name),
+                                                                   witness_limit)
             # every worker is forked by now (a fork pool starts them all on the first submit)
         except BaseException:
             self.cancel()
@@ -105,7 +108,7 @@ class BackgroundLint:
     def result(self) -> list[list[LintIssue]]:
         """The issues of each ruleset, in the order the serial lint gives them."""
         if self._pool is None:
-            return [lint_filters(self._space or PacketSpace(), flts) + unbound_filters(ruleset)
+            return [lint_filters(self._space or PacketSpace(), flts, self._witness_limit) + unbound_filters(ruleset)
                     + unused_objects(ruleset) for ruleset, flts in zip(self._rulesets, self._filters, strict=True)]
         try:
             plain = {unit: future.result() for unit, future in self._pending.items()}
@@ -143,14 +146,14 @@ def _own_streams() -> None:
     sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
-def _lint_in_worker(unit: Unit) -> list[PlainIssue]:
+def _lint_in_worker(unit: Unit, witness_limit: int | None) -> list[PlainIssue]:
     assert _RULESETS, "a lint worker runs only inside lint_rulesets_parallel"
     index, name = unit
     flt = _RULESETS[index].filters[name]
     position = {id(rule): i for i, rule in enumerate(flt.rules)}
     return [(issue.kind, position[id(issue.rule)], issue.message,
              tuple(position[id(r)] for r in issue.related_rules), issue.witness)
-            for issue in lint_filters(PacketSpace(), [flt])]
+            for issue in lint_filters(PacketSpace(), [flt], witness_limit)]
 
 
 def _rebuilt(flt: Filter, plain: list[PlainIssue]) -> list[LintIssue]:
