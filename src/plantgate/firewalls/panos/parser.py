@@ -49,7 +49,7 @@ from plantgate.firewalls.panos.nat import NatReader, Resolution, nat_rules
 from plantgate.firewalls.panos.routes import interfaces, static_routes
 from plantgate.firewalls.panos.set_syntax import parse_brace_tree, parse_set_tree
 from plantgate.firewalls.panos.xml_syntax import PanNode, parse_xml_tree
-from plantgate.firewalls.routes import RoutingGap
+from plantgate.firewalls.routes import Interface, RoutingGap
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_SERVICE,
@@ -416,8 +416,9 @@ class _Reader:
         first = span.text.splitlines()[0] if span.text else ""
         self.ruleset.warnings.append(ParseWarning(self.file, span.line, message, first.strip(), widened))
 
-    def nat_reader(self, root: PanNode) -> NatReader:
-        """The name resolution the NAT rulebase needs (``panos.nat``)."""
+    def nat_reader(self, interfaces: list[Interface]) -> NatReader:
+        """The name resolution the NAT rulebase needs (``panos.nat``); interface addresses are those
+        the interface reader found (``panos.routes``)."""
 
         def addresses(names: list[str], line: int) -> Resolution:
             found = self.addresses(names, line)
@@ -427,7 +428,11 @@ class _Reader:
             found = self.service(name, line, ())
             return Resolution([], found.services, found.problems)
 
-        return NatReader(addresses, services, self.span, self.warn, lambda name: _interface_address(root, name))
+        def interface_address(name: str) -> IPNetwork | None:
+            found = next((i for i in interfaces if i.name == name and i.addresses), None)
+            return ipaddress.ip_network(found.addresses[0].ip) if found is not None else None
+
+        return NatReader(addresses, services, self.span, self.warn, interface_address)
 
 
 def _literal_networks(text: str) -> list[IPNetwork] | None:
@@ -461,34 +466,6 @@ def _wildcard_networks(text: str, limit_bits: int = 8) -> list[IPNetwork] | None
         value = base | sum(1 << bit for i, bit in enumerate(free) if combo >> i & 1)
         nets.append(ipaddress.IPv4Network((value, 32 - host_bits)))
     return nets
-
-
-def _interface_address(root: PanNode, name: str) -> IPNetwork | None:
-    """The first configured address of interface (or subinterface) ``name``, as a host network."""
-    for device in _devices(root):
-        holder = device.path("network", "interface")
-        found = _find_entry(holder, name) if holder else None
-        ip = found.child("ip") if found else None
-        if found is not None and ip is None and found.child("layer3") is not None:
-            ip = found.path("layer3", "ip")
-        texts = [t for item in ip.children for t in (item.name or "", item.tag, *item.values)] if ip else []
-        for text in [*(ip.values if ip else []), *texts]:
-            if text:
-                try:
-                    return ipaddress.ip_network(ipaddress.ip_interface(text).ip)
-                except ValueError:
-                    continue
-    return None
-
-
-def _find_entry(node: PanNode, name: str) -> PanNode | None:
-    for child in node.children:
-        if child.tag == "entry" and child.name == name:
-            return child
-        found = _find_entry(child, name)
-        if found is not None:
-            return found
-    return None
 
 
 # ---- choosing what to read ----------------------------------------------------------------
@@ -617,7 +594,8 @@ class PanosParser:
                         joined.append(rule if joined is first else dataclasses.replace(rule, position=len(joined) + 1))
             nat = holder.child("nat")
             nat_entries += nat.entries("rules") if nat else []
-        ruleset.nat_rules = nat_rules(reader.nat_reader(root), nat_entries, ruleset.nat_statements)
+        _layer3(root, reader, target, ruleset)  # before NAT: interface PAT takes the interfaces' addresses
+        ruleset.nat_rules = nat_rules(reader.nat_reader(ruleset.interfaces), nat_entries, ruleset.nat_statements)
         if ruleset.nat_rules:
             ruleset.policy_sees = "original"
 
@@ -634,7 +612,6 @@ class PanosParser:
         for a in ruleset.zones:
             for b in ruleset.zones:
                 ruleset.paths[(a, b)] = (INTRAZONE_FILTER if a == b else INTERZONE_FILTER,)
-        _layer3(root, reader, target, ruleset)
         return require_understood(ruleset, "a PAN-OS configuration (XML, set or brace form)")
 
     def _default(self, reader: _Reader, name: str, builtin: Action) -> tuple[Action, SourceSpan | None]:
