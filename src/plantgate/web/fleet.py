@@ -8,6 +8,7 @@ head has no result yet says so instead of showing zeros: silence must mean somet
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,15 +99,39 @@ def summaries(db: Session, today: dt.date, cache: RevisionCache) -> list[SiteSum
                               unsigned_exceptions=int(unsigned.get(site.id, 0)))
         if head is not None and head in newest:
             as_of, facts = newest[head]
-            open_severe = [s for fingerprint, s in facts.get("severe", [])
-                           if fingerprint not in accepted.get(site.id, set())]
+            severities_of, counts = _severe(facts)
+            closed = Counter(severity for fingerprint in accepted.get(site.id, ())
+                             for severity in severities_of.get(fingerprint, ()))
             summary.judged, summary.judged_as_of, summary.facts = True, as_of, facts
-            summary.critical, summary.high = open_severe.count("critical"), open_severe.count("high")
+            summary.critical = counts["critical"] - closed["critical"]
+            summary.high = counts["high"] - closed["high"]
             summary.coverage_gaps = int(facts.get("coverage_gaps", 0))
             summary.stale_reviews = int(facts.get("stale_reviews", 0))
             summary.unsigned_exceptions += int(facts.get("unsigned_exceptions", 0))
         out.append(summary)
     return out
+
+
+_SEVERE: dict[int, tuple[dict[str, Any], dict[str, list[str]], Counter[str]]] = {}
+"""Per stored result's facts (by identity, holding them): its severe findings by fingerprint, and their counts."""
+_SEVERE_LIMIT = 8192
+
+
+def _severe(facts: dict[str, Any]) -> tuple[dict[str, list[str]], Counter[str]]:
+    """The result's critical and high findings by fingerprint, and how many of each, worked out once per
+    process: a page then costs the site's accepted findings, not its findings (a stored result never
+    changes, and the revision cache keeps each one's facts as one object)."""
+    hit = _SEVERE.get(id(facts))
+    if hit is not None and hit[0] is facts:
+        return hit[1], hit[2]
+    severities_of: dict[str, list[str]] = {}
+    for fingerprint, severity in facts.get("severe", []):
+        severities_of.setdefault(fingerprint, []).append(severity)
+    counts = Counter(severity for _, severity in facts.get("severe", []))
+    if len(_SEVERE) >= _SEVERE_LIMIT:
+        _SEVERE.clear()
+    _SEVERE[id(facts)] = (facts, severities_of, counts)
+    return severities_of, counts
 
 
 def sort_and_filter(rows: list[SiteSummary], sort: str, descending: bool, q: str,
