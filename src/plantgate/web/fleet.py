@@ -99,12 +99,12 @@ def summaries(db: Session, today: dt.date, cache: RevisionCache) -> list[SiteSum
                               unsigned_exceptions=int(unsigned.get(site.id, 0)))
         if head is not None and head in newest:
             as_of, facts = newest[head]
-            severities_of, counts = _severe(facts)
+            indexed = _indexed(facts)
             closed = Counter(severity for fingerprint in accepted.get(site.id, ())
-                             for severity in severities_of.get(fingerprint, ()))
+                             for severity in indexed.severities_of.get(fingerprint, ()))
             summary.judged, summary.judged_as_of, summary.facts = True, as_of, facts
-            summary.critical = counts["critical"] - closed["critical"]
-            summary.high = counts["high"] - closed["high"]
+            summary.critical = indexed.counts["critical"] - closed["critical"]
+            summary.high = indexed.counts["high"] - closed["high"]
             summary.coverage_gaps = int(facts.get("coverage_gaps", 0))
             summary.stale_reviews = int(facts.get("stale_reviews", 0))
             summary.unsigned_exceptions += int(facts.get("unsigned_exceptions", 0))
@@ -112,26 +112,40 @@ def summaries(db: Session, today: dt.date, cache: RevisionCache) -> list[SiteSum
     return out
 
 
-_SEVERE: dict[int, tuple[dict[str, Any], dict[str, list[str]], Counter[str]]] = {}
-"""Per stored result's facts (by identity, holding them): its severe findings by fingerprint, and their counts."""
-_SEVERE_LIMIT = 8192
+@dataclass(frozen=True)
+class _Indexed:
+    """What the fleet pages ask of one stored result's facts, worked out once per process."""
+
+    facts: dict[str, Any]
+    severities_of: dict[str, list[str]]
+    """Fingerprint -> the severities of its critical and high findings."""
+    counts: Counter[str]
+    exposures: dict[str, list[dict[str, Any]]]
+    """CVE -> the exposed assets."""
 
 
-def _severe(facts: dict[str, Any]) -> tuple[dict[str, list[str]], Counter[str]]:
-    """The result's critical and high findings by fingerprint, and how many of each, worked out once per
-    process: a page then costs the site's accepted findings, not its findings (a stored result never
-    changes, and the revision cache keeps each one's facts as one object)."""
-    hit = _SEVERE.get(id(facts))
-    if hit is not None and hit[0] is facts:
-        return hit[1], hit[2]
+_INDEXED: dict[int, _Indexed] = {}
+"""By the identity of the facts object (the revision cache keeps one per stored result, which never changes)."""
+_INDEXED_LIMIT = 8192
+
+
+def _indexed(facts: dict[str, Any]) -> _Indexed:
+    """The facts indexed, so that a page costs the sites and their accepted findings, not every finding
+    and exposure of every site."""
+    hit = _INDEXED.get(id(facts))
+    if hit is not None and hit.facts is facts:
+        return hit
     severities_of: dict[str, list[str]] = {}
     for fingerprint, severity in facts.get("severe", []):
         severities_of.setdefault(fingerprint, []).append(severity)
-    counts = Counter(severity for _, severity in facts.get("severe", []))
-    if len(_SEVERE) >= _SEVERE_LIMIT:
-        _SEVERE.clear()
-    _SEVERE[id(facts)] = (facts, severities_of, counts)
-    return severities_of, counts
+    exposures: dict[str, list[dict[str, Any]]] = {}
+    for item in facts.get("cves", []):
+        exposures.setdefault(item["cve"], []).append(item)
+    found = _Indexed(facts, severities_of, Counter(severity for _, severity in facts.get("severe", [])), exposures)
+    if len(_INDEXED) >= _INDEXED_LIMIT:
+        _INDEXED.clear()
+    _INDEXED[id(facts)] = found
+    return found
 
 
 def sort_and_filter(rows: list[SiteSummary], sort: str, descending: bool, q: str,
@@ -149,7 +163,7 @@ def cve_exposure(rows: list[SiteSummary], cve: str) -> list[dict[str, Any]]:
     wanted = cve.strip().upper()
     return [{"site": r.slug, "name": r.name, "asset": item["asset"], "priority": item["priority"],
              "in_kev": item["in_kev"], "dmz_facing": item["dmz_facing"], "reaches": item["reaches"]}
-            for r in rows for item in r.facts.get("cves", []) if item["cve"] == wanted]
+            for r in rows if r.judged for item in _indexed(r.facts).exposures.get(wanted, [])]
 
 
 def rdp_into_level_3(rows: list[SiteSummary]) -> list[dict[str, Any]]:
