@@ -8,7 +8,6 @@ head has no result yet says so instead of showing zeros: silence must mean somet
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,7 @@ from plantgate.db.tables import (
 )
 from plantgate.jobs.results import DONE
 from plantgate.web.decisions import holds
+from plantgate.web.result_facts import ResultFacts
 from plantgate.web.revision_cache import RevisionCache
 
 SORTABLE = ("name", "critical", "high", "coverage_gaps", "stale_reviews", "unsigned_exceptions", "waiting_for_ot")
@@ -45,7 +45,7 @@ class SiteSummary:
     unsigned_exceptions: int = 0
     waiting_for_ot: int = 0
     charter_signed: bool = False
-    facts: dict[str, Any] = field(default_factory=dict, repr=False)
+    facts: ResultFacts | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "facts"}
@@ -78,7 +78,7 @@ def summaries(db: Session, today: dt.date, cache: RevisionCache) -> list[SiteSum
         RiskDecisionRow.decision == "accept", RiskDecisionRow.signed_by.is_(None)).group_by(
         RiskDecisionRow.site_id)).all())
     accepted: dict[int, set[str]] = {}
-    ends = {site.id: newest[site.head_revision_id][1].get("outage_ends", {}) for site in sites
+    ends = {site.id: newest[site.head_revision_id][1].raw.get("outage_ends", {}) for site in sites
             if site.head_revision_id in newest}  # a result stored before the facts named outages: no risk holds
     for site_id, subject, until in db.execute(select(
             RiskDecisionRow.site_id, RiskDecisionRow.subject, RiskDecisionRow.until_outage).where(
@@ -99,53 +99,14 @@ def summaries(db: Session, today: dt.date, cache: RevisionCache) -> list[SiteSum
                               unsigned_exceptions=int(unsigned.get(site.id, 0)))
         if head is not None and head in newest:
             as_of, facts = newest[head]
-            indexed = _indexed(facts)
-            closed = Counter(severity for fingerprint in accepted.get(site.id, ())
-                             for severity in indexed.severities_of.get(fingerprint, ()))
+            open_severe = facts.open_severe(accepted.get(site.id, set()))
             summary.judged, summary.judged_as_of, summary.facts = True, as_of, facts
-            summary.critical = indexed.counts["critical"] - closed["critical"]
-            summary.high = indexed.counts["high"] - closed["high"]
-            summary.coverage_gaps = int(facts.get("coverage_gaps", 0))
-            summary.stale_reviews = int(facts.get("stale_reviews", 0))
-            summary.unsigned_exceptions += int(facts.get("unsigned_exceptions", 0))
+            summary.critical, summary.high = open_severe["critical"], open_severe["high"]
+            summary.coverage_gaps = int(facts.raw.get("coverage_gaps", 0))
+            summary.stale_reviews = int(facts.raw.get("stale_reviews", 0))
+            summary.unsigned_exceptions += int(facts.raw.get("unsigned_exceptions", 0))
         out.append(summary)
     return out
-
-
-@dataclass(frozen=True)
-class _Indexed:
-    """What the fleet pages ask of one stored result's facts, worked out once per process."""
-
-    facts: dict[str, Any]
-    severities_of: dict[str, list[str]]
-    """Fingerprint -> the severities of its critical and high findings."""
-    counts: Counter[str]
-    exposures: dict[str, list[dict[str, Any]]]
-    """CVE -> the exposed assets."""
-
-
-_INDEXED: dict[int, _Indexed] = {}
-"""By the identity of the facts object (the revision cache keeps one per stored result, which never changes)."""
-_INDEXED_LIMIT = 8192
-
-
-def _indexed(facts: dict[str, Any]) -> _Indexed:
-    """The facts indexed, so that a page costs the sites and their accepted findings, not every finding
-    and exposure of every site."""
-    hit = _INDEXED.get(id(facts))
-    if hit is not None and hit.facts is facts:
-        return hit
-    severities_of: dict[str, list[str]] = {}
-    for fingerprint, severity in facts.get("severe", []):
-        severities_of.setdefault(fingerprint, []).append(severity)
-    exposures: dict[str, list[dict[str, Any]]] = {}
-    for item in facts.get("cves", []):
-        exposures.setdefault(item["cve"], []).append(item)
-    found = _Indexed(facts, severities_of, Counter(severity for _, severity in facts.get("severe", [])), exposures)
-    if len(_INDEXED) >= _INDEXED_LIMIT:
-        _INDEXED.clear()
-    _INDEXED[id(facts)] = found
-    return found
 
 
 def sort_and_filter(rows: list[SiteSummary], sort: str, descending: bool, q: str,
@@ -163,11 +124,12 @@ def cve_exposure(rows: list[SiteSummary], cve: str) -> list[dict[str, Any]]:
     wanted = cve.strip().upper()
     return [{"site": r.slug, "name": r.name, "asset": item["asset"], "priority": item["priority"],
              "in_kev": item["in_kev"], "dmz_facing": item["dmz_facing"], "reaches": item["reaches"]}
-            for r in rows if r.judged for item in _indexed(r.facts).exposures.get(wanted, [])]
+            for r in rows if r.facts is not None for item in r.facts.exposures.get(wanted, [])]
 
 
 def rdp_into_level_3(rows: list[SiteSummary]) -> list[dict[str, Any]]:
-    return [{"site": r.slug, "name": r.name, **path} for r in rows for path in r.facts.get("rdp_into_level_3", [])]
+    return [{"site": r.slug, "name": r.name, **path} for r in rows if r.facts is not None
+            for path in r.facts.raw.get("rdp_into_level_3", [])]
 
 
 def unsigned_charters(rows: list[SiteSummary]) -> list[dict[str, Any]]:

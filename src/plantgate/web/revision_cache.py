@@ -37,6 +37,7 @@ from plantgate.db.tables import CheckResultRow, RevisionRow
 from plantgate.jobs.queue import JobQueue
 from plantgate.web import check_runs, checking, long_lived
 from plantgate.web.check_runs import CheckRun
+from plantgate.web.result_facts import ResultFacts
 
 SEARCHED_FIELDS = ("id", "business_reason", "owner", "description", "from_zone", "to_zone", "services")
 K = TypeVar("K")
@@ -180,7 +181,7 @@ class RevisionCache:
         self._workspaces: _Lru[int, checking.RevisionWorkspace] = _Lru(2, large=True)  # tens of MB at 10,000 conduits
         self._conduit_views: _Lru[tuple[int, str], checking.ConduitView] = _Lru(512)
         self._derived: _Lru[tuple[Any, ...], Any] = _Lru(64, large=True)
-        self._facts: _Lru[tuple[int, str, str, str], dict[str, Any]] = _Lru(4096, large=True)
+        self._facts: _Lru[tuple[int, str, str, str], ResultFacts] = _Lru(4096, large=True)
 
     def revision(self, db: Session, revision_id: int) -> CachedRevision:
         """The revision's document and what is derived from it, decoded once per process.
@@ -252,14 +253,15 @@ class RevisionCache:
         return value
 
     def result_facts(self, db: Session, keys: list[tuple[int, str, str, str]]) -> dict[tuple[int, str, str, str],
-                                                                                      dict[str, Any]]:
-        """The fleet facts of stored check results by key (revision id, as of, feeds, baseline), decoded once
-        per process: a ``done`` result is never written again. Only the misses are read, in one query."""
+                                                                                      ResultFacts]:
+        """The fleet facts of stored check results by key (revision id, as of, feeds, baseline), decoded and
+        indexed once per process: a ``done`` result is never written again. Only the misses are read, in
+        one query."""
         found = {key: facts for key in keys if (facts := self._facts.peek(key)) is not None}
         missing = [key for key in keys if key not in found]
         if missing:
             columns = (CheckResultRow.revision_id, CheckResultRow.as_of, CheckResultRow.feeds, CheckResultRow.baseline)
-            read = {(revision_id, as_of, feeds, baseline): facts
+            read = {(revision_id, as_of, feeds, baseline): ResultFacts.of(facts)
                     for revision_id, as_of, feeds, baseline, facts in db.execute(
                         select(*columns, CheckResultRow.facts).where(tuple_(*columns).in_(missing),
                                                                      CheckResultRow.state == check_runs.DONE))}
