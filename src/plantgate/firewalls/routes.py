@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 
+KEEPS_PATHS = "so routing does not rule out paths through this firewall"
+"""How every routing gap's reason ends: what the gap means for end-to-end paths."""
+
 CONNECTED_DISTANCE = 0
 """Connected networks beat a static route of the same prefix length, as on every vendor."""
 

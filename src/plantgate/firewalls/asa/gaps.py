@@ -28,10 +28,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from plantgate.firewalls.routes import RoutingGap
+from plantgate.firewalls.routes import KEEPS_PATHS, RoutingGap
 from plantgate.firewalls.ruleset import SourceSpan
 
-KEEPS_PATHS = "so routing does not rule out paths through this firewall"
 DYNAMIC_PROTOCOLS = {"ospf": "OSPF", "bgp": "BGP", "eigrp": "EIGRP", "rip": "RIP", "isis": "IS-IS"}
 RUNTIME_ADDRESS = {"dhcp": "DHCP", "pppoe": "PPPoE", "autoconfig": "IPv6 autoconfiguration (SLAAC)"}
 

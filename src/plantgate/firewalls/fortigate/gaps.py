@@ -28,9 +28,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from plantgate.firewalls.fortigate.routes import KEEPS_PATHS, interface_entries
+from plantgate.firewalls.fortigate.routes import interface_entries
 from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, Table, settings
-from plantgate.firewalls.routes import RoutingGap
+from plantgate.firewalls.routes import KEEPS_PATHS, RoutingGap
 from plantgate.firewalls.ruleset import SourceSpan
 
 DYNAMIC_PROTOCOLS = (

@@ -21,14 +21,13 @@ from collections.abc import Iterator
 
 from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, Table, settings
 from plantgate.firewalls.limits import is_decimal
-from plantgate.firewalls.routes import Interface, IPAddress, IPInterface, RoutingGap, StaticRoute
+from plantgate.firewalls.routes import KEEPS_PATHS, Interface, IPAddress, IPInterface, RoutingGap, StaticRoute
 from plantgate.firewalls.ruleset import IPNetwork, ParseWarning, SourceSpan
 
 ROUTE_TABLES = (("router static", 4), ("router static6", 6))
 UNREAD_DESTINATIONS = ("dstaddr", "internet-service", "internet-service-custom")
 """Route destinations given by a named object or an internet-service database entry: not resolved here."""
 SDWAN_ROUTE_KEYS = ("sdwan-zone", "sdwan", "virtual-wan-link")
-KEEPS_PATHS = "so routing does not rule out paths through this firewall"
 
 
 class _Unreadable(ValueError):

@@ -26,13 +26,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from plantgate.firewalls.panos.xml_syntax import PanNode
-from plantgate.firewalls.routes import RoutingGap
+from plantgate.firewalls.routes import KEEPS_PATHS, RoutingGap
 from plantgate.firewalls.ruleset import SourceSpan
 
 LineSpan = Callable[[PanNode], SourceSpan]
 """The one source line a node starts on (the statement that enables the gap)."""
 
-KEEPS_PATHS = "so routing does not rule out paths through this firewall"
 ROUTING_PROTOCOLS = {"bgp": "BGP", "ospf": "OSPF", "ospfv3": "OSPFv3", "rip": "RIP"}
 REDISTRIBUTION = frozenset({"redist-profile", "redist-profile-ipv6"})
 INTERFACE_KINDS = ("ethernet", "aggregate-ethernet")

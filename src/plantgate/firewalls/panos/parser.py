@@ -44,12 +44,12 @@ from plantgate.firewalls.panos.apps import (
     custom_app_default_services,
 )
 from plantgate.firewalls.panos.detect import BRACE_START, confidence
-from plantgate.firewalls.panos.gaps import KEEPS_PATHS, routing_gaps
+from plantgate.firewalls.panos.gaps import routing_gaps
 from plantgate.firewalls.panos.nat import NatReader, Resolution, nat_rules
 from plantgate.firewalls.panos.routes import interfaces, static_routes
 from plantgate.firewalls.panos.set_syntax import parse_brace_tree, parse_set_tree
 from plantgate.firewalls.panos.xml_syntax import PanNode, parse_xml_tree
-from plantgate.firewalls.routes import Interface, RoutingGap
+from plantgate.firewalls.routes import KEEPS_PATHS, Interface, RoutingGap
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_SERVICE,

@@ -31,14 +31,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from plantgate.firewalls.routes import RoutingGap
+from plantgate.firewalls.routes import KEEPS_PATHS, RoutingGap
 from plantgate.firewalls.ruleset import SourceSpan
 from plantgate.firewalls.srx.hierarchy import ConfigNode
 
 LineSpan = Callable[[ConfigNode], SourceSpan]
 """The one source line a node starts on (the statement that enables the gap)."""
 
-KEEPS_PATHS = "so routing does not rule out paths through this firewall"
 ROUTING_PROTOCOLS = {
     "ospf": "OSPF", "ospf3": "OSPFv3", "bgp": "BGP", "rip": "RIP", "ripng": "RIPng", "isis": "IS-IS",
     "esis": "ES-IS", "pim": "PIM (multicast routing)", "msdp": "MSDP (multicast routing)",

@@ -48,7 +48,7 @@ from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.interning import LineTexts
 from plantgate.firewalls.limits import MAX_NESTING, is_decimal
 from plantgate.firewalls.nat import NatRule
-from plantgate.firewalls.routes import Interface, RoutingGap
+from plantgate.firewalls.routes import KEEPS_PATHS, Interface, RoutingGap
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_IPV4,
@@ -70,7 +70,7 @@ from plantgate.firewalls.ruleset import (
 )
 from plantgate.firewalls.srx.apps import JUNOS_DEFAULT_APPLICATIONS, read_application
 from plantgate.firewalls.srx.detect import confidence
-from plantgate.firewalls.srx.gaps import KEEPS_PATHS, routing_gaps
+from plantgate.firewalls.srx.gaps import routing_gaps
 from plantgate.firewalls.srx.hierarchy import ConfigNode, JunosConfig, read_junos_config
 from plantgate.firewalls.srx.nat import NatReader, interface_facts, read_nat
 from plantgate.firewalls.srx.routes import interfaces, static_routes
