@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError, InputProblem, Location
+from plantgate.firewalls.linux.chains import OTHER_INTERFACES, interface_zone
 from plantgate.firewalls.ruleset import SELF_ZONES, Ruleset
 from plantgate.model import Treaty
 from plantgate.model.firewalls import FirewallEntry
@@ -109,7 +110,6 @@ def bind(entry: FirewallEntry, index: int, ruleset: Ruleset, treaty: Treaty, loc
 
 
 LINUX_VENDORS = frozenset({"iptables", "nftables"})
-OTHER_INTERFACES = "*"
 
 
 def _linux_interface_zone(interface: str, ruleset: Ruleset) -> str | None:
@@ -121,10 +121,8 @@ def _linux_interface_zone(interface: str, ruleset: Ruleset) -> str | None:
     """
     if ruleset.vendor not in LINUX_VENDORS or not interface or interface in SELF_ZONES:
         return None
-    patterns = [z for z in ruleset.zones if len(z) > 1 and z[-1] in "+*" and interface.startswith(z[:-1])]
-    if patterns:
-        return max(patterns, key=len)
-    return OTHER_INTERFACES if OTHER_INTERFACES in ruleset.zones else None
+    zone = interface_zone(interface, ruleset.zones)
+    return None if zone == interface else zone
 
 
 def _describe(config_zone: str) -> str:

@@ -36,6 +36,18 @@ MAX_PIECES_PER_RULE = 256
 MAX_RULES_PER_FILTER = 50_000
 
 
+def interface_zone(device: str, zones: list[str]) -> str:
+    """The ruleset zone holding ``device``: its own name, else the longest wildcard matching it (``eth+``),
+    else ``*`` (every interface the rules do not name); ``device`` itself when none does."""
+    if device in zones:
+        return device
+    wildcards = [z for z in zones if len(z) > 1 and z[-1] in "+*" and not z.endswith("\\*")
+                 and device.startswith(z[:-1])]
+    if wildcards:
+        return max(wildcards, key=len)
+    return OTHER_INTERFACES if OTHER_INTERFACES in zones else device
+
+
 class Verdict(StrEnum):
     ACCEPT = "accept"
     DROP = "drop"

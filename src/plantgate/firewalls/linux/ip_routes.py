@@ -38,7 +38,7 @@ from plantgate.errors import InputError
 from plantgate.feeds.textfile import read_evidence_bytes
 from plantgate.firewalls.base import CONFIG_LIMIT, decode_config_bytes
 from plantgate.firewalls.limits import is_decimal
-from plantgate.firewalls.linux.chains import OTHER_INTERFACES
+from plantgate.firewalls.linux.chains import interface_zone
 from plantgate.firewalls.linux.ip_addr import (
     HEADER,
     LINK_DETAIL_LINES,
@@ -399,17 +399,6 @@ def read_ip_routing(text: str, file: str) -> RoutingFacts:
 def read_routing_file(path: Path) -> RoutingFacts:
     """A routing file read as untrusted input: a regular file within the config size cap, then parsed."""
     return read_ip_routing(decode_config_bytes(read_evidence_bytes(path, "routing file", CONFIG_LIMIT)), str(path))
-
-
-def interface_zone(device: str, zones: list[str]) -> str:
-    """The ruleset zone holding ``device``: its own name, else the longest wildcard matching it, else ``*``."""
-    if device in zones:
-        return device
-    wildcards = [z for z in zones if len(z) > 1 and z[-1] in "+*" and not z.endswith("\\*")
-                 and device.startswith(z[:-1])]
-    if wildcards:
-        return max(wildcards, key=len)
-    return OTHER_INTERFACES if OTHER_INTERFACES in zones else device
 
 
 def attach_routing(ruleset: Ruleset, facts: RoutingFacts) -> None:
