@@ -19,7 +19,7 @@ from plantgate.netspace.evaluate import Verdict, evaluate, filters_to_evaluate
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.nat_oracle import Rewrite, example_rewrite, outcomes
 from plantgate.netspace.space import FlowSet, PacketSpace
-from plantgate.netspace.translate import nat_to_zone, rule_image, stage_rules
+from plantgate.netspace.translate import moves_destination, nat_to_zone, rule_image, stage_rules
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,19 @@ def _rewrite_towards(space: PacketSpace, rule: NatRule | None, flow: Flow, wante
     return rewrite if witness is None else replace(rewrite, after=witness)
 
 
+def _arrival_outcomes(ruleset: Ruleset, rules: list[NatRule], flow: Flow, from_zone: str | None,
+                      to_zone: str | None) -> list[NatRule | None]:
+    """The before-filter outcomes of ``flow`` in table order, as ``translate._pair_arrivals`` has them:
+    where the policy sees the original packet, outcomes that keep the destination are decided in
+    ``to_zone`` (their pre-NAT zone), those that move it with the pre-NAT zone unknown."""
+    if ruleset.policy_sees == "translated" or to_zone is None:
+        return outcomes(rules, flow, from_zone, to_zone)
+    keeping = [rule for rule in outcomes(rules, flow, from_zone, to_zone) if not moves_destination(rule)]
+    moving = [rule for rule in outcomes(rules, flow, from_zone, None) if moves_destination(rule)]
+    order = {id(rule): index for index, rule in enumerate(rules)}
+    return sorted(moving + keeping, key=lambda rule: order.get(id(rule), len(rules)))
+
+
 def evaluate_translated(space: PacketSpace, ruleset: Ruleset, flow: Flow, from_zone: str | None = None,
                         to_zone: str | None = None, filter_name: str | None = None) -> TranslatedVerdict:
     """The verdict of ``ruleset`` on ``flow`` with its NAT rules applied (``evaluate`` when it has none)."""
@@ -67,7 +80,7 @@ def evaluate_translated(space: PacketSpace, ruleset: Ruleset, flow: Flow, from_z
     permitted = _permitted(space, ruleset, from_zone, to_zone, filter_name)
     translated_policy = ruleset.policy_sees == "translated"
     nat_zone = nat_to_zone(ruleset, to_zone)  # PAN-OS: a NAT rule's to-zone is the one before translation
-    first_outcomes = outcomes(before_rules, flow, from_zone, nat_zone)
+    first_outcomes = _arrival_outcomes(ruleset, before_rules, flow, from_zone, to_zone)
     chosen: tuple[Rewrite, Verdict] | None = None
     for rule in first_outcomes:
         rewrite = _rewrite_towards(space, rule, flow, permitted if translated_policy else space.universe())

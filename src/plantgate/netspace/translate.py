@@ -323,19 +323,39 @@ def union_of(space: PacketSpace, steps: Sequence[NatStep], which: Literal["befor
     return FlowSet(space, union_all(space, [getattr(step, which).node for step in steps]))
 
 
-def _arrivals(space: PacketSpace, rules: Sequence[NatRule], from_zone: str | None, to_zone: str | None
-              ) -> list[NatStep]:
-    """``image`` of every packet through a table, kept per partition: zone pairs whose rules apply
+def _part_image(space: PacketSpace, part: NatPart) -> FlowSet:
+    """What a NAT table part's packets become, kept per partition: zone pairs whose rules apply
     alike (a VIP on any interface applies to every pair) share it."""
-    taking = [(rule, rule_applies(rule, from_zone, to_zone)) for rule in rules]
-    key = ("nat-arrivals", tuple((id(rule), applies) for rule, applies in taking))
+    key = ("nat-part-image", id(part.rule), part.domain.node)
     hit = space.memo.get(key)
-    if hit is not None and all(a is b for a, (b, _) in zip(hit[0], taking, strict=True)):
-        return [NatStep(rule, FlowSet(space, before), FlowSet(space, after)) for rule, before, after in hit[1]]
-    steps = [NatStep(part.rule, part.domain, rule_image(space, part.rule, part.domain))
-             for part in nat_parts(space, rules, from_zone, to_zone)]
-    space.memo[key] = ([rule for rule, _ in taking], [(s.rule, s.before.node, s.after.node) for s in steps])
-    return steps
+    if hit is None or hit[0] is not part.rule:  # the rule is kept alive, so its id stays its own
+        hit = space.memo[key] = (part.rule, rule_image(space, part.rule, part.domain).node)
+    return FlowSet(space, hit[1])
+
+
+def moves_destination(rule: NatRule | None) -> bool:
+    """Whether the rule rewrites the destination address (so the zone it leaves by may change)."""
+    return rule is not None and rule.destination.addresses is not None
+
+
+def _pair_arrivals(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> list[NatPart]:
+    """The before-filter table's outcomes for the packets of one zone pair (named by the zone after NAT).
+
+    Where the policy sees the translated packet the pair is the NAT rules' own context. Where it
+    sees the original one (PAN-OS), a NAT rule's to-zone is the zone of the destination before
+    translation, which the pair tells only for packets whose destination no rule moves: those
+    are decided in the context ``to_zone`` exactly (a rule that keeps the destination and names
+    other to-zones never applies to them). A rule that moves the destination may send a packet of
+    any pre-NAT zone into the pair, so its part comes from the table with the to-zone unknown
+    (widened: rules naming to-zones may or may not apply). Parts stay in table order.
+    """
+    rules = stage_rules(ruleset, NatStage.BEFORE_FILTER)
+    if ruleset.policy_sees == "translated":
+        return nat_parts(space, rules, from_zone, to_zone)
+    moving = [part for part in nat_parts(space, rules, from_zone, None) if moves_destination(part.rule)]
+    keeping = [part for part in nat_parts(space, rules, from_zone, to_zone) if not moves_destination(part.rule)]
+    order = {id(rule): index for index, rule in enumerate(rules)}
+    return sorted(moving + keeping, key=lambda part: order.get(id(part.rule), len(rules)))
 
 
 def stage_rules(ruleset: Ruleset, stage: NatStage) -> list[NatRule]:
@@ -368,15 +388,24 @@ def nat_to_zone(ruleset: Ruleset, to_zone: str | None) -> str | None:
 class FilteredFlows:
     """Packets of a zone pair the filters permit through one before-filter NAT rule (None: none).
 
-    ``after`` is the packets after that rule; ``before`` the same packets as they arrived,
-    computed on first use (most analyses need only ``after``). Shaped as ``TranslatedFlows``.
+    ``after`` is the packets after that rule; ``before`` the same packets as they arrived. Either
+    is computed on first use from the other (most analyses need only one of them). Shaped as
+    ``TranslatedFlows``.
     """
 
-    def __init__(self, space: PacketSpace, rule: NatRule | None, domain: FlowSet, after: FlowSet,
+    def __init__(self, space: PacketSpace, rule: NatRule | None, domain: FlowSet, after: FlowSet | None,
                  before: FlowSet | None = None) -> None:
-        self.space, self.rule, self.domain, self.after = space, rule, domain, after
+        assert after is not None or before is not None
+        self.space, self.rule, self.domain = space, rule, domain
         self.rules = _rules(rule)
-        self._before = before
+        self._after, self._before = after, before
+
+    @property
+    def after(self) -> FlowSet:
+        if self._after is None:
+            assert self._before is not None
+            self._after = rule_image(self.space, self.rule, self._before)
+        return self._after
 
     @property
     def before(self) -> FlowSet:
@@ -391,32 +420,35 @@ def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zo
     (``netspace.egress``), so it is not counted on this pair."""
     permitted = permitted_between(space, ruleset, from_zone, to_zone)
     elsewhere = connected_elsewhere(space, ruleset, to_zone)
-    for first in _arrivals(space, stage_rules(ruleset, NatStage.BEFORE_FILTER), from_zone,
-                           nat_to_zone(ruleset, to_zone)):
-        moved = first.rule is not None and first.rule.destination.addresses is not None
+    for first in _pair_arrivals(space, ruleset, from_zone, to_zone):
+        moved = moves_destination(first.rule)
         if ruleset.policy_sees == "translated":
             # the new destination leaves by the interface whose network holds it: cut before the
             # (costly) intersection with the permitted set, which leaves nothing for most rewrites
-            passed = first.after - elsewhere if moved else first.after
+            image_of = _part_image(space, first)
+            passed = image_of - elsewhere if moved else image_of
             if passed:
                 passed = passed & permitted
             if passed:
-                yield FilteredFlows(space, first.rule, first.before, passed)
+                yield FilteredFlows(space, first.rule, first.domain, passed)
         else:
-            arriving = first.before
+            arriving = first.domain
             if moved:  # only what may leave by ``to_zone`` meets the permitted set
-                kept = first.after - elsewhere
+                image_of = _part_image(space, first)
+                kept = image_of - elsewhere
                 if not kept:
                     continue
-                if kept != first.after:
+                if kept != image_of:
                     arriving = arriving & rule_preimage(space, first.rule, kept)
             arrived = arriving & permitted
-            passed = rule_image(space, first.rule, arrived)
-            if moved:
-                passed = passed - elsewhere
-                arrived = arrived & rule_preimage(space, first.rule, passed)
+            if not moved:  # what it becomes is worked out when asked: the ends' view does not need it
+                if arrived:
+                    yield FilteredFlows(space, first.rule, first.domain, None, arrived)
+                continue
+            passed = rule_image(space, first.rule, arrived) - elsewhere
             if passed:
-                yield FilteredFlows(space, first.rule, first.before, passed, arrived)
+                yield FilteredFlows(space, first.rule, first.domain, passed,
+                                    arrived & rule_preimage(space, first.rule, passed))
 
 
 def _rules(*rules: NatRule | None) -> tuple[NatRule, ...]:
