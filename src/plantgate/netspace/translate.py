@@ -420,35 +420,49 @@ def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zo
     (``netspace.egress``), so it is not counted on this pair."""
     permitted = permitted_between(space, ruleset, from_zone, to_zone)
     elsewhere = connected_elsewhere(space, ruleset, to_zone)
+    translated = ruleset.policy_sees == "translated"
+    offered: list[tuple[NatPart, FlowSet]] = []  # each part and the packets of it the filters decide on
     for first in _pair_arrivals(space, ruleset, from_zone, to_zone):
         moved = moves_destination(first.rule)
-        if ruleset.policy_sees == "translated":
+        if translated:
             # the new destination leaves by the interface whose network holds it: cut before the
             # (costly) intersection with the permitted set, which leaves nothing for most rewrites
             image_of = _part_image(space, first)
-            passed = image_of - elsewhere if moved else image_of
-            if passed:
-                passed = passed & permitted
-            if passed:
-                yield FilteredFlows(space, first.rule, first.domain, passed)
+            deciding = image_of - elsewhere if moved else image_of
         else:
-            arriving = first.domain
+            deciding = first.domain
             if moved:  # only what may leave by ``to_zone`` meets the permitted set
                 image_of = _part_image(space, first)
                 kept = image_of - elsewhere
-                if not kept:
-                    continue
                 if kept != image_of:
-                    arriving = arriving & rule_preimage(space, first.rule, kept)
-            arrived = arriving & permitted
-            if not moved:  # what it becomes is worked out when asked: the ends' view does not need it
-                if arrived:
-                    yield FilteredFlows(space, first.rule, first.domain, None, arrived)
-                continue
-            passed = rule_image(space, first.rule, arrived) - elsewhere
-            if passed:
-                yield FilteredFlows(space, first.rule, first.domain, passed,
-                                    arrived & rule_preimage(space, first.rule, passed))
+                    deciding = deciding & rule_preimage(space, first.rule, kept) if kept else space.empty()
+        if deciding:
+            offered.append((first, deciding))
+    crossed = _each_within(space, [flows for part, flows in offered if part.rule is not None], permitted)
+    for first, deciding in offered:
+        allowed = deciding & permitted if first.rule is None else next(crossed)
+        if not allowed:
+            continue
+        if translated:
+            yield FilteredFlows(space, first.rule, first.domain, allowed)
+        elif not moves_destination(first.rule):  # what it becomes is worked out when asked
+            yield FilteredFlows(space, first.rule, first.domain, None, allowed)
+        elif passed := rule_image(space, first.rule, allowed) - elsewhere:
+            yield FilteredFlows(space, first.rule, first.domain, passed,
+                                allowed & rule_preimage(space, first.rule, passed))
+
+
+def _each_within(space: PacketSpace, sets: list[FlowSet], permitted: FlowSet) -> Iterator[FlowSet]:
+    """Each of ``sets`` cut to ``permitted``, the large set crossed once. A table's translated parts
+    are many and small (one published address each), and crossing the whole permitted set costs
+    about as much for one of them as for their union: so it is crossed with their union, and each
+    part with that."""
+    if len(sets) < 3:
+        yield from (flows & permitted for flows in sets)
+        return
+    within = FlowSet(space, union_all(space, [flows.node for flows in sets])) & permitted
+    for flows in sets:
+        yield flows & within if within else within
 
 
 def _rules(*rules: NatRule | None) -> tuple[NatRule, ...]:
