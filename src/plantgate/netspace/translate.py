@@ -394,17 +394,20 @@ class FilteredFlows:
     """
 
     def __init__(self, space: PacketSpace, rule: NatRule | None, domain: FlowSet, after: FlowSet | None,
-                 before: FlowSet | None = None) -> None:
+                 before: FlowSet | None = None, leaves_elsewhere: FlowSet | None = None) -> None:
         assert after is not None or before is not None
         self.space, self.rule, self.domain = space, rule, domain
         self.rules = _rules(rule)
         self._after, self._before = after, before
+        self._elsewhere = leaves_elsewhere
 
     @property
     def after(self) -> FlowSet:
+        """Worked out from ``before``: its image, less what leaves by another zone's interface."""
         if self._after is None:
             assert self._before is not None
-            self._after = rule_image(self.space, self.rule, self._before)
+            after = rule_image(self.space, self.rule, self._before)
+            self._after = after - self._elsewhere if self._elsewhere is not None else after
         return self._after
 
     @property
@@ -445,11 +448,12 @@ def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zo
             continue
         if translated:
             yield FilteredFlows(space, first.rule, first.domain, allowed)
-        elif not moves_destination(first.rule):  # what it becomes is worked out when asked
-            yield FilteredFlows(space, first.rule, first.domain, None, allowed)
-        elif passed := rule_image(space, first.rule, allowed) - elsewhere:
-            yield FilteredFlows(space, first.rule, first.domain, passed,
-                                allowed & rule_preimage(space, first.rule, passed))
+        else:
+            # what the packets become is worked out when asked (the ends' view does not need it);
+            # each of them may become a packet that leaves by ``to_zone``, since ``deciding`` was
+            # cut to the preimage of those, so every one of them passes
+            cut = elsewhere if moves_destination(first.rule) else None
+            yield FilteredFlows(space, first.rule, first.domain, None, allowed, cut)
 
 
 def _each_within(space: PacketSpace, sets: list[FlowSet], permitted: FlowSet) -> Iterator[FlowSet]:
