@@ -323,13 +323,15 @@ def union_of(space: PacketSpace, steps: Sequence[NatStep], which: Literal["befor
     return FlowSet(space, union_all(space, [getattr(step, which).node for step in steps]))
 
 
-def _part_image(space: PacketSpace, part: NatPart) -> FlowSet:
-    """What a NAT table part's packets become, kept per partition: zone pairs whose rules apply
-    alike (a VIP on any interface applies to every pair) share it."""
-    key = ("nat-part-image", id(part.rule), part.domain.node)
+def _part_image(space: PacketSpace, part: NatPart, less: FlowSet | None = None) -> FlowSet:
+    """What a NAT table part's packets become, less ``less``, kept per partition: zone pairs whose
+    rules apply alike (a VIP on any interface applies to every pair) share it, and pairs that
+    lead into one zone share its cut."""
+    key = ("nat-part-image", id(part.rule), part.domain.node, None if less is None else less.node)
     hit = space.memo.get(key)
     if hit is None or hit[0] is not part.rule:  # the rule is kept alive, so its id stays its own
-        hit = space.memo[key] = (part.rule, rule_image(space, part.rule, part.domain).node)
+        image_of = rule_image(space, part.rule, part.domain) if less is None else _part_image(space, part) - less
+        hit = space.memo[key] = (part.rule, image_of.node)
     return FlowSet(space, hit[1])
 
 
@@ -430,14 +432,12 @@ def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zo
         if translated:
             # the new destination leaves by the interface whose network holds it: cut before the
             # (costly) intersection with the permitted set, which leaves nothing for most rewrites
-            image_of = _part_image(space, first)
-            deciding = image_of - elsewhere if moved else image_of
+            deciding = _part_image(space, first, elsewhere if moved else None)
         else:
             deciding = first.domain
             if moved:  # only what may leave by ``to_zone`` meets the permitted set
-                image_of = _part_image(space, first)
-                kept = image_of - elsewhere
-                if kept != image_of:
+                kept = _part_image(space, first, elsewhere)
+                if kept != _part_image(space, first):
                     deciding = deciding & rule_preimage(space, first.rule, kept) if kept else space.empty()
         if deciding:
             offered.append((first, deciding))
