@@ -212,18 +212,28 @@ nat (inside,outside) source static lan lan destination static web web inactive
 """
 
 
-def test_policy_routing_wccp_and_nat_divert_are_gaps() -> None:
+def test_policy_routing_wccp_and_unmodelled_nat_divert_are_gaps() -> None:
     """From the PBR chapter (``policy-route route-map`` under the interface, 9.4+), WCCP redirection, and "NAT and the
     egress interface": a static NAT naming its interfaces diverts traffic for its mapped address (object NAT and
-    pre-8.3 ``static``: to the real interface; twice NAT ``destination static``: to the mapped one). The inactive
-    twice NAT (line 15) does nothing."""
+    pre-8.3 ``static``: to the real interface; twice NAT ``destination static``: to the mapped one). The 8.3+ NAT
+    statements (lines 12, 13) become NAT rules that carry their divert (``sets_egress``), so they are no gap; the
+    pre-8.3 ``static`` (line 14) is not modelled as NAT and stays one. The inactive twice NAT (line 15) does nothing."""
     gaps = _gaps(POLICY_ROUTING)
-    assert [g[0] for g in gaps] == [4, 9, 12, 13, 14]
+    assert [g[0] for g in gaps] == [4, 9, 14]
     assert "policy-based routing" in gaps[0][1] and "PBR-OT" in gaps[0][1]
     assert "WCCP" in gaps[1][1]
-    assert "NAT divert" in gaps[2][1] and "out of inside" in gaps[2][1]
-    assert "out of inside and vpn" in gaps[3][1]
-    assert "(inside,dmz)" in gaps[4][1] and "out of inside" in gaps[4][1]
+    assert "NAT divert" in gaps[2][1] and "(inside,dmz)" in gaps[2][1] and "out of inside" in gaps[2][1]
+    diverting = {(rule.span.line, rule.rule_id.rsplit(" ", 1)[-1], rule.to_zones)
+                 for rule in PARSER.parse(POLICY_ROUTING, "gaps.cfg").nat_rules if rule.sets_egress}
+    assert diverting == {(12, "rev-dst", ("inside",)), (13, "fwd-dst", ("vpn",)), (13, "rev-dst", ("inside",))}
+
+
+def test_route_lookup_leaves_the_egress_to_the_routing_table() -> None:
+    """``route-lookup`` makes the ASA look the un-NATed destination up in the routing table: no rule sets its egress."""
+    config = "object network historian\n host 10.10.0.5\n nat (inside,outside) static 203.0.113.5 route-lookup\n"
+    ruleset = PARSER.parse(config, "gaps.cfg")
+    assert ruleset.nat_rules and not any(rule.sets_egress for rule in ruleset.nat_rules)
+    assert ruleset.routing_gaps == []
 
 
 LAYER2 = """\
@@ -337,9 +347,10 @@ def test_unread_routes_and_addresses_are_gaps_on_their_warning_line() -> None:
 
 def test_corpus_gaps() -> None:
     """Every ASA config of the corpus parses; by hand: the security-level and interface fixtures have only addressed
-    interfaces (no gap); fworch's asa.conf has one, the object static NAT ``nat (inside,outside) static 203.0.113.10``
-    on line 27; batfish's asa_nat has one, line 8 (``destination static`` into outside), as line 9 says route-lookup
-    and the others are dynamic or name ``any``."""
+    interfaces (no gap). The NAT diverts are no gap either, as NAT rules carry them: fworch's asa.conf has the object
+    static NAT ``nat (inside,outside) static 203.0.113.10`` on line 27 (un-NATed traffic leaves by inside); batfish's
+    asa_nat has line 8 (``destination static`` into outside), as line 9 says route-lookup and the others are dynamic or
+    name ``any``."""
     folder = shared_path("firewall-configs", "cisco-asa")
     gaps: dict[str, list[int]] = {}
     for path in sorted(folder.iterdir()):
@@ -350,5 +361,8 @@ def test_corpus_gaps() -> None:
         gaps[path.name] = [gap.span.line for gap in rs.routing_gaps]
         assert all(gap.span.file == str(path) and gap.span.text for gap in rs.routing_gaps)
     assert gaps["batfish__asa-security-level.cfg"] == [] and gaps["batfish__asa-interface.cfg"] == []
-    assert gaps["fworch__asa.conf"] == [27]
-    assert gaps["batfish-parsing__asa_nat.cfg"] == [8]
+    assert gaps["fworch__asa.conf"] == [] and gaps["batfish-parsing__asa_nat.cfg"] == []
+    diverting = {name: {(rule.span.line, rule.to_zones) for rule in PARSER.parse(
+        read_config_text(folder / name), name).nat_rules if rule.sets_egress}
+        for name in ("fworch__asa.conf", "batfish-parsing__asa_nat.cfg")}
+    assert diverting == {"fworch__asa.conf": {(27, ("inside",))}, "batfish-parsing__asa_nat.cfg": {(8, ("outside",))}}

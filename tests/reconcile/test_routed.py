@@ -190,3 +190,39 @@ def test_a_broken_path_is_reported_only_where_routing_takes_it(tmp_path: Path) -
     assert broken(site(tmp_path / "direct")) == []
     [message] = broken(site(tmp_path / "routed", "route dmz 10.20.0.5 255.255.255.255 172.16.0.2"))
     assert "along corp -[fw-core]-> dmz -[fw-ot]-> control" in message and "fw-ot (dmz -> control) denies" in message
+
+
+PUBLISHED_PLC = """
+    object network plc-published
+     host 10.20.0.5
+     nat (dmz,inside) static 10.0.250.5{option}
+    """
+
+
+def _two_hop_arrivals(tmp_path: Path, option: str) -> list[Flow] | None:
+    """Of the PLC's own address and its published one, the packets corp sends that fw-core lets into the DMZ on
+    the two-hop path (None: no such path)."""
+    folder = site(tmp_path / option.strip().replace("-", "_") if option else tmp_path,
+                  PUBLISHED_PLC.replace("{option}", option))
+    found = estate(folder)
+    result = found.reach("corp", "control")
+    by_firewalls = {tuple(p.path.firewall_ids): p for p in result.paths}
+    assert by_firewalls[("fw-core",)].flows.contains(PLC_PACKET)
+    assert not any("routes not followed" in note for note in result.routes), result.routes
+    two_hop = by_firewalls.get(("fw-core", "fw-ot"))
+    if two_hop is None:
+        return None
+    into_dmz = two_hop.path.hops[0]
+    candidates = [PLC_PACKET, tcp("10.0.1.1", "10.0.250.5", 502)]
+    return [packet for packet in candidates if found.hop_step(into_dmz, found.space.flow(packet))[1]]
+
+
+def test_a_static_nat_sends_what_it_un_nats_out_of_its_real_interface(tmp_path: Path) -> None:
+    """By hand: fw-core publishes the PLC 10.20.0.5 to corp as 10.0.250.5 with ``nat (dmz,inside) static``. ASA NAT
+    divert: a packet to 10.0.250.5 is un-NATed to 10.20.0.5 and leaves by the real interface, dmz, not by ot where
+    the connected network would send it; fw-ot then delivers it. So a two-hop path exists, and only for packets
+    sent to 10.0.250.5: the routes are still followed (the divert is no routing gap), and they send the PLC's own
+    address out of ot (the direct path). With ``route-lookup`` the routing table decides for the un-NATed packet
+    too: out of ot, so no two-hop path."""
+    assert _two_hop_arrivals(tmp_path, "") == [tcp("10.0.1.1", "10.0.250.5", 502)]
+    assert _two_hop_arrivals(tmp_path, " route-lookup") is None

@@ -110,6 +110,9 @@ class NatRule:
     destination: Translation = KEEP
     widened: tuple[str, ...] = ()
     uncertain: bool = False
+    sets_egress: bool = False
+    """The rule itself sends what it translates out of its to-zone's interface, whatever the routing
+    table says (ASA NAT divert): routes are not consulted for those packets."""
 
     @property
     def is_identity(self) -> bool:

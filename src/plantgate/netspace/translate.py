@@ -422,13 +422,14 @@ class FilteredFlows:
 def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> Iterator[FilteredFlows]:
     """The flows the filters permit, per before-filter rule. A destination a rule rewrote into a
     network the firewall has connected on another zone's interface leaves there, not by ``to_zone``
-    (``netspace.egress``), so it is not counted on this pair."""
+    (``netspace.egress``), so it is not counted on this pair, unless the rule itself sends it out of
+    its to-zone's interface (``NatRule.sets_egress``)."""
     permitted = permitted_between(space, ruleset, from_zone, to_zone)
     elsewhere = connected_elsewhere(space, ruleset, to_zone)
     translated = ruleset.policy_sees == "translated"
     offered: list[tuple[NatPart, FlowSet]] = []  # each part and the packets of it the filters decide on
     for first in _pair_arrivals(space, ruleset, from_zone, to_zone):
-        moved = moves_destination(first.rule)
+        moved = _leaves_by_connected(first.rule)
         if translated:
             # the new destination leaves by the interface whose network holds it: cut before the
             # (costly) intersection with the permitted set, which leaves nothing for most rewrites
@@ -452,8 +453,13 @@ def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zo
             # what the packets become is worked out when asked (the ends' view does not need it);
             # each of them may become a packet that leaves by ``to_zone``, since ``deciding`` was
             # cut to the preimage of those, so every one of them passes
-            cut = elsewhere if moves_destination(first.rule) else None
+            cut = elsewhere if _leaves_by_connected(first.rule) else None
             yield FilteredFlows(space, first.rule, first.domain, None, allowed, cut)
+
+
+def _leaves_by_connected(rule: NatRule | None) -> bool:
+    """Whether the rule rewrites the destination and leaves the egress to the connected networks."""
+    return moves_destination(rule) and not (rule is not None and rule.sets_egress)
 
 
 def _each_within(space: PacketSpace, sets: list[FlowSet], permitted: FlowSet) -> Iterator[FlowSet]:

@@ -51,6 +51,12 @@ class HopStep(Protocol):
     @property
     def before(self) -> FlowSet: ...
 
+    @property
+    def sets_egress(self) -> bool:
+        """Whether its NAT rule sends the packets out of the rule's own interface (``NatRule.sets_egress``),
+        so the firewall's routes do not decide where they leave."""
+        ...
+
     def forward(self, flows: FlowSet) -> FlowSet:
         """What packets of ``before`` leave as."""
         ...
@@ -91,6 +97,12 @@ class CombinedStep:
     def before(self) -> FlowSet:
         return self.part.before
 
+    @property
+    def sets_egress(self) -> bool:
+        # identity rules are not among ``part.rules``; combined steps serve after-filter rules that
+        # rewrite destinations, which no vendor with a diverting rule has (ASA's rewrite sources)
+        return any(rule.sets_egress for rule in self.part.rules)
+
     def forward(self, flows: FlowSet) -> FlowSet:
         return chain_image(self.space, self.part.rules, flows)
 
@@ -130,6 +142,10 @@ class FilteredStep:
     @property
     def before(self) -> FlowSet:
         return self.first.before
+
+    @property
+    def sets_egress(self) -> bool:
+        return self.first.rule is not None and self.first.rule.sets_egress
 
     def forward(self, flows: FlowSet) -> FlowSet:
         passed = rule_image(self.space, self.first.rule, flows & self.first.before) & self.first.after
@@ -175,6 +191,10 @@ class RoutedStep:
     @property
     def before(self) -> FlowSet:
         return self.step.before
+
+    @property
+    def sets_egress(self) -> bool:
+        return False
 
     def forward(self, flows: FlowSet) -> FlowSet:
         return self.step.forward(flows) & self.carried

@@ -266,13 +266,15 @@ class Estate:
 
     def hop_parts(self, hop: Hop, routes: bool = True) -> list[HopStep]:
         """The ways through the hop's firewall between its zones (``nat_paths.hop_steps``), limited by
-        its routes when ``routes`` (``nat_paths.RoutedStep``)."""
+        its routes when ``routes`` (``nat_paths.RoutedStep``), except a way whose NAT rule sends its
+        packets out of its own interface (ASA NAT divert): the rule's to-zone already placed it."""
         key = (hop.firewall_id, hop.from_zone, hop.to_zone, routes)
         if key not in self._hop_parts:
             ruleset = hop.firewall.ruleset
             steps = [step for x, y in hop.config_pairs() for step in hop_steps(self.space, ruleset, x, y)]
             carried = self.carried(hop, routes)
-            self._hop_parts[key] = steps if carried is None else [RoutedStep(step, carried) for step in steps]
+            self._hop_parts[key] = steps if carried is None else [
+                step if step.sets_egress else RoutedStep(step, carried) for step in steps]
         return self._hop_parts[key]
 
     def hop_step(self, hop: Hop, flows: FlowSet, routes: bool = True) -> tuple[FlowSet, FlowSet]:

@@ -12,7 +12,10 @@ Routes decide only where they are the whole story: F states interface addresses,
 statements is a routing gap (dynamic routing, policy-based forwarding, layer-2 operation, an
 unread route, ``Ruleset.routing_gaps``), and the hop's ingress interfaces are among those
 addresses (their routing table decides). Otherwise every destination is carried and the reason
-is given. Interface failures that would move traffic to a shorter prefix are not modelled.
+is given. A NAT rule that names its egress interface (ASA NAT divert, ``NatRule.sets_egress``) sends
+what it translates out of that interface without a route lookup: reach takes those packets where the
+rule places them and routes every other packet. Interface failures that would move traffic to a
+shorter prefix are not modelled.
 """
 
 from __future__ import annotations
@@ -74,5 +77,8 @@ def hop_routing(space: PacketSpace, hop: Hop) -> HopRouting:
                 carried = carried | (destinations - covered)
             covered = covered | destinations
     where = f" (routing table {', '.join(sorted(tables))})" if tables != {""} else ""
+    diverting = {rule.span.line for rule in ruleset.nat_rules if rule.sets_egress}
+    divert = (f"; {len(diverting)} static NAT statement(s) send what they un-NAT out of the interface they name "
+              "(NAT divert)" if diverting else "")
     return HopRouting(carried, f"{hop.firewall_id}: routes followed{where}: {len(ruleset.routes)} static route(s), "
-                               f"{sum(len(i.addresses) for i in ruleset.interfaces)} connected network(s)")
+                               f"{sum(len(i.addresses) for i in ruleset.interfaces)} connected network(s){divert}")

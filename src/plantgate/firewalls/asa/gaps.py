@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from plantgate.firewalls.routes import KEEPS_PATHS, RoutingGap
 from plantgate.firewalls.ruleset import SourceSpan
 
+NAT_DIVERT = "static NAT"
+"""How a NAT divert gap's reason begins."""
 DYNAMIC_PROTOCOLS = {"ospf": "OSPF", "bgp": "BGP", "eigrp": "EIGRP", "rip": "RIP", "isis": "IS-IS"}
 RUNTIME_ADDRESS = {"dhcp": "DHCP", "pppoe": "PPPoE", "autoconfig": "IPv6 autoconfiguration (SLAAC)"}
 
@@ -52,6 +54,7 @@ class RoutingGapReader:
     def __init__(self, file: str) -> None:
         self.file = file
         self.gaps: list[RoutingGap] = []
+        self._diverts: set[int] = set()
         self._block = ""
         self._interface: _InterfaceBlock | None = None
 
@@ -71,6 +74,8 @@ class RoutingGapReader:
         reason = _command_reason(tokens)
         if reason:
             self.gap(number, raw, reason)
+            if head == "nat" and reason.startswith(NAT_DIVERT):
+                self._diverts.add(number)
 
     def sub_line(self, number: int, raw: str, tokens: list[str]) -> None:
         if self._interface is not None:
@@ -79,13 +84,18 @@ class RoutingGapReader:
             reason = _nat_divert(tokens)
             if reason:
                 self.gap(number, raw, reason)
+                self._diverts.add(number)
         elif self._block == "webvpn" and tokens[1:2] == ["enable"] and tokens[0] in ("anyconnect", "svc"):
             self.gap(number, raw, "remote-access SSL VPN (AnyConnect) is enabled: each connected client's address "
                                   f"becomes a host route at run time, {KEEPS_PATHS}")
 
-    def finish(self) -> list[RoutingGap]:
+    def finish(self, diverting_nat_lines: set[int]) -> list[RoutingGap]:
+        """The gaps in line order. A NAT divert whose statement became NAT rules that carry it
+        (``NatRule.sets_egress``) is no gap: reach sends those rules' packets out of the interface
+        they name and follows the routes for every other packet."""
         self.end_block()
-        return sorted(self.gaps, key=lambda gap: gap.span.line)
+        modelled = self._diverts & diverting_nat_lines
+        return sorted((gap for gap in self.gaps if gap.span.line not in modelled), key=lambda gap: gap.span.line)
 
     def _interface_line(self, iface: _InterfaceBlock, number: int, raw: str, tokens: list[str]) -> None:
         name = iface.name
@@ -193,7 +203,7 @@ def _nat_divert(tokens: list[str]) -> str:
     egress += [mapped] if _keyword_then(tokens, "destination", "static") and mapped not in ("any", "") else []
     if not egress:
         return ""
-    return (f"static NAT ({real},{mapped}) sends traffic for its mapped addresses out of {' and '.join(egress)}, "
+    return (f"{NAT_DIVERT} ({real},{mapped}) sends traffic for its mapped addresses out of {' and '.join(egress)}, "
             f"not where the routing table points (NAT divert; route-lookup would make the routing table decide), "
             f"{KEEPS_PATHS}")
 

@@ -139,6 +139,7 @@ class Statement:
     ports: PortPair | None = None
     unidirectional: bool = False
     inactive: bool = False
+    route_lookup: bool = False
     reasons: list[str] = field(default_factory=list)
     uncertain: bool = False
 
@@ -208,7 +209,8 @@ class NatReader:
 
     def statement(self, nat: NatLine) -> Statement:
         label = f"object {nat.object_name} nat" if nat.object_name else f"nat line {nat.line}"
-        statement = Statement(nat, label, section=2 if nat.object_name else 1)
+        statement = Statement(nat, label, section=2 if nat.object_name else 1,
+                              route_lookup="route-lookup" in nat.tokens)
         try:
             if nat.object_name:
                 self._object_nat(statement, nat.tokens[1:])
@@ -440,6 +442,9 @@ class _Half:
     services: tuple[Service, ...]
     source: Translation = KEEP
     destination: Translation = KEEP
+    diverts: bool = False
+    """A static destination half whose interfaces are named: the ASA sends what it un-NATs out of
+    the half's egress interface without a route lookup (NAT divert), unless ``route-lookup``."""
 
 
 def nat_rules_of(statement: Statement, span: SourceSpan, before: int) -> list[NatRule]:
@@ -454,14 +459,16 @@ def nat_rules_of(statement: Statement, span: SourceSpan, before: int) -> list[Na
     if has_dst:
         halves.append(_Half("fwd-dst", NatStage.BEFORE_FILTER, forward, s.real_src, mapped_dst,
                             _match(p, p.real_src, p.mapped_dst), destination=_translation(
-                                mapped_dst, real_dst, p.mapped_dst, p.real_dst, True, p.unknown)))
+                                mapped_dst, real_dst, p.mapped_dst, p.real_dst, True, p.unknown),
+                            diverts=bool(s.mapped_ifc) and not s.route_lookup))
     halves.append(_Half("fwd-src", NatStage.AFTER_FILTER, forward, s.real_src, real_dst,
                         _match(p, p.real_src, p.real_dst), source=_translation(
                             s.real_src, s.mapped_src, p.real_src, p.mapped_src, s.static, s.pat or p.unknown)))
     if s.static and not s.unidirectional:
         halves.append(_Half("rev-dst", NatStage.BEFORE_FILTER, backward, real_dst, s.mapped_src,
                             _match(p, p.real_dst, p.mapped_src), destination=_translation(
-                                s.mapped_src, s.real_src, p.mapped_src, p.real_src, True, p.unknown)))
+                                s.mapped_src, s.real_src, p.mapped_src, p.real_src, True, p.unknown),
+                            diverts=bool(s.real_ifc) and not s.route_lookup))
         if has_dst:
             halves.append(_Half("rev-src", NatStage.AFTER_FILTER, backward, real_dst, s.real_src,
                                 _match(p, p.real_dst, p.real_src), source=_translation(
@@ -474,7 +481,7 @@ def nat_rules_of(statement: Statement, span: SourceSpan, before: int) -> list[Na
             sources=half.sources.addresses, destinations=half.destinations.addresses, services=half.services,
             from_zones=_zone(half.zones[0]), to_zones=_zone(half.zones[1]), source=half.source,
             destination=half.destination, widened=tuple(dict.fromkeys(reasons)),
-            uncertain=s.uncertain or not half.sources.exact or not half.destinations.exact,
+            uncertain=s.uncertain or not half.sources.exact or not half.destinations.exact, sets_egress=half.diverts,
         ))
     return rules
 

@@ -141,11 +141,12 @@ class AsaParser:
         for number, raw in enumerate(text.splitlines(), start=1):
             _read_line(state, number, raw.rstrip())
         _close_block(state)
-        state.ruleset.routing_gaps = state.gaps.finish()
         _build_filters(state)
         _build_paths(state)
         _build_interfaces(state)
         _build_nat(state)
+        state.ruleset.routing_gaps = state.gaps.finish(
+            {rule.span.line for rule in state.ruleset.nat_rules if rule.sets_egress})
         state.ruleset.warnings.sort(key=lambda w: w.line)
         return require_understood(state.ruleset, "a Cisco ASA running-config or access-list lines")
 
