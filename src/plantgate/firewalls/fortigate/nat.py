@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from plantgate.firewalls.fortigate.objects import AddressValue, ObjectBook, collapse, vip_networks
 from plantgate.firewalls.fortigate.services import port_services
-from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, Table, settings
+from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, Table
 from plantgate.firewalls.nat import AddressMapping, NatRule, NatStage, PortMapping, Translation
 from plantgate.firewalls.ruleset import (
     ALL_PORTS,
@@ -91,7 +91,7 @@ class NatContext:
 
 def central_nat_enabled(tables: dict[str, Table]) -> bool:
     table = tables.get("system settings")
-    value = settings(table.statements).get("central-nat") if table else None
+    value = table.attributes().get("central-nat") if table else None
     return value is not None and value.first == "enable"
 
 
@@ -134,7 +134,7 @@ def _disabled(ctx: NatContext, entry: Entry, attrs: dict[str, Setting], label: s
 
 
 def _vip(ctx: NatContext, entry: Entry, version: int, before: list[NatRule], after: list[NatRule]) -> None:
-    attrs = settings(entry.statements)
+    attrs = entry.attributes()
     label = f"vip {entry.name}"
     if _disabled(ctx, entry, attrs, label):
         return
@@ -271,7 +271,7 @@ def _policy_snat(ctx: NatContext, policies: list[tuple[Entry, Rule]], start: int
     for entry, rule in policies:
         if not rule.enabled or not rule.action.permits:
             continue
-        attrs = settings(entry.statements)
+        attrs = entry.attributes()
         nat = "nat" in attrs and attrs["nat"].first == "enable"
         source = _policy_translation(ctx, entry, attrs, rule) if nat else None
         drafts.append(_matching(rule, f"{rule.rule_id} nat" if nat else f"{rule.rule_id} no-nat",
@@ -328,7 +328,7 @@ def _pools(ctx: NatContext, names: tuple[str, ...], setting: Setting, widened: l
     overload = False
     for name in names or ("",):
         entry = table.entries.get(name) if table else None
-        attrs = settings(entry.statements) if entry else {}
+        attrs = entry.attributes() if entry else {}
         if entry is None or "startip" not in attrs:
             reason = f"IP pool {name!r} is not defined: translated to any address"
             ctx.warn(setting.line, reason)
@@ -358,7 +358,7 @@ def _egress_addresses(
 
 
 def _central_snat(ctx: NatContext, entry: Entry, after: list[NatRule]) -> None:
-    attrs = settings(entry.statements)
+    attrs = entry.attributes()
     label = f"central-snat-map {entry.name}"
     if _disabled(ctx, entry, attrs, label):
         return

@@ -239,7 +239,7 @@ class ObjectBook:
         for path, kind in SERVICE_TABLES:
             self._register(tables.get(path), "service", kind)
         for (namespace, _), (kind, entry) in self.entries.items():
-            members = settings(entry.statements).get("member")
+            members = entry.attributes().get("member")
             names = members.values if members else ()
             span = SourceSpan(self.file, entry.line, entry.end_line, tree.text(entry.line, entry.end_line))
             key = self.keys[(namespace, entry.name)]
@@ -302,7 +302,7 @@ class ObjectBook:
                                 "deep", NESTING_EXPECTED)
         self._resolving.add(ident)
         try:
-            attrs = settings(entry.statements)
+            attrs = entry.attributes()
             self._check_keys(name, attrs)
             if kind.endswith("group"):
                 value = self._group(name, attrs, lambda member: self.address(member, version))
@@ -355,7 +355,7 @@ class ObjectBook:
         self._resolving.add(ident)
         try:
             if kind == "service-group":
-                value = self._service_group(name, settings(entry.statements))
+                value = self._service_group(name, entry.attributes())
             else:
                 attrs = settings(entry.statements, {"protocol": PROTOCOL_SPECIFIC_KEYS}, {"icmptype": ("icmpcode",)})
                 value = custom_service(name, attrs, self.file)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from plantgate.firewalls.fortigate.objects import AddressValue, ObjectBook, complement
-from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, settings
+from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_SERVICE,
@@ -127,7 +127,7 @@ def policy_rule(entry: Entry, position: int, kind: str, ctx: PolicyContext, fami
 
     ``family`` is 6 for the IPv6-only tables, where ``srcaddr`` names IPv6 objects, else None.
     """
-    attrs = settings(entry.statements)
+    attrs = entry.attributes()
     file = ctx.book.file
     text = ctx.tree.text(entry.line, entry.end_line)
     span = SourceSpan(file, entry.line, entry.end_line, text)

@@ -54,6 +54,13 @@ class Table:
     entries: dict[str, Entry] = field(default_factory=dict)
     statements: list[Statement] = field(default_factory=list)
     tables: dict[str, Table] = field(default_factory=dict)
+    replayed: dict[str, Setting] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def attributes(self) -> dict[str, Setting]:
+        """``settings(self.statements)``, replayed once the tree is read: several readers ask. Read-only."""
+        if self.replayed is None:
+            self.replayed = settings(self.statements)
+        return self.replayed
 
 
 @dataclass(slots=True)
@@ -65,6 +72,14 @@ class Entry:
     end_line: int
     statements: list[Statement] = field(default_factory=list)
     tables: dict[str, Table] = field(default_factory=dict)
+    replayed: dict[str, Setting] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def attributes(self) -> dict[str, Setting]:
+        """``settings(self.statements)``, replayed once the tree is read: policies, objects and NAT
+        all read an entry's attributes. Read-only: the dict is shared."""
+        if self.replayed is None:
+            self.replayed = settings(self.statements)
+        return self.replayed
 
 
 @dataclass(slots=True)
