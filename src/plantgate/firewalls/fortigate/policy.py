@@ -9,6 +9,7 @@ packet of one family is only ever checked against that family's addresses.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -88,6 +89,10 @@ RESTRICTING_KEYS = {
 }
 
 
+QUIET_POLICY_KEYS = HARMLESS_POLICY_KEYS - RESTRICTING_KEYS.keys()
+"""Keys ``_unknown_keys`` passes over whatever their value."""
+
+
 _Half = tuple[AddressValue, tuple[tuple[IPNetwork, ...], tuple[IPNetwork, ...]]]
 """An address field's value and its collapsed include and exclude networks."""
 
@@ -103,6 +108,14 @@ class PolicyContext:
     warnings: list[ParseWarning] = field(default_factory=list)
     halves: dict[tuple[tuple[str, ...], int, bool], _Half] = field(default_factory=dict)
     """Address fields already resolved: (names, IP version, negated) -> value and collapsed networks."""
+    sides: dict[tuple[tuple[tuple[str, ...], int, bool], ...], tuple[AddressSet, tuple[str, ...]]] = field(
+        default_factory=dict)
+    """A policy side's fields that resolved without a warning -> its address set and object references.
+    Thousands of policies name the same objects: they share one AddressSet (and its dump)."""
+    service_fields: dict[tuple[str, ...], tuple[tuple[Service, ...], tuple[str, ...]]] = field(default_factory=dict)
+    """``service`` values that resolved without a warning or a loose match -> services and object references."""
+    zone_fields: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    """Interface lists whose every name is a zone of its own (resolving them again warns of nothing)."""
 
 
 @dataclass
@@ -202,14 +215,30 @@ def _zones(
         return ()
     if "any" in setting.values:
         return ()
+    known = ctx.zone_fields.get(setting.values)
+    if known is not None:
+        return known
     zones: list[str] = []
+    quiet = True
     for name in setting.values:
         zone, widened = ctx.resolve_interface(name, setting.line)
         if widened:
+            quiet = False
             draft.unsure(f"interface {name!r} is a member of zone {zone!r}")
         if zone not in zones:
             zones.append(zone)
+    if quiet:
+        ctx.zone_fields[setting.values] = tuple(zones)
     return tuple(zones)
+
+
+@functools.cache
+def _address_fields(side: str, family: int | None) -> tuple[tuple[str, int, str], ...]:
+    """(key, IP version, negate key) of each address field of a side; ``family`` 6: IPv6-only tables."""
+    fields = [(f"{side}addr", family or 4, f"{side}addr-negate")]
+    if family is None:
+        fields.append((f"{side}addr6", 6, f"{side}addr6-negate"))
+    return tuple(fields)
 
 
 def _addresses(
@@ -217,28 +246,31 @@ def _addresses(
     family: int | None, required: bool,
 ) -> AddressSet:
     """One side (src/dst) of a policy: the IPv4 and IPv6 halves, each possibly negated."""
-    halves = [(f"{side}addr", family or 4, f"{side}addr-negate")]
-    if family is None:
-        halves.append((f"{side}addr6", 6, f"{side}addr6-negate"))
-    present = [h for h in halves if h[0] in attrs and attrs[h[0]].values]
+    present = [(key, version, attrs[key], negate_key in attrs and attrs[negate_key].first == "enable")
+               for key, version, negate_key in _address_fields(side, family) if key in attrs and attrs[key].values]
     if not present:
         if not required:
             return AddressSet(())
         warn(entry.line, f"{draft.label} has no {side}addr: treated as all", draft.permits)
         draft.unsure(f"missing {side}addr")
         return ANY_ADDRESS if draft.permits else AddressSet(())
+    fields = tuple((setting.values, version, negated) for _, version, setting, negated in present)
+    known = ctx.sides.get(fields)
+    if known is not None:
+        draft.refs.extend(known[1])
+        return known[0]
     include: list[IPNetwork] = []
     exclude: list[IPNetwork] = []
     collapsed: tuple[tuple[IPNetwork, ...], tuple[IPNetwork, ...]] = ((), ())
     names: list[str] = []
+    refs: list[str] = []
     widened_any = False
-    for key, version, negate_key in present:
-        setting = attrs[key]
+    quiet = True
+    for key, version, setting, negated in present:
         for name in setting.values:
             ref = ctx.book.key(f"address{version}", name)
             if ref:
-                draft.refs.append(ref)
-        negated = negate_key in attrs and attrs[negate_key].first == "enable"
+                refs.append(ref)
         value, collapsed = _half(ctx, setting.values, version, negated)
         names += [("not " if negated else "") + n for n in setting.values]
         for reason in value.unresolved:
@@ -249,6 +281,7 @@ def _addresses(
             warn(setting.line, f"{draft.label} {key}: {reason}; "
                  + ("widened" if draft.permits else "rule is uncertain"), draft.permits)
             draft.unsure(reason)
+        quiet = quiet and not value.unresolved and not value.approximate
         if value.unresolved and draft.permits:
             include.append(ANY_V4 if version == 4 else ANY_V6)
             collapsed = ((include[-1],), ())
@@ -258,7 +291,11 @@ def _addresses(
         exclude.extend(value.exclude)
     if len(present) > 1:
         collapsed = (ctx.book.collapse(include), ctx.book.collapse(exclude))
-    return AddressSet(collapsed[0], collapsed[1], () if widened_any else tuple(names))
+    addresses = AddressSet(collapsed[0], collapsed[1], () if widened_any else tuple(names))
+    if quiet:
+        ctx.sides[fields] = (addresses, tuple(refs))
+    draft.refs.extend(refs)
+    return addresses
 
 
 def _half(ctx: PolicyContext, names: tuple[str, ...], version: int, negated: bool) -> _Half:
@@ -298,13 +335,19 @@ def _services(
         warn(entry.line, f"{draft.label} has no service: treated as ALL", draft.permits)
         draft.unsure("missing service")
         return ((ANY_SERVICE,), False) if draft.permits else ((), negate)
+    known = ctx.service_fields.get(setting.values)
+    if known is not None:
+        draft.refs.extend(known[1])
+        return known[0], negate
     services: list[Service] = []
+    refs: list[str] = []
     unresolved = False
+    loose = False
     for name in setting.values:
         value = ctx.book.service(name)
         ref = ctx.book.key("service", name)
         if ref:
-            draft.refs.append(ref)
+            refs.append(ref)
         reasons = value.unresolved if value else (f"service {name!r} is not defined",)
         for reason in reasons:
             warn(setting.line, f"{draft.label}: {reason}; "
@@ -313,14 +356,21 @@ def _services(
             unresolved = True
         for reason in value.loose if value else ():
             draft.unsure(reason)
+            loose = True
         services.extend(value.services if value else ())
+    draft.refs.extend(refs)
     if unresolved and draft.permits:
         return (ANY_SERVICE,), False
-    return tuple(dict.fromkeys(services)), negate
+    matched = tuple(dict.fromkeys(services))
+    if not unresolved and not loose:
+        ctx.service_fields[setting.values] = (matched, tuple(refs))
+    return matched, negate
 
 
 def _unknown_keys(attrs: dict[str, Setting], rule_id: str, draft: _Draft, warn: Warn) -> None:
     for key, setting in attrs.items():
+        if key in QUIET_POLICY_KEYS:
+            continue
         value = " ".join(setting.values)
         if key in RESTRICTING_KEYS:
             if value not in NEUTRAL_VALUES:
