@@ -19,9 +19,13 @@ from plantgate.firewalls.interning import LineTexts
 from plantgate.firewalls.ruleset import ParseWarning
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Statement:
-    """One CLI command: its words (quotes removed) and the 1-based lines it spans."""
+    """One CLI command: its words (quotes removed) and the 1-based lines it spans.
+
+    Not frozen only because a frozen dataclass is three times slower to build, and a large
+    config has hundreds of thousands of these: nothing changes one once it is read.
+    """
 
     words: tuple[str, ...]
     line: int
@@ -32,9 +36,12 @@ class Statement:
         return self.words[0]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Setting:
-    """The current value of one attribute and the line that last changed it."""
+    """The current value of one attribute and the line that last changed it.
+
+    Not frozen, as ``Statement``; settings are shared between the readers of an entry, never changed.
+    """
 
     values: tuple[str, ...]
     line: int
