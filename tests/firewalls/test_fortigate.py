@@ -257,6 +257,7 @@ def test_corpus_semantics_match_the_vendor() -> None:
 
 @given(st.lists(st.text(alphabet=st.sampled_from(list('ab #"\'\\\t\r\x0c\u00a0')), max_size=12), max_size=8))
 @example(['"#" a', ' "" b'])  # a quoted first word is a word, not a comment; an empty quoted word is kept
+@example([' "x"', 'a b"c"', '#"x"', 'a "b c"', 'a\t"b"\r'])  # around the one-quoted-value shortcut
 def test_plain_split_equals_the_regex_and_character_readers(lines: list[str]) -> None:
     """``str.split`` reads most lines; it must read them exactly as the regex and the character scanner do."""
     text = "\n".join(lines)

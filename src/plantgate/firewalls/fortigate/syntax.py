@@ -152,10 +152,20 @@ def _statement_words(text: str, file: str, lines: list[str], split_plain: bool) 
     count = len(lines)
     index = 0  # lines[index] is the next line to read
     offset_index = offset = 0  # text[offset] starts lines[offset_index]; advanced only for the scanner
+    every_line_plain = split_plain and "\\" not in text and "'" not in text
     while index < count:
         raw = lines[index]
         index += 1
-        if split_plain and "\\" not in raw and "'" not in raw:
+        if every_line_plain or split_plain and "\\" not in raw and "'" not in raw:
+            if raw[-1:] == '"' and raw.count('"') == 2:  # the usual quoted line: one value, last
+                quote = raw.index('"')
+                value = raw[quote + 1:-1]
+                if raw[quote - 1] in " \t\r" and " " not in value and "\t" not in value and "\r" not in value:
+                    words = raw[:quote].split()
+                    if not words or words[0][0] != "#":
+                        words.append(value)
+                        yield tuple(words), index, index
+                    continue
             words = raw.split()
             if not words or words[0][0] == "#":
                 continue
