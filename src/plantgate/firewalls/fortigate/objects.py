@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from plantgate.errors import InputError
+from plantgate.firewalls import ipv4
 from plantgate.firewalls.fortigate.services import (
     PROTOCOL_SPECIFIC_KEYS,
     ServiceValue,
@@ -83,7 +84,7 @@ def collapse(nets: Iterable[IPNetwork]) -> tuple[IPNetwork, ...]:
         return nets  # one network is already its own cover
     v4 = [n for n in nets if n.version == 4]
     v6 = [n for n in nets if n.version == 6]
-    return tuple(ipaddress.collapse_addresses(v4)) + tuple(ipaddress.collapse_addresses(v6))  # type: ignore[arg-type]
+    return tuple(ipv4.collapse(v4)) + tuple(ipaddress.collapse_addresses(v6))  # type: ignore[arg-type]
 
 
 def subtract(include: Iterable[IPNetwork], exclude: Iterable[IPNetwork]) -> tuple[IPNetwork, ...]:
@@ -121,6 +122,14 @@ def _ip(text: str, version: int, setting: Setting, file: str) -> ipaddress.IPv4A
 
 def parse_subnet(setting: Setting, version: int, file: str) -> IPNetwork:
     """``10.0.0.0 255.255.255.0``, ``10.0.0.0/24`` or ``2001:db8::/32`` -> a network."""
+    if version == 4:  # the usual case, without ipaddress's parser (same answer: see firewalls/ipv4)
+        if len(setting.values) >= 2:
+            found = ipv4.subnet(setting.values[0], setting.values[1])
+        else:
+            address, slash, length = setting.first.partition("/")
+            found = ipv4.subnet(address, length if slash else None)
+        if found is not None:
+            return found
     text = "/".join(setting.values[:2]) if len(setting.values) >= 2 else setting.first
     try:
         net = ipaddress.ip_network(text, strict=False)
@@ -135,6 +144,11 @@ def parse_subnet(setting: Setting, version: int, file: str) -> IPNetwork:
 
 
 def _ip_range(first: str, last: str, version: int, setting: Setting, file: str) -> tuple[IPNetwork, ...]:
+    low, high = (ipv4.address_int(first), ipv4.address_int(last)) if version == 4 else (None, None)
+    if low is not None and high is not None:
+        if low > high:
+            raise InputError.at(file, setting.line, 1, f"address range {first}-{last} is reversed", "start <= end")
+        return tuple(ipv4.blocks(low, high))
     a, b = _ip(first, version, setting, file), _ip(last, version, setting, file)
     if int(a) > int(b):
         raise InputError.at(file, setting.line, 1, f"address range {first}-{last} is reversed", "start <= end")
