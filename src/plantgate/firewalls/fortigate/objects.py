@@ -233,6 +233,19 @@ def vip_value(name: str, attrs: dict[str, Setting], version: int, file: str) -> 
     return AddressValue(nets)
 
 
+SERVICE_RESETS: dict[str, tuple[str, ...]] = {"protocol": PROTOCOL_SPECIFIC_KEYS}
+"""``set protocol`` clears the keys of the service's former protocol."""
+SERVICE_UNSET_RESETS: dict[str, tuple[str, ...]] = {"icmptype": ("icmpcode",)}
+
+
+def _service_attributes(entry: Entry) -> dict[str, Setting]:
+    """A custom service's attributes with FortiOS's clearing rules; with no statement they apply to
+    (the usual case), the entry's own replay."""
+    if any(len(st.words) > 1 and st.words[1] in ("protocol", "icmptype") for st in entry.statements):
+        return settings(entry.statements, SERVICE_RESETS, SERVICE_UNSET_RESETS)
+    return entry.attributes()
+
+
 class ObjectBook:
     """All address and service objects of one VDOM, resolved on demand with cycle detection."""
 
@@ -371,8 +384,7 @@ class ObjectBook:
             if kind == "service-group":
                 value = self._service_group(name, entry.attributes())
             else:
-                attrs = settings(entry.statements, {"protocol": PROTOCOL_SPECIFIC_KEYS}, {"icmptype": ("icmpcode",)})
-                value = custom_service(name, attrs, self.file)
+                value = custom_service(name, _service_attributes(entry), self.file)
         finally:
             self._resolving.discard(ident)
         self._services[name] = value
