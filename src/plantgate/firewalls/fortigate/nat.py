@@ -264,42 +264,40 @@ def _zones(ctx: NatContext, setting: Setting | None, line: int) -> tuple[tuple[s
 
 
 def _policy_snat(ctx: NatContext, policies: list[tuple[Entry, Rule]], start: int) -> list[NatRule]:
-    """Policy NAT: per enabled accept policy, its SNAT or (before the last SNAT) an identity rule."""
-    rules: list[NatRule] = []
+    """Policy NAT: per enabled accept policy, its SNAT or (before the last SNAT) an identity rule.
+
+    Accept policies after the last SNAT policy translate nothing and need no rule, so they are
+    not built (a config without policy NAT builds none).
+    """
+    accepting: list[tuple[Entry, dict[str, Setting], Rule, bool]] = []
     last_nat = -1
-    drafts: list[NatRule] = []
     for entry, rule in policies:
         if not rule.enabled or not rule.action.permits:
             continue
         attrs = entry.attributes()
         nat = "nat" in attrs and attrs["nat"].first == "enable"
-        source = _policy_translation(ctx, entry, attrs, rule) if nat else None
-        drafts.append(_matching(rule, f"{rule.rule_id} nat" if nat else f"{rule.rule_id} no-nat",
-                                "pat" if nat else "identity", source))
         if nat:
-            last_nat = len(drafts) - 1
-    for draft in drafts[: last_nat + 1]:
-        rules.append(_renumber(draft, start + len(rules) + 1))
+            last_nat = len(accepting)
+        accepting.append((entry, attrs, rule, nat))
+    rules: list[NatRule] = []
+    for entry, attrs, rule, nat in accepting[: last_nat + 1]:
+        source = _policy_translation(ctx, entry, attrs, rule) if nat else None
+        rules.append(_matching(rule, f"{rule.rule_id} nat" if nat else f"{rule.rule_id} no-nat",
+                               "pat" if nat else "identity", source, start + len(rules) + 1))
     return rules
 
 
-def _matching(rule: Rule, rule_id: str, kind: str, source: tuple[Translation, list[str]] | None) -> NatRule:
+def _matching(rule: Rule, rule_id: str, kind: str, source: tuple[Translation, list[str]] | None,
+              position: int) -> NatRule:
     """A NAT rule that matches what ``rule`` matches (negated services: any, uncertain)."""
     translation, widened = source if source else (Translation(), [])
     uncertain = rule.uncertain or rule.service_negate or bool(rule.applications)
     return NatRule(
-        rule_id=rule_id, position=0, span=rule.span, stage=NatStage.AFTER_FILTER, kind=kind,
+        rule_id=rule_id, position=position, span=rule.span, stage=NatStage.AFTER_FILTER, kind=kind,
         sources=rule.sources, destinations=rule.destinations,
         services=(ANY_SERVICE,) if rule.service_negate else rule.services,
         from_zones=rule.from_zones, to_zones=rule.to_zones, source=translation,
         widened=tuple(widened) + rule.widened, uncertain=uncertain,
-    )
-
-
-def _renumber(rule: NatRule, position: int) -> NatRule:
-    return NatRule(
-        rule.rule_id, position, rule.span, rule.stage, rule.kind, rule.sources, rule.destinations, rule.services,
-        rule.from_zones, rule.to_zones, rule.source, rule.destination, rule.widened, rule.uncertain,
     )
 
 
