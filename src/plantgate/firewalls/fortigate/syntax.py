@@ -146,8 +146,8 @@ def _statement_words(text: str, file: str, lines: list[str], split_plain: bool) 
     Most lines are read by ``str.split``: a line without backslash or single quote whose double
     quotes each wrap a whole word with no space in it (``set srcaddr "a" "b"``). Other simple
     lines are read by a compiled regex, and a line with a backslash, a quote inside a word or a
-    quote left open by the character scanner, which defines the syntax. ``split_plain`` False
-    (or a text with whitespace FortiOS does not split on) leaves out the first way.
+    quote left open by the character scanner, which defines the syntax. ``split_plain`` says
+    whether the first way may be used (not for a text with whitespace FortiOS does not split on).
     """
     count = len(lines)
     index = 0  # lines[index] is the next line to read
