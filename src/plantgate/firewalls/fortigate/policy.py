@@ -316,10 +316,10 @@ def _half(ctx: PolicyContext, names: tuple[str, ...], version: int, negated: boo
 
 def _union(values: list[AddressValue], book: ObjectBook) -> AddressValue:
     """Union of several objects; a single object keeps its exclusion visible, several are flattened."""
+    if len(values) == 1:
+        return values[0]
     unresolved = tuple(r for v in values for r in v.unresolved)
     approximate = tuple(r for v in values for r in v.approximate)
-    if len(values) == 1:
-        return AddressValue(values[0].include, values[0].exclude, unresolved, approximate)
     nets = book.collapse(n for v in values for n in book.exact(v))
     return AddressValue(nets, (), unresolved, approximate)
 
