@@ -89,6 +89,8 @@ RESTRICTING_KEYS = {
 }
 
 
+SPECIAL_MATCH_KEYS = frozenset({*INTERNET_SERVICE_KEYS, *IDENTITY_KEYS, *APPLICATION_KEYS})
+"""Keys that match on something other than addresses and services (read only when a policy has one)."""
 QUIET_POLICY_KEYS = HARMLESS_POLICY_KEYS - RESTRICTING_KEYS.keys()
 """Keys ``_unknown_keys`` passes over whatever their value."""
 
@@ -159,7 +161,9 @@ def policy_rule(entry: Entry, position: int, kind: str, ctx: PolicyContext, fami
     rule_id = f"{kind} {entry.name}" + (f" ({name})" if name else "")
 
     local_in = kind.startswith("local-in")
-    isdb = {side for key, side in INTERNET_SERVICE_KEYS.items() if key in attrs and attrs[key].first == "enable"}
+    matches_more = not SPECIAL_MATCH_KEYS.isdisjoint(attrs)  # most policies: none of those keys
+    isdb = {side for key, side in INTERNET_SERVICE_KEYS.items()
+            if key in attrs and attrs[key].first == "enable"} if matches_more else set()
     from_zones = _zones(attrs, "intf" if local_in else "srcintf", entry, ctx, draft, warn)
     to_zones = () if local_in else _zones(attrs, "dstintf", entry, ctx, draft, warn)
     # an enabled internet-service replaces the address (and, for dst, the service) fields
@@ -167,7 +171,7 @@ def policy_rule(entry: Entry, position: int, kind: str, ctx: PolicyContext, fami
     destinations = _addresses(attrs, "dst", entry, ctx, draft, warn, family, "dst" not in isdb)
     services, service_negate = _services(attrs, entry, ctx, draft, warn, "dst" not in isdb)
 
-    for key, side in INTERNET_SERVICE_KEYS.items():
+    for key, side in INTERNET_SERVICE_KEYS.items() if isdb else ():
         if key in attrs and attrs[key].first == "enable":
             reason = f"{key} (FortiGuard internet-service database) is not modelled"
             warn(attrs[key].line, f"{rule_id}: {reason}; {'widened' if draft.permits else 'rule is uncertain'}",
@@ -181,11 +185,12 @@ def policy_rule(entry: Entry, position: int, kind: str, ctx: PolicyContext, fami
     if schedule != "always":
         warn(attrs["schedule"].line, f"{rule_id}: schedule {schedule!r} treated as always", draft.permits)
         draft.unsure(f"schedule {schedule!r} treated as always")
-    for key in IDENTITY_KEYS:
+    for key in IDENTITY_KEYS if matches_more else ():
         if key in attrs and attrs[key].values:
             warn(attrs[key].line, f"{rule_id}: {key} (user identity) match is not modelled", draft.permits)
             draft.unsure(f"{key} identity match ignored")
-    applications = tuple(v for key in APPLICATION_KEYS if key in attrs for v in attrs[key].values)
+    applications = tuple(v for key in APPLICATION_KEYS if key in attrs for v in attrs[key].values
+                         ) if matches_more else ()
     if applications and not draft.permits:
         draft.uncertain = True
     _unknown_keys(attrs, rule_id, draft, warn)
