@@ -239,8 +239,8 @@ SERVICE_UNSET_RESETS: dict[str, tuple[str, ...]] = {"icmptype": ("icmpcode",)}
 
 
 def _service_attributes(entry: Entry) -> dict[str, Setting]:
-    """A custom service's attributes with FortiOS's clearing rules; with no statement they apply to
-    (the usual case), the entry's own replay."""
+    """A custom service's attributes. ``set protocol`` and ``unset icmptype`` clear other keys; an entry
+    with neither (the usual case) is its plain replay, which the object book has already made."""
     if any(len(st.words) > 1 and st.words[1] in ("protocol", "icmptype") for st in entry.statements):
         return settings(entry.statements, SERVICE_RESETS, SERVICE_UNSET_RESETS)
     return entry.attributes()
