@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from plantgate.errors import InputError
@@ -256,6 +256,8 @@ def test_corpus_semantics_match_the_vendor() -> None:
 
 
 @given(st.lists(st.text(alphabet=st.sampled_from(list('ab #"\'\\\t\r\x0c\u00a0')), max_size=12), max_size=8))
+@example(['"#" a', ' "" b'])  # a quoted first word is a word, not a comment; an empty quoted word is kept
+@example([' "x"', 'a b"c"', '#"x"', 'a "b c"', 'a\t"b"\r'])  # around the one-quoted-value shortcut
 def test_plain_split_equals_the_regex_and_character_readers(lines: list[str]) -> None:
     """``str.split`` reads most lines; it must read them exactly as the regex and the character scanner do."""
     text = "\n".join(lines)
@@ -267,3 +269,11 @@ def test_plain_split_equals_the_regex_and_character_readers(lines: list[str]) ->
         assert str(raised.value) == str(error)
         return
     assert tokenize(text, "f") == expected
+
+
+@pytest.mark.parametrize("odd", ["", "\r", "\x0c", "\u2028", "\x1c"])
+@pytest.mark.parametrize("ending", ["", "\n", "\n\n"])
+def test_tree_lines_are_the_files_lines(odd: str, ending: str) -> None:
+    """Spans quote ``str.splitlines`` lines, whichever way the tree was read."""
+    text = f"config system global\n  set hostname x{odd}\nend{ending}"
+    assert read_tree(text, "t").lines == text.splitlines()

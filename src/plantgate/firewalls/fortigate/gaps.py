@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from plantgate.firewalls.fortigate.routes import interface_entries
-from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, Table, settings
+from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, Table
 from plantgate.firewalls.routes import KEEPS_PATHS, RoutingGap
 from plantgate.firewalls.ruleset import SourceSpan
 
@@ -79,7 +79,7 @@ class _Scope:
 
     def entries(self, path: str) -> Iterable[tuple[Entry, dict[str, Setting]]]:
         table = self.scoped.get(path)
-        return ((entry, settings(entry.statements)) for entry in (table.entries.values() if table else ()))
+        return ((entry, entry.attributes()) for entry in (table.entries.values() if table else ()))
 
 
 def routing_gaps(tree: ConfigTree, file: str, vdom: str, scoped: dict[str, Table], global_tables: dict[str, Table],
@@ -104,13 +104,13 @@ def _dynamic_routing(scope: _Scope) -> None:
         table = scope.scoped.get(path)
         if table is None:
             continue
-        attrs = settings(table.statements)
+        attrs = table.attributes()
         named = identity in attrs and attrs[identity].first not in ("", unset)
         if named or any(sub.entries for sub in table.tables.values()):
             scope.at(table.line, table.line, f"{protocol} is configured: routes learned at run time are not in "
                                              "the config")
     multicast = scope.scoped.get("router multicast")
-    attrs = settings(multicast.statements) if multicast else {}
+    attrs = multicast.attributes() if multicast else {}
     if _is(attrs, "multicast-routing", "enable"):
         scope.setting(attrs["multicast-routing"], "multicast routing (PIM) is enabled: multicast follows trees "
                                                   "built at run time")
@@ -124,14 +124,14 @@ def _policy_routing(scope: _Scope) -> None:
                                    "or interface regardless of the routing table")
     for path in ("system sdwan", "system virtual-wan-link"):
         table = scope.scoped.get(path)
-        attrs = settings(table.statements) if table else {}
+        attrs = table.attributes() if table else {}
         if table is None or not _is(attrs, "status", "enable"):
             continue
         scope.setting(attrs["status"], "SD-WAN is enabled: it chooses among its member interfaces at run time, "
                                        "by health checks and load balancing")
         rules = table.tables.get("service")
         for rule in rules.entries.values() if rules else ():
-            if not _is(settings(rule.statements), "status", "disable"):
+            if not _is(rule.attributes(), "status", "disable"):
                 scope.entry(rule, f"SD-WAN rule {rule.name} steers matching traffic to the member it picks at run "
                                   "time, regardless of the routing table")
     for entry, _ in scope.entries("router auth-path"):
@@ -141,7 +141,7 @@ def _policy_routing(scope: _Scope) -> None:
 
 def _layer2(scope: _Scope) -> None:
     system = scope.scoped.get("system settings")
-    attrs = settings(system.statements) if system else {}
+    attrs = system.attributes() if system else {}
     if _is(attrs, "opmode", "transparent"):
         scope.setting(attrs["opmode"], "the VDOM is in transparent mode: it bridges traffic without a route lookup")
     for entry, attrs in scope.entries("system virtual-wire-pair"):
@@ -163,7 +163,7 @@ def _interfaces(scope: _Scope, addressed: set[str]) -> None:
         if "mode" in attrs and attrs["mode"].first in ADDRESS_MODES:
             scope.setting(attrs["mode"], f"interface {name} takes its address and routes from "
                                          f"{ADDRESS_MODES[attrs['mode'].first]}: {LEARNED}")
-        ipv6 = settings(entry.tables["ipv6"].statements) if "ipv6" in entry.tables else {}
+        ipv6 = entry.tables["ipv6"].attributes() if "ipv6" in entry.tables else {}
         if "ip6-mode" in ipv6 and ipv6["ip6-mode"].first in IPV6_MODES:
             scope.setting(ipv6["ip6-mode"], f"interface {name} takes its IPv6 address from "
                                             f"{IPV6_MODES[ipv6['ip6-mode'].first]}: {LEARNED}")
@@ -188,13 +188,13 @@ def _vpn(scope: _Scope) -> None:
                 scope.setting(attrs["auto-discovery-receiver"], f"IPsec {entry.name} takes ADVPN shortcut tunnels "
                                                                 f"built at run time: {LEARNED}")
     ssl = scope.scoped.get("vpn ssl settings")
-    attrs = settings(ssl.statements) if ssl else {}
+    attrs = ssl.attributes() if ssl else {}
     if "source-interface" in attrs and any(attrs["source-interface"].values) and not _is(attrs, "status", "disable"):
         scope.setting(attrs["source-interface"], "SSL VPN is listening: tunnel-mode clients get addresses from its "
                                                  "pools and routes through ssl.root at run time")
     for path, name in (("vpn l2tp", "L2TP"), ("vpn pptp", "PPTP")):
         table = scope.scoped.get(path)
-        attrs = settings(table.statements) if table else {}
+        attrs = table.attributes() if table else {}
         if _is(attrs, "status", "enable"):
             scope.setting(attrs["status"], f"{name} VPN is enabled: clients get addresses and routes at run time")
 
@@ -206,7 +206,7 @@ def _system(scope: _Scope) -> None:
                                "probes fail and backup routes take over (the route in use is decided at run time)")
     for path, reason in GLOBAL_SWITCHES:
         table = scope.global_tables.get(path)
-        attrs = settings(table.statements) if table else {}
+        attrs = table.attributes() if table else {}
         if _is(attrs, "status", "enable"):
             scope.setting(attrs["status"], f"'config {path}' is enabled: {reason}")
     _ha_management(scope)
@@ -216,13 +216,13 @@ def _ha_management(scope: _Scope) -> None:
     """HA reserved management interfaces (6.0 ``ha-mgmt-interface``, later ``config ha-mgmt-interfaces``),
     reported in the VDOM that owns one (in every VDOM when none is named)."""
     ha = scope.global_tables.get("system ha")
-    attrs = settings(ha.statements) if ha else {}
+    attrs = ha.attributes() if ha else {}
     if ha is None or not _is(attrs, "ha-mgmt-status", "enable"):
         return
     reserved = set(attrs["ha-mgmt-interface"].values) if "ha-mgmt-interface" in attrs else set()
     table = ha.tables.get("ha-mgmt-interfaces")
     for entry in table.entries.values() if table else ():
-        member = settings(entry.statements).get("interface")
+        member = entry.attributes().get("interface")
         reserved |= set(member.values) if member else set()
     own = {name for name, _, _ in interface_entries(scope.vdom, scope.scoped, scope.global_tables, scope.multi)}
     if not reserved or reserved & own:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from plantgate.firewalls.fortigate.objects import AddressValue, ObjectBook, collapse, vip_networks
 from plantgate.firewalls.fortigate.services import port_services
-from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, Table, settings
+from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, Table
 from plantgate.firewalls.nat import AddressMapping, NatRule, NatStage, PortMapping, Translation
 from plantgate.firewalls.ruleset import (
     ALL_PORTS,
@@ -91,7 +91,7 @@ class NatContext:
 
 def central_nat_enabled(tables: dict[str, Table]) -> bool:
     table = tables.get("system settings")
-    value = settings(table.statements).get("central-nat") if table else None
+    value = table.attributes().get("central-nat") if table else None
     return value is not None and value.first == "enable"
 
 
@@ -134,7 +134,7 @@ def _disabled(ctx: NatContext, entry: Entry, attrs: dict[str, Setting], label: s
 
 
 def _vip(ctx: NatContext, entry: Entry, version: int, before: list[NatRule], after: list[NatRule]) -> None:
-    attrs = settings(entry.statements)
+    attrs = entry.attributes()
     label = f"vip {entry.name}"
     if _disabled(ctx, entry, attrs, label):
         return
@@ -264,42 +264,40 @@ def _zones(ctx: NatContext, setting: Setting | None, line: int) -> tuple[tuple[s
 
 
 def _policy_snat(ctx: NatContext, policies: list[tuple[Entry, Rule]], start: int) -> list[NatRule]:
-    """Policy NAT: per enabled accept policy, its SNAT or (before the last SNAT) an identity rule."""
-    rules: list[NatRule] = []
+    """Policy NAT: per enabled accept policy, its SNAT or (before the last SNAT) an identity rule.
+
+    Accept policies after the last SNAT policy translate nothing and need no rule, so they are
+    not built (a config without policy NAT builds none).
+    """
+    accepting: list[tuple[Entry, dict[str, Setting], Rule, bool]] = []
     last_nat = -1
-    drafts: list[NatRule] = []
     for entry, rule in policies:
         if not rule.enabled or not rule.action.permits:
             continue
-        attrs = settings(entry.statements)
+        attrs = entry.attributes()
         nat = "nat" in attrs and attrs["nat"].first == "enable"
-        source = _policy_translation(ctx, entry, attrs, rule) if nat else None
-        drafts.append(_matching(rule, f"{rule.rule_id} nat" if nat else f"{rule.rule_id} no-nat",
-                                "pat" if nat else "identity", source))
         if nat:
-            last_nat = len(drafts) - 1
-    for draft in drafts[: last_nat + 1]:
-        rules.append(_renumber(draft, start + len(rules) + 1))
+            last_nat = len(accepting)
+        accepting.append((entry, attrs, rule, nat))
+    rules: list[NatRule] = []
+    for entry, attrs, rule, nat in accepting[: last_nat + 1]:
+        source = _policy_translation(ctx, entry, attrs, rule) if nat else None
+        rules.append(_matching(rule, f"{rule.rule_id} nat" if nat else f"{rule.rule_id} no-nat",
+                               "pat" if nat else "identity", source, start + len(rules) + 1))
     return rules
 
 
-def _matching(rule: Rule, rule_id: str, kind: str, source: tuple[Translation, list[str]] | None) -> NatRule:
+def _matching(rule: Rule, rule_id: str, kind: str, source: tuple[Translation, list[str]] | None,
+              position: int) -> NatRule:
     """A NAT rule that matches what ``rule`` matches (negated services: any, uncertain)."""
     translation, widened = source if source else (Translation(), [])
     uncertain = rule.uncertain or rule.service_negate or bool(rule.applications)
     return NatRule(
-        rule_id=rule_id, position=0, span=rule.span, stage=NatStage.AFTER_FILTER, kind=kind,
+        rule_id=rule_id, position=position, span=rule.span, stage=NatStage.AFTER_FILTER, kind=kind,
         sources=rule.sources, destinations=rule.destinations,
         services=(ANY_SERVICE,) if rule.service_negate else rule.services,
         from_zones=rule.from_zones, to_zones=rule.to_zones, source=translation,
         widened=tuple(widened) + rule.widened, uncertain=uncertain,
-    )
-
-
-def _renumber(rule: NatRule, position: int) -> NatRule:
-    return NatRule(
-        rule.rule_id, position, rule.span, rule.stage, rule.kind, rule.sources, rule.destinations, rule.services,
-        rule.from_zones, rule.to_zones, rule.source, rule.destination, rule.widened, rule.uncertain,
     )
 
 
@@ -328,7 +326,7 @@ def _pools(ctx: NatContext, names: tuple[str, ...], setting: Setting, widened: l
     overload = False
     for name in names or ("",):
         entry = table.entries.get(name) if table else None
-        attrs = settings(entry.statements) if entry else {}
+        attrs = entry.attributes() if entry else {}
         if entry is None or "startip" not in attrs:
             reason = f"IP pool {name!r} is not defined: translated to any address"
             ctx.warn(setting.line, reason)
@@ -358,7 +356,7 @@ def _egress_addresses(
 
 
 def _central_snat(ctx: NatContext, entry: Entry, after: list[NatRule]) -> None:
-    attrs = settings(entry.statements)
+    attrs = entry.attributes()
     label = f"central-snat-map {entry.name}"
     if _disabled(ctx, entry, attrs, label):
         return

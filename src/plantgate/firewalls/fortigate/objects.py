@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from plantgate.errors import InputError
+from plantgate.firewalls import ipv4
 from plantgate.firewalls.fortigate.services import (
     PROTOCOL_SPECIFIC_KEYS,
     ServiceValue,
@@ -83,7 +84,7 @@ def collapse(nets: Iterable[IPNetwork]) -> tuple[IPNetwork, ...]:
         return nets  # one network is already its own cover
     v4 = [n for n in nets if n.version == 4]
     v6 = [n for n in nets if n.version == 6]
-    return tuple(ipaddress.collapse_addresses(v4)) + tuple(ipaddress.collapse_addresses(v6))  # type: ignore[arg-type]
+    return tuple(ipv4.collapse(v4)) + tuple(ipaddress.collapse_addresses(v6))  # type: ignore[arg-type]
 
 
 def subtract(include: Iterable[IPNetwork], exclude: Iterable[IPNetwork]) -> tuple[IPNetwork, ...]:
@@ -121,6 +122,14 @@ def _ip(text: str, version: int, setting: Setting, file: str) -> ipaddress.IPv4A
 
 def parse_subnet(setting: Setting, version: int, file: str) -> IPNetwork:
     """``10.0.0.0 255.255.255.0``, ``10.0.0.0/24`` or ``2001:db8::/32`` -> a network."""
+    if version == 4:  # the usual case, without ipaddress's parser (same answer: see firewalls/ipv4)
+        if len(setting.values) >= 2:
+            found = ipv4.subnet(setting.values[0], setting.values[1])
+        else:
+            address, slash, length = setting.first.partition("/")
+            found = ipv4.subnet(address, length if slash else None)
+        if found is not None:
+            return found
     text = "/".join(setting.values[:2]) if len(setting.values) >= 2 else setting.first
     try:
         net = ipaddress.ip_network(text, strict=False)
@@ -135,6 +144,11 @@ def parse_subnet(setting: Setting, version: int, file: str) -> IPNetwork:
 
 
 def _ip_range(first: str, last: str, version: int, setting: Setting, file: str) -> tuple[IPNetwork, ...]:
+    low, high = (ipv4.address_int(first), ipv4.address_int(last)) if version == 4 else (None, None)
+    if low is not None and high is not None:
+        if low > high:
+            raise InputError.at(file, setting.line, 1, f"address range {first}-{last} is reversed", "start <= end")
+        return tuple(ipv4.blocks(low, high))
     a, b = _ip(first, version, setting, file), _ip(last, version, setting, file)
     if int(a) > int(b):
         raise InputError.at(file, setting.line, 1, f"address range {first}-{last} is reversed", "start <= end")
@@ -219,6 +233,19 @@ def vip_value(name: str, attrs: dict[str, Setting], version: int, file: str) -> 
     return AddressValue(nets)
 
 
+SERVICE_RESETS: dict[str, tuple[str, ...]] = {"protocol": PROTOCOL_SPECIFIC_KEYS}
+"""``set protocol`` clears the keys of the service's former protocol."""
+SERVICE_UNSET_RESETS: dict[str, tuple[str, ...]] = {"icmptype": ("icmpcode",)}
+
+
+def _service_attributes(entry: Entry) -> dict[str, Setting]:
+    """A custom service's attributes. ``set protocol`` and ``unset icmptype`` clear other keys; an entry
+    with neither (the usual case) is its plain replay, which the object book has already made."""
+    if any(len(st.words) > 1 and st.words[1] in ("protocol", "icmptype") for st in entry.statements):
+        return settings(entry.statements, SERVICE_RESETS, SERVICE_UNSET_RESETS)
+    return entry.attributes()
+
+
 class ObjectBook:
     """All address and service objects of one VDOM, resolved on demand with cycle detection."""
 
@@ -239,7 +266,7 @@ class ObjectBook:
         for path, kind in SERVICE_TABLES:
             self._register(tables.get(path), "service", kind)
         for (namespace, _), (kind, entry) in self.entries.items():
-            members = settings(entry.statements).get("member")
+            members = entry.attributes().get("member")
             names = members.values if members else ()
             span = SourceSpan(self.file, entry.line, entry.end_line, tree.text(entry.line, entry.end_line))
             key = self.keys[(namespace, entry.name)]
@@ -302,7 +329,7 @@ class ObjectBook:
                                 "deep", NESTING_EXPECTED)
         self._resolving.add(ident)
         try:
-            attrs = settings(entry.statements)
+            attrs = entry.attributes()
             self._check_keys(name, attrs)
             if kind.endswith("group"):
                 value = self._group(name, attrs, lambda member: self.address(member, version))
@@ -355,10 +382,9 @@ class ObjectBook:
         self._resolving.add(ident)
         try:
             if kind == "service-group":
-                value = self._service_group(name, settings(entry.statements))
+                value = self._service_group(name, entry.attributes())
             else:
-                attrs = settings(entry.statements, {"protocol": PROTOCOL_SPECIFIC_KEYS}, {"icmptype": ("icmpcode",)})
-                value = custom_service(name, attrs, self.file)
+                value = custom_service(name, _service_attributes(entry), self.file)
         finally:
             self._resolving.discard(ident)
         self._services[name] = value

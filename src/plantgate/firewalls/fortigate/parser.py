@@ -39,7 +39,7 @@ from plantgate.firewalls.fortigate.nat import NatContext, host_network, read_nat
 from plantgate.firewalls.fortigate.objects import ObjectBook, parse_subnet
 from plantgate.firewalls.fortigate.policy import PolicyContext, policy_rule
 from plantgate.firewalls.fortigate.routes import interface_entries, static_routes, vdom_interfaces
-from plantgate.firewalls.fortigate.syntax import ConfigTree, Table, read_tree, settings
+from plantgate.firewalls.fortigate.syntax import ConfigTree, Table, read_tree
 from plantgate.firewalls.gc_pause import with_collector_paused
 from plantgate.firewalls.routes import RoutingGap
 from plantgate.firewalls.ruleset import (
@@ -95,7 +95,7 @@ def _interfaces(tree: ConfigTree, vdom: str, scoped: dict[str, Table], global_ta
     names += list(phase1.entries) if phase1 else []
     zone_table = scoped.get("system zone")
     for zone, entry in zone_table.entries.items() if zone_table else ():
-        attrs = settings(entry.statements)
+        attrs = entry.attributes()
         out.zones.append(zone)
         for member in attrs["interface"].values if "interface" in attrs else ():
             out.member_of[member] = zone
@@ -112,9 +112,9 @@ def _sdwan_zones(scoped: dict[str, Table], out: _Interfaces) -> None:
     """SD-WAN (7.x ``system sdwan`` zones, 6.x ``virtual-wan-link``): members act as their zone."""
     for path, default_zone in (("system sdwan", "virtual-wan-link"), ("system virtual-wan-link", "virtual-wan-link")):
         table = scoped.get(path)
-        if table is None or settings(table.statements).get("status", None) is None:
+        if table is None or table.attributes().get("status", None) is None:
             continue
-        if settings(table.statements)["status"].first != "enable":
+        if table.attributes()["status"].first != "enable":
             continue
         zones = table.tables.get("zone")
         declared = list(zones.entries) if zones else [default_zone]
@@ -123,7 +123,7 @@ def _sdwan_zones(scoped: dict[str, Table], out: _Interfaces) -> None:
                 out.zones.append(zone)
         members = table.tables.get("members")
         for entry in members.entries.values() if members else ():
-            attrs = settings(entry.statements)
+            attrs = entry.attributes()
             if "interface" in attrs:
                 out.member_of[attrs["interface"].first] = attrs["zone"].first if "zone" in attrs else default_zone
                 if out.member_of[attrs["interface"].first] not in out.zones:
@@ -133,7 +133,7 @@ def _sdwan_zones(scoped: dict[str, Table], out: _Interfaces) -> None:
 def _build(tree: ConfigTree, vdom: str, scoped: dict[str, Table], global_tables: dict[str, Table],
            multi: bool, file: str) -> Ruleset:
     system_global = global_tables.get("system global")
-    hostname_setting = settings(system_global.statements).get("hostname") if system_global else None
+    hostname_setting = system_global.attributes().get("hostname") if system_global else None
     base = hostname_setting.first if hostname_setting else Path(file).name
     ruleset = Ruleset(name=f"{base}/{vdom}" if multi else base, vendor=VENDOR, file=file)
     ruleset.warnings.extend(w for w in tree.warnings)

@@ -9,11 +9,12 @@ packet of one family is only ever checked against that family's addresses.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from plantgate.firewalls.fortigate.objects import AddressValue, ObjectBook, complement
-from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, settings
+from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting
 from plantgate.firewalls.ruleset import (
     ANY_ADDRESS,
     ANY_SERVICE,
@@ -88,6 +89,12 @@ RESTRICTING_KEYS = {
 }
 
 
+SPECIAL_MATCH_KEYS = frozenset({*INTERNET_SERVICE_KEYS, *IDENTITY_KEYS, *APPLICATION_KEYS})
+"""Keys that match on something other than addresses and services (read only when a policy has one)."""
+QUIET_POLICY_KEYS = HARMLESS_POLICY_KEYS - RESTRICTING_KEYS.keys()
+"""Keys ``_unknown_keys`` passes over whatever their value."""
+
+
 _Half = tuple[AddressValue, tuple[tuple[IPNetwork, ...], tuple[IPNetwork, ...]]]
 """An address field's value and its collapsed include and exclude networks."""
 
@@ -103,6 +110,14 @@ class PolicyContext:
     warnings: list[ParseWarning] = field(default_factory=list)
     halves: dict[tuple[tuple[str, ...], int, bool], _Half] = field(default_factory=dict)
     """Address fields already resolved: (names, IP version, negated) -> value and collapsed networks."""
+    sides: dict[tuple[tuple[tuple[str, ...], int, bool], ...], tuple[AddressSet, tuple[str, ...]]] = field(
+        default_factory=dict)
+    """A policy side's fields that resolved without a warning -> its address set and object references.
+    Thousands of policies name the same objects: they share one AddressSet (and its dump)."""
+    service_fields: dict[tuple[str, ...], tuple[tuple[Service, ...], tuple[str, ...]]] = field(default_factory=dict)
+    """``service`` values that resolved without a warning or a loose match -> services and object references."""
+    zone_fields: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    """Interface lists whose every name is a zone of its own (resolving them again warns of nothing)."""
 
 
 @dataclass
@@ -127,7 +142,7 @@ def policy_rule(entry: Entry, position: int, kind: str, ctx: PolicyContext, fami
 
     ``family`` is 6 for the IPv6-only tables, where ``srcaddr`` names IPv6 objects, else None.
     """
-    attrs = settings(entry.statements)
+    attrs = entry.attributes()
     file = ctx.book.file
     text = ctx.tree.text(entry.line, entry.end_line)
     span = SourceSpan(file, entry.line, entry.end_line, text)
@@ -146,7 +161,9 @@ def policy_rule(entry: Entry, position: int, kind: str, ctx: PolicyContext, fami
     rule_id = f"{kind} {entry.name}" + (f" ({name})" if name else "")
 
     local_in = kind.startswith("local-in")
-    isdb = {side for key, side in INTERNET_SERVICE_KEYS.items() if key in attrs and attrs[key].first == "enable"}
+    matches_more = not SPECIAL_MATCH_KEYS.isdisjoint(attrs)  # most policies: none of those keys
+    isdb = {side for key, side in INTERNET_SERVICE_KEYS.items()
+            if key in attrs and attrs[key].first == "enable"} if matches_more else set()
     from_zones = _zones(attrs, "intf" if local_in else "srcintf", entry, ctx, draft, warn)
     to_zones = () if local_in else _zones(attrs, "dstintf", entry, ctx, draft, warn)
     # an enabled internet-service replaces the address (and, for dst, the service) fields
@@ -154,7 +171,7 @@ def policy_rule(entry: Entry, position: int, kind: str, ctx: PolicyContext, fami
     destinations = _addresses(attrs, "dst", entry, ctx, draft, warn, family, "dst" not in isdb)
     services, service_negate = _services(attrs, entry, ctx, draft, warn, "dst" not in isdb)
 
-    for key, side in INTERNET_SERVICE_KEYS.items():
+    for key, side in INTERNET_SERVICE_KEYS.items() if isdb else ():
         if key in attrs and attrs[key].first == "enable":
             reason = f"{key} (FortiGuard internet-service database) is not modelled"
             warn(attrs[key].line, f"{rule_id}: {reason}; {'widened' if draft.permits else 'rule is uncertain'}",
@@ -168,11 +185,12 @@ def policy_rule(entry: Entry, position: int, kind: str, ctx: PolicyContext, fami
     if schedule != "always":
         warn(attrs["schedule"].line, f"{rule_id}: schedule {schedule!r} treated as always", draft.permits)
         draft.unsure(f"schedule {schedule!r} treated as always")
-    for key in IDENTITY_KEYS:
+    for key in IDENTITY_KEYS if matches_more else ():
         if key in attrs and attrs[key].values:
             warn(attrs[key].line, f"{rule_id}: {key} (user identity) match is not modelled", draft.permits)
             draft.unsure(f"{key} identity match ignored")
-    applications = tuple(v for key in APPLICATION_KEYS if key in attrs for v in attrs[key].values)
+    applications = tuple(v for key in APPLICATION_KEYS if key in attrs for v in attrs[key].values
+                         ) if matches_more else ()
     if applications and not draft.permits:
         draft.uncertain = True
     _unknown_keys(attrs, rule_id, draft, warn)
@@ -202,14 +220,30 @@ def _zones(
         return ()
     if "any" in setting.values:
         return ()
+    known = ctx.zone_fields.get(setting.values)
+    if known is not None:
+        return known
     zones: list[str] = []
+    quiet = True
     for name in setting.values:
         zone, widened = ctx.resolve_interface(name, setting.line)
         if widened:
+            quiet = False
             draft.unsure(f"interface {name!r} is a member of zone {zone!r}")
         if zone not in zones:
             zones.append(zone)
+    if quiet:
+        ctx.zone_fields[setting.values] = tuple(zones)
     return tuple(zones)
+
+
+@functools.cache
+def _address_fields(side: str, family: int | None) -> tuple[tuple[str, int, str], ...]:
+    """(key, IP version, negate key) of each address field of a side; ``family`` 6: IPv6-only tables."""
+    fields = [(f"{side}addr", family or 4, f"{side}addr-negate")]
+    if family is None:
+        fields.append((f"{side}addr6", 6, f"{side}addr6-negate"))
+    return tuple(fields)
 
 
 def _addresses(
@@ -217,28 +251,31 @@ def _addresses(
     family: int | None, required: bool,
 ) -> AddressSet:
     """One side (src/dst) of a policy: the IPv4 and IPv6 halves, each possibly negated."""
-    halves = [(f"{side}addr", family or 4, f"{side}addr-negate")]
-    if family is None:
-        halves.append((f"{side}addr6", 6, f"{side}addr6-negate"))
-    present = [h for h in halves if h[0] in attrs and attrs[h[0]].values]
+    present = [(key, version, attrs[key], negate_key in attrs and attrs[negate_key].first == "enable")
+               for key, version, negate_key in _address_fields(side, family) if key in attrs and attrs[key].values]
     if not present:
         if not required:
             return AddressSet(())
         warn(entry.line, f"{draft.label} has no {side}addr: treated as all", draft.permits)
         draft.unsure(f"missing {side}addr")
         return ANY_ADDRESS if draft.permits else AddressSet(())
+    fields = tuple((setting.values, version, negated) for _, version, setting, negated in present)
+    known = ctx.sides.get(fields)
+    if known is not None:
+        draft.refs.extend(known[1])
+        return known[0]
     include: list[IPNetwork] = []
     exclude: list[IPNetwork] = []
     collapsed: tuple[tuple[IPNetwork, ...], tuple[IPNetwork, ...]] = ((), ())
     names: list[str] = []
+    refs: list[str] = []
     widened_any = False
-    for key, version, negate_key in present:
-        setting = attrs[key]
+    quiet = True
+    for key, version, setting, negated in present:
         for name in setting.values:
             ref = ctx.book.key(f"address{version}", name)
             if ref:
-                draft.refs.append(ref)
-        negated = negate_key in attrs and attrs[negate_key].first == "enable"
+                refs.append(ref)
         value, collapsed = _half(ctx, setting.values, version, negated)
         names += [("not " if negated else "") + n for n in setting.values]
         for reason in value.unresolved:
@@ -249,6 +286,7 @@ def _addresses(
             warn(setting.line, f"{draft.label} {key}: {reason}; "
                  + ("widened" if draft.permits else "rule is uncertain"), draft.permits)
             draft.unsure(reason)
+        quiet = quiet and not value.unresolved and not value.approximate
         if value.unresolved and draft.permits:
             include.append(ANY_V4 if version == 4 else ANY_V6)
             collapsed = ((include[-1],), ())
@@ -258,7 +296,11 @@ def _addresses(
         exclude.extend(value.exclude)
     if len(present) > 1:
         collapsed = (ctx.book.collapse(include), ctx.book.collapse(exclude))
-    return AddressSet(collapsed[0], collapsed[1], () if widened_any else tuple(names))
+    addresses = AddressSet(collapsed[0], collapsed[1], () if widened_any else tuple(names))
+    if quiet:
+        ctx.sides[fields] = (addresses, tuple(refs))
+    draft.refs.extend(refs)
+    return addresses
 
 
 def _half(ctx: PolicyContext, names: tuple[str, ...], version: int, negated: bool) -> _Half:
@@ -279,10 +321,10 @@ def _half(ctx: PolicyContext, names: tuple[str, ...], version: int, negated: boo
 
 def _union(values: list[AddressValue], book: ObjectBook) -> AddressValue:
     """Union of several objects; a single object keeps its exclusion visible, several are flattened."""
+    if len(values) == 1:
+        return values[0]
     unresolved = tuple(r for v in values for r in v.unresolved)
     approximate = tuple(r for v in values for r in v.approximate)
-    if len(values) == 1:
-        return AddressValue(values[0].include, values[0].exclude, unresolved, approximate)
     nets = book.collapse(n for v in values for n in book.exact(v))
     return AddressValue(nets, (), unresolved, approximate)
 
@@ -298,13 +340,19 @@ def _services(
         warn(entry.line, f"{draft.label} has no service: treated as ALL", draft.permits)
         draft.unsure("missing service")
         return ((ANY_SERVICE,), False) if draft.permits else ((), negate)
+    known = ctx.service_fields.get(setting.values)
+    if known is not None:
+        draft.refs.extend(known[1])
+        return known[0], negate
     services: list[Service] = []
+    refs: list[str] = []
     unresolved = False
+    loose = False
     for name in setting.values:
         value = ctx.book.service(name)
         ref = ctx.book.key("service", name)
         if ref:
-            draft.refs.append(ref)
+            refs.append(ref)
         reasons = value.unresolved if value else (f"service {name!r} is not defined",)
         for reason in reasons:
             warn(setting.line, f"{draft.label}: {reason}; "
@@ -313,14 +361,21 @@ def _services(
             unresolved = True
         for reason in value.loose if value else ():
             draft.unsure(reason)
+            loose = True
         services.extend(value.services if value else ())
+    draft.refs.extend(refs)
     if unresolved and draft.permits:
         return (ANY_SERVICE,), False
-    return tuple(dict.fromkeys(services)), negate
+    matched = tuple(dict.fromkeys(services))
+    if not unresolved and not loose:
+        ctx.service_fields[setting.values] = (matched, tuple(refs))
+    return matched, negate
 
 
 def _unknown_keys(attrs: dict[str, Setting], rule_id: str, draft: _Draft, warn: Warn) -> None:
     for key, setting in attrs.items():
+        if key in QUIET_POLICY_KEYS:
+            continue
         value = " ".join(setting.values)
         if key in RESTRICTING_KEYS:
             if value not in NEUTRAL_VALUES:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, Table, settings
+from plantgate.firewalls.fortigate.syntax import ConfigTree, Entry, Setting, Table
 from plantgate.firewalls.limits import is_decimal
 from plantgate.firewalls.routes import KEEPS_PATHS, Interface, IPAddress, IPInterface, RoutingGap, StaticRoute
 from plantgate.firewalls.ruleset import IPNetwork, ParseWarning, SourceSpan
@@ -74,7 +74,7 @@ def interface_entries(vdom: str, scoped: dict[str, Table], global_tables: dict[s
     for tables in (global_tables, scoped) if scoped is not global_tables else (scoped,):
         table = tables.get(path)
         for name, entry in table.entries.items() if table else ():
-            attrs = settings(entry.statements)
+            attrs = entry.attributes()
             owner = attrs["vdom"].first if "vdom" in attrs else "root"
             if multi and tables is global_tables and owner != vdom:
                 continue
@@ -87,11 +87,11 @@ def _entry_addresses(entry: Entry, attrs: dict[str, Setting], tree: ConfigTree, 
     enabled = "secondary-IP" in attrs and attrs["secondary-IP"].first == "enable"
     secondary = entry.tables.get("secondaryip") if enabled else None
     for item in secondary.entries.values() if secondary else ():
-        sub = settings(item.statements)
+        sub = item.attributes()
         found += [(sub["ip"], "ip")] if "ip" in sub else []
     ipv6 = entry.tables.get("ipv6")
     if ipv6 is not None:
-        sub = settings(ipv6.statements)
+        sub = ipv6.attributes()
         found += [(sub["ip6-address"], "ip6-address")] if "ip6-address" in sub else []
     addresses = []
     for setting, key in found:
@@ -128,7 +128,7 @@ def static_routes(tree: ConfigTree, scoped: dict[str, Table], file: str,
 
 
 def _route(entry: Entry, version: int, span: SourceSpan) -> StaticRoute | None:
-    attrs = settings(entry.statements)
+    attrs = entry.attributes()
     if "status" in attrs and attrs["status"].first == "disable":
         return None
     unread = [key for key in UNREAD_DESTINATIONS if key in attrs]

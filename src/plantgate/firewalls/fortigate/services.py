@@ -9,6 +9,7 @@ reported as unresolved or loose so that the policy code can widen, never narrow.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from plantgate.errors import InputError
@@ -137,8 +138,9 @@ class ServiceValue:
     loose: tuple[str, ...] = ()
 
 
+@functools.lru_cache(maxsize=256)
 def predefined_service(name: str) -> ServiceValue | None:
-    """The factory-default service ``name``, or None when FortiOS has no such service."""
+    """The factory-default service ``name``, or None when FortiOS has no such service (built once per name)."""
     spec = PREDEFINED_SERVICES.get(name)
     if spec is None:
         return None
@@ -147,17 +149,13 @@ def predefined_service(name: str) -> ServiceValue | None:
         words = part.split()
         proto_word, args = words[0], words[1:]
         if proto_word == "ip":
-            services.append(Service(protocol=int(args[0]) if args else None))
+            services.append(Service(protocol=int(args[0]) if args else None, name=name))
         elif proto_word in ("icmp", "icmp6"):
             proto = _TABLE_PROTOCOLS[proto_word]
-            services.append(Service(protocol=proto, icmp_type=int(args[0]) if args else None))
+            services.append(Service(protocol=proto, icmp_type=int(args[0]) if args else None, name=name))
         else:
-            services.extend(port_services(_TABLE_PROTOCOLS[proto_word], args, "<predefined>", 0))
-    return ServiceValue(tuple(_named(services, name)))
-
-
-def _named(services: list[Service], name: str) -> list[Service]:
-    return [Service(s.protocol, s.src_ports, s.dst_ports, s.icmp_type, s.icmp_code, name) for s in services]
+            services.extend(port_services(_TABLE_PROTOCOLS[proto_word], args, "<predefined>", 0, name))
+    return ServiceValue(tuple(services))
 
 
 def _port_range(text: str, file: str, line: int) -> PortRange:
@@ -171,14 +169,15 @@ def _port_range(text: str, file: str, line: int) -> PortRange:
     return (a, b)
 
 
-def port_services(protocol: int, ranges: tuple[str, ...] | list[str], file: str, line: int) -> list[Service]:
-    """``80 443 1000-2000:1024-65535`` -> one Service per ``dst[:src]`` range."""
+def port_services(protocol: int, ranges: tuple[str, ...] | list[str], file: str, line: int,
+                  name: str = "") -> list[Service]:
+    """``80 443 1000-2000:1024-65535`` -> one Service per ``dst[:src]`` range, named ``name``."""
     out = []
     for item in ranges:
         dst_text, _, src_text = item.partition(":")
         dst = _port_range(dst_text, file, line)
         src = (_port_range(src_text, file, line),) if src_text else ()
-        out.append(Service(protocol=protocol, src_ports=src, dst_ports=(dst,)))
+        out.append(Service(protocol, src, (dst,), None, None, name))
     return out
 
 
@@ -207,7 +206,7 @@ def custom_service(name: str, attrs: dict[str, Setting], file: str) -> ServiceVa
     if protocol.startswith("TCP/UDP"):
         for key, proto in PORT_KEYS.items():
             if key in attrs:
-                services += port_services(proto, attrs[key].values, file, attrs[key].line)
+                services += port_services(proto, attrs[key].values, file, attrs[key].line, name)
         if not services:
             return ServiceValue((), (f"service {name!r} has no port range",), tuple(loose))
     elif protocol in ("ICMP", "ICMP6"):
@@ -215,10 +214,10 @@ def custom_service(name: str, attrs: dict[str, Setting], file: str) -> ServiceVa
         icmp_type = _small_int(attrs[kind], file, 255) if kind in attrs else None
         icmp_code = _small_int(attrs["icmpcode"], file, 255) if "icmpcode" in attrs else None
         proto = ICMP if protocol == "ICMP" else ICMPV6
-        services.append(Service(protocol=proto, icmp_type=icmp_type, icmp_code=icmp_code))
+        services.append(Service(protocol=proto, icmp_type=icmp_type, icmp_code=icmp_code, name=name))
     elif protocol == "IP" or protocol == "ALL":
         number = _small_int(attrs["protocol-number"], file, 255) if "protocol-number" in attrs else 0
-        services.append(Service(protocol=number or None))
+        services.append(Service(protocol=number or None, name=name))
     else:
         return ServiceValue((), (f"service {name!r} uses protocol {protocol}, decided outside the packet",))
-    return ServiceValue(tuple(_named(services, name)), (), tuple(loose))
+    return ServiceValue(tuple(services), (), tuple(loose))

@@ -11,7 +11,7 @@ object code free of syntax and keeps every statement's line number for the evide
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from plantgate.errors import InputError
@@ -19,9 +19,13 @@ from plantgate.firewalls.interning import LineTexts
 from plantgate.firewalls.ruleset import ParseWarning
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Statement:
-    """One CLI command: its words (quotes removed) and the 1-based lines it spans."""
+    """One CLI command: its words (quotes removed) and the 1-based lines it spans.
+
+    Not frozen only because a frozen dataclass is three times slower to build, and a large
+    config has hundreds of thousands of these: nothing changes one once it is read.
+    """
 
     words: tuple[str, ...]
     line: int
@@ -32,9 +36,12 @@ class Statement:
         return self.words[0]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Setting:
-    """The current value of one attribute and the line that last changed it."""
+    """The current value of one attribute and the line that last changed it.
+
+    Not frozen, as ``Statement``; settings are shared between the readers of an entry, never changed.
+    """
 
     values: tuple[str, ...]
     line: int
@@ -54,6 +61,13 @@ class Table:
     entries: dict[str, Entry] = field(default_factory=dict)
     statements: list[Statement] = field(default_factory=list)
     tables: dict[str, Table] = field(default_factory=dict)
+    replayed: dict[str, Setting] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def attributes(self) -> dict[str, Setting]:
+        """``settings(self.statements)``, replayed once the tree is read: several readers ask. Read-only."""
+        if self.replayed is None:
+            self.replayed = settings(self.statements)
+        return self.replayed
 
 
 @dataclass(slots=True)
@@ -65,6 +79,14 @@ class Entry:
     end_line: int
     statements: list[Statement] = field(default_factory=list)
     tables: dict[str, Table] = field(default_factory=dict)
+    replayed: dict[str, Setting] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def attributes(self) -> dict[str, Setting]:
+        """``settings(self.statements)``, replayed once the tree is read: policies, objects and NAT
+        all read an entry's attributes. Read-only: the dict is shared."""
+        if self.replayed is None:
+            self.replayed = settings(self.statements)
+        return self.replayed
 
 
 @dataclass(slots=True)
@@ -92,69 +114,90 @@ TABLE_VERBS = frozenset({"move", "clone", "delete", "rename", "purge"})
 SIMPLE_LINE = re.compile(r"""(?:[ \t\r]*(?:"[^"\\]*"|'[^'\\]*'|[^ \t\r"'\\]+)(?=[ \t\r]|\Z))*[ \t\r]*""")
 SIMPLE_WORD = re.compile(r""""([^"]*)"|'([^']*)'|([^ \t\r"']+)""")
 
-
 OTHER_WHITESPACE = re.compile(r"[^\S \t\r\n]")
 """Whitespace that ``str.split`` splits on and FortiOS does not (form feed, Unicode spaces, ...)."""
+ASCII_OTHER_WHITESPACE = "\x0b\x0c\x1c\x1d\x1e\x1f"
+"""The ASCII members of ``OTHER_WHITESPACE``: an ASCII text without them has none."""
+
+Words = tuple[tuple[str, ...], int, int]
+"""A statement's words (quotes removed), first line and last line."""
 
 
-def _split_plain(raw: str) -> tuple[str, ...] | None:
-    """The words of a line without backslash or single quote whose double quotes each wrap a whole
-    word with no space in it (``set srcaddr "a" "b"``); None for any other line."""
-    words = raw.split()
-    if '"' not in raw:
-        return tuple(words)
-    for k, word in enumerate(words):
-        if '"' in word:
-            if len(word) < 2 or word[0] != '"' or word[-1] != '"' or '"' in word[1:-1]:
-                return None
-            words[k] = word[1:-1]
-    return tuple(words)
+def _only_fortios_whitespace(text: str) -> bool:
+    """True when the only whitespace in ``text`` is space, tab, CR and LF (the str.split path is then exact)."""
+    if text.isascii():
+        return not any(c in text for c in ASCII_OTHER_WHITESPACE)
+    return OTHER_WHITESPACE.search(text) is None
 
 
 def tokenize(text: str, file: str, split_plain: bool = True) -> list[Statement]:
     """Split the text into statements; a quoted value may span lines, ``#`` starts a comment line.
 
-    Most lines are split by ``str.split`` (``_split_plain``); other simple lines with a compiled
-    regex; a line with a backslash, a quote inside a word or a quote left open falls back to the
-    character scanner, which defines the syntax. ``split_plain`` False skips the first way
-    (the property test compares the two).
+    ``split_plain`` False skips the ``str.split`` way of reading lines (the property test compares
+    the two); see ``_statement_words``.
     """
-    statements: list[Statement] = []
-    lines = text.split("\n")
-    offset = 0
-    index = 0
+    split_plain = split_plain and _only_fortios_whitespace(text)
+    return [Statement(*words) for words in _statement_words(text, file, text.split("\n"), split_plain)]
+
+
+def _statement_words(text: str, file: str, lines: list[str], split_plain: bool) -> Iterator[Words]:
+    """Each statement's words and lines, in order; ``lines`` is ``text.split("\\n")``.
+
+    Most lines are read by ``str.split``: a line without backslash or single quote whose double
+    quotes each wrap a whole word with no space in it (``set srcaddr "a" "b"``). Other simple
+    lines are read by a compiled regex, and a line with a backslash, a quote inside a word or a
+    quote left open by the character scanner, which defines the syntax. ``split_plain`` says
+    whether the first way may be used (not for a text with whitespace FortiOS does not split on).
+    """
     count = len(lines)
-    split_plain = split_plain and OTHER_WHITESPACE.search(text) is None
+    index = 0  # lines[index] is the next line to read
+    offset_index = offset = 0  # text[offset] starts lines[offset_index]; advanced only for the scanner
+    every_line_plain = split_plain and "\\" not in text and "'" not in text
     while index < count:
         raw = lines[index]
-        if split_plain and "\\" not in raw and "'" not in raw:
-            plain = _split_plain(raw)
-            if plain is not None:
-                if plain and plain[0][:1] != "#":
-                    statements.append(Statement(plain, index + 1, index + 1))
-                offset += len(raw) + 1
-                index += 1
+        index += 1
+        if every_line_plain or split_plain and "\\" not in raw and "'" not in raw:
+            if raw[-1:] == '"' and raw.count('"') == 2:  # the usual quoted line: one value, last
+                quote = raw.index('"')
+                value = raw[quote + 1:-1]
+                if raw[quote - 1] in " \t\r" and " " not in value and "\t" not in value and "\r" not in value:
+                    words = raw[:quote].split()
+                    if not words or words[0][0] != "#":
+                        words.append(value)
+                        yield tuple(words), index, index
+                    continue
+            words = raw.split()
+            if not words or words[0][0] == "#":
+                continue
+            if '"' not in raw:
+                yield tuple(words), index, index
+                continue
+            for k, word in enumerate(words):
+                if '"' in word:
+                    if len(word) < 2 or word[0] != '"' or word[-1] != '"' or '"' in word[1:-1]:
+                        break
+                    words[k] = word[1:-1]
+            else:
+                yield tuple(words), index, index
                 continue
         stripped = raw.lstrip(" \t\r")
         if not stripped or stripped[0] == "#":
-            offset += len(raw) + 1
-            index += 1
-        elif SIMPLE_LINE.fullmatch(raw):
-            words = tuple(["".join(groups) for groups in SIMPLE_WORD.findall(raw)])
-            statements.append(Statement(words, index + 1, index + 1))
-            offset += len(raw) + 1
-            index += 1
-        else:
-            offset, next_line = _scan_statement(text, offset, index + 1, file, statements)
-            index = next_line - 1
-    return statements
+            continue
+        if SIMPLE_LINE.fullmatch(raw):
+            yield tuple(["".join(groups) for groups in SIMPLE_WORD.findall(raw)]), index, index
+            continue
+        offset += sum(len(line) + 1 for line in lines[offset_index:index - 1])
+        scanned, offset, next_line = _scan_statement(text, offset, index, file)
+        if scanned is not None:
+            yield scanned
+        index = offset_index = next_line - 1
 
 
-def _scan_statement(text: str, i: int, line: int, file: str, statements: list[Statement]) -> tuple[int, int]:
+def _scan_statement(text: str, i: int, line: int, file: str) -> tuple[Words | None, int, int]:
     """Scan one statement character by character from the start of ``line`` (offset ``i``).
 
-    Appends the statement (if the line is not blank) and returns the offset and number of the
-    line after the newline that ends it; a quoted value may span lines.
+    Returns the statement (None if the line is blank) and the offset and number of the line
+    after the newline that ends it; a quoted value may span lines.
     """
     words: list[str] = []
     current: list[str] = []
@@ -189,9 +232,7 @@ def _scan_statement(text: str, i: int, line: int, file: str, statements: list[St
             continue
         if ch == "\n":
             finish_word()
-            if words:
-                statements.append(Statement(tuple(words), start_line, line))
-            return i + 1, line + 1
+            return ((tuple(words), start_line, line) if words else None), i + 1, line + 1
         if at_line_start and ch in " \t\r":
             i += 1
             continue
@@ -223,56 +264,62 @@ def _scan_statement(text: str, i: int, line: int, file: str, statements: list[St
     if quote:
         raise InputError.at(file, quote_line, 1, f"unterminated {quote}quoted{quote} value", "a closing quote")
     finish_word()
-    if words:
-        statements.append(Statement(tuple(words), start_line, line))
-    return n, line + 1
+    return ((tuple(words), start_line, line) if words else None), n, line + 1
 
 
 def read_tree(text: str, file: str) -> ConfigTree:
     """Build the merged table tree; unbalanced ``config``/``edit``/``next``/``end`` raise InputError."""
-    lines = text.splitlines()
+    split = text.split("\n")
+    plain = _only_fortios_whitespace(text)
+    lines = (split[:-1] if split[-1] == "" else split) if plain and "\r" not in text else text.splitlines()
     warnings: list[ParseWarning] = []
     root = Table("", 1, max(len(lines), 1))
     stack: list[Table | Entry] = [root]
-    for st in tokenize(text, file):
-        top = stack[-1]
-        verb = st.verb
-        if verb == "config":
-            if len(st.words) < 2:
-                raise InputError.at(file, st.line, 1, "'config' without a table name", "config <table>")
-            path = " ".join(st.words[1:])
-            table = top.tables.get(path)
-            if table is None:
-                table = top.tables[path] = Table(path, st.line, st.end_line)
-            stack.append(table)
+    top: Table | Entry = root
+    for words, line, end_line in _statement_words(text, file, split, plain):
+        verb = words[0]
+        if verb in SETTING_VERBS:  # nearly every statement: tested first
+            if top is root:
+                raise InputError.at(file, line, 1, f"{verb!r} outside any config block", "config <table>")
+            top.statements.append(Statement(words, line, end_line))
         elif verb == "edit":
             if not isinstance(top, Table) or top is root:
-                raise InputError.at(file, st.line, 1, "'edit' outside a config table", "'next' or 'end' first")
-            if len(st.words) != 2:
-                raise InputError.at(file, st.line, 1, "'edit' needs exactly one name", "edit <name>")
-            entry = top.entries.get(st.words[1])
+                raise InputError.at(file, line, 1, "'edit' outside a config table", "'next' or 'end' first")
+            if len(words) != 2:
+                raise InputError.at(file, line, 1, "'edit' needs exactly one name", "edit <name>")
+            entry = top.entries.get(words[1])
             if entry is None:
-                entry = top.entries[st.words[1]] = Entry(st.words[1], st.line, st.end_line)
+                entry = top.entries[words[1]] = Entry(words[1], line, end_line)
             stack.append(entry)
+            top = entry
         elif verb == "next":
             if not isinstance(top, Entry):
-                raise InputError.at(file, st.line, 1, "'next' without a matching 'edit'", "'end' or 'edit'")
-            top.end_line = max(top.end_line, st.end_line)
+                raise InputError.at(file, line, 1, "'next' without a matching 'edit'", "'end' or 'edit'")
+            top.end_line = max(top.end_line, end_line)
             stack.pop()
+            top = stack[-1]
+        elif verb == "config":
+            if len(words) < 2:
+                raise InputError.at(file, line, 1, "'config' without a table name", "config <table>")
+            path = " ".join(words[1:])
+            table = top.tables.get(path)
+            if table is None:
+                table = top.tables[path] = Table(path, line, end_line)
+            stack.append(table)
+            top = table
         elif verb == "end":
             if not isinstance(top, Table) or top is root:
                 what = "'end' inside an 'edit' block" if isinstance(top, Entry) else "'end' without 'config'"
-                raise InputError.at(file, st.line, 1, what, "'next' before 'end'")
-            top.end_line = max(top.end_line, st.end_line)
+                raise InputError.at(file, line, 1, what, "'next' before 'end'")
+            top.end_line = max(top.end_line, end_line)
             stack.pop()
+            top = stack[-1]
         elif top is root:
-            raise InputError.at(file, st.line, 1, f"{verb!r} outside any config block", "config <table>")
-        elif verb in SETTING_VERBS:
-            top.statements.append(st)
+            raise InputError.at(file, line, 1, f"{verb!r} outside any config block", "config <table>")
         elif verb in TABLE_VERBS and isinstance(top, Table):
-            _table_operation(top, st, file, warnings)
+            _table_operation(top, Statement(words, line, end_line), file, warnings)
         else:
-            warnings.append(ParseWarning(file, st.line, f"unknown command {verb!r} ignored", " ".join(st.words)))
+            warnings.append(ParseWarning(file, line, f"unknown command {verb!r} ignored", " ".join(words)))
     if len(stack) > 1:
         open_block = stack[-1]
         kind = f"edit {open_block.name}" if isinstance(open_block, Entry) else f"config {open_block.path}"
