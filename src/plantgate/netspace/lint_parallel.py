@@ -21,7 +21,9 @@ import gc
 import multiprocessing
 import os
 import sys
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 
 from plantgate.firewalls.ruleset import Filter, Ruleset
 from plantgate.netspace.cores import can_fork, usable_cores
@@ -105,21 +107,45 @@ class BackgroundLint:
                 gc.unfreeze()
             _RULESETS = []
 
+    @property
+    def uses_workers(self) -> bool:
+        """Whether worker processes lint (they keep the cores busy until ``result``)."""
+        return self._pool is not None
+
     def result(self) -> list[list[LintIssue]]:
         """The issues of each ruleset, in the order the serial lint gives them."""
+        issues = dict(self.as_done())
+        return [issues[index] for index in range(len(self._rulesets))]
+
+    def as_done(self) -> Iterator[tuple[int, list[LintIssue]]]:
+        """(index of the ruleset, its issues in the order the serial lint gives them), each ruleset
+        as soon as its filters are linted: a caller works on one while the workers lint the rest."""
         if self._pool is None:
-            return [lint_filters(self._space or PacketSpace(), flts, self._witness_limit) + unbound_filters(ruleset)
-                    + unused_objects(ruleset) for ruleset, flts in zip(self._rulesets, self._filters, strict=True)]
+            for index, (ruleset, flts) in enumerate(zip(self._rulesets, self._filters, strict=True)):
+                yield index, (lint_filters(self._space or PacketSpace(), flts, self._witness_limit)
+                              + unbound_filters(ruleset) + unused_objects(ruleset))
+            return
+        left = Counter(index for index, _ in self._pending)
+        plain: dict[Unit, list[PlainIssue]] = {}
         try:
-            plain = {unit: future.result() for unit, future in self._pending.items()}
+            by_future = {future: unit for unit, future in self._pending.items()}
+            for future in as_completed(by_future):
+                index = by_future[future][0]
+                plain[by_future[future]] = future.result()
+                left[index] -= 1
+                if not left[index]:
+                    ruleset, flts = self._rulesets[index], self._filters[index]
+                    yield index, ([issue for flt in flts for issue in _rebuilt(flt, plain[index, flt.name])]
+                                  + unbound_filters(ruleset) + unused_objects(ruleset))
         except BaseException:
             self.cancel()
             raise
-        self._pool.shutdown(wait=True)
-        self._pool = None
-        return [[issue for flt in flts for issue in _rebuilt(flt, plain[index, flt.name])] + unbound_filters(ruleset)
-                + unused_objects(ruleset)
-                for index, (ruleset, flts) in enumerate(zip(self._rulesets, self._filters, strict=True))]
+        for index, (ruleset, flts) in enumerate(zip(self._rulesets, self._filters, strict=True)):
+            if not flts:  # nothing to lint: no worker had a part of it
+                yield index, unbound_filters(ruleset) + unused_objects(ruleset)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     def cancel(self) -> None:
         """Stop the workers at once, dropping what they have not finished (a run that fails
