@@ -92,7 +92,8 @@ def raw_fields_node(space: PacketSpace, rule: Rule) -> Node:
         return hit[1]
     # Two parses of one config (a change proof) give equal rules as different objects:
     # keyed by content they share one node, and CUDD's cache then serves their folds too.
-    content = ("raw-fields-of", *_field_content(rule))
+    content = ("raw-fields-of", rule.sources, rule.destinations, rule.services, rule.source_negate,
+               rule.destination_negate, rule.service_negate)
     node = space.memo.get(content)
     if node is None:
         src, dst, svc = _field_parts(space, rule)
@@ -108,9 +109,9 @@ def fields_node(space: PacketSpace, rule: Rule) -> Node:
     hit = space.memo.get(key)
     if hit is not None and hit[0] is rule:
         return hit[1]
-    raw = space.memo.get(("raw-fields-of", *_field_content(rule)))
-    if raw is not None:  # a fold built it already: one cut to the universe
-        node = raw & space.universe_node
+    raw = space.memo.get(("raw-fields", id(rule)))
+    if raw is not None and raw[0] is rule:  # a fold built it already: one cut to the universe
+        node = raw[1] & space.universe_node
     else:
         # The services cut to the universe once per services, then the addresses under them:
         # one copy of the match fewer than the raw match cut to the universe.
@@ -123,11 +124,6 @@ def fields_node(space: PacketSpace, rule: Rule) -> Node:
         node = in_universe & (dst & src)
     _remember(space, key, (rule, node))
     return node
-
-
-def _field_content(rule: Rule) -> tuple[object, ...]:
-    return (rule.sources, rule.destinations, rule.services, rule.source_negate, rule.destination_negate,
-            rule.service_negate)
 
 
 def _field_parts(space: PacketSpace, rule: Rule) -> tuple[Node, Node, Node]:

@@ -144,7 +144,9 @@ class PacketSpace:
         self.true: Node = self.bdd.true
         self.false: Node = self.bdd.false
         self._prefix_cache: dict[tuple[str, int, int, int], Node] = {}
+        self._bottom_up_plans: dict[tuple[str, int, int], list[tuple[Node, int]]] = {}
         self._address_cache: dict[tuple[str, AddressSet], Node] = {}
+        self._address_by_id: dict[tuple[str, int], tuple[AddressSet, Node]] = {}
         self._service_cache: dict[Service, Node] = {}
         self._bits_cache: dict[tuple[str, Flow], list[int]] = {}
         self.memo: dict[Any, Any] = {}
@@ -187,19 +189,29 @@ class PacketSpace:
         key = (field, value, length, first)
         node = self._prefix_cache.get(key)
         if node is None:
-            variables = self._vars[field]
-            levels = self._levels[field]
-            width = len(variables)
+            ite, false = self.bdd.ite, self.false
             node = self.true
-            for i in sorted(range(first, length), key=levels.__getitem__, reverse=True):  # bottom-up, O(1) steps
-                if (value >> (width - 1 - i)) & 1:
-                    node = self.bdd.ite(variables[i], node, self.false)
+            for variable, shift in self._bottom_up(field, first, length):
+                if (value >> shift) & 1:
+                    node = ite(variable, node, false)
                 else:
-                    node = self.bdd.ite(variables[i], self.false, node)
+                    node = ite(variable, false, node)
             if len(self._prefix_cache) > _CACHE_LIMIT:
                 self._prefix_cache.clear()
             self._prefix_cache[key] = node
         return node
+
+    def _bottom_up(self, field: str, first: int, length: int) -> list[tuple[Node, int]]:
+        """(variable, shift of its bit in the field's value) of bits ``first .. length-1``, lowest level
+        first: a prefix is built bottom-up in O(1) steps. Worked out once per bit range."""
+        key = (field, first, length)
+        steps = self._bottom_up_plans.get(key)
+        if steps is None:
+            variables, levels = self._vars[field], self._levels[field]
+            steps = self._bottom_up_plans[key] = [
+                (variables[i], len(variables) - 1 - i)
+                for i in sorted(range(first, length), key=levels.__getitem__, reverse=True)]
+        return steps
 
     def address_prefix(self, field: str, value: int, length: int) -> Node:
         """A prefix of the 128-bit address field, in the family encoding.
@@ -261,15 +273,21 @@ class PacketSpace:
 
     def address_node(self, field: Literal["src", "dst"], addrs: AddressSet) -> Node:
         """The raw address-field set of an AddressSet (include minus exclude)."""
-        key = (field, addrs)
-        node = self._address_cache.get(key)
+        # By identity first: hashing an AddressSet hashes every network in it. By content next:
+        # configs that repeat an object give equal sets as different objects.
+        hit = self._address_by_id.get((field, id(addrs)))
+        if hit is not None and hit[0] is addrs:
+            return hit[1]
+        node = self._address_cache.get((field, addrs))
         if node is None:
             node = self._networks(field, addrs.include)
             if addrs.exclude:
                 node = node & ~self._networks(field, addrs.exclude)
             if len(self._address_cache) > _CACHE_LIMIT:
                 self._address_cache.clear()
-            self._address_cache[key] = node
+                self._address_by_id.clear()
+            self._address_cache[field, addrs] = node
+        self._address_by_id[field, id(addrs)] = (addrs, node)
         return node
 
     def _networks(self, field: str, networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> Node:
