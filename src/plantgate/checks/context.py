@@ -20,7 +20,7 @@ from plantgate.model import Treaty
 from plantgate.netspace import FlowSet, PacketSpace, Permitter, default_space
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.lint import LintIssue, lint_ruleset
-from plantgate.netspace.lint_parallel import BackgroundLint
+from plantgate.netspace.lint_parallel import StagedLint
 from plantgate.netspace.prefold import prefold
 from plantgate.reconcile import BoundaryFirewall, conduit_flows, load_boundary_firewalls, register_flows
 from plantgate.reconcile.reach import Estate
@@ -58,23 +58,31 @@ class CheckContext:
 
     @cached_property
     def firewalls(self) -> list[BoundaryFirewall]:
-        firewalls = load_boundary_firewalls(self.site, self.space)
-        if self.may_fork:
-            # the lint workers start before the folds, so they lint while this process folds and checks
-            lint = self.__dict__["_lint"] = BackgroundLint([fw.parsed for fw in firewalls], space=self.space,
-                                                           witness_limit=FINDING_WITNESSES)
-            if not lint.uses_workers:
-                # Fold children only while the cores are free. Beside lint workers they compete for
-                # the same cores, and this process rebuilds their filters' rule matches anyway as
-                # soon as a check asks which rules permit some flows (``rules_permitting``).
-                prefold(self.space, [fw.ruleset for fw in firewalls])
+        if not self.may_fork:
+            return load_boundary_firewalls(self.site, self.space)
+        # the lint workers start while the firewalls are parsed: they lint while this process
+        # parses the rest, folds and checks
+        lint = StagedLint([_size(self.site.resolve(entry.config)) for entry in self.treaty.firewalls],
+                          self.space, FINDING_WITNESSES)
+        try:
+            firewalls = load_boundary_firewalls(self.site, self.space, lambda fw: lint.parsed(fw.parsed))
+            lint.finish()
+        except BaseException:
+            lint.cancel()
+            raise
+        self.__dict__["_lint"] = lint
+        if not lint.uses_workers:
+            # Fold children only while the cores are free. Beside lint workers they compete for
+            # the same cores, and this process rebuilds their filters' rule matches anyway as
+            # soon as a check asks which rules permit some flows (``rules_permitting``).
+            prefold(self.space, [fw.ruleset for fw in firewalls])
         return firewalls
 
     def lint_as_done(self) -> Iterator[tuple[int, list[LintIssue]]]:
         """(index in ``firewalls``, the lint issues of that firewall's parsed ruleset), each as soon
-        as it is linted (``BackgroundLint.as_done``: the order depends on the workers)."""
+        as it is linted (``StagedLint.as_done``: the order depends on the workers)."""
         firewalls = self.firewalls
-        started: BackgroundLint | None = self.__dict__.pop("_lint", None)
+        started: StagedLint | None = self.__dict__.pop("_lint", None)
         if started is not None:
             yield from started.as_done()
             return
@@ -83,7 +91,7 @@ class CheckContext:
 
     def close(self) -> None:
         """Stop background work nobody collected (a run that ended early); the context stays usable."""
-        started: BackgroundLint | None = self.__dict__.pop("_lint", None)
+        started: StagedLint | None = self.__dict__.pop("_lint", None)
         if started is not None:
             started.cancel()
 
@@ -107,6 +115,14 @@ class CheckContext:
             cache[conduit_id] = conduit_flows(self.space, self.treaty, conduit)
         result: FlowSet = cache[conduit_id]
         return result
+
+
+def _size(path: Path) -> int:
+    """A config's size in bytes, its weight in the lint's runs (0 when unreadable: the parse reports it)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def rule_location(rule: Rule) -> Location:

@@ -76,8 +76,11 @@ class BackgroundLint:
     """
 
     def __init__(self, rulesets: list[Ruleset], workers: int | None = None,
-                 space: PacketSpace | None = None, witness_limit: int | None = None) -> None:
-        """``witness_limit`` as in ``lint.lint_filters``."""
+                 space: PacketSpace | None = None, witness_limit: int | None = None,
+                 min_workers: int = 2, min_rules: int | None = None) -> None:
+        """``witness_limit`` as in ``lint.lint_filters``. No pool for fewer than ``min_workers``
+        workers (one is worth it beside this process when a core is free for it: ``StagedLint``)
+        or fewer than ``min_rules`` rules (default ``PARALLEL_FROM_RULES``)."""
         self._rulesets = rulesets
         self._space = space
         self._witness_limit = witness_limit
@@ -86,7 +89,9 @@ class BackgroundLint:
         self._pending: dict[Unit, Future[list[PlainIssue]]] = {}
         units = [(index, flt) for index, flts in enumerate(self._filters) for flt in flts]
         workers = min(workers or usable_cores(), len(units))
-        if workers < 2 or sum(len(f.rules) for _, f in units) < PARALLEL_FROM_RULES or not can_fork():
+        if workers < min_workers or (workers == 1 and usable_cores() < 2) \
+                or sum(len(f.rules) for _, f in units) < (PARALLEL_FROM_RULES if min_rules is None else min_rules) \
+                or not can_fork():
             return
         global _RULESETS
         _RULESETS = rulesets
@@ -185,3 +190,61 @@ def _lint_in_worker(unit: Unit, witness_limit: int | None) -> list[PlainIssue]:
 def _rebuilt(flt: Filter, plain: list[PlainIssue]) -> list[LintIssue]:
     return [LintIssue(kind, flt.name, flt.rules[at], message, [flt.rules[r] for r in related], witness)
             for kind, at, message, related, witness in plain]
+
+
+EARLY_SHARE = 5
+"""``StagedLint`` lints the first 1/EARLY_SHARE of the rulesets (by weight) while the rest are
+parsed: lint costs about four times the parse per rule (iptables bench), so that share ends
+about when the parse does, and the pool for the rest then balances the cores to the end."""
+
+
+class StagedLint:
+    """``BackgroundLint`` of rulesets whose first part starts while the rest are still being parsed.
+
+    Parsing is serial, and a fork inherits only what is parsed by then: a lint that waits
+    for the last ruleset leaves every other core idle through the whole parse. So one worker
+    lints the first rulesets (``EARLY_SHARE``, by ``weights``: their config files' sizes,
+    known before parsing) while this process parses the rest; the rest then get the usual
+    pool. Call ``parsed`` with each ruleset in order, then ``finish``.
+    """
+
+    def __init__(self, weights: list[int], space: PacketSpace | None = None,
+                 witness_limit: int | None = None) -> None:
+        self._space = space
+        self._witness_limit = witness_limit
+        self._early = 0  # how many rulesets the early worker takes (0: none)
+        running = 0
+        for count, weight in enumerate(weights[:-1], start=1):
+            running += weight
+            if running * EARLY_SHARE >= sum(weights):
+                self._early = count if usable_cores() >= 2 else 0
+                break
+        self._pending: list[Ruleset] = []
+        self._stages: list[tuple[int, BackgroundLint]] = []  # (index of the stage's first ruleset, its lint)
+
+    def parsed(self, ruleset: Ruleset) -> None:
+        self._pending.append(ruleset)
+        if not self._stages and len(self._pending) == self._early:
+            self._stages.append((0, BackgroundLint(self._pending, 1, self._space, self._witness_limit, min_workers=1,
+                                                   min_rules=PARALLEL_FROM_RULES // 2)))
+            self._pending = []
+
+    def finish(self) -> None:
+        """Start the lint of the rest (every ruleset is parsed)."""
+        first = self._early if self._stages else 0
+        self._stages.append((first, BackgroundLint(self._pending, None, self._space, self._witness_limit)))
+        self._pending = []
+
+    @property
+    def uses_workers(self) -> bool:
+        return any(lint.uses_workers for _, lint in self._stages)
+
+    def as_done(self) -> Iterator[tuple[int, list[LintIssue]]]:
+        """``BackgroundLint.as_done`` of every stage (the early one started first and ends first)."""
+        for first, lint in self._stages:
+            for index, issues in lint.as_done():
+                yield first + index, issues
+
+    def cancel(self) -> None:
+        for _, lint in self._stages:
+            lint.cancel()
