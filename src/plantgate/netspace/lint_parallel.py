@@ -4,10 +4,12 @@ A BDD manager is single-threaded and CPython runs one thread at a time, so the o
 use a second core is a second process. Each worker is forked after parsing (the ruleset is
 inherited, never pickled) and lints whole filters, each in a fresh ``PacketSpace``; it sends
 back plain tuples that name rules by position, and the parent rebuilds the issues with its
-own Rule objects, in the order the serial lint gives. ``plantgate check`` hands over all its
-firewalls at once, so the cores stay busy across firewalls.
+own Rule objects, in the order the serial lint gives. ``plantgate check`` hands over its
+first firewalls while it parses the rest, then all the others at once, so the cores stay busy
+across firewalls.
 
-``BackgroundLint`` starts the workers at once and collects their issues when asked.
+``BackgroundLint`` starts the workers at once and collects their issues when asked;
+``StagedLint`` starts a first worker before the last ruleset is parsed.
 
 Only for a caller that owns its process (the CLI: ``fw lint``, ``check``): forking a process
 that runs other threads (the web app) can deadlock the child, so ``lint_ruleset`` stays
@@ -69,7 +71,7 @@ def lint_rulesets_parallel(rulesets: list[Ruleset], workers: int | None = None,
 class BackgroundLint:
     """``lint_rulesets_parallel`` started now, its issues collected later by ``result``.
 
-    ``plantgate check`` starts it as soon as the firewalls are parsed: the workers lint
+    ``plantgate check`` starts it as its firewalls are parsed (``StagedLint``): the workers lint
     while this process folds the filters and runs the other checks, so no core idles
     through the checks that run in this process alone. Small rulesets (see
     ``lint_rulesets_parallel``) start nothing and are linted in ``result``.
