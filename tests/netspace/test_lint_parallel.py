@@ -141,6 +141,23 @@ def test_background_lint_gives_the_serial_lint(monkeypatch: pytest.MonkeyPatch) 
         assert _identity(issues) == _identity(lint_ruleset(PacketSpace(), each)), each.file
 
 
+def test_staged_lint_gives_the_serial_lint_whatever_order_the_workers_end_in(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check`` lints its first firewalls while it parses the rest: each ruleset's issues as its serial lint."""
+    monkeypatch.setattr(lint_parallel, "PARALLEL_FROM_RULES", 0)
+    monkeypatch.setattr(lint_parallel, "usable_cores", lambda: 2)
+    rulesets = _rulesets()
+    staged = lint_parallel.StagedLint([len(r.filters) + 1 for r in rulesets], witness_limit=1)
+    for each in rulesets:
+        staged.parsed(each)
+    assert staged.uses_workers  # the first rulesets are on a worker before the last one is parsed
+    staged.finish()
+    done = list(staged.as_done())
+    assert sorted(index for index, _ in done) == list(range(len(rulesets)))
+    for index, issues in done:
+        assert _identity(issues) == _identity(lint_ruleset(PacketSpace(), rulesets[index], 1)), rulesets[index].file
+
+
 def test_cancel_stops_the_workers_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """A check that fails before rule hygiene must not wait for the lint it will never read."""
     monkeypatch.setattr(lint_parallel, "PARALLEL_FROM_RULES", 0)

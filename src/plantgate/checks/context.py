@@ -7,6 +7,7 @@ checks that need no firewall never pay for parsing one.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +20,7 @@ from plantgate.model import Treaty
 from plantgate.netspace import FlowSet, PacketSpace, Permitter, default_space
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.lint import LintIssue, lint_ruleset
-from plantgate.netspace.lint_parallel import BackgroundLint
+from plantgate.netspace.lint_parallel import StagedLint
 from plantgate.netspace.prefold import prefold
 from plantgate.reconcile import BoundaryFirewall, conduit_flows, load_boundary_firewalls, register_flows
 from plantgate.reconcile.reach import Estate
@@ -39,8 +40,9 @@ class CheckContext:
     extra_flow_files: list[Path] = field(default_factory=list)
     may_fork: bool = False
     """True only for a caller that owns its process (the CLI): the filters of large firewalls
-    are then folded and linted on every core (``netspace.prefold``, ``netspace.lint_parallel``),
-    the lint in the background from the moment they are parsed. The web app runs threads: never."""
+    are then linted on every core (``netspace.lint_parallel``), in the background from the
+    moment they are parsed, or, when the lint is too small for workers, folded on every core
+    (``netspace.prefold``). The web app runs threads: never."""
     baseline: LoadedBaseline | None = None
     """The corporate baseline every plant of the fleet is held to (``checks.baseline``), if any."""
     fleet_feeds: FeedPaths | None = None
@@ -56,25 +58,40 @@ class CheckContext:
 
     @cached_property
     def firewalls(self) -> list[BoundaryFirewall]:
-        firewalls = load_boundary_firewalls(self.site, self.space)
-        if self.may_fork:
-            # the lint workers start before the folds, so they lint while this process folds and checks
-            self.__dict__["_lint"] = BackgroundLint([fw.parsed for fw in firewalls], space=self.space,
-                                                    witness_limit=FINDING_WITNESSES)
+        if not self.may_fork:
+            return load_boundary_firewalls(self.site, self.space)
+        # the lint workers start while the firewalls are parsed: they lint while this process
+        # parses the rest, folds and checks
+        lint = StagedLint([_size(self.site.resolve(entry.config)) for entry in self.treaty.firewalls],
+                          self.space, FINDING_WITNESSES)
+        try:
+            firewalls = load_boundary_firewalls(self.site, self.space, lambda fw: lint.parsed(fw.parsed))
+            lint.finish()
+        except BaseException:
+            lint.cancel()
+            raise
+        self.__dict__["_lint"] = lint
+        if not lint.uses_workers:
+            # Fold children only while the cores are free. Beside lint workers they compete for
+            # the same cores, and this process rebuilds their filters' rule matches anyway as
+            # soon as a check asks which rules permit some flows (``rules_permitting``).
             prefold(self.space, [fw.ruleset for fw in firewalls])
         return firewalls
 
-    def lint(self) -> list[list[LintIssue]]:
-        """The lint issues of each boundary firewall's parsed ruleset, in the order of ``firewalls``."""
+    def lint_as_done(self) -> Iterator[tuple[int, list[LintIssue]]]:
+        """(index in ``firewalls``, the lint issues of that firewall's parsed ruleset), each as soon
+        as it is linted (``StagedLint.as_done``: the order depends on the workers)."""
         firewalls = self.firewalls
-        started: BackgroundLint | None = self.__dict__.pop("_lint", None)
+        started: StagedLint | None = self.__dict__.pop("_lint", None)
         if started is not None:
-            return started.result()
-        return [lint_ruleset(self.space, fw.parsed, FINDING_WITNESSES) for fw in firewalls]
+            yield from started.as_done()
+            return
+        for index, fw in enumerate(firewalls):
+            yield index, lint_ruleset(self.space, fw.parsed, FINDING_WITNESSES)
 
     def close(self) -> None:
         """Stop background work nobody collected (a run that ended early); the context stays usable."""
-        started: BackgroundLint | None = self.__dict__.pop("_lint", None)
+        started: StagedLint | None = self.__dict__.pop("_lint", None)
         if started is not None:
             started.cancel()
 
@@ -98,6 +115,14 @@ class CheckContext:
             cache[conduit_id] = conduit_flows(self.space, self.treaty, conduit)
         result: FlowSet = cache[conduit_id]
         return result
+
+
+def _size(path: Path) -> int:
+    """A config's size in bytes, its weight in the lint's runs (0 when unreadable: the parse reports it)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def rule_location(rule: Rule) -> Location:

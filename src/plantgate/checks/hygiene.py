@@ -109,8 +109,10 @@ def _blame_broad_rule(issue: LintIssue, register: _Register, fw: BoundaryFirewal
     if issue.kind != "redundant" or covered is None or not covered.action.permits or not issue.related_rules:
         return None
     conduits = register.implemented_by(covered)
+    if not conduits:  # most covered rules implement no conduit: no related rule is then judged
+        return None
     broad = [r for r in issue.related_rules if register.broader(r)]
-    if not conduits or not broad:
+    if not broad:
         return None
     names = ", ".join(f"{r.rule_id} (line {r.span.line})" for r in broad)
     text = (f"{names} {'is' if len(broad) == 1 else 'are'} broader than the register and cover"
@@ -134,14 +136,16 @@ def _item(issue: LintIssue, register: _Register, fw: BoundaryFirewall) -> _Item:
 def rule_hygiene(ctx: CheckContext) -> Iterator[Finding]:
     register = _Register(ctx)
     firewalls = ctx.firewalls
-    for fw, issues in zip(firewalls, ctx.lint(), strict=True):
+    findings: dict[int, list[Finding]] = {}
+    for index, issues in ctx.lint_as_done():  # each firewall while the workers lint the others
+        fw = firewalls[index]
         groups: dict[str, dict[str, _Item]] = {}
         for issue in issues:
             item = _item(issue, register, fw)
             groups.setdefault(issue.kind, {}).setdefault(item.subject, item)
-        for kind in KINDS:
-            if kind in groups:
-                yield _group_finding(fw, kind, list(groups[kind].values()))
+        findings[index] = [_group_finding(fw, kind, list(groups[kind].values())) for kind in KINDS if kind in groups]
+    for index in range(len(firewalls)):  # in the order of the firewalls, whatever order the lint ended in
+        yield from findings[index]
 
 
 def _group_finding(fw: BoundaryFirewall, kind: str, items: list[_Item]) -> Finding:

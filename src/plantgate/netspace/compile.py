@@ -92,12 +92,42 @@ def raw_fields_node(space: PacketSpace, rule: Rule) -> Node:
         return hit[1]
     # Two parses of one config (a change proof) give equal rules as different objects:
     # keyed by content they share one node, and CUDD's cache then serves their folds too.
-    content = ("raw-fields-of", rule.sources, rule.destinations, rule.services,
-               rule.source_negate, rule.destination_negate, rule.service_negate)
+    content = ("raw-fields-of", rule.sources, rule.destinations, rule.services, rule.source_negate,
+               rule.destination_negate, rule.service_negate)
     node = space.memo.get(content)
-    if node is not None:
-        space.memo[key] = (rule, node)
-        return node
+    if node is None:
+        src, dst, svc = _field_parts(space, rule)
+        node = svc & (dst & src)  # dst lies above src: this order copies the fewest nodes
+        _remember(space, content, node)
+    _remember(space, key, (rule, node))
+    return node
+
+
+def fields_node(space: PacketSpace, rule: Rule) -> Node:
+    """The packet-field match of a rule (negations applied, zones and state ignored)."""
+    key = ("fields", id(rule))
+    hit = space.memo.get(key)
+    if hit is not None and hit[0] is rule:
+        return hit[1]
+    raw = space.memo.get(("raw-fields", id(rule)))
+    if raw is not None and raw[0] is rule:  # a fold built it already: one cut to the universe
+        node = raw[1] & space.universe_node
+    else:
+        # The services cut to the universe once per services, then the addresses under them:
+        # one copy of the match fewer than the raw match cut to the universe.
+        src, dst, svc = _field_parts(space, rule)
+        services = ("services-in-universe", rule.services, rule.service_negate)
+        in_universe = space.memo.get(services)
+        if in_universe is None:
+            in_universe = svc & space.universe_node
+            _remember(space, services, in_universe)
+        node = in_universe & (dst & src)
+    _remember(space, key, (rule, node))
+    return node
+
+
+def _field_parts(space: PacketSpace, rule: Rule) -> tuple[Node, Node, Node]:
+    """(source, destination, service) raw nodes of a rule, negations applied."""
     try:
         src = space.address_node("src", rule.sources)
         dst = space.address_node("dst", rule.destinations)
@@ -112,25 +142,13 @@ def raw_fields_node(space: PacketSpace, rule: Rule) -> Node:
         dst = ~dst
     if rule.service_negate:
         svc = ~svc
-    node = svc & (dst & src)  # dst lies above src: this order copies the fewest nodes
-    if len(space.memo) > _MEMO_LIMIT:
-        space.memo.clear()
-    space.memo[key] = (rule, node)
-    space.memo[content] = node
-    return node
+    return src, dst, svc
 
 
-def fields_node(space: PacketSpace, rule: Rule) -> Node:
-    """The packet-field match of a rule (negations applied, zones and state ignored)."""
-    key = ("fields", id(rule))
-    hit = space.memo.get(key)
-    if hit is not None and hit[0] is rule:
-        return hit[1]
-    node = raw_fields_node(space, rule) & space.universe_node
+def _remember(space: PacketSpace, key: object, value: object) -> None:
     if len(space.memo) > _MEMO_LIMIT:
         space.memo.clear()
-    space.memo[key] = (rule, node)
-    return node
+    space.memo[key] = value
 
 
 def rule_takes_part(rule: Rule) -> bool:

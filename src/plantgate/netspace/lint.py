@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
 
-from plantgate.firewalls.ruleset import ANY_IPV4, ANY_IPV6, TCP, UDP, Filter, NamedObject, Rule, Ruleset
+from plantgate.firewalls.ruleset import ANY_IPV4, ANY_IPV6, TCP, UDP, Filter, NamedObject, Rule, Ruleset, Service
 from plantgate.netspace.box_index import earlier_meeting
 from plantgate.netspace.boxes import Box, Boxes, address_counts
 from plantgate.netspace.compile import fields_node, union_all
@@ -148,6 +148,7 @@ class _FilterLinter:
         self.issues: list[LintIssue] = []
         self.covered: set[int] = set()  # rules redundant by cover: the removal check treats them as gone
         self._zone_nodes: dict[tuple[str, tuple[str, ...]], Node] = {}
+        self._protocol_breadth: dict[tuple[tuple[Service, ...], bool], list[str]] = {}
 
     def _zones(self, fld: str, zones: tuple[str, ...]) -> Node:
         if not zones:
@@ -344,6 +345,23 @@ class _FilterLinter:
         fields = fields_node(self.space, rule)
         return any(every & ~fields == self.space.false for every in _whole_families(self.space))
 
+    def _whole_protocols(self, services: tuple[Service, ...], negate: bool) -> list[str]:
+        """Why the services are overly broad (every port of TCP or of UDP); once per distinct services:
+        a filter's rules name few of them."""
+        key = (services, negate)
+        reasons = self._protocol_breadth.get(key)
+        if reasons is None:
+            space = self.space
+            service = space.false
+            for svc in services:
+                service = service | space.service_node(svc)
+            if negate:
+                service = ~service
+            reasons = self._protocol_breadth[key] = [
+                f"its services cover every {name} port" for proto, name in ((TCP, "TCP"), (UDP, "UDP"))
+                if space.value("proto", proto) & space.universe_node & ~service == space.false]
+        return reasons
+
     def _breadth(self, rule: Rule) -> None:
         space = self.space
         fields = fields_node(space, rule)
@@ -360,14 +378,7 @@ class _FilterLinter:
                 reasons.append(f"its {label} covers {v4_count} IPv4 addresses (more than a /8)")
             if v6_count > MAX_IPV6_ADDRESSES:
                 reasons.append(f"its {label} covers more IPv6 addresses than a /32")
-        service = space.false
-        for svc in rule.services:
-            service = service | space.service_node(svc)
-        if rule.service_negate:
-            service = ~service
-        for proto, name in ((TCP, "TCP"), (UDP, "UDP")):
-            if space.value("proto", proto) & space.universe_node & ~service == space.false:
-                reasons.append(f"its services cover every {name} port")
+        reasons += self._whole_protocols(rule.services, rule.service_negate)
         if reasons:
             self._issue("overly_broad", rule, f"rule {rule.rule_id} is overly broad: " + "; ".join(reasons))
 

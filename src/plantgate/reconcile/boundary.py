@@ -10,6 +10,7 @@ entry's ``vendor:`` line, and a zone-map key that matches nothing in the config.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -150,12 +151,14 @@ class BoundaryFirewall:
         return None
 
 
-def load_boundary_firewalls(site: Site, space: PacketSpace) -> list[BoundaryFirewall]:
+def load_boundary_firewalls(site: Site, space: PacketSpace,
+                            parsed: Callable[[BoundaryFirewall], None] | None = None) -> list[BoundaryFirewall]:
     """Parse and bind every firewall the treaty names; one InputError listing every problem.
 
     A config clearly written for another vendor than its entry declares is refused at the
     entry's ``vendor:`` line: the wrong parser would read it as an empty firewall. A Linux
     firewall's ``routing:`` file gives its ruleset the interfaces and routes it lacks.
+    ``parsed`` is called with each firewall as soon as it is bound (``check`` starts its lint then).
     """
     firewalls = []
     problems: list[InputProblem] = []
@@ -174,6 +177,8 @@ def load_boundary_firewalls(site: Site, space: PacketSpace) -> list[BoundaryFire
             if entry.routing is not None:
                 attach_routing(ruleset, read_routing_file(site.resolve(entry.routing)))
             firewalls.append(BoundaryFirewall.bound(site, entry, ruleset, space))
+            if parsed is not None:
+                parsed(firewalls[-1])
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:

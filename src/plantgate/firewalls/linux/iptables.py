@@ -152,8 +152,9 @@ class _Reader:
         tool = _TOOL.match(line)
         if tool:
             offset += tool.end()
-        tokens = [Token(t.text, t.column + offset) for t in tokenize(line[tool.end() if tool else 0:],
-                                                                          self.file, number)]
+        tokens = tokenize(line[tool.end() if tool else 0:], self.file, number)
+        if offset:  # columns of the line as written
+            tokens = [Token(t.text, t.column + offset) for t in tokens]
         if tokens and re.fullmatch(r"\[\d+:\d+\]", tokens[0].text):
             tokens = tokens[1:]
         table = self.table

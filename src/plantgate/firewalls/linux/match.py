@@ -205,8 +205,10 @@ def _whole_family(a: AddressSet) -> bool:
 def _plain_within(a: AddressSet, universe: AddressSet) -> bool:
     """No excludes, no repeated network or name, at least one network, all of the universe's family."""
     version = universe.include[0].version
+    # one network cannot repeat: no set of it to hash (a rule's -s or -d is nearly always one)
     return (bool(a.include) and not a.exclude and all(n.version == version for n in a.include)
-            and len(set(a.include)) == len(a.include) and len(set(a.names)) == len(a.names))
+            and (len(a.include) == 1 or len(set(a.include)) == len(a.include))
+            and len(set(a.names)) == len(a.names))
 
 
 def exact_intersection(a: AddressSet, b: AddressSet) -> AddressSet | None:
