@@ -293,8 +293,9 @@ def _tree_pss_kb(root: int) -> int:
     return total
 
 
-def _run_command(argv: list[str], out_path: str, cwd: str | None) -> tuple[float, int, int]:
-    """(seconds, exit code, peak PSS of the process tree in kB); stdout to ``out_path`` as a redirect does."""
+def _run_command(argv: list[str], out_path: str, cwd: str | None, sample: bool = True) -> tuple[float, int, int]:
+    """(seconds, exit code, peak PSS of the process tree in kB, 0 unless ``sample``); stdout to
+    ``out_path`` as a redirect does."""
     import threading
 
     with open(out_path, "wb") as out:
@@ -303,16 +304,18 @@ def _run_command(argv: list[str], out_path: str, cwd: str | None) -> tuple[float
         peak = [0]
         done = threading.Event()
 
-        def sample() -> None:
+        def sampling() -> None:
             while not done.wait(0.05):
                 peak[0] = max(peak[0], _tree_pss_kb(process.pid))
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
+        sampler = threading.Thread(target=sampling, daemon=True)
+        if sample:
+            sampler.start()
         _, err = process.communicate()
         elapsed = time.perf_counter() - start
         done.set()
-        sampler.join()
+        if sample:
+            sampler.join()
     if process.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(argv)} exited {process.returncode}: {err.decode(errors='replace')[-2000:]}")
     return elapsed, process.returncode, peak[0]
@@ -323,6 +326,9 @@ def command(params: Params) -> Result:
 
     Standard output goes to a file, as a shell redirect would send it. ``tree_mb`` is the peak
     of the summed PSS of the process and its children (workers included), sampled every 50 ms.
+    Where the row has a memory target (``memory_apart``), the sampling (which reads every process's
+    page tables and measurably slows a busy two-core command) gets one run of its own after the
+    timed runs, which run without it.
     ``exit`` is the command's exit code (0 or 1; anything else is an error). The output's size
     and a digest are reported, so that runs and revisions can be compared.
     """
@@ -331,12 +337,16 @@ def command(params: Params) -> Result:
     out_path = str(Path(params["out_dir"]) / f"{params['name']}.out")
     runs = []
 
+    memory_apart = bool(params.get("memory_apart"))
+
     def once() -> tuple[float, tuple[int, int]]:
-        elapsed, code, peak = _run_command(params["argv"], out_path, params.get("cwd"))
+        elapsed, code, peak = _run_command(params["argv"], out_path, params.get("cwd"), sample=not memory_apart)
         runs.append(peak)
         return elapsed, (code, peak)
 
     times, (code, _) = _repeat(params, once)
+    if memory_apart:
+        runs.append(_run_command(params["argv"], out_path, params.get("cwd"))[2])
     data = Path(out_path).read_bytes()
     return {"times": times, "info": {"exit": code, "tree_mb": round(max(runs) / 1024), "out_kb": len(data) // 1024,
                                      "out_sha": hashlib.sha256(data).hexdigest()[:10]}}

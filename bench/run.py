@@ -394,7 +394,8 @@ def run_commands(args: argparse.Namespace) -> list[Row]:
         worker = params.get("worker", "command")
         peer = rows.get(params["vs"]) if "vs" in params else None
         run_params = {k: v for k, v in params.items() if k not in ("worker", "vs", "min_ratio", "max_tree_mb")}
-        run_params.update(budget_s=args.budget, name=name, out_dir=str(out_dir))
+        run_params.update(budget_s=args.budget, name=name, out_dir=str(out_dir),
+                          memory_apart="max_tree_mb" in params)  # memory sampled in a run of its own
         result = measure(worker, run_params, profile=25 if args.profile else 0)
         rows[name] = Row(label, target, result, peer, params.get("min_ratio"), params.get("max_tree_mb"))
         print("  done: " + command_line(rows[name]), flush=True)
