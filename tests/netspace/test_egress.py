@@ -94,3 +94,21 @@ end
     _, pairs = flows(tmp_path, routes)
     assert any(part.rules and part.endpoints.contains(to_server("10.20.0.9"))  # type: ignore[attr-defined]
                for part in pairs[("ot", "wan1")])
+
+
+def test_dynamic_routing_keeps_the_flow(tmp_path: Path) -> None:
+    """By hand: BGP is in use (an AS and a neighbor): a route it learns at run time may be more specific
+    than the connected 10.40.1.0/24 and send the server out of wan1, so nothing is cut: the ot -> wan1
+    pair keeps the flow the VIP translates (widened), as with the static route above."""
+    routes = """config router bgp
+    set as 65001
+    config neighbor
+        edit "203.0.113.254"
+            set remote-as 65002
+        next
+    end
+end
+"""
+    _, pairs = flows(tmp_path, routes)
+    assert any(part.rules and part.endpoints.contains(to_server("10.20.0.9"))  # type: ignore[attr-defined]
+               for part in pairs[("ot", "wan1")])

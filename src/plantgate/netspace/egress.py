@@ -10,7 +10,9 @@ Only what the config proves is used: a destination inside a network connected to
 another zone leaves there, unless a more specific static route (toward any other interface, or
 one PlantGate cannot place) may take it elsewhere. Networks connected on the pair's own zone stay.
 Static routes alone decide nothing here (a route learned by OSPF or BGP, which the configs do
-not hold, may be more specific), and policy-based routing is not read.
+not hold, may be more specific), and policy-based routing is not read. So a firewall with a
+routing gap (``Ruleset.routing_gaps``: dynamic routing, policy routing, layer-2 operation, an
+address learned at run time, a route not read) proves nothing: no destination is cut there.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def _destinations(space: PacketSpace, network: IPNetwork) -> Node:
 
 def connected_elsewhere(space: PacketSpace, ruleset: Ruleset, zone: str) -> FlowSet:
     """Packets whose destination the firewall's connected networks send out of a zone other than ``zone``."""
+    if ruleset.routing_gaps:  # a route the config does not hold may take any destination anywhere
+        return space.empty()
     key = ("connected-elsewhere", id(ruleset), zone)
     hit = space.memo.get(key)
     if hit is not None and hit[0] is ruleset:
