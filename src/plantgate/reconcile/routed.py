@@ -80,5 +80,6 @@ def hop_routing(space: PacketSpace, hop: Hop) -> HopRouting:
     diverting = {rule.span.line for rule in ruleset.nat_rules if rule.sets_egress}
     divert = (f"; {len(diverting)} static NAT statement(s) send what they un-NAT out of the interface they name "
               "(NAT divert)" if diverting else "")
-    return HopRouting(carried, f"{hop.firewall_id}: routes followed{where}: {len(ruleset.routes)} static route(s), "
+    return HopRouting(carried, f"{hop.firewall_id}: routes followed{where}, with every interface up: "
+                               f"{len(ruleset.routes)} static route(s), "
                                f"{sum(len(i.addresses) for i in ruleset.interfaces)} connected network(s){divert}")
