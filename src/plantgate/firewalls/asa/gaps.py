@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from plantgate.firewalls.routes import KEEPS_PATHS, RoutingGap
 from plantgate.firewalls.ruleset import SourceSpan
 
-NAT_DIVERT = "static NAT"
-"""How a NAT divert gap's reason begins."""
 DYNAMIC_PROTOCOLS = {"ospf": "OSPF", "bgp": "BGP", "eigrp": "EIGRP", "rip": "RIP", "isis": "IS-IS"}
 RUNTIME_ADDRESS = {"dhcp": "DHCP", "pppoe": "PPPoE", "autoconfig": "IPv6 autoconfiguration (SLAAC)"}
 
@@ -71,20 +69,25 @@ class RoutingGapReader:
         self._block = head
         if head == "interface" and len(tokens) >= 2:
             self._interface = _InterfaceBlock(tokens[1])
+        if head == "nat":
+            self._divert(number, raw, tokens)
+            return
         reason = _command_reason(tokens)
         if reason:
             self.gap(number, raw, reason)
-            if head == "nat" and reason.startswith(NAT_DIVERT):
-                self._diverts.add(number)
+
+    def _divert(self, number: int, raw: str, tokens: list[str]) -> None:
+        """An 8.3+ ``nat`` statement's divert: a gap, unless ``finish`` learns NAT rules carry it."""
+        reason = _nat_divert(tokens)
+        if reason:
+            self.gap(number, raw, reason)
+            self._diverts.add(number)
 
     def sub_line(self, number: int, raw: str, tokens: list[str]) -> None:
         if self._interface is not None:
             self._interface_line(self._interface, number, raw, tokens)
         elif self._block == "object" and tokens[0] == "nat":
-            reason = _nat_divert(tokens)
-            if reason:
-                self.gap(number, raw, reason)
-                self._diverts.add(number)
+            self._divert(number, raw, tokens)
         elif self._block == "webvpn" and tokens[1:2] == ["enable"] and tokens[0] in ("anyconnect", "svc"):
             self.gap(number, raw, "remote-access SSL VPN (AnyConnect) is enabled: each connected client's address "
                                   f"becomes a host route at run time, {KEEPS_PATHS}")
@@ -166,7 +169,7 @@ def _command_reason(tokens: list[str]) -> str:
         return f"the ASA is in transparent mode: it bridges traffic without a route lookup, {KEEPS_PATHS}"
     if head == "route" or tokens[:2] == ["ipv6", "route"]:
         return _route_reason(tokens)
-    if head in ("nat", "static"):
+    if head == "static":  # pre-8.3: not modelled as NAT rules, so its divert stays a gap
         return _nat_divert(tokens)
     if head == "crypto" and "reverse-route" in tokens:
         return ("reverse route injection (set reverse-route) adds routes to the VPN peers' networks while their "
@@ -203,7 +206,7 @@ def _nat_divert(tokens: list[str]) -> str:
     egress += [mapped] if _keyword_then(tokens, "destination", "static") and mapped not in ("any", "") else []
     if not egress:
         return ""
-    return (f"{NAT_DIVERT} ({real},{mapped}) sends traffic for its mapped addresses out of {' and '.join(egress)}, "
+    return (f"static NAT ({real},{mapped}) sends traffic for its mapped addresses out of {' and '.join(egress)}, "
             f"not where the routing table points (NAT divert; route-lookup would make the routing table decide), "
             f"{KEEPS_PATHS}")
 
