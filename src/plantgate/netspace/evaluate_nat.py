@@ -19,7 +19,7 @@ from plantgate.netspace.evaluate import Verdict, evaluate, filters_to_evaluate
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.nat_oracle import Rewrite, example_rewrite, outcomes
 from plantgate.netspace.space import FlowSet, PacketSpace
-from plantgate.netspace.translate import moves_destination, nat_to_zone, rule_image, stage_rules
+from plantgate.netspace.translate import by_pre_nat_zone, nat_to_zone, rule_image, stage_rules
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,11 @@ def _rewrite_towards(space: PacketSpace, rule: NatRule | None, flow: Flow, wante
 
 def _arrival_outcomes(ruleset: Ruleset, rules: list[NatRule], flow: Flow, from_zone: str | None,
                       to_zone: str | None) -> list[NatRule | None]:
-    """The before-filter outcomes of ``flow`` in table order, as ``translate._pair_arrivals`` has them:
-    where the policy sees the original packet, outcomes that keep the destination are decided in
-    ``to_zone`` (their pre-NAT zone), those that move it with the pre-NAT zone unknown."""
+    """The before-filter outcomes of ``flow`` in table order, as ``translate._pair_arrivals`` has them
+    (``translate.by_pre_nat_zone`` where the policy sees the original packet)."""
     if ruleset.policy_sees == "translated" or to_zone is None:
         return outcomes(rules, flow, from_zone, to_zone)
-    keeping = [rule for rule in outcomes(rules, flow, from_zone, to_zone) if not moves_destination(rule)]
-    moving = [rule for rule in outcomes(rules, flow, from_zone, None) if moves_destination(rule)]
-    order = {id(rule): index for index, rule in enumerate(rules)}
-    return sorted(moving + keeping, key=lambda rule: order.get(id(rule), len(rules)))
+    return by_pre_nat_zone(rules, lambda zone: outcomes(rules, flow, from_zone, zone), lambda rule: rule, to_zone)
 
 
 def evaluate_translated(space: PacketSpace, ruleset: Ruleset, flow: Flow, from_zone: str | None = None,

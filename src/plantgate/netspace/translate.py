@@ -21,9 +21,9 @@ on an IPv4 path ever tests the high 96 bits.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 from plantgate.firewalls.nat import KEEP, AddressMapping, NatRule, NatStage, PortMapping
 from plantgate.firewalls.ruleset import PORT_PROTOCOLS, Ruleset
@@ -35,6 +35,7 @@ from plantgate.netspace.flow import MAPPED_V4_BASE
 from plantgate.netspace.space import HIGH_BITS, FlowSet, Node, PacketSpace
 
 Applies = Literal["yes", "no", "maybe"]
+T = TypeVar("T")
 
 
 def _zone_applies(zones: tuple[str, ...], context: str | None) -> Applies:
@@ -354,10 +355,20 @@ def _pair_arrivals(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone
     rules = stage_rules(ruleset, NatStage.BEFORE_FILTER)
     if ruleset.policy_sees == "translated":
         return nat_parts(space, rules, from_zone, to_zone)
-    moving = [part for part in nat_parts(space, rules, from_zone, None) if moves_destination(part.rule)]
-    keeping = [part for part in nat_parts(space, rules, from_zone, to_zone) if not moves_destination(part.rule)]
+    return by_pre_nat_zone(rules, lambda zone: nat_parts(space, rules, from_zone, zone), lambda part: part.rule,
+                           to_zone)
+
+
+def by_pre_nat_zone(rules: Sequence[NatRule], outcomes_in: Callable[[str | None], list[T]],
+                    rule_of: Callable[[T], NatRule | None], to_zone: str) -> list[T]:
+    """A pair's outcomes where a NAT rule's to-zone is the zone before translation (PAN-OS): those
+    that keep the destination from the table in ``to_zone`` (their pre-NAT zone), those that move
+    it from the table with the to-zone unknown; in table order, no rule last. ``outcomes_in`` gives
+    the outcomes of the table in a to-zone context (sets of packets, or one packet's rules)."""
+    moving = [item for item in outcomes_in(None) if moves_destination(rule_of(item))]
+    keeping = [item for item in outcomes_in(to_zone) if not moves_destination(rule_of(item))]
     order = {id(rule): index for index, rule in enumerate(rules)}
-    return sorted(moving + keeping, key=lambda part: order.get(id(part.rule), len(rules)))
+    return sorted(moving + keeping, key=lambda item: order.get(id(rule_of(item)), len(rules)))
 
 
 def stage_rules(ruleset: Ruleset, stage: NatStage) -> list[NatRule]:
