@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from plantgate.errors import InputError
-from plantgate.firewalls.ruleset import Filter, Rule, Ruleset
+from plantgate.firewalls.ruleset import Filter, Rule, Ruleset, Service
 from plantgate.netspace.space import FlowSet, Node, PacketSpace
 
 _MEMO_LIMIT = 400_000
@@ -131,18 +131,22 @@ def _field_parts(space: PacketSpace, rule: Rule) -> tuple[Node, Node, Node]:
     try:
         src = space.address_node("src", rule.sources)
         dst = space.address_node("dst", rule.destinations)
-        svc = space.false
-        for service in rule.services:
-            svc = svc | space.service_node(service)
+        svc = services_node(space, rule.services, rule.service_negate)
     except ValueError as exc:
         raise InputError.at(rule.span.file, rule.span.line, 0, f"rule {rule.rule_id}: {exc}") from exc
     if rule.source_negate:
         src = ~src
     if rule.destination_negate:
         dst = ~dst
-    if rule.service_negate:
-        svc = ~svc
     return src, dst, svc
+
+
+def services_node(space: PacketSpace, services: tuple[Service, ...], negate: bool = False) -> Node:
+    """The raw service-field set of a rule's services (their union, or its complement)."""
+    node = space.false
+    for service in services:
+        node = node | space.service_node(service)
+    return ~node if negate else node
 
 
 def _remember(space: PacketSpace, key: object, value: object) -> None:

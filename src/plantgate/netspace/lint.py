@@ -49,7 +49,7 @@ from itertools import islice
 from plantgate.firewalls.ruleset import ANY_IPV4, ANY_IPV6, TCP, UDP, Filter, NamedObject, Rule, Ruleset, Service
 from plantgate.netspace.box_index import earlier_meeting
 from plantgate.netspace.boxes import Box, Boxes, address_counts
-from plantgate.netspace.compile import fields_node, union_all
+from plantgate.netspace.compile import fields_node, services_node, union_all
 from plantgate.netspace.flow import Flow
 from plantgate.netspace.prefix_unions import PrefixUnions
 from plantgate.netspace.space import Node, PacketSpace
@@ -352,11 +352,7 @@ class _FilterLinter:
         reasons = self._protocol_breadth.get(key)
         if reasons is None:
             space = self.space
-            service = space.false
-            for svc in services:
-                service = service | space.service_node(svc)
-            if negate:
-                service = ~service
+            service = services_node(space, services, negate)
             reasons = self._protocol_breadth[key] = [
                 f"its services cover every {name} port" for proto, name in ((TCP, "TCP"), (UDP, "UDP"))
                 if space.value("proto", proto) & space.universe_node & ~service == space.false]

@@ -285,8 +285,9 @@ class PacketSpace:
                 node = node & ~self._networks(field, addrs.exclude)
             if len(self._address_cache) > _CACHE_LIMIT:
                 self._address_cache.clear()
-                self._address_by_id.clear()
             self._address_cache[field, addrs] = node
+        if len(self._address_by_id) > _CACHE_LIMIT:  # equal sets from many parses: bounded as well
+            self._address_by_id.clear()
         self._address_by_id[field, id(addrs)] = (addrs, node)
         return node
 

@@ -29,7 +29,7 @@ from plantgate.firewalls.nat import KEEP, AddressMapping, NatRule, NatStage, Por
 from plantgate.firewalls.ruleset import PORT_PROTOCOLS, Ruleset
 from plantgate.netspace.box_index import earlier_meeting
 from plantgate.netspace.boxes import Boxes
-from plantgate.netspace.compile import permitted_between, union_all
+from plantgate.netspace.compile import permitted_between, services_node, union_all
 from plantgate.netspace.egress import connected_elsewhere
 from plantgate.netspace.flow import MAPPED_V4_BASE
 from plantgate.netspace.space import HIGH_BITS, FlowSet, Node, PacketSpace
@@ -62,7 +62,7 @@ def nat_match_node(space: PacketSpace, rule: NatRule) -> Node:
     hit = space.memo.get(key)
     if hit is not None and hit[0] is rule:
         return hit[1]
-    services = union_all(space, [space.service_node(svc) for svc in rule.services])
+    services = services_node(space, rule.services)
     node = services & space.address_node("dst", rule.destinations) & space.address_node("src", rule.sources)
     node = node & space.universe_node
     space.memo[key] = (rule, node)
