@@ -92,9 +92,8 @@ class BackgroundLint:
         self._pending: dict[Unit, Future[list[PlainIssue]]] = {}
         units = [(index, flt) for index, flts in enumerate(self._filters) for flt in flts]
         workers = min(workers or usable_cores(), len(units))
-        if workers < min_workers or (workers == 1 and usable_cores() < 2) \
-                or sum(len(f.rules) for _, f in units) < (PARALLEL_FROM_RULES if min_rules is None else min_rules) \
-                or not can_fork():
+        enough_rules = sum(len(f.rules) for _, f in units) >= (PARALLEL_FROM_RULES if min_rules is None else min_rules)
+        if workers < min_workers or not enough_rules or not can_fork():
             return
         global _RULESETS
         _RULESETS = rulesets
