@@ -82,6 +82,16 @@ class AddressSet:
     include: tuple[IPNetwork, ...]
     exclude: tuple[IPNetwork, ...] = ()
     names: tuple[str, ...] = ()
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        """Hashed once: analyses key caches by address sets, and hashing one hashes every network in it
+        (a tenth of the time of building 50,000 rules' packet sets)."""
+        cached = self._hash
+        if cached is None:
+            cached = hash((self.include, self.exclude, self.names))
+            object.__setattr__(self, "_hash", cached)
+        return cached
 
     @property
     def is_any(self) -> bool:
