@@ -28,7 +28,7 @@ from enum import StrEnum
 from plantgate.errors import InputError
 from plantgate.firewalls.limits import MAX_NESTING, NESTING_EXPECTED
 from plantgate.firewalls.linux.match import Match, ZoneSet, conjoin, subtract_match
-from plantgate.firewalls.ruleset import Action, AddressSet, Rule, SourceSpan
+from plantgate.firewalls.ruleset import Action, AddressSet, Rule, Service, SourceSpan
 
 OTHER_INTERFACES = "*"
 SELF_ZONE = "self"
@@ -170,6 +170,9 @@ class Inliner:
     zone_universe: frozenset[str]
     rules: list[Rule] = field(default_factory=list)
     _ids: dict[str, int] = field(default_factory=dict)
+    _services: dict[tuple[Service, ...], tuple[Service, ...]] = field(default_factory=dict)
+    """Equal service lists as one object: analyses cache by the object (boxes, packet sets), and
+    thousands of rules name a handful of distinct services."""
 
     def flatten(self, base: Chain) -> list[Rule]:
         self.rules, self._ids = [], {}
@@ -253,6 +256,7 @@ class Inliner:
                                 "inlining the user chains gives more than "
                                 f"{MAX_RULES_PER_FILTER} rules", "a smaller chain graph")
         services, service_negate = match.services
+        services = self._services.setdefault(services, services)
         self.rules.append(Rule(
             rule_id=rule_id,
             position=len(self.rules) + 1,
