@@ -180,6 +180,13 @@ class _LineRecordingBuilder:
     def close(self) -> PanNode | None:
         return self.root
 
+    def detach(self) -> None:
+        """Break the cycle builder -> expat parser -> handlers (bound to the builder): without it the
+        whole tree (hundreds of thousands of nodes) outlives the parse until a collector pass finds it,
+        and the scan after a parse, or a frozen command process, keeps walking or holding it."""
+        self.expat = None
+        self.stack, self.text_parts, self.root = [], [], None
+
 
 def parse_xml_tree(text: str, file: str) -> PanNode:
     """Parse PAN-OS XML into a PanNode tree; refuse entities and malformed XML with an InputError."""
@@ -198,6 +205,8 @@ def parse_xml_tree(text: str, file: str) -> PanNode:
         raise InputError.at(
             file, line, column, f"XML refused for safety: {exc}", "XML without entity declarations"
         ) from exc
+    finally:
+        builder.detach()
     if not isinstance(root, PanNode):
         raise InputError.at(file, 1, 1, "empty XML document", "a PAN-OS <config> document")
     return root
