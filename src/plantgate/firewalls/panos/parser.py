@@ -316,7 +316,10 @@ class _Reader:
         return out
 
     # ---- rules ---------------------------------------------------------------------
-    def rule(self, entry: PanNode, position: int) -> tuple[Rule, str]:
+    def rule(self, entry: PanNode, intrazone_position: int,
+             interzone_position: int) -> tuple[Rule | None, Rule | None]:
+        """The rule as it joins the intrazone filter and the interzone filter, at these positions;
+        None for a filter its rule-type keeps it out of (a universal rule joins both)."""
         assert entry.name is not None
         name, line = entry.name, _node_line(entry)
         # each setting's first element by tag, looked up once: a rule asks for some twenty settings
@@ -399,16 +402,25 @@ class _Reader:
         span = self.span(entry)
         for message in notes + reasons:
             self.warn(span, message, widened=permit and message in reasons)
-        rule = Rule(
-            rule_id=name, position=position, action=action, span=span,
-            sources=sets["source"][0], destinations=sets["destination"][0], services=services,
-            source_negate=sets["source"][1], destination_negate=sets["destination"][1],
-            from_zones=zones_from, to_zones=zones_to, enabled=text("disabled") != "yes",
-            applications=apps, log=text("log-start") == "yes" or text("log-end", "yes") != "no",
-            comment=text("description"), object_refs=tuple(refs),
-            widened=tuple(reasons) if permit else (), uncertain=bool(reasons),
-        )
-        return rule, rule_type
+        sources, source_negate = sets["source"]
+        destinations, destination_negate = sets["destination"]
+        enabled, log = text("disabled") != "yes", text("log-start") == "yes" or text("log-end", "yes") != "no"
+        comment, object_refs, uncertain = text("description"), tuple(refs), bool(reasons)
+        widened = tuple(reasons) if permit else ()
+
+        def at(position: int) -> Rule:
+            # one Rule per filter it joins, built apart: ``dataclasses.replace`` is slow on 20,000 rules
+            return Rule(
+                rule_id=name, position=position, action=action, span=span,
+                sources=sources, destinations=destinations, services=services,
+                source_negate=source_negate, destination_negate=destination_negate,
+                from_zones=zones_from, to_zones=zones_to, enabled=enabled, applications=apps, log=log,
+                comment=comment, object_refs=object_refs, widened=widened, uncertain=uncertain,
+            )
+
+        intrazone = at(intrazone_position) if rule_type != "interzone" else None
+        interzone = at(interzone_position) if rule_type != "intrazone" else None
+        return intrazone, interzone
 
     def _is_object(self, name: str) -> bool:
         return any(self.lookup(kind, name) is not None for kind in ("application", "application-group"))
@@ -618,13 +630,11 @@ class PanosParser:
         for holder in target.rulebases:
             security = holder.child("security")
             for entry in security.entries("rules") if security else []:
-                # built with its position in the first filter it joins: a copy (``replace`` is slow
-                # on 20,000 rules) only for a universal rule, which joins both
-                first = interzone if entry.text("rule-type", "universal") == "interzone" else intrazone
-                rule, rule_type = reader.rule(entry, len(first) + 1)
-                for joined, skip in ((intrazone, "interzone"), (interzone, "intrazone")):
-                    if rule_type != skip:
-                        joined.append(rule if joined is first else dataclasses.replace(rule, position=len(joined) + 1))
+                intrazone_rule, interzone_rule = reader.rule(entry, len(intrazone) + 1, len(interzone) + 1)
+                if intrazone_rule is not None:
+                    intrazone.append(intrazone_rule)
+                if interzone_rule is not None:
+                    interzone.append(interzone_rule)
             nat = holder.child("nat")
             nat_entries += nat.entries("rules") if nat else []
         _layer3(root, reader, target, ruleset)  # before NAT: interface PAT takes the interfaces' addresses
