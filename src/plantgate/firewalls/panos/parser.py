@@ -143,6 +143,7 @@ class _Reader:
     def __init__(self, target: _Target, file: str, source: list[str], ruleset: Ruleset) -> None:
         self.target, self.file, self.source, self.ruleset = target, file, source, ruleset
         self.scope_nodes = target.scopes
+        self._holders: dict[str, list[PanNode]] = {}
         # names resolved once (a success has no cycle below it), handed out as copies
         self._addresses: dict[str, _Resolved] = {}
         self._services: dict[str, _Resolved] = {}
@@ -153,10 +154,12 @@ class _Reader:
 
     # ---- object lookup -------------------------------------------------------------
     def lookup(self, kind: str, name: str) -> PanNode | None:
-        for scope in self.scope_nodes:
-            for holder in scope.children:
-                if holder.tag == kind and (found := holder.entry(name)) is not None:
-                    return found
+        holders = self._holders.get(kind)
+        if holders is None:  # the scopes' ``<kind>`` children in lookup order, found once per kind
+            holders = self._holders[kind] = [h for scope in self.scope_nodes for h in scope.children if h.tag == kind]
+        for holder in holders:
+            if (found := holder.entry(name)) is not None:
+                return found
         return None
 
     def register_objects(self) -> None:
@@ -672,9 +675,11 @@ class PanosParser:
     def _zones(self, reader: _Reader, target: _Target, ruleset: Ruleset, rules: list[Rule]) -> None:
         defined = [z.name for holder in target.zone_holders for z in holder.entries("zone") if z.name]
         zones = list(dict.fromkeys(defined))
+        known = set(zones)
         for rule in rules:
             for zone in (*rule.from_zones, *rule.to_zones):
-                if zone not in zones:
+                if zone not in known:
+                    known.add(zone)
                     zones.append(zone)
                     reader.warn(rule.span, f"zone {zone} is used by rule {rule.rule_id} but not defined; "
                                 "kept as a zone", widened=False)
