@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from plantgate.firewalls.ruleset import Filter, Rule, Ruleset
-from plantgate.netspace.boxes import Box, BoxSet
+from plantgate.netspace.boxes import BoxSet
 from plantgate.netspace.compile import Permitter, PolicyKey, path_filters, rule_match_node, union_all
 from plantgate.netspace.signatures import Signatures
 from plantgate.netspace.space import FlowSet, Node, PacketSpace
@@ -155,7 +155,7 @@ class EditRestriction:
         self._regions: dict[tuple[Hashable, ...], tuple[list[Filter], Region]] = {}
         self._folds: dict[tuple[int, Context, int], tuple[Filter, Node, RestrictedFold]] = {}
         self._meetings: dict[tuple[int, tuple[int, ...]], tuple[Filter, _ByZone]] = {}
-        self._verdicts: dict[tuple[int, ...], dict[Box, bool]] = {}
+        self._verdicts: dict[tuple[int, ...], dict[Hashable, bool]] = {}
 
     def compare(self, old: Ruleset, new: Ruleset, key: PolicyKey) -> RestrictedKey | None:
         """Both sides of ``key`` restricted to what the edits reach, or None when the premise fails."""
@@ -221,19 +221,18 @@ class EditRestriction:
         """The rules of ``flt`` whose boxes meet the region's, once per filter and set of edits: a
         FortiGate or PAN-OS policy list serves every zone pair, each with a region of its own.
 
-        The verdict is kept per box: rules naming the same objects, and the unchanged rules of the
-        other side of the change, have equal boxes and are told apart once."""
+        The verdict is kept per rule signature (a rule's box follows from its signature): the unchanged
+        rules of the other side of the change, and rules alike in all but name, are told once."""
         key = (id(flt), region.edited)
         hit = self._meetings.get(key)
         if hit is not None and hit[0] is flt:
             return hit[1]
         verdicts = self._verdicts.setdefault(region.edited, {})
         meeting = []
-        for rule in flt.rules:
-            box = self._boxes.of_rule(rule)
-            verdict = verdicts.get(box)
+        for rule, signature in zip(flt.rules, self._signatures(flt), strict=True):
+            verdict = verdicts.get(signature)
             if verdict is None:
-                verdict = verdicts[box] = region.boxes.meets(box)
+                verdict = verdicts[signature] = region.boxes.meets(self._boxes.of_rule(rule))
             if verdict:
                 meeting.append(rule)
         by_zone = _ByZone(meeting)
