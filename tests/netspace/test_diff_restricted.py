@@ -341,3 +341,27 @@ def test_box_set_index_finds_exactly_the_meeting_boxes(edited: list[Box], querie
     for query in queries:
         expected = any(all(axes_meet(x, y) for x, y in zip(query, other, strict=True)) for other in edited)
         assert boxes.meets(query) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(rules(), max_size=12), st.lists(st.sampled_from([*ZONES, "dmz"]), max_size=2),
+       st.lists(st.sampled_from([*ZONES, "dmz"]), max_size=2),
+       st.sampled_from([None, *ZONES, "dmz"]), st.sampled_from([None, *ZONES, "dmz"]))
+def test_zone_index_leaves_out_only_rules_matching_nothing_in_the_context(
+        drawn: list[Rule], extra_from: list[str], extra_to: list[str],
+        from_zone: str | None, to_zone: str | None) -> None:
+    """``_ByZone.admitting`` keeps filter order and drops only rules whose match is empty in the context
+    (rules naming several zones too, which the ruleset strategy does not draw)."""
+    listed = [dataclasses.replace(r, from_zones=r.from_zones + tuple(extra_from) if i % 2 else r.from_zones,
+                                  to_zones=r.to_zones + tuple(extra_to) if i % 3 else r.to_zones)
+              for i, r in enumerate(drawn)]
+    admitted = restricted_module._ByZone(listed).admitting((from_zone, to_zone))
+
+    def names_other_zones(zones: tuple[str, ...], zone: str | None) -> bool:
+        return zone is not None and bool(zones) and zone not in zones
+
+    dropped = [r for r in listed
+               if names_other_zones(r.from_zones, from_zone) or names_other_zones(r.to_zones, to_zone)]
+    assert [id(r) for r in admitted] == [id(r) for r in listed if not any(r is d for d in dropped)]
+    for r in dropped:
+        assert compile_module.rule_match_node(SPACE, r, from_zone, to_zone, raw=True) == SPACE.false

@@ -8,14 +8,16 @@ signature holds every field that decides which new flows a rule matches and what
 with them, with address sets written as their exact integer intervals (``boxes``): hashing and
 comparing integers is several times cheaper than doing so on ``ipaddress`` objects, and it is
 what two 1,500-rule filters cost to compare. Equal intervals mean equal addresses, whatever
-the networks were written as.
+the networks were written as. For the same reason a rule's services are written as a number
+given to each distinct services tuple (tuples of ``Service`` dataclasses hash and compare in
+Python code), and its action as its string value (an enum member hashes in Python code too).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
 
-from plantgate.firewalls.ruleset import Filter, Rule, Ruleset
+from plantgate.firewalls.ruleset import Filter, Rule, Ruleset, Service
 from plantgate.netspace.boxes import Boxes
 from plantgate.netspace.compile import PolicyKey
 
@@ -32,6 +34,8 @@ class Signatures:
         """Writes address sets as their exact intervals, and gives the restricted diff its boxes."""
         self._by_filter: dict[int, tuple[Filter, tuple[Hashable, ...]]] = {}
         self._by_rule: dict[int, tuple[Rule, Hashable]] = {}
+        self._services_by_id: dict[int, tuple[tuple[Service, ...], int]] = {}
+        self._services_numbers: dict[tuple[Service, ...], int] = {}
 
     def of_rule(self, r: Rule) -> Hashable:
         """Every field that decides which new flows the rule matches, and how (not its id or line)."""
@@ -39,11 +43,20 @@ class Signatures:
         if hit is not None and hit[0] is r:
             return hit[1]
         addresses = self.boxes.addresses
-        signature = (r.action, r.enabled, r.stateful_return_only, r.uncertain, r.applications,
-                     addresses(r.sources), addresses(r.destinations), r.services,
+        signature = (r.action.value, r.enabled, r.stateful_return_only, r.uncertain, r.applications,
+                     addresses(r.sources), addresses(r.destinations), self._services_number(r.services),
                      r.source_negate, r.destination_negate, r.service_negate, r.from_zones, r.to_zones)
         self._by_rule[id(r)] = (r, signature)
         return signature
+
+    def _services_number(self, services: tuple[Service, ...]) -> int:
+        """The same number for equal services tuples (first looked up by identity: parsers share them)."""
+        hit = self._services_by_id.get(id(services))
+        if hit is not None and hit[0] is services:
+            return hit[1]
+        number = self._services_numbers.setdefault(services, len(self._services_numbers))
+        self._services_by_id[id(services)] = (services, number)
+        return number
 
     def of_rules(self, flt: Filter) -> tuple[Hashable, ...]:
         """The signature of each rule of ``flt``, in order."""

@@ -84,6 +84,10 @@ RULE_COSMETIC = frozenset({
     "option", "uuid", "disabled", "rule-type", "qos", "icmp-unreachable", "hip-profiles",
 })
 RULE_OUTSIDE_PACKET = ("source-user", "category", "source-hip", "destination-hip")
+#: Every rule child the reader understands; any other is an unknown setting.
+RULE_KNOWN = RULE_COSMETIC | set(RULE_OUTSIDE_PACKET) | {
+    "from", "to", "source", "destination", "negate-source", "negate-destination", "service",
+    "application", "action", "schedule", "target"}
 #: Predefined external dynamic lists of addresses (contents fetched at run time).
 PREDEFINED_EDLS = frozenset({
     "panw-highrisk-ip-list", "panw-known-ip-list", "panw-bulletproof-ip-list", "panw-torexit-ip-list",
@@ -100,7 +104,7 @@ class _Resolved:
     problems: list[str] = field(default_factory=list)
 
     def copy(self) -> _Resolved:
-        """An independent copy (resolved names are cached; callers must not share the lists)."""
+        """An independent copy (resolved names are cached and shared: only ``add`` may read them)."""
         return _Resolved(list(self.nets), list(self.services), list(self.refs), list(self.problems))
 
     def add(self, other: _Resolved) -> None:
@@ -139,16 +143,23 @@ class _Reader:
     def __init__(self, target: _Target, file: str, source: list[str], ruleset: Ruleset) -> None:
         self.target, self.file, self.source, self.ruleset = target, file, source, ruleset
         self.scope_nodes = target.scopes
+        self._holders: dict[str, list[PanNode]] = {}
         # names resolved once (a success has no cycle below it), handed out as copies
         self._addresses: dict[str, _Resolved] = {}
         self._services: dict[str, _Resolved] = {}
+        # a rule's lists of names resolved once (rules often name the same objects)
+        self._address_lists: dict[tuple[str, ...], tuple[_Resolved, AddressSet]] = {}
+        self._service_lists: dict[tuple[tuple[str, ...], tuple[str, ...]],
+                                  tuple[tuple[Service, ...], list[str], list[str]]] = {}
 
     # ---- object lookup -------------------------------------------------------------
     def lookup(self, kind: str, name: str) -> PanNode | None:
-        for scope in self.scope_nodes:
-            for holder in scope.children:
-                if holder.tag == kind and (found := holder.entry(name)) is not None:
-                    return found
+        holders = self._holders.get(kind)
+        if holders is None:  # the scopes' ``<kind>`` children in lookup order, found once per kind
+            holders = self._holders[kind] = [h for scope in self.scope_nodes for h in scope.children if h.tag == kind]
+        for holder in holders:
+            if (found := holder.entry(name)) is not None:
+                return found
         return None
 
     def register_objects(self) -> None:
@@ -195,7 +206,7 @@ class _Reader:
                                 f"address group {name} is nested more than {MAX_NESTING} levels deep", NESTING_EXPECTED)
         if (known := self._addresses.get(name)) is None:
             known = self._addresses[name] = self._resolve_address(name, stack)
-        return known.copy()
+        return known  # cached and shared: callers only ``add`` it to a result of their own
 
     def _resolve_address(self, name: str, stack: tuple[str, ...]) -> _Resolved:
         if (node := self.lookup("address", name)) is not None:
@@ -243,7 +254,7 @@ class _Reader:
                                 f"service group {name} is nested more than {MAX_NESTING} levels deep", NESTING_EXPECTED)
         if (known := self._services.get(name)) is None:
             known = self._services[name] = self._resolve_service(name, stack)
-        return known.copy()
+        return known  # cached and shared: callers only ``add`` it to a result of their own
 
     def _resolve_service(self, name: str, stack: tuple[str, ...]) -> _Resolved:
         if (node := self.lookup("service", name)) is not None:
@@ -308,10 +319,26 @@ class _Reader:
         return out
 
     # ---- rules ---------------------------------------------------------------------
-    def rule(self, entry: PanNode, position: int) -> tuple[Rule, str]:
+    def rule(self, entry: PanNode, intrazone_position: int,
+             interzone_position: int) -> tuple[Rule | None, Rule | None]:
+        """The rule as it joins the intrazone filter and the interzone filter, at these positions;
+        None for a filter its rule-type keeps it out of (a universal rule joins both)."""
         assert entry.name is not None
         name, line = entry.name, _node_line(entry)
-        action_text = entry.text("action")
+        # each setting's first element by tag, looked up once: a rule asks for some twenty settings
+        settings: dict[str, PanNode] = {}
+        for child in entry.children:
+            settings.setdefault(child.tag, child)
+
+        def members(tag: str) -> list[str] | None:
+            node = settings.get(tag)
+            return None if node is None else list(node.values)
+
+        def text(tag: str, default: str = "") -> str:
+            node = settings.get(tag)
+            return node.values[-1] if node is not None and node.values else default
+
+        action_text = text("action")
         if action_text and action_text not in ACTIONS:
             raise InputError.at(self.file, line, 0, f"rule {name}: unknown action {action_text!r}", ", ".join(ACTIONS))
         action = ACTIONS.get(action_text or "allow", Action.PERMIT)
@@ -321,14 +348,14 @@ class _Reader:
         refs: list[str] = []
 
         def field_members(tag: str) -> list[str]:
-            values = entry.members(tag)
+            values = members(tag)
             if values is None or not values:
                 reasons.append(f"rule {name} has no {tag}; treated as any")
                 return ["any"]
             return values
 
         from_zones, to_zones = field_members("from"), field_members("to")
-        rule_type = entry.text("rule-type", "universal")
+        rule_type = text("rule-type", "universal")
         if rule_type == "intrazone":
             to_zones = from_zones
         zones_from = () if "any" in from_zones else tuple(from_zones)
@@ -338,13 +365,12 @@ class _Reader:
         sets: dict[str, tuple[AddressSet, bool]] = {}
         for tag in ("source", "destination"):
             names = field_members(tag)
-            negate = entry.text(f"negate-{tag}") == "yes"
+            negate = text(f"negate-{tag}") == "yes"
             if "any" in names:
                 sets[tag] = (ANY_ADDRESS, negate)
                 continue
-            resolved = self.addresses(names, line)
+            resolved, addresses = self._rule_addresses(tuple(names), line)
             refs += [r for r in resolved.refs if r not in refs]
-            addresses = AddressSet(tuple(resolved.nets), names=tuple(names))
             if resolved.problems:
                 reasons += resolved.problems
                 if permit:
@@ -358,22 +384,19 @@ class _Reader:
         if service_problems:
             reasons += service_problems
             if permit:
-                services = [ANY_SERVICE]
+                services = (ANY_SERVICE,)
 
         for tag in RULE_OUTSIDE_PACKET:
-            values = entry.members(tag)
+            values = members(tag)
             if values and values != ["any"]:
                 reasons.append(f"rule {name} matches on {tag} {' '.join(values)} (outside the packet)")
-        if entry.text("schedule"):
-            reasons.append(f"rule {name} is limited by schedule {entry.text('schedule')}")
-        target = entry.child("target")
+        if text("schedule"):
+            reasons.append(f"rule {name} is limited by schedule {text('schedule')}")
+        target = settings.get("target")
         if target is not None and (target.entries("devices") or target.text("negate") == "yes"):
             reasons.append(f"rule {name} applies only to some target devices")
-        known = RULE_COSMETIC | set(RULE_OUTSIDE_PACKET) | {
-            "from", "to", "source", "destination", "negate-source", "negate-destination", "service",
-            "application", "action", "schedule", "target"}
         for child in entry.children:
-            if child.tag not in known:
+            if child.tag not in RULE_KNOWN:
                 reasons.append(f"rule {name}: unknown setting {child.tag}")
         if rule_type not in ("universal", "intrazone", "interzone"):
             raise InputError.at(self.file, line, 0, f"rule {name}: unknown rule-type {rule_type!r}",
@@ -382,24 +405,50 @@ class _Reader:
         span = self.span(entry)
         for message in notes + reasons:
             self.warn(span, message, widened=permit and message in reasons)
-        rule = Rule(
-            rule_id=name, position=position, action=action, span=span,
-            sources=sets["source"][0], destinations=sets["destination"][0], services=tuple(services),
-            source_negate=sets["source"][1], destination_negate=sets["destination"][1],
-            from_zones=zones_from, to_zones=zones_to, enabled=entry.text("disabled") != "yes",
-            applications=apps, log=entry.text("log-start") == "yes" or entry.text("log-end", "yes") != "no",
-            comment=entry.text("description"), object_refs=tuple(refs),
-            widened=tuple(reasons) if permit else (), uncertain=bool(reasons),
-        )
-        return rule, rule_type
+        sources, source_negate = sets["source"]
+        destinations, destination_negate = sets["destination"]
+        enabled, log = text("disabled") != "yes", text("log-start") == "yes" or text("log-end", "yes") != "no"
+        comment, object_refs, uncertain = text("description"), tuple(refs), bool(reasons)
+        widened = tuple(reasons) if permit else ()
+
+        def at(position: int) -> Rule:
+            # one Rule per filter it joins, built apart: ``dataclasses.replace`` is slow on 20,000 rules
+            return Rule(
+                rule_id=name, position=position, action=action, span=span,
+                sources=sources, destinations=destinations, services=services,
+                source_negate=source_negate, destination_negate=destination_negate,
+                from_zones=zones_from, to_zones=zones_to, enabled=enabled, applications=apps, log=log,
+                comment=comment, object_refs=object_refs, widened=widened, uncertain=uncertain,
+            )
+
+        intrazone = at(intrazone_position) if rule_type != "interzone" else None
+        interzone = at(interzone_position) if rule_type != "intrazone" else None
+        return intrazone, interzone
 
     def _is_object(self, name: str) -> bool:
         return any(self.lookup(kind, name) is not None for kind in ("application", "application-group"))
 
+    def _rule_addresses(self, names: tuple[str, ...], line: int) -> tuple[_Resolved, AddressSet]:
+        """A rule's address list resolved, and its AddressSet: one shared object per list of names, so
+        rules naming the same objects share it (identity caches downstream see it once)."""
+        if (known := self._address_lists.get(names)) is None:
+            resolved = self.addresses(list(names), line)
+            known = self._address_lists[names] = (resolved, AddressSet(tuple(resolved.nets), names=names))
+        return known
+
     def _rule_services(self, names: list[str], apps: tuple[str, ...], line: int,
-                       refs: list[str]) -> tuple[list[Service], list[str]]:
+                       refs: list[str]) -> tuple[tuple[Service, ...], list[str]]:
+        key = (tuple(names), apps)
+        if (known := self._service_lists.get(key)) is None:
+            known = self._service_lists[key] = self._resolve_rule_services(names, apps, line)
+        services, problems, found_refs = known
+        refs += [r for r in found_refs if r not in refs]
+        return services, problems
+
+    def _resolve_rule_services(self, names: list[str], apps: tuple[str, ...],
+                               line: int) -> tuple[tuple[Service, ...], list[str], list[str]]:
         if "any" in names:
-            return [ANY_SERVICE], []
+            return (ANY_SERVICE,), [], []
         out = _Resolved()
         for name in names:
             if name == "application-default":
@@ -409,8 +458,7 @@ class _Reader:
                     out.add(self.app_default_services(list(apps), line))
             else:
                 out.add(self.service(name, line, ()))
-        refs += [r for r in out.refs if r not in refs]
-        return out.services, out.problems
+        return tuple(out.services), out.problems, out.refs
 
     def warn(self, span: SourceSpan, message: str, widened: bool) -> None:
         first = span.text.splitlines()[0] if span.text else ""
@@ -425,7 +473,7 @@ class _Reader:
             return Resolution(found.nets, [], found.problems)
 
         def services(name: str, line: int) -> Resolution:
-            found = self.service(name, line, ())
+            found = self.service(name, line, ()).copy()
             return Resolution([], found.services, found.problems)
 
         def interface_address(name: str) -> IPNetwork | None:
@@ -585,13 +633,11 @@ class PanosParser:
         for holder in target.rulebases:
             security = holder.child("security")
             for entry in security.entries("rules") if security else []:
-                # built with its position in the first filter it joins: a copy (``replace`` is slow
-                # on 20,000 rules) only for a universal rule, which joins both
-                first = interzone if entry.text("rule-type", "universal") == "interzone" else intrazone
-                rule, rule_type = reader.rule(entry, len(first) + 1)
-                for joined, skip in ((intrazone, "interzone"), (interzone, "intrazone")):
-                    if rule_type != skip:
-                        joined.append(rule if joined is first else dataclasses.replace(rule, position=len(joined) + 1))
+                intrazone_rule, interzone_rule = reader.rule(entry, len(intrazone) + 1, len(interzone) + 1)
+                if intrazone_rule is not None:
+                    intrazone.append(intrazone_rule)
+                if interzone_rule is not None:
+                    interzone.append(interzone_rule)
             nat = holder.child("nat")
             nat_entries += nat.entries("rules") if nat else []
         _layer3(root, reader, target, ruleset)  # before NAT: interface PAT takes the interfaces' addresses
@@ -629,9 +675,11 @@ class PanosParser:
     def _zones(self, reader: _Reader, target: _Target, ruleset: Ruleset, rules: list[Rule]) -> None:
         defined = [z.name for holder in target.zone_holders for z in holder.entries("zone") if z.name]
         zones = list(dict.fromkeys(defined))
+        known = set(zones)
         for rule in rules:
             for zone in (*rule.from_zones, *rule.to_zones):
-                if zone not in zones:
+                if zone not in known:
+                    known.add(zone)
                     zones.append(zone)
                     reader.warn(rule.span, f"zone {zone} is used by rule {rule.rule_id} but not defined; "
                                 "kept as a zone", widened=False)

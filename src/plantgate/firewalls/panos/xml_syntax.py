@@ -127,58 +127,98 @@ class _LineRecordingBuilder:
     ElementTree's parser target would receive the same events through a Python wrapper per
     element (tag and attribute name fixing, an attribute dict); a 20,000-rule config has
     hundreds of thousands of elements, so the handlers are installed on the expat parser
-    directly. Namespaced names are spelled ``{uri}local`` exactly as ElementTree does.
+    directly, as closures over local state, and character data goes straight into a list
+    (``list.append``: no Python call per event). Namespaced names are spelled ``{uri}local``
+    exactly as ElementTree does.
+
+    A ``<member>`` (two in five elements of a rulebase) becomes its parent's value without a node
+    of its own: on the stack it is its start line until a child element makes it a node after all
+    (which is then dropped from its parent's children, as every member is). A parent's mark (where
+    its text starts in the data list) is stored inverted (``~mark``) once a member ended in it:
+    its value is then its members' values, never its own text.
     """
 
     def __init__(self) -> None:
         self.expat: Any = None
-        self.stack: list[PanNode] = []
-        self.text_parts: list[list[str]] = []
         self.root: PanNode | None = None
 
     def attach(self, expat: Any) -> None:
-        """Take over element events from the ElementTree parser that owns ``expat``."""
+        """Take over element and character data events from the ElementTree parser that owns ``expat``."""
         self.expat = expat
-        expat.StartElementHandler = self.start
-        expat.EndElementHandler = self.end
+        stack: list[PanNode | int] = []  # open elements; an int is a member without a node (its line)
+        marks: list[int] = []  # per open element: where its text starts in ``parts``
+        parts: list[str] = []  # character data of the open elements, in order
 
-    def start(self, tag: str, attr_list: list[str]) -> None:
-        """Expat start handler; ``attr_list`` alternates names and values (ordered_attributes)."""
-        if "}" in tag:
-            tag = "{" + tag
-        name = None
-        if tag == "entry":
-            for i in range(0, len(attr_list), 2):
-                if attr_list[i] == "name":
-                    name = attr_list[i + 1]
-        node = PanNode(tag=tag, line=self.expat.CurrentLineNumber, name=name)
-        if self.stack:
-            self.stack[-1].children.append(node)
-        else:
-            self.root = node
-        self.stack.append(node)
-        self.text_parts.append([])
+        def start(tag: str, attr_list: list[str]) -> None:
+            """``attr_list`` alternates names and values (ordered_attributes)."""
+            if "}" in tag:
+                tag = "{" + tag
+            if stack:
+                parent = stack[-1]
+                if isinstance(parent, int):  # a member with children after all: give it its node
+                    stack[-1] = _add_child(stack[-2], PanNode("member", parent))
+                if tag == "member":
+                    stack.append(expat.CurrentLineNumber)
+                    marks.append(len(parts))
+                    return
+            name = None
+            if tag == "entry":
+                for i in range(0, len(attr_list), 2):
+                    if attr_list[i] == "name":
+                        name = attr_list[i + 1]
+            node = PanNode(tag, expat.CurrentLineNumber, name=name)
+            if stack:
+                _add_child(stack[-1], node)
+            else:
+                self.root = node
+            stack.append(node)
+            marks.append(len(parts))
 
-    def end(self, tag: str) -> None:
-        node = self.stack.pop()
-        node.end_line = self.expat.CurrentLineNumber
-        parts = self.text_parts.pop()
-        if node.children:
-            members = [c for c in node.children if c.tag == "member"]
-            if members:
-                node.values = [v for m in members for v in m.values]
-                node.children = [c for c in node.children if c.tag != "member"]
-        elif parts and (text := "".join(parts).strip()):
-            node.values = [text]
+        def end(tag: str) -> None:
+            node = stack.pop()
+            mark = marks.pop()
+            had_members = mark < 0
+            if had_members:
+                mark = ~mark
+            if isinstance(node, int):  # a member without children: its text is its value
+                values = [text] if len(parts) > mark and (text := "".join(parts[mark:]).strip()) else []
+            else:
+                node.end_line = expat.CurrentLineNumber
+                if had_members:
+                    if any(c.tag == "member" for c in node.children):
+                        node.children = [c for c in node.children if c.tag != "member"]
+                elif not node.children and len(parts) > mark and (text := "".join(parts[mark:]).strip()):
+                    node.values = [text]
+                values = node.values
+            del parts[mark:]
+            if tag == "member" and stack:  # a member's values are its parent's
+                parent = stack[-1]
+                assert not isinstance(parent, int)  # a member's parent became a node when the member started
+                parent.values += values
+                if marks[-1] >= 0:
+                    marks[-1] = ~marks[-1]
 
-    def data(self, data: str) -> None:
-        # Text before a node's first non-blank text would be stripped anyway: the whitespace
-        # between elements (most data events) is dropped here, and containers gather nothing.
-        if self.text_parts and (self.text_parts[-1] or not data.isspace()):
-            self.text_parts[-1].append(data)
+        expat.StartElementHandler = start
+        expat.EndElementHandler = end
+        expat.CharacterDataHandler = parts.append
 
     def close(self) -> PanNode | None:
         return self.root
+
+    def detach(self) -> None:
+        """Break the cycle expat parser -> handlers -> (closures) expat parser: without it the whole
+        tree (hundreds of thousands of nodes) outlives the parse until a collector pass finds it, and
+        the scan after a parse, or a frozen command process, keeps walking or holding it."""
+        if self.expat is not None:
+            self.expat.StartElementHandler = self.expat.EndElementHandler = None
+            self.expat.CharacterDataHandler = None
+        self.expat = self.root = None
+
+
+def _add_child(parent: PanNode | int, node: PanNode) -> PanNode:
+    assert not isinstance(parent, int)  # an element's parent became a node when the element started
+    parent.children.append(node)
+    return node
 
 
 def parse_xml_tree(text: str, file: str) -> PanNode:
@@ -198,6 +238,8 @@ def parse_xml_tree(text: str, file: str) -> PanNode:
         raise InputError.at(
             file, line, column, f"XML refused for safety: {exc}", "XML without entity declarations"
         ) from exc
+    finally:
+        builder.detach()
     if not isinstance(root, PanNode):
         raise InputError.at(file, 1, 1, "empty XML document", "a PAN-OS <config> document")
     return root
