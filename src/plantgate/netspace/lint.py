@@ -241,15 +241,21 @@ class _FilterLinter:
     def _fresh(self, match: Node, meeting: list[int], matches: list[Node], seen: PrefixUnions) -> Node:
         """The part of ``match`` that no earlier rule decides.
 
-        Few earlier rules meet it: unite their small intersections with ``match``. Many (a
-        broad rule): subtract the running union of every earlier rule instead.
+        Few earlier rules meet it: take each of their matches from it in turn (the rest shrinks,
+        and nothing is left to take once a rule is shadowed). Many (a broad rule): subtract the
+        running union of every earlier rule instead.
         """
         if len(meeting) > MANY_MEETING:
             return match & ~seen.prefix(len(matches))
         false = self.space.false
         rules = self.flt.rules
-        covered = [part for k in meeting if rules[k].decided_by_packet and (part := matches[k] & match) != false]
-        return match & ~union_all(self.space, covered)
+        fresh = match
+        for k in meeting:
+            if rules[k].decided_by_packet:
+                fresh = fresh & ~matches[k]
+                if fresh == false:
+                    break
+        return fresh
 
     def _judge(self, rule: Rule, match: Node, fresh: Node, met: list[int], decided: list[Node]) -> bool:
         """Shadowed / redundant-by-cover / correlated; True when the rule still decides flows.
