@@ -455,7 +455,7 @@ def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zo
             offered.append((first, deciding))
     crossed = _each_within(space, [flows for part, flows in offered if part.rule is not None], permitted)
     for first, deciding in offered:
-        allowed = deciding & permitted if first.rule is None else next(crossed)
+        allowed = _within_large(space, deciding, permitted) if first.rule is None else next(crossed)
         if not allowed:
             continue
         if translated:
@@ -484,6 +484,20 @@ def _each_within(space: PacketSpace, sets: list[FlowSet], permitted: FlowSet) ->
     within = FlowSet(space, union_all(space, [flows.node for flows in sets])) & permitted
     for flows in sets:
         yield flows & within if within else within
+
+
+def _within_large(space: PacketSpace, flows: FlowSet, permitted: FlowSet) -> FlowSet:
+    """``flows & permitted`` for a ``flows`` that is most of the universe (the untranslated rest: the
+    universe less the NAT rules' packets), computed as ``permitted`` less the rest's complement in
+    the universe. That is the same set (``permitted`` lies inside the universe), and CUDD builds
+    it about three times faster: the complement holds only the rules' packets, so the walk through
+    the permitted set stops at their addresses, where the rest itself repeats the universe's
+    structure below them. The complement is kept per rest: every pair of a table context shares it."""
+    key = ("outside-in-universe", flows.node)
+    outside = space.memo.get(key)
+    if outside is None:
+        outside = space.memo[key] = space.universe_node & ~flows.node
+    return FlowSet(space, permitted.node & ~outside)
 
 
 def _rules(*rules: NatRule | None) -> tuple[NatRule, ...]:
