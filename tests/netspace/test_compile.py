@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from plantgate.errors import InputError
-from plantgate.firewalls.ruleset import TCP, UDP, Service
+from plantgate.firewalls.ruleset import TCP, UDP, Rule, Service
 from plantgate.netspace import (
+    FlowSet,
     PacketSpace,
     PolicyKey,
     analyse_filter,
@@ -67,6 +68,40 @@ def test_first_match_fold_and_default(space: PacketSpace) -> None:
     assert analysis.default == ~(host | net)
     permissive = filt("open", deny_host, default="permit")
     assert analyse_filter(space, permissive).permitted == ~host
+
+
+def test_zone_contexts_fold_the_rules_their_zones_let_through(space: PacketSpace) -> None:
+    """A fold walks only the rules its zone context can match (an index): it must still fold as if it
+    asked every rule, unknown and unnamed contexts included, with several zones per rule and rules
+    that never match (disabled, undecided denies)."""
+    zone_sets = [(), ("a",), ("a", "b"), ("c",)]
+    rules = []
+    for i, (from_zones, to_zones) in enumerate((f, t) for f in zone_sets for t in zone_sets):
+        action = "deny" if i % 3 == 0 else "permit"
+        extra = {"enabled": False} if i == 7 else {"uncertain": True} if i % 5 == 0 else {}
+        rules.append(rule(f"z{i}", action, dst=addrs(f"10.0.{i % 6}.0/24"), from_zones=from_zones,
+                          to_zones=to_zones, **extra))
+    flt = filt("zoned", *rules, default="permit")
+    contexts = [None, "a", "b", "c", "elsewhere"]
+    for from_zone in contexts:
+        for to_zone in contexts:
+            expected = space.universe()
+            for r in reversed(rules):
+                match = rule_match(space, r, from_zone, to_zone)
+                expected = (match if r.action.permits else space.empty()) | (expected - match)
+            analysis = analyse_filter(space, flt, from_zone, to_zone)
+            assert analysis.permitted == expected, (from_zone, to_zone)
+            assert [decided.is_empty() for _, decided in analysis.decided] == [
+                (rule_match(space, r, from_zone, to_zone) - union).is_empty()
+                for r, union in zip(rules, _earlier_unions(space, rules, from_zone, to_zone), strict=True)]
+
+
+def _earlier_unions(space: PacketSpace, rules: list[Rule], from_zone: str | None, to_zone: str | None) -> list[FlowSet]:
+    unions, seen = [], space.empty()
+    for r in rules:
+        unions.append(seen)
+        seen = seen | rule_match(space, r, from_zone, to_zone)
+    return unions
 
 
 def test_cached_analysis_follows_filter_edits(space: PacketSpace) -> None:

@@ -19,6 +19,7 @@ Interpretation, widening toward "permitted" whenever the packet does not decide:
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -198,6 +199,67 @@ def union_all(space: PacketSpace, nodes: list[Node]) -> Node:
     return layer[0]
 
 
+class _ZoneIndex:
+    """Which rules of a filter can match in a zone context, without asking each rule.
+
+    A zone-based policy (FortiGate, PAN-OS) is one list of thousands of rules, each for a few
+    zone pairs: a fold in one context would otherwise ask every rule and find most of them out by
+    zone. ``candidates`` gives exactly the rules ``rule_match_node`` does not rule out by zones or
+    state (``_zone_allows``, unknown context included), in rule order.
+    """
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.from_side = _ZoneSide()
+        self.to_side = _ZoneSide()
+        for index, rule in enumerate(rules):
+            if rule_takes_part(rule):
+                permit = rule.action.permits
+                self.from_side.add(index, rule.from_zones, permit)
+                self.to_side.add(index, rule.to_zones, permit)
+
+    def candidates(self, from_zone: str | None, to_zone: str | None) -> list[int]:
+        return sorted(self.from_side.allowing(from_zone) & self.to_side.allowing(to_zone))
+
+    @staticmethod
+    def of(space: PacketSpace, flt: Filter) -> _ZoneIndex:
+        """The index of ``flt``'s current rules (cached: kept while the filter holds the same rules)."""
+        key = ("zone-index", id(flt))
+        hit = space.memo.get(key)
+        if hit is not None and hit[0] is flt and _same_rules(hit[1], flt.rules):
+            index: _ZoneIndex = hit[2]
+            return index
+        index = _ZoneIndex(flt.rules)
+        _remember(space, key, (flt, tuple(flt.rules), index))
+        return index
+
+
+class _ZoneSide:
+    """One side (from or to) of a ``_ZoneIndex``: the rules each context zone lets through."""
+
+    def __init__(self) -> None:
+        self.any_zone: set[int] = set()
+        self.by_zone: dict[str, set[int]] = {}
+        self.zoned_permits: set[int] = set()
+
+    def add(self, index: int, zones: tuple[str, ...], permit: bool) -> None:
+        if not zones:
+            self.any_zone.add(index)
+            return
+        for zone in zones:
+            self.by_zone.setdefault(zone, set()).add(index)
+        if permit:
+            self.zoned_permits.add(index)
+
+    def allowing(self, context: str | None) -> set[int]:
+        """The rules ``_zone_allows`` lets through on this side: an unknown context lets the zoned permits through."""
+        zoned = self.zoned_permits if context is None else self.by_zone.get(context, set())
+        return self.any_zone | zoned
+
+
+def _same_rules(cached: tuple[Rule, ...], rules: list[Rule]) -> bool:
+    return len(cached) == len(rules) and all(map(operator.is_, cached, rules))
+
+
 class _Fold:
     """Raw BDD results of one filter fold, cached in ``space.memo``.
 
@@ -218,7 +280,8 @@ class _Fold:
 
     @classmethod
     def of(cls, space: PacketSpace, flt: Filter, from_zone: str | None, to_zone: str | None) -> _Fold:
-        matches = [rule_match_node(space, rule, from_zone, to_zone, raw=True) for rule in flt.rules]
+        taking = _ZoneIndex.of(space, flt).candidates(from_zone, to_zone)
+        matches = _matches(space, flt.rules, taking)
         bdd, true, false = space.bdd, space.true, space.false
         node = space.universe_node if flt.default_action.permits else false
         # Backward fold: permitted-from-here = ite(match, action, permitted-after). A run of
@@ -226,7 +289,8 @@ class _Fold:
         # the (small) matches of a run are united pairwise, so the big set is touched once per run.
         run: list[Node] = []
         run_permits = False
-        for rule, match in zip(reversed(flt.rules), reversed(matches), strict=True):
+        for index in reversed(taking):
+            rule, match = flt.rules[index], matches[index]
             if match == false:
                 continue
             if run and rule.action.permits != run_permits:
@@ -240,8 +304,17 @@ class _Fold:
 
     def rule_matches(self, space: PacketSpace, flt: Filter) -> list[Node]:
         if self.matches is None:
-            self.matches = [rule_match_node(space, rule, self.from_zone, self.to_zone, raw=True) for rule in flt.rules]
+            taking = _ZoneIndex.of(space, flt).candidates(self.from_zone, self.to_zone)
+            self.matches = _matches(space, flt.rules, taking)
         return self.matches
+
+
+def _matches(space: PacketSpace, rules: list[Rule], taking: list[int]) -> list[Node]:
+    """One raw match per rule, as ``rule_match_node`` gives it: the rules not ``taking`` part match nothing."""
+    matches = [space.false] * len(rules)
+    for index in taking:
+        matches[index] = raw_fields_node(space, rules[index])
+    return matches
 
 
 class FilterAnalysis:
@@ -355,8 +428,7 @@ def _cached(space: PacketSpace, key: tuple[object, ...], flt: Filter) -> _Fold |
     if (
         cached_filter is flt
         and default_action is flt.default_action
-        and len(rules) == len(flt.rules)
-        and all(a is b for a, b in zip(rules, flt.rules, strict=True))
+        and _same_rules(rules, flt.rules)
     ):
         return fold  # type: ignore[no-any-return]
     return None
