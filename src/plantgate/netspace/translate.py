@@ -86,45 +86,34 @@ def nat_parts(
     A rule that surely applies takes its packets from the later rules; one that maybe applies
     (uncertain, or zones unknown) leaves them to the later rules too, so parts may overlap.
     """
-    applying = [(index, applies) for index, rule in enumerate(rules)
-                if (applies := rule_applies(rule, from_zone, to_zone)) != "no"]
-    taking: list[tuple[NatRule, Applies]] = [(rules[index], applies) for index, applies in applying]
+    taking: list[tuple[NatRule, Applies]] = [
+        (rule, applies) for rule in rules if (applies := rule_applies(rule, from_zone, to_zone)) != "no"]
     key = ("nat-parts", tuple((id(rule), applies) for rule, applies in taking))
     hit = space.memo.get(key)
     if hit is not None and all(map(operator.is_, hit[0], (rule for rule, _ in taking))):
         return [NatPart(rule, FlowSet(space, node)) for rule, node in hit[1]]
-    parts = _partition(space, taking, _meeting_in(space, rules, [index for index, _ in applying]))
+    parts = _partition(space, taking)
     # the rules kept alive (their ids stay theirs); nodes, not FlowSets: a FlowSet holds the space,
     # and a space that holds itself would meet its BDD manager's end after the manager's nodes
     space.memo[key] = ([rule for rule, _ in taking], [(part.rule, part.domain.node) for part in parts])
     return parts
 
 
-def _meeting_in(space: PacketSpace, rules: Sequence[NatRule], taken_at: list[int]) -> list[list[int]]:
-    """For each rule taking part (``rules[taken_at[i]]``, ascending), the earlier ones among them whose
-    interval boxes meet its own (``box_index.earlier_meeting``). Whether two boxes meet does not
-    depend on the zone context, so the whole table is indexed once and each context's sublist
-    reads its pairs from there: a zone-based table is partitioned in many contexts."""
-    key = ("nat-meeting", tuple(map(id, rules)))
-    hit = space.memo.get(key)
-    if hit is None or not all(map(operator.is_, hit[0], rules)):  # the rules are kept alive: ids stay theirs
-        boxes = Boxes()
-        hit = space.memo[key] = (list(rules), earlier_meeting(
-            [boxes.of_match(rule.sources, rule.destinations, rule.services) for rule in rules]))
-    meeting: list[list[int]] = hit[1]
-    within = {index: at for at, index in enumerate(taken_at)}
-    return [[within[k] for k in meeting[index] if k in within] for index in taken_at]
-
-
-def _partition(space: PacketSpace, taking: list[tuple[NatRule, Applies]], meeting: list[list[int]]) -> list[NatPart]:
+def _partition(space: PacketSpace, taking: list[tuple[NatRule, Applies]]) -> list[NatPart]:
     """Each rule's packets minus those of the earlier rules that surely apply; the untranslated rest last.
 
     A NAT table's rules rarely meet (one published address each), so each rule is cut only by the
-    earlier rules whose interval boxes meet its own (``meeting``, from ``box_index``), never by a
-    running "taken so far" set, which grows with the table and made every step slow.
+    earlier rules whose interval boxes meet its own (``box_index``), never by a running "taken so
+    far" set, which grows with the table and made every step slow. Where no rule surely applies (a
+    zone-based table with the to-zone unknown) no rule is cut, and the boxes are not needed.
     """
     matches = [nat_match_node(space, rule) for rule, _ in taking]
     surely = [applies == "yes" for _, applies in taking]
+    meeting: list[list[int]] = [[] for _ in taking]
+    if any(surely):
+        boxes = Boxes()
+        meeting = earlier_meeting([boxes.of_match(rule.sources, rule.destinations, rule.services)
+                                   for rule, _ in taking])
     parts: list[NatPart] = []
     for i, (rule, _) in enumerate(taking):
         taken = [matches[k] & matches[i] for k in meeting[i] if surely[k]]
