@@ -186,7 +186,10 @@ def nat_permitted(params: Params) -> Result:
     def on_every_core() -> list[Any]:
         space = PacketSpace()
         prefold(space, [ruleset])
-        return [part for a, b in ruleset.zone_pairs() for part in endpoint_flows(space, ruleset, a, b)]
+        parts = [part for a, b in ruleset.zone_pairs() for part in endpoint_flows(space, ruleset, a, b)]
+        for part in parts:  # every set built, as check's union of them builds it (none left for later)
+            assert part.endpoints is not None
+        return parts
 
     times, parts = _repeat(params, lambda: _timed(on_every_core))
     return {"times": times, "info": {"rules": _source_rules(ruleset), "nat_rules": nat["nat_rules"],

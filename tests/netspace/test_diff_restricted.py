@@ -350,18 +350,22 @@ def test_box_set_index_finds_exactly_the_meeting_boxes(edited: list[Box], querie
 def test_zone_index_leaves_out_only_rules_matching_nothing_in_the_context(
         drawn: list[Rule], extra_from: list[str], extra_to: list[str],
         from_zone: str | None, to_zone: str | None) -> None:
-    """``_ByZone.admitting`` keeps filter order and drops only rules whose match is empty in the context
-    (rules naming several zones too, which the ruleset strategy does not draw)."""
+    """``ZoneIndex.candidates`` keeps filter order and leaves out exactly the rules whose match the
+    context's zones (or the rule's state) make empty: never one that could match, so folds over the
+    candidates are the folds over every rule (rules naming several zones too, which the ruleset
+    strategy does not draw)."""
     listed = [dataclasses.replace(r, from_zones=r.from_zones + tuple(extra_from) if i % 2 else r.from_zones,
                                   to_zones=r.to_zones + tuple(extra_to) if i % 3 else r.to_zones)
               for i, r in enumerate(drawn)]
-    admitted = restricted_module._ByZone(listed).admitting((from_zone, to_zone))
+    kept = [listed[i] for i in compile_module.ZoneIndex(listed).candidates(from_zone, to_zone)]
 
-    def names_other_zones(zones: tuple[str, ...], zone: str | None) -> bool:
-        return zone is not None and bool(zones) and zone not in zones
+    def side_allows(zones: tuple[str, ...], zone: str | None, permit: bool) -> bool:
+        return not zones or (permit if zone is None else zone in zones)  # unknown context: widen toward permit
 
-    dropped = [r for r in listed
-               if names_other_zones(r.from_zones, from_zone) or names_other_zones(r.to_zones, to_zone)]
-    assert [id(r) for r in admitted] == [id(r) for r in listed if not any(r is d for d in dropped)]
-    for r in dropped:
-        assert compile_module.rule_match_node(SPACE, r, from_zone, to_zone, raw=True) == SPACE.false
+    expected = [r for r in listed if compile_module.rule_takes_part(r)
+                and side_allows(r.from_zones, from_zone, r.action.permits)
+                and side_allows(r.to_zones, to_zone, r.action.permits)]
+    assert [id(r) for r in kept] == [id(r) for r in expected]
+    for r in listed:
+        if not any(r is k for k in kept):
+            assert compile_module.rule_match_node(SPACE, r, from_zone, to_zone, raw=True) == SPACE.false

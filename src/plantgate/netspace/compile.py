@@ -199,7 +199,7 @@ def union_all(space: PacketSpace, nodes: list[Node]) -> Node:
     return layer[0]
 
 
-class _ZoneIndex:
+class ZoneIndex:
     """Which rules of a filter can match in a zone context, without asking each rule.
 
     A zone-based policy (FortiGate, PAN-OS) is one list of thousands of rules, each for a few
@@ -221,20 +221,20 @@ class _ZoneIndex:
         return sorted(self.from_side.allowing(from_zone) & self.to_side.allowing(to_zone))
 
     @staticmethod
-    def of(space: PacketSpace, flt: Filter) -> _ZoneIndex:
+    def of(space: PacketSpace, flt: Filter) -> ZoneIndex:
         """The index of ``flt``'s current rules (cached: kept while the filter holds the same rules)."""
         key = ("zone-index", id(flt))
         hit = space.memo.get(key)
         if hit is not None and hit[0] is flt and _same_rules(hit[1], flt.rules):
-            index: _ZoneIndex = hit[2]
+            index: ZoneIndex = hit[2]
             return index
-        index = _ZoneIndex(flt.rules)
+        index = ZoneIndex(flt.rules)
         _remember(space, key, (flt, tuple(flt.rules), index))
         return index
 
 
 class _ZoneSide:
-    """One side (from or to) of a ``_ZoneIndex``: the rules each context zone lets through."""
+    """One side (from or to) of a ``ZoneIndex``: the rules each context zone lets through."""
 
     def __init__(self) -> None:
         self.any_zone: set[int] = set()
@@ -280,7 +280,7 @@ class _Fold:
 
     @classmethod
     def of(cls, space: PacketSpace, flt: Filter, from_zone: str | None, to_zone: str | None) -> _Fold:
-        taking = _ZoneIndex.of(space, flt).candidates(from_zone, to_zone)
+        taking = ZoneIndex.of(space, flt).candidates(from_zone, to_zone)
         matches = _matches(space, flt.rules, taking)
         bdd, true, false = space.bdd, space.true, space.false
         node = space.universe_node if flt.default_action.permits else false
@@ -304,7 +304,7 @@ class _Fold:
 
     def rule_matches(self, space: PacketSpace, flt: Filter) -> list[Node]:
         if self.matches is None:
-            taking = _ZoneIndex.of(space, flt).candidates(self.from_zone, self.to_zone)
+            taking = ZoneIndex.of(space, flt).candidates(self.from_zone, self.to_zone)
             self.matches = _matches(space, flt.rules, taking)
         return self.matches
 

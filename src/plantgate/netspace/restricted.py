@@ -28,13 +28,13 @@ Then ``compare`` returns None and the caller does the full computation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from plantgate.firewalls.ruleset import Filter, Rule, Ruleset
 from plantgate.netspace.boxes import BoxSet
-from plantgate.netspace.compile import Permitter, PolicyKey, path_filters, rule_match_node, union_all
+from plantgate.netspace.compile import Permitter, PolicyKey, ZoneIndex, path_filters, rule_match_node, union_all
 from plantgate.netspace.signatures import Signatures
 from plantgate.netspace.space import FlowSet, Node, PacketSpace
 
@@ -154,7 +154,7 @@ class EditRestriction:
         self._edits: dict[tuple[int, int], tuple[Filter, Filter, list[Rule]]] = {}
         self._regions: dict[tuple[Hashable, ...], tuple[list[Filter], Region]] = {}
         self._folds: dict[tuple[int, Context, int], tuple[Filter, Node, RestrictedFold]] = {}
-        self._meetings: dict[tuple[int, tuple[int, ...]], tuple[Filter, _ByZone]] = {}
+        self._meetings: dict[tuple[int, tuple[int, ...]], tuple[Filter, list[Rule], ZoneIndex]] = {}
         self._verdicts: dict[tuple[int, ...], dict[Hashable, bool]] = {}
 
     def compare(self, old: Ruleset, new: Ruleset, key: PolicyKey) -> RestrictedKey | None:
@@ -213,11 +213,13 @@ class EditRestriction:
         hit = self._folds.get(key)
         if hit is not None and hit[0] is flt and hit[1] == region.node:
             return hit[2]
-        fold = RestrictedFold(self.space, flt, context, region, self._meeting(flt, region).admitting(context))
+        meeting, by_zone = self._meeting(flt, region)
+        fold = RestrictedFold(self.space, flt, context, region,
+                              [meeting[i] for i in by_zone.candidates(*context)])
         self._folds[key] = (flt, region.node, fold)
         return fold
 
-    def _meeting(self, flt: Filter, region: Region) -> _ByZone:
+    def _meeting(self, flt: Filter, region: Region) -> tuple[list[Rule], ZoneIndex]:
         """The rules of ``flt`` whose boxes meet the region's, once per filter and set of edits: a
         FortiGate or PAN-OS policy list serves every zone pair, each with a region of its own.
 
@@ -226,7 +228,7 @@ class EditRestriction:
         key = (id(flt), region.edited)
         hit = self._meetings.get(key)
         if hit is not None and hit[0] is flt:
-            return hit[1]
+            return hit[1], hit[2]
         verdicts = self._verdicts.setdefault(region.edited, {})
         meeting = []
         for rule, signature in zip(flt.rules, self._signatures(flt), strict=True):
@@ -235,50 +237,9 @@ class EditRestriction:
                 verdict = verdicts[signature] = region.boxes.meets(self._boxes.of_rule(rule))
             if verdict:
                 meeting.append(rule)
-        by_zone = _ByZone(meeting)
-        self._meetings[key] = (flt, by_zone)
-        return by_zone
-
-
-class _ByZone:
-    """Rules in filter order, indexed by the zones they name, to pass over those a zone context rules out.
-
-    A PAN-OS or FortiGate policy list serves every zone pair; most of its rules name other zones,
-    and ``rule_match_node`` would answer "nothing" for each of them in each context. A rule is left
-    out only when the context names a zone and the rule names zones without it (then no ``permit``
-    widening applies, see ``compile._zone_allows``); every other rule is kept for ``rule_match_node``
-    to decide, so the fold is the same.
-    """
-
-    def __init__(self, rules: list[Rule]) -> None:
-        self.rules = rules
-        self._from = _positions_by_zone(rules, lambda rule: rule.from_zones)
-        self._to = _positions_by_zone(rules, lambda rule: rule.to_zones)
-
-    def admitting(self, context: Context) -> list[Rule]:
-        """The rules, in order, that name no zones on a side or name the context's zone there."""
-        from_zone, to_zone = context
-        if from_zone is None and to_zone is None:
-            return self.rules
-        keep = set(range(len(self.rules)))
-        for zone, (unzoned, by_zone) in ((from_zone, self._from), (to_zone, self._to)):
-            if zone is not None:
-                keep &= unzoned | by_zone.get(zone, set())
-        return [self.rules[i] for i in sorted(keep)]
-
-
-def _positions_by_zone(rules: list[Rule],
-                       zones_of: Callable[[Rule], tuple[str, ...]]) -> tuple[set[int], dict[str, set[int]]]:
-    """(positions of the rules naming no zones, positions of the rules naming each zone)."""
-    unzoned: set[int] = set()
-    by_zone: dict[str, set[int]] = {}
-    for i, rule in enumerate(rules):
-        zones = zones_of(rule)
-        if not zones:
-            unzoned.add(i)
-        for zone in zones:
-            by_zone.setdefault(zone, set()).add(i)
-    return unzoned, by_zone
+        by_zone = ZoneIndex(meeting)  # a context passes over the rules its zones rule out
+        self._meetings[key] = (flt, meeting, by_zone)
+        return meeting, by_zone
 
 
 def _filters_of(ruleset: Ruleset, key: PolicyKey) -> list[Filter] | None:
