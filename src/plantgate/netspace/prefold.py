@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from plantgate.errors import InputError
+from plantgate.firewalls.gc_pause import collector_paused
 from plantgate.firewalls.ruleset import Filter, Ruleset
 from plantgate.netspace.compile import (
     analyse_filter,
@@ -72,6 +73,11 @@ def fold_jobs(rulesets: Iterable[Ruleset]) -> list[FoldJob]:
 def prefold(space: PacketSpace, rulesets: Iterable[Ruleset], workers: int | None = None) -> int:
     """Fold, on ``workers`` processes (default: the usable cores), every filter the rulesets'
     permitted sets need and ``space`` does not hold yet; returns how many folds came from children."""
+    with collector_paused():  # the folds' live BDD handles: the collector's scans find nothing
+        return _prefold(space, rulesets, workers)
+
+
+def _prefold(space: PacketSpace, rulesets: Iterable[Ruleset], workers: int | None) -> int:
     jobs = [job for job in fold_jobs(rulesets) if cached_fold(space, *job) is None]
     workers = min(workers or usable_cores(), len(jobs))
     if workers < 2 or sum(len(flt.rules) for flt, _, _ in jobs) < PARALLEL_FROM_RULES or not can_fork():
