@@ -182,3 +182,23 @@ def test_fw_test_packets_json_gives_the_one_packet_verdicts(tmp_path: Path) -> N
         assert got[k]["filter"] == verdict.filter
         assert got[k]["rule"] == (None if verdict.rule is None else {
             "id": verdict.rule.rule_id, "line": verdict.rule.span.line, "text": verdict.rule.span.text})
+
+
+@pytest.mark.parametrize(("argv", "status"), [
+    (["fw", "show", "tests/firewalls/data/asa/plant_edge.cfg", "--format", "json"], 0),
+    (["fw", "show", "no-such-file.cfg"], 2),
+])
+def test_the_command_process_ends_with_its_status_its_whole_output_and_its_exit_handlers(
+        argv: list[str], status: int) -> None:
+    """``cli.run`` skips the interpreter's teardown (``exit_now``), never the output or the exit handlers."""
+    import subprocess
+    import sys
+
+    probe = ("import atexit, sys\natexit.register(lambda: print('exit handler ran', file=sys.stderr))\n"
+             f"from plantgate.cli import run\nsys.argv = ['plantgate', *{argv!r}]\nrun()")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == status, done.stderr
+    assert "exit handler ran" in done.stderr
+    if status == 0:
+        assert json.loads(done.stdout)["filters"], "the whole JSON document was written"
