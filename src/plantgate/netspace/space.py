@@ -144,10 +144,8 @@ class PacketSpace:
         self.true: Node = self.bdd.true
         self.false: Node = self.bdd.false
         self._prefix_cache: dict[tuple[str, int, int, int], Node] = {}
-        self._bottom_up_plans: dict[tuple[str, int, int], list[tuple[Node, int]]] = {}
         self._byte_pieces: dict[tuple[str, int, int, int], Node] = {}
         self._address_cache: dict[tuple[str, AddressSet], Node] = {}
-        self._address_by_id: dict[tuple[str, int], tuple[AddressSet, Node]] = {}
         self._service_cache: dict[Service, Node] = {}
         self._bits_cache: dict[tuple[str, Flow], list[int]] = {}
         self.memo: dict[Any, Any] = {}
@@ -216,26 +214,13 @@ class PacketSpace:
         key = (field, start, end, bits)
         node = self._byte_pieces.get(key)
         if node is None:
-            width = len(self._vars[field])
-            value = bits << (width - end)
+            variables, levels = self._vars[field], self._levels[field]
             ite, false = self.bdd.ite, self.false
             node = self.true
-            for variable, shift in self._bottom_up(field, start, end):
-                node = ite(variable, node, false) if (value >> shift) & 1 else ite(variable, false, node)
+            for i in sorted(range(start, end), key=levels.__getitem__, reverse=True):  # lowest level first
+                node = ite(variables[i], node, false) if (bits >> (end - 1 - i)) & 1 else ite(variables[i], false, node)
             self._byte_pieces[key] = node
         return node
-
-    def _bottom_up(self, field: str, first: int, length: int) -> list[tuple[Node, int]]:
-        """(variable, shift of its bit in the field's value) of bits ``first .. length-1``, lowest level
-        first: a prefix is built bottom-up in O(1) steps. Worked out once per bit range."""
-        key = (field, first, length)
-        steps = self._bottom_up_plans.get(key)
-        if steps is None:
-            variables, levels = self._vars[field], self._levels[field]
-            steps = self._bottom_up_plans[key] = [
-                (variables[i], len(variables) - 1 - i)
-                for i in sorted(range(first, length), key=levels.__getitem__, reverse=True)]
-        return steps
 
     def address_prefix(self, field: str, value: int, length: int) -> Node:
         """A prefix of the 128-bit address field, in the family encoding.
@@ -297,12 +282,7 @@ class PacketSpace:
 
     def address_node(self, field: Literal["src", "dst"], addrs: AddressSet) -> Node:
         """The raw address-field set of an AddressSet (include minus exclude)."""
-        # By identity first: hashing an AddressSet hashes every network in it. By content next:
-        # configs that repeat an object give equal sets as different objects.
-        hit = self._address_by_id.get((field, id(addrs)))
-        if hit is not None and hit[0] is addrs:
-            return hit[1]
-        node = self._address_cache.get((field, addrs))
+        node = self._address_cache.get((field, addrs))  # by content: configs repeat objects as equal sets
         if node is None:
             node = self._networks(field, addrs.include)
             if addrs.exclude:
@@ -310,9 +290,6 @@ class PacketSpace:
             if len(self._address_cache) > _CACHE_LIMIT:
                 self._address_cache.clear()
             self._address_cache[field, addrs] = node
-        if len(self._address_by_id) > _CACHE_LIMIT:  # equal sets from many parses: bounded as well
-            self._address_by_id.clear()
-        self._address_by_id[field, id(addrs)] = (addrs, node)
         return node
 
     def _networks(self, field: str, networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> Node:
