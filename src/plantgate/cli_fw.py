@@ -366,13 +366,11 @@ def lint(config: Path, vendor: str | None, context: str, output_format: str, ind
 
     Exit 0 whatever it finds (use `plantgate check --fail-on` to gate).
     """
-    from plantgate.firewalls.gc_pause import collector_paused
     from plantgate.netspace.lint import linted_filters
     from plantgate.netspace.lint_parallel import lint_ruleset_parallel
 
     ruleset = load_ruleset(config, vendor, context)
-    with collector_paused():  # as in ``run_checks``: the collector's scans of live BDD handles find nothing
-        issues = lint_ruleset_parallel(ruleset)
+    issues = lint_ruleset_parallel(ruleset)
     if output_format == "json":
         write_json(({
             "kind": i.kind, "filter": i.filter, "rule": rule_json(i.rule),
