@@ -62,8 +62,8 @@ def test_prefolded_sets_are_the_serial_folds(monkeypatch: pytest.MonkeyPatch, wo
 
 def test_a_failed_child_leaves_its_folds_to_the_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(prefold, "PARALLEL_FROM_RULES", 0)
-    def take_one_and_die(_space: object, jobs: list[prefold.FoldJob], taken: object, _directory: object) -> None:
-        next(prefold._take(jobs, taken))
+    def take_one_and_die(_space: object, _jobs: list[prefold.FoldJob], taken: object, _directory: object) -> None:
+        next(prefold._take(taken, from_back=True))
         os._exit(1)
 
     monkeypatch.setattr(prefold, "_fold_in_child", take_one_and_die)  # inherited by the fork
@@ -121,7 +121,7 @@ def test_without_shared_memory_or_processes_the_folds_stay_in_process(monkeypatc
         raise OSError("refused")
 
     context = prefold.multiprocessing.get_context("fork")
-    for owner, name in ((type(context), "Value"), (context.Process, "start")):
+    for owner, name in ((type(context), "Array"), (context.Process, "start")):
         with monkeypatch.context() as patch:
             patch.setattr(owner, name, refuse)
             space = PacketSpace()

@@ -1,14 +1,15 @@
 """Fold the filters of large rulesets on every core, before an analysis reads them.
 
-A site's check folds every filter of every boundary firewall, a few tenths of a second of
-BDD work per 1,500-rule filter. A BDD manager is single-threaded and CPython runs one
-thread at a time, so a second core needs a second process. A forked child inherits the
-parsed rulesets and the manager; child and parent take the folds one at a time from a shared
-counter, biggest first, so both finish at about the same time. The child writes each
-permitted set to a DDDMP file (CUDD's own format); the parent loads it into its manager as
-it lands, where it is the very node the parent would have built (the child is a fork of
-it: same variables, same order). The folds land in the space's cache, so each later
-``analyse_filter`` of those filters is a lookup, and the analysis runs as before.
+A site's check folds every filter of every boundary firewall, a few tenths of a second of BDD
+work per 1,500-rule filter. A BDD manager is single-threaded and CPython runs one thread at a
+time, so a second core needs a second process. A forked child inherits the parsed rulesets and
+the manager; child and parent take the folds one at a time, the parent from the front of the
+list and the children from its back, so all finish at about the same time and each folds the
+contexts of a few zones. The child writes each permitted set to a DDDMP file (CUDD's own
+format); the parent loads it into its manager as it lands, where it is the very node the parent
+would have built (the child is a fork of it: same variables, same order). The folds land in the
+space's cache, so each later ``analyse_filter`` of those filters is a lookup, and the analysis
+runs as before.
 
 Only for a caller that owns its process (the CLI): forking a process that runs other threads
 (the web app) can deadlock the child. A child that fails leaves its folds undone, and the
@@ -82,11 +83,11 @@ def _prefold(space: PacketSpace, rulesets: Iterable[Ruleset], workers: int | Non
     workers = min(workers or usable_cores(), len(jobs))
     if workers < 2 or sum(len(flt.rules) for flt, _, _ in jobs) < PARALLEL_FROM_RULES or not can_fork():
         return 0
-    jobs.sort(key=lambda job: -len(job[0].rules))  # biggest first, so the last jobs taken are short
+    jobs = _in_zone_order(jobs)
     context = multiprocessing.get_context("fork")
     try:
-        taken = context.Value("i", 0)  # the next job to take: each process takes jobs until none are left
-    except OSError:  # no shared memory for the counter (a locked-down container): fold in this process
+        taken = context.Array("i", [0, len(jobs)])  # the jobs not yet taken: [front, back)
+    except OSError:  # no shared memory for the bounds (a locked-down container): fold in this process
         return 0
     with tempfile.TemporaryDirectory(prefix="plantgate-folds-") as tmp:
         directory = Path(tmp)
@@ -100,7 +101,7 @@ def _prefold(space: PacketSpace, rulesets: Iterable[Ruleset], workers: int | Non
                 except OSError:  # no process to be had: this process takes the jobs a child would have
                     break
                 children.append(child)
-            for i in _take(jobs, taken):
+            for i in _take(taken, from_back=False):
                 try:
                     analyse_filter(space, *jobs[i])
                 except InputError:
@@ -128,15 +129,29 @@ def _prefold(space: PacketSpace, rulesets: Iterable[Ruleset], workers: int | Non
     return loaded
 
 
-def _take(jobs: list[FoldJob], taken: Any) -> Iterator[int]:
+def _in_zone_order(jobs: list[FoldJob]) -> list[FoldJob]:
+    """The jobs grouped by filter (biggest first) and from-zone. The parent takes them from the
+    front and the children from the back, so each process folds the contexts of a few from-zones
+    and builds the matches of those zones' rules only (taken in turn, every process built nearly
+    every rule's match: on a 10,000-rule PAN-OS rulebase in 64 contexts, 2.1 s against 1.5 s)."""
+    first_seen: dict[int, int] = {}
+    for flt, _, _ in jobs:
+        first_seen.setdefault(id(flt), len(first_seen))
+    return sorted(jobs, key=lambda job: (-len(job[0].rules), first_seen[id(job[0])], job[1] or "", job[2] or ""))
+
+
+def _take(taken: Any, from_back: bool) -> Iterator[int]:
     """The indices of the jobs this process takes, one at a time, until every job is taken."""
     while True:
         with taken.get_lock():
-            i = int(taken.value)
-            taken.value = i + 1
-        if i >= len(jobs):
-            return
-        yield i
+            front, back = int(taken[0]), int(taken[1])
+            if front >= back:
+                return
+            if from_back:
+                taken[1] = back - 1
+            else:
+                taken[0] = front + 1
+        yield back - 1 if from_back else front
 
 
 def _fold_in_child(space: PacketSpace, jobs: list[FoldJob], taken: Any, directory: Path) -> None:
@@ -146,7 +161,7 @@ def _fold_in_child(space: PacketSpace, jobs: list[FoldJob], taken: Any, director
     done by the parent's analysis, which reports the error the way a run without workers does.
     """
     try:
-        for i in _take(jobs, taken):
+        for i in _take(taken, from_back=True):
             node = analyse_filter(space, *jobs[i]).permitted.node
             partial = directory / f"{i}.partial"
             space.bdd.dump(str(partial), [node], filetype="dddmp")
