@@ -172,13 +172,15 @@ def nat_parse(params: Params) -> Result:
 def nat_permitted(params: Params) -> Result:
     """Timed: in a fresh PacketSpace each time, ``prefold`` (the filters folded on every core, as the
     ``permitted`` row) then the permitted flows of every zone pair through NAT as ``check`` computes
-    them (``reconcile.nat_view.endpoint_flows``: the source as sent, the destination as delivered).
+    them (``reconcile.nat_view.pair_endpoints``: the source as sent, the destination as delivered).
 
-    ``parts`` counts the (arriving, NAT rules) entries, ``translated`` those a NAT rule rewrote.
+    The per-NAT-rule parts (``endpoint_flows``) are evidence that ``check`` builds only for the
+    pairs a finding or a rule reference names, so they are not part of this row; ``packets`` is
+    the number of distinct flows permitted, over every pair, so a wrong (smaller) set shows.
     """
     from plantgate.netspace.cores import usable_cores
     from plantgate.netspace.prefold import prefold
-    from plantgate.reconcile.nat_view import endpoint_flows
+    from plantgate.reconcile.nat_view import pair_endpoints
 
     ruleset = parse_config(params["path"], params["vendor"])
     nat = _nat_checked(ruleset, params)
@@ -186,15 +188,12 @@ def nat_permitted(params: Params) -> Result:
     def on_every_core() -> list[Any]:
         space = PacketSpace()
         prefold(space, [ruleset])
-        parts = [part for a, b in ruleset.zone_pairs() for part in endpoint_flows(space, ruleset, a, b)]
-        for part in parts:  # every set built, as check's union of them builds it (none left for later)
-            assert part.endpoints is not None
-        return parts
+        return [pair_endpoints(space, ruleset, a, b) for a, b in ruleset.zone_pairs()]
 
-    times, parts = _repeat(params, lambda: _timed(on_every_core))
+    times, sets = _repeat(params, lambda: _timed(on_every_core))
     return {"times": times, "info": {"rules": _source_rules(ruleset), "nat_rules": nat["nat_rules"],
-                                     "pairs": len(ruleset.zone_pairs()), "parts": len(parts),
-                                     "translated": sum(bool(part.rules) for part in parts),
+                                     "pairs": len(ruleset.zone_pairs()),
+                                     "packets": f"{sum(flows.count() for flows in sets):.3e}",
                                      "workers": usable_cores()}}
 
 

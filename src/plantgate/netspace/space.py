@@ -178,6 +178,14 @@ class PacketSpace:
             names = self._names[field] = tuple(f"{field}_{i}" for i in range(len(self._vars[field])))
         return names
 
+    def and_exists(self, u: Node, v: Node, names: Iterable[str]) -> Node:
+        """``exists names. u and v`` in one pass (CUDD's relational product): the conjunction,
+        often far larger than the result, is never built."""
+        relational_product = getattr(_bdd_module, "and_exists", None)
+        if relational_product is None:  # pragma: no cover - the pure-Python manager
+            return self.bdd.exist(list(names), u & v)
+        return relational_product(u, v, names)
+
     def project(self, node: Node, *keep: str) -> Node:
         """``node`` with every packet field but ``keep`` quantified away (free)."""
         names = [name for field, _ in PACKET_FIELDS if field not in keep for name in self.field_names(field)]

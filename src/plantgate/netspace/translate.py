@@ -21,7 +21,6 @@ on an IPv4 path ever tests the high 96 bits.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
@@ -86,17 +85,47 @@ def nat_parts(
     A rule that surely applies takes its packets from the later rules; one that maybe applies
     (uncertain, or zones unknown) leaves them to the later rules too, so parts may overlap.
     """
-    taking: list[tuple[NatRule, Applies]] = [
-        (rule, applies) for rule in rules if (applies := rule_applies(rule, from_zone, to_zone)) != "no"]
-    key = ("nat-parts", tuple((id(rule), applies) for rule, applies in taking))
+    context, taking = _taking(space, rules, from_zone, to_zone)
+    key = ("nat-parts", context)
     hit = space.memo.get(key)
-    if hit is not None and all(map(operator.is_, hit[0], (rule for rule, _ in taking))):
-        return [NatPart(rule, FlowSet(space, node)) for rule, node in hit[1]]
+    if hit is not None:
+        return [NatPart(rule, FlowSet(space, node)) for rule, node in hit]
     parts = _partition(space, taking)
-    # the rules kept alive (their ids stay theirs); nodes, not FlowSets: a FlowSet holds the space,
-    # and a space that holds itself would meet its BDD manager's end after the manager's nodes
-    space.memo[key] = ([rule for rule, _ in taking], [(part.rule, part.domain.node) for part in parts])
+    # nodes, not FlowSets: a FlowSet holds the space, and a space that holds itself would meet
+    # its BDD manager's end after the manager's nodes
+    space.memo[key] = [(part.rule, part.domain.node) for part in parts]
     return parts
+
+
+def _taking(space: PacketSpace, rules: Sequence[NatRule], from_zone: str | None, to_zone: str | None
+            ) -> tuple[tuple[object, ...], list[tuple[NatRule, Applies]]]:
+    """(a key of the context, the rules that may apply in it and how surely), memoised.
+
+    Whether a rule applies depends only on its zones and ``uncertain``, which a table's rules share
+    in a few combinations: the context is told by how each combination applies, so the zone pairs
+    of a 1,000-rule table share a handful of contexts instead of each testing every rule.
+    """
+    table = tuple(map(id, rules))
+    shapes = space.memo.get(("nat-shapes", table))
+    if shapes is None:  # the rules are kept alive with it, so their ids stay theirs
+        index: dict[tuple[tuple[str, ...], tuple[str, ...], bool], int] = {}
+        examples: list[NatRule] = []
+        of_rule: list[int] = []
+        for rule in rules:
+            shape = (rule.from_zones, rule.to_zones, rule.uncertain)
+            if shape not in index:
+                index[shape] = len(examples)
+                examples.append(rule)
+            of_rule.append(index[shape])
+        shapes = space.memo[("nat-shapes", table)] = (list(rules), examples, of_rule)
+    kept, examples, of_rule = shapes
+    applies = tuple(rule_applies(example, from_zone, to_zone) for example in examples)
+    context = (table, applies)
+    taking = space.memo.get(("nat-taking", context))
+    if taking is None:
+        taking = space.memo[("nat-taking", context)] = [
+            (rule, applies[shape]) for rule, shape in zip(kept, of_rule, strict=True) if applies[shape] != "no"]
+    return context, taking
 
 
 def _partition(space: PacketSpace, taking: list[tuple[NatRule, Applies]]) -> list[NatPart]:
@@ -129,7 +158,7 @@ def _partition(space: PacketSpace, taking: list[tuple[NatRule, Applies]]) -> lis
 # ----- one rule's rewrite -----
 
 
-def _address_bits(space: PacketSpace, field: str, mapping: AddressMapping) -> tuple[tuple[str, ...], Node]:
+def address_bits(space: PacketSpace, field: str, mapping: AddressMapping) -> tuple[tuple[str, ...], Node]:
     """(variables the mapping rewrites, the set the rewritten field lies in) for ``field`` (memoised)."""
     key = ("nat-address-bits", field, mapping)
     hit = space.memo.get(key)
@@ -197,7 +226,7 @@ def _shift(space: PacketSpace, field: str, node: Node, shift: int) -> Node:
     return node
 
 
-def _port_image(space: PacketSpace, field: str, node: Node, mapping: PortMapping, inverse: bool) -> Node:
+def port_image(space: PacketSpace, field: str, node: Node, mapping: PortMapping, inverse: bool) -> Node:
     """Ports of ``field`` rewritten by ``mapping`` (or, with ``inverse``, the ports they came from)."""
     ports = _port_protocols(space)
     kept = node & ~ports
@@ -222,10 +251,10 @@ def _port_image(space: PacketSpace, field: str, node: Node, mapping: PortMapping
     return kept | inside | outside
 
 
-def _has_family(space: PacketSpace, field: str, mapping: AddressMapping | None, family: Node) -> bool:
+def has_family(space: PacketSpace, field: str, mapping: AddressMapping | None, family: Node) -> bool:
     if mapping is None:
         return True
-    return bool((_address_bits(space, field, mapping)[1] & family) != space.false)
+    return bool((address_bits(space, field, mapping)[1] & family) != space.false)
 
 
 def _rewrite(space: PacketSpace, rule: NatRule, node: Node, inverse: bool) -> Node:
@@ -234,12 +263,12 @@ def _rewrite(space: PacketSpace, rule: NatRule, node: Node, inverse: bool) -> No
     ends = (("src", "sport", rule.source), ("dst", "dport", rule.destination))
     out = []
     for family in (space.ipv4, space.ipv6):  # the family of the packet before translation
-        if all(_has_family(space, field, t.addresses, family) for field, _, t in ends):
+        if all(has_family(space, field, t.addresses, family) for field, _, t in ends):
             part = node & family
             for field, _, translation in ends:
                 if translation.addresses is None or part == space.false:
                     continue
-                names, target = _address_bits(space, field, translation.addresses)
+                names, target = address_bits(space, field, translation.addresses)
                 part = bdd.exist(names, part & target) if inverse else bdd.exist(names, part) & target
         else:  # NAT64/46 not modelled: any address of either version (see module docstring)
             every = space.field_names("family") + space.field_names("src") + space.field_names("dst")
@@ -250,7 +279,7 @@ def _rewrite(space: PacketSpace, rule: NatRule, node: Node, inverse: bool) -> No
             continue
         for _, port_field, translation in ends:
             if translation.ports is not None:
-                part = _port_image(space, port_field, part, translation.ports, inverse)
+                part = port_image(space, port_field, part, translation.ports, inverse)
         out.append(part)
     return union_all(space, out) & space.universe_node
 
@@ -435,16 +464,43 @@ class FilteredFlows:
         return self._before
 
 
-def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> Iterator[FilteredFlows]:
-    """The flows the filters permit, per before-filter rule. A destination a rule rewrote into a
-    network the firewall has connected on another zone's interface leaves there, not by ``to_zone``
-    (``netspace.egress``), so it is not counted on this pair, unless the rule itself sends it out of
-    its to-zone's interface (``NatRule.sets_egress``)."""
+@dataclass(frozen=True)
+class FilterOffers:
+    """A zone pair's permitted set and each before-filter outcome with the packets of it the filters
+    decide on (``deciding``: after the rule where the policy sees the translated packet, as they
+    arrived where it sees the original one), empty ones left out, in table order."""
+
+    permitted: FlowSet
+    elsewhere: FlowSet
+    offered: list[tuple[NatPart, FlowSet]]
+
+
+def filter_offers(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> FilterOffers:
+    """What the filters of one zone pair decide on, per before-filter NAT outcome.
+
+    A destination a rule rewrote into a network the firewall has connected on another zone's
+    interface leaves there, not by ``to_zone`` (``netspace.egress``), so it is not offered on this
+    pair, unless the rule itself sends it out of its to-zone's interface (``NatRule.sets_egress``).
+    """
     permitted = permitted_between(space, ruleset, from_zone, to_zone)
     elsewhere = connected_elsewhere(space, ruleset, to_zone)
+    arrivals = _pair_arrivals(space, ruleset, from_zone, to_zone)
+    # pairs of one NAT context and one egress share the offers (every pair, for a table of VIPs)
+    key = ("filter-offers", ruleset.policy_sees, elsewhere.node,
+           tuple((id(part.rule), part.domain.node) for part in arrivals))
+    hit = space.memo.get(key)
+    if hit is None:  # the rules are kept alive with it, so their ids stay theirs
+        hit = space.memo[key] = [(part.rule, part.domain.node, deciding.node)
+                                 for part, deciding in _deciding(space, ruleset, arrivals, elsewhere)]
+    offered = [(NatPart(rule, FlowSet(space, domain)), FlowSet(space, deciding)) for rule, domain, deciding in hit]
+    return FilterOffers(permitted, elsewhere, offered)
+
+
+def _deciding(space: PacketSpace, ruleset: Ruleset, arrivals: list[NatPart], elsewhere: FlowSet
+              ) -> Iterator[tuple[NatPart, FlowSet]]:
+    """Each arrival with the packets of it the filters decide on; empty ones left out."""
     translated = ruleset.policy_sees == "translated"
-    offered: list[tuple[NatPart, FlowSet]] = []  # each part and the packets of it the filters decide on
-    for first in _pair_arrivals(space, ruleset, from_zone, to_zone):
+    for first in arrivals:
         moved = _leaves_by_connected(first.rule)
         if translated:
             # the new destination leaves by the interface whose network holds it: cut before the
@@ -457,10 +513,17 @@ def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zo
                 if kept != _part_image(space, first):
                     deciding = deciding & rule_preimage(space, first.rule, kept) if kept else space.empty()
         if deciding:
-            offered.append((first, deciding))
+            yield first, deciding
+
+
+def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> Iterator[FilteredFlows]:
+    """The flows the filters permit, per before-filter rule (``filter_offers`` cut to the permitted set)."""
+    offers = filter_offers(space, ruleset, from_zone, to_zone)
+    permitted, offered = offers.permitted, offers.offered
+    translated = ruleset.policy_sees == "translated"
     crossed = _each_within(space, [flows for part, flows in offered if part.rule is not None], permitted)
     for first, deciding in offered:
-        allowed = _within_large(space, deciding, permitted) if first.rule is None else next(crossed)
+        allowed = within_large(space, deciding, permitted) if first.rule is None else next(crossed)
         if not allowed:
             continue
         if translated:
@@ -469,7 +532,7 @@ def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zo
             # what the packets become is worked out when asked (the ends' view does not need it);
             # each of them may become a packet that leaves by ``to_zone``, since ``deciding`` was
             # cut to the preimage of those, so every one of them passes
-            cut = elsewhere if _leaves_by_connected(first.rule) else None
+            cut = offers.elsewhere if _leaves_by_connected(first.rule) else None
             yield FilteredFlows(space, first.rule, first.domain, None, allowed, cut)
 
 
@@ -491,7 +554,7 @@ def _each_within(space: PacketSpace, sets: list[FlowSet], permitted: FlowSet) ->
         yield flows & within if within else within
 
 
-def _within_large(space: PacketSpace, flows: FlowSet, permitted: FlowSet) -> FlowSet:
+def within_large(space: PacketSpace, flows: FlowSet, permitted: FlowSet) -> FlowSet:
     """``flows & permitted`` for a ``flows`` that is most of the universe (the untranslated rest: the
     universe less the NAT rules' packets), computed as ``permitted`` less the rest's complement in
     the universe. That is the same set (``permitted`` lies inside the universe), and CUDD builds

@@ -25,7 +25,7 @@ from plantgate.netspace.flow import Flow
 from plantgate.reconcile.binding import Binding, bind
 from plantgate.reconcile.conduits import zone_addresses
 from plantgate.reconcile.coverage import FirewallCoverage
-from plantgate.reconcile.nat_view import EndpointFlows, Translated, endpoint_flows, leaving
+from plantgate.reconcile.nat_view import EndpointFlows, Translated, endpoint_flows, leaving, pair_endpoints
 
 
 @dataclass
@@ -101,7 +101,8 @@ class BoundaryFirewall:
         """New flows the firewall permits from treaty zone ``zone_a`` to ``zone_b``, as their ends see them.
 
         Through NAT rules that is the source as sent and the destination as delivered
-        (``reconcile.nat_view``); without them, the permitted set itself.
+        (``reconcile.nat_view``); without them, the permitted set itself. The per-NAT-rule parts
+        are built only for evidence (``permitters``, ``translation``).
         """
         key = (zone_a, zone_b)
         cache = self.__dict__.setdefault("_permitted", {})
@@ -109,8 +110,7 @@ class BoundaryFirewall:
             total = self.space.empty()
             for x, y in self.config_pairs(zone_a, zone_b):
                 if self.ruleset.nat_rules:
-                    for part in self._endpoint_parts(x, y):
-                        total = total | part.endpoints
+                    total = total | pair_endpoints(self.space, self.ruleset, x, y)
                 else:
                     total = total | permitted_between(self.space, self.ruleset, x, y)
             cache[key] = total & self._in_zones(zone_a, zone_b)

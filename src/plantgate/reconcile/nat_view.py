@@ -17,21 +17,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plantgate.firewalls.gc_pause import collector_paused
-from plantgate.firewalls.nat import NatRule, NatStage
+from plantgate.firewalls.nat import NatRule, NatStage, PortMapping
 from plantgate.firewalls.ruleset import Ruleset
+from plantgate.netspace.compile import union_all
 from plantgate.netspace.flow import Flow
-from plantgate.netspace.space import FlowSet, PacketSpace
+from plantgate.netspace.space import FlowSet, Node, PacketSpace
 from plantgate.netspace.translate import (
     FilteredFlows,
+    FilterOffers,
     TranslatedFlows,
+    address_bits,
     before_filter_permitted,
     chain_image,
     chain_preimage,
     destination_only,
+    filter_offers,
+    has_family,
     image,
     nat_to_zone,
+    port_image,
     stage_rules,
     translated_permitted,
+    within_large,
 )
 
 
@@ -82,11 +89,96 @@ def endpoint_flows(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone
 
 
 def _endpoint_flows(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> list[EndpointFlows]:
-    if all(rule.destination.is_identity for rule in stage_rules(ruleset, NatStage.AFTER_FILTER)):
+    if _sources_only_after(ruleset):
         decided = ruleset.policy_sees == "translated"
         return [EndpointFlows.of(space, part, decided)
                 for part in before_filter_permitted(space, ruleset, from_zone, to_zone)]
     return [EndpointFlows.of(space, part) for part in translated_permitted(space, ruleset, from_zone, to_zone)]
+
+
+def _sources_only_after(ruleset: Ruleset) -> bool:
+    """Whether every after-filter rule rewrites the source alone (so the ends' view skips that stage)."""
+    return all(rule.destination.is_identity for rule in stage_rules(ruleset, NatStage.AFTER_FILTER))
+
+
+def pair_endpoints(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> FlowSet:
+    """The union of ``endpoint_flows``' parts (one zone pair's permitted flows as the ends see them),
+    built without making each part: what ``check`` compares with the treaty.
+
+    Each part's own set is a new BDD (a rewritten destination repeats its path under every port
+    branch of the part), so a 1,000-rule NAT table spent most of its time making sets that only
+    the union needed. Here the parts whose ends' view is what the filters decide on (no rewrite,
+    or the policy sees the rewritten packet) are crossed with the permitted set once, together,
+    and the rules that publish a host (the destination becomes one of a pool) are grouped by what
+    the permitted set lets reach the published address: ``exists dst. deciding and permitted``,
+    which many rules share (one policy rule lets many published hosts be reached). A group is then
+    one intersection with the union of its rules' new destinations. Exact: an image distributes
+    over union; the tests hold this to the union of the parts.
+    """
+    with collector_paused():
+        if not _sources_only_after(ruleset):
+            return FlowSet(space, union_all(space, [part.endpoints.node for part in
+                                                     _endpoint_flows(space, ruleset, from_zone, to_zone)]))
+        offers = filter_offers(space, ruleset, from_zone, to_zone)
+        return FlowSet(space, _EndsUnion(space, ruleset, offers).node())
+
+
+class _EndsUnion:
+    """The ends' view of a pair's filter offers, united, part by part as ``EndpointFlows.of`` sees each."""
+
+    def __init__(self, space: PacketSpace, ruleset: Ruleset, offers: FilterOffers) -> None:
+        self.space, self.permitted = space, offers.permitted
+        self.decided: list[Node] = []  # packets whose ends' view is what the filters decided on
+        self.published: dict[tuple[Node, PortMapping | None], list[Node]] = {}
+        self.pieces: list[Node] = []  # finished ends' views
+        for part, deciding in offers.offered:
+            self._add(ruleset, part.rule, part.domain, deciding)
+
+    def _add(self, ruleset: Ruleset, rule: NatRule | None, domain: FlowSet, deciding: FlowSet) -> None:
+        space = self.space
+        if rule is None:
+            self.decided.append(deciding.node)
+        elif ruleset.policy_sees == "translated":  # ``deciding`` is after the rule, as the filters see it
+            if rule.source.is_identity:
+                self.decided.append(deciding.node)
+            else:
+                filtered = FilteredFlows(space, rule, domain, deciding & self.permitted)
+                self.pieces.append(EndpointFlows.of(space, filtered, decided=True).endpoints.node)
+        elif rule.destination.is_identity:  # as sent: a source rewrite is not in the ends' view
+            self.decided.append(deciding.node)
+        elif not self._publish(rule, deciding):
+            self.pieces.append(chain_image(space, destination_only([rule]), deciding & self.permitted).node)
+
+    def _publish(self, rule: NatRule, deciding: FlowSet) -> bool:
+        """Group a rule whose new destination is one of a pool; False where the image is not that
+        simple (a prefix map keeps host bits; an IPv6 packet or a pool without IPv4 takes the NAT64
+        widening of ``translate``)."""
+        space, mapping = self.space, rule.destination.addresses
+        if mapping is None or mapping.pool is None or not has_family(space, "dst", mapping, space.ipv4):
+            return False
+        if (deciding.node & space.ipv6) != space.false:
+            return False
+        names, target = address_bits(space, "dst", mapping)
+        reaching = space.and_exists(deciding.node & space.ipv4, self.permitted.node, names)
+        if reaching != space.false:
+            self.published.setdefault((reaching, rule.destination.ports), []).append(target)
+        return True
+
+    def node(self) -> Node:
+        space = self.space
+        pieces = list(self.pieces)
+        if self.decided:  # with the untranslated rest most of the universe: ``within_large``
+            key = ("ends-decided", tuple(self.decided))
+            united = space.memo.get(key)
+            if united is None:  # pairs of one NAT context share it
+                united = space.memo[key] = union_all(space, self.decided)
+            pieces.append(within_large(space, FlowSet(space, united), self.permitted).node)
+        for (reaching, ports), targets in self.published.items():
+            delivered = reaching & union_all(space, targets)
+            if ports is not None:
+                delivered = port_image(space, "dport", delivered, ports, inverse=False)
+            pieces.append(delivered & space.universe_node)
+        return union_all(space, pieces)
 
 
 @dataclass(frozen=True)
