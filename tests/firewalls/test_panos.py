@@ -99,6 +99,9 @@ def test_intrazone_interzone_filters_and_defaults() -> None:
     assert "ot-ping" in [r.rule_id for r in intra.rules] and "ot-ping" not in [r.rule_id for r in inter.rules]
     assert "it-users" in [r.rule_id for r in inter.rules] and "it-users" not in [r.rule_id for r in intra.rules]
     assert [r.position for r in intra.rules] == list(range(1, len(intra.rules) + 1))
+    # a universal rule at one position in both filters is one object (its match and signature are
+    # made once); ot-ping and it-users each join one filter, at position 6, so old-any is 7 in both
+    assert [a is b for a, b in zip(intra.rules, inter.rules, strict=True)] == [True] * 5 + [False, True]
     assert ruleset.paths[("ot", "ot")] == (INTRAZONE_FILTER,)
     assert ruleset.paths[("it", "ot")] == (INTERZONE_FILTER,)
     assert len(ruleset.paths) == 9

@@ -422,8 +422,11 @@ class _Reader:
             )
 
         intrazone = at(intrazone_position) if rule_type != "interzone" else None
-        interzone = at(interzone_position) if rule_type != "intrazone" else None
-        return intrazone, interzone
+        if rule_type == "intrazone":
+            return intrazone, None
+        if intrazone is not None and intrazone_position == interzone_position:
+            return intrazone, intrazone  # one object in both filters: parsed, matched and signed once
+        return intrazone, at(interzone_position)
 
     def _is_object(self, name: str) -> bool:
         return any(self.lookup(kind, name) is not None for kind in ("application", "application-group"))
