@@ -11,7 +11,7 @@ import pytest
 from plantgate.errors import InputError
 from plantgate.firewalls.base import parse_config
 from plantgate.firewalls.ruleset import Ruleset
-from plantgate.netspace import PacketSpace, permitted_sets, prefold, rules_permitting
+from plantgate.netspace import PacketSpace, permitted_sets, prefold, rules_permitting, split_work
 from plantgate.netspace.compile import _Fold, cached_fold
 from tests.conftest import shared_path
 from tests.netspace.builders import addrs, filt, rule, ruleset
@@ -62,11 +62,11 @@ def test_prefolded_sets_are_the_serial_folds(monkeypatch: pytest.MonkeyPatch, wo
 
 def test_a_failed_child_leaves_its_folds_to_the_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(prefold, "PARALLEL_FROM_RULES", 0)
-    def take_one_and_die(_space: object, _jobs: list[prefold.FoldJob], taken: object, _directory: object) -> None:
-        next(prefold._take(taken, from_back=True))
+    def take_one_and_die(_space: object, _in_child: object, taken: object, _directory: object) -> None:
+        next(split_work._take(taken, from_back=True))
         os._exit(1)
 
-    monkeypatch.setattr(prefold, "_fold_in_child", take_one_and_die)  # inherited by the fork
+    monkeypatch.setattr(split_work, "_run_child", take_one_and_die)  # inherited by the fork
     rulesets = _rulesets()
     space = PacketSpace()
     assert prefold.prefold(space, rulesets, workers=2) == 0
@@ -93,7 +93,7 @@ def test_small_rulesets_stay_in_process(monkeypatch: pytest.MonkeyPatch) -> None
     def no_fork(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("a small ruleset must not start worker processes")
 
-    monkeypatch.setattr(prefold.multiprocessing, "get_context", no_fork)
+    monkeypatch.setattr(split_work.multiprocessing, "get_context", no_fork)
     space = PacketSpace()
     assert prefold.prefold(space, _rulesets(), workers=2) == 0
 
@@ -120,7 +120,7 @@ def test_without_shared_memory_or_processes_the_folds_stay_in_process(monkeypatc
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise OSError("refused")
 
-    context = prefold.multiprocessing.get_context("fork")
+    context = split_work.multiprocessing.get_context("fork")
     for owner, name in ((type(context), "Array"), (context.Process, "start")):
         with monkeypatch.context() as patch:
             patch.setattr(owner, name, refuse)
