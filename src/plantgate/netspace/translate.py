@@ -393,6 +393,14 @@ def _pair_arrivals(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone
                            to_zone)
 
 
+def _arrival_contexts(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> tuple[object, ...]:
+    """What ``_pair_arrivals`` depends on: the contexts of the tables it reads (see ``_taking``)."""
+    rules = stage_rules(ruleset, NatStage.BEFORE_FILTER)
+    if ruleset.policy_sees == "translated":
+        return (_taking(space, rules, from_zone, to_zone)[0],)
+    return _taking(space, rules, from_zone, None)[0], _taking(space, rules, from_zone, to_zone)[0]
+
+
 def by_pre_nat_zone(rules: Sequence[NatRule], outcomes_in: Callable[[str | None], list[T]],
                     rule_of: Callable[[T], NatRule | None], to_zone: str) -> list[T]:
     """A pair's outcomes where a NAT rule's to-zone is the zone before translation (PAN-OS): those
@@ -484,14 +492,21 @@ def filter_offers(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone:
     """
     permitted = permitted_between(space, ruleset, from_zone, to_zone)
     elsewhere = connected_elsewhere(space, ruleset, to_zone)
-    arrivals = _pair_arrivals(space, ruleset, from_zone, to_zone)
-    # pairs of one NAT context and one egress share the offers (every pair, for a table of VIPs)
-    key = ("filter-offers", ruleset.policy_sees, elsewhere.node,
-           tuple((id(part.rule), part.domain.node) for part in arrivals))
+    # pairs of one NAT context and one egress share the offers (every pair, for a table of VIPs),
+    # and so do pairs whose contexts differ but whose arrivals do not (where the policy sees the
+    # original packet, the arrivals of two to-zones often agree); the rules are kept alive by the
+    # contexts' memo, so their ids stay theirs
+    key = ("filter-offers", ruleset.policy_sees, elsewhere.node, _arrival_contexts(space, ruleset, from_zone, to_zone))
     hit = space.memo.get(key)
-    if hit is None:  # the rules are kept alive with it, so their ids stay theirs
-        hit = space.memo[key] = [(part.rule, part.domain.node, deciding.node)
-                                 for part, deciding in _deciding(space, ruleset, arrivals, elsewhere)]
+    if hit is None:
+        arrivals = _pair_arrivals(space, ruleset, from_zone, to_zone)
+        same = ("filter-offers", ruleset.policy_sees, elsewhere.node,
+                tuple((id(part.rule), part.domain.node) for part in arrivals))
+        hit = space.memo.get(same)
+        if hit is None:
+            hit = space.memo[same] = [(part.rule, part.domain.node, deciding.node)
+                                      for part, deciding in _deciding(space, ruleset, arrivals, elsewhere)]
+        space.memo[key] = hit
     offered = [(NatPart(rule, FlowSet(space, domain)), FlowSet(space, deciding)) for rule, domain, deciding in hit]
     return FilterOffers(permitted, elsewhere, offered)
 

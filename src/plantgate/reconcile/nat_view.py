@@ -115,12 +115,18 @@ def pair_endpoints(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone
     one intersection with the union of its rules' new destinations. Exact: an image distributes
     over union; the tests hold this to the union of the parts.
     """
-    with collector_paused():
-        if not _sources_only_after(ruleset):
-            return FlowSet(space, union_all(space, [part.endpoints.node for part in
-                                                     _endpoint_flows(space, ruleset, from_zone, to_zone)]))
-        offers = filter_offers(space, ruleset, from_zone, to_zone)
-        return FlowSet(space, _EndsUnion(space, ruleset, offers).node())
+    key = ("pair-endpoints", id(ruleset), from_zone, to_zone)
+    hit = space.memo.get(key)
+    if hit is None or hit[0] is not ruleset:  # the ruleset is kept alive, so its id stays its own
+        with collector_paused():
+            hit = space.memo[key] = (ruleset, _pair_endpoints(space, ruleset, from_zone, to_zone))
+    return FlowSet(space, hit[1])
+
+
+def _pair_endpoints(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> Node:
+    if not _sources_only_after(ruleset):
+        return union_all(space, [part.endpoints.node for part in _endpoint_flows(space, ruleset, from_zone, to_zone)])
+    return _EndsUnion(space, ruleset, filter_offers(space, ruleset, from_zone, to_zone)).node()
 
 
 class _EndsUnion:
