@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from plantgate.firewalls.base import parse_config
 from plantgate.firewalls.ruleset import Ruleset
-from plantgate.netspace import FlowSet, PacketSpace
+from plantgate.netspace import FlowSet, PacketSpace, translate
 from plantgate.netspace.compile import union_all
 from plantgate.reconcile.nat_view import endpoint_flows, pair_endpoints
 from tests.netspace import test_translate_original, test_translate_pipeline
@@ -62,3 +62,22 @@ def test_the_pair_set_of_a_plant_boundary_with_nat(vendor: str, tmp_path: Path) 
     ruleset = parse_config(str(path), vendor)
     assert ruleset.nat_rules
     _assert_same_on_every_pair(PacketSpace(), ruleset)
+
+
+@pytest.mark.parametrize("vendor", ["fortigate", "panos"])  # ASA's NAT names its egress interface
+def test_a_pool_told_apart_from_the_networks_connected_elsewhere_cuts_as_the_image_does(
+        vendor: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule that sends its packets to one of a pool is kept or dropped on a pair by the pool alone
+    (``translate._pool_egress``) where the pool lies wholly outside or wholly inside the networks
+    connected on other zones' interfaces: every pair's set is the one the rewritten images give."""
+    ruleset = parse_config(str(write_config(nat_policy(300, 40, 5), vendor, tmp_path, vendor)), vendor)
+    told: list[str | None] = []
+    tell = translate._pool_egress
+    monkeypatch.setattr(translate, "_pool_egress", lambda *args: told.append(tell(*args)) or told[-1])
+    space = PacketSpace()
+    shortcut = {pair: pair_endpoints(space, ruleset, *pair) for pair in ruleset.zone_pairs()}
+    assert {"stays", "leaves"} <= set(told)  # both shortcuts were taken
+    space.memo.clear()
+    monkeypatch.setattr(translate, "_pool_egress", lambda *_args: None)  # every image rewritten and cut
+    for pair, flows in shortcut.items():
+        assert pair_endpoints(space, ruleset, *pair) == flows, pair

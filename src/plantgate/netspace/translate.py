@@ -517,6 +517,11 @@ def _deciding(space: PacketSpace, ruleset: Ruleset, arrivals: list[NatPart], els
     translated = ruleset.policy_sees == "translated"
     for first in arrivals:
         moved = _leaves_by_connected(first.rule)
+        egress = _pool_egress(space, first, elsewhere) if moved else None
+        if egress == "leaves":  # every new destination leaves by another zone's interface
+            continue
+        if egress == "stays":
+            moved = False
         if translated:
             # the new destination leaves by the interface whose network holds it: cut before the
             # (costly) intersection with the permitted set, which leaves nothing for most rewrites
@@ -529,6 +534,24 @@ def _deciding(space: PacketSpace, ruleset: Ruleset, arrivals: list[NatPart], els
                     deciding = deciding & rule_preimage(space, first.rule, kept) if kept else space.empty()
         if deciding:
             yield first, deciding
+
+
+def _pool_egress(space: PacketSpace, part: NatPart, elsewhere: FlowSet) -> Literal["stays", "leaves"] | None:
+    """Where a rule that sends its packets to one of a pool sends them, told from the pool alone
+    (``elsewhere`` is a set of destinations): none of it connected elsewhere ("stays"), all of it
+    ("leaves"), or some of it, or a NAT64 widening that may send them anywhere (None: cut the image)."""
+    assert part.rule is not None
+    mapping = part.rule.destination.addresses
+    if mapping is None or mapping.pool is None or not has_family(space, "dst", mapping, space.ipv4):
+        return None
+    pool = address_bits(space, "dst", mapping)[1]
+    if pool == space.false or (part.domain.node & space.ipv6) != space.false:
+        return None
+    if (pool & elsewhere.node) == space.false:
+        return "stays"
+    if (pool & ~elsewhere.node) == space.false:
+        return "leaves"
+    return None
 
 
 def _through_filters(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> Iterator[FilteredFlows]:
