@@ -11,6 +11,8 @@ what two 1,500-rule filters cost to compare. Equal intervals mean equal addresse
 the networks were written as. For the same reason a rule's services are written as a number
 given to each distinct services tuple (tuples of ``Service`` dataclasses hash and compare in
 Python code), and its action as its string value (an enum member hashes in Python code too).
+Each distinct content is then numbered, and the number is the rule's signature: the alignment
+and the restricted diff's per-signature verdicts hash it many times per rule.
 """
 
 from __future__ import annotations
@@ -32,20 +34,25 @@ class Signatures:
     def __init__(self) -> None:
         self.boxes = Boxes()
         """Writes address sets as their exact intervals, and gives the restricted diff its boxes."""
-        self._by_filter: dict[int, tuple[Filter, tuple[Hashable, ...]]] = {}
-        self._by_rule: dict[int, tuple[Rule, Hashable]] = {}
+        self._by_filter: dict[int, tuple[Filter, tuple[int, ...]]] = {}
+        self._by_rule: dict[int, tuple[Rule, int]] = {}
         self._services_by_id: dict[int, tuple[tuple[Service, ...], int]] = {}
         self._services_numbers: dict[tuple[Service, ...], int] = {}
+        self._numbers: dict[Hashable, int] = {}
+        """Each distinct rule content's number: the alignment and the per-signature verdicts then
+        hash and compare small integers, not tuples of intervals, once per rule and use."""
 
-    def of_rule(self, r: Rule) -> Hashable:
-        """Every field that decides which new flows the rule matches, and how (not its id or line)."""
+    def of_rule(self, r: Rule) -> int:
+        """The number of the rule's content: every field that decides which new flows the rule
+        matches, and how (not its id or line). Equal numbers of one ``Signatures`` mean equal content."""
         hit = self._by_rule.get(id(r))
         if hit is not None and hit[0] is r:
             return hit[1]
         addresses = self.boxes.addresses
-        signature = (r.action.value, r.enabled, r.stateful_return_only, r.uncertain, r.applications,
-                     addresses(r.sources), addresses(r.destinations), self._services_number(r.services),
-                     r.source_negate, r.destination_negate, r.service_negate, r.from_zones, r.to_zones)
+        content = (r.action.value, r.enabled, r.stateful_return_only, r.uncertain, r.applications,
+                   addresses(r.sources), addresses(r.destinations), self._services_number(r.services),
+                   r.source_negate, r.destination_negate, r.service_negate, r.from_zones, r.to_zones)
+        signature = self._numbers.setdefault(content, len(self._numbers))
         self._by_rule[id(r)] = (r, signature)
         return signature
 
@@ -58,7 +65,7 @@ class Signatures:
         self._services_by_id[id(services)] = (services, number)
         return number
 
-    def of_rules(self, flt: Filter) -> tuple[Hashable, ...]:
+    def of_rules(self, flt: Filter) -> tuple[int, ...]:
         """The signature of each rule of ``flt``, in order."""
         hit = self._by_filter.get(id(flt))
         if hit is not None and hit[0] is flt:
