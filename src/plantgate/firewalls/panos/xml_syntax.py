@@ -140,58 +140,57 @@ class _LineRecordingBuilder:
 
     def __init__(self) -> None:
         self.expat: Any = None
-        self.root: PanNode | None = None
+        self.document = PanNode("#document", 0)
+        """Holds the root element: every open element then has a parent on the stack (no test for one)."""
 
     def attach(self, expat: Any) -> None:
         """Take over element and character data events from the ElementTree parser that owns ``expat``."""
         self.expat = expat
-        stack: list[PanNode | int] = []  # open elements; an int is a member without a node (its line)
-        marks: list[int] = []  # per open element: where its text starts in ``parts``
+        stack: list[PanNode | int] = [self.document]  # open elements; an int: a member without a node (its line)
+        marks: list[int] = [0]  # per open element: where its text starts in ``parts``
         parts: list[str] = []  # character data of the open elements, in order
+        join = "".join
 
         def start(tag: str, attr_list: list[str]) -> None:
             """``attr_list`` alternates names and values (ordered_attributes)."""
             if "}" in tag:
                 tag = "{" + tag
-            if stack:
-                parent = stack[-1]
-                if isinstance(parent, int):  # a member with children after all: give it its node
-                    stack[-1] = _add_child(stack[-2], PanNode("member", parent))
-                if tag == "member":
-                    stack.append(expat.CurrentLineNumber)
-                    marks.append(len(parts))
-                    return
+            parent = stack[-1]
+            if parent.__class__ is int:  # a member with children after all: give it its node
+                parent = stack[-1] = PanNode("member", parent)  # type: ignore[arg-type]
+                stack[-2].children.append(parent)  # type: ignore[union-attr]
+            if tag == "member" and len(stack) > 1:
+                stack.append(expat.CurrentLineNumber)
+                marks.append(len(parts))
+                return
             name = None
             if tag == "entry":
                 for i in range(0, len(attr_list), 2):
                     if attr_list[i] == "name":
                         name = attr_list[i + 1]
-            node = PanNode(tag, expat.CurrentLineNumber, name=name)
-            if stack:
-                _add_child(stack[-1], node)
-            else:
-                self.root = node
+            node = PanNode(tag, expat.CurrentLineNumber, 0, name)
+            parent.children.append(node)  # type: ignore[union-attr]
             stack.append(node)
             marks.append(len(parts))
 
         def end(tag: str) -> None:
             node = stack.pop()
             mark = marks.pop()
-            had_members = mark < 0
-            if had_members:
-                mark = ~mark
             if isinstance(node, int):  # a member without children: its text is its value
-                values = [text] if len(parts) > mark and (text := "".join(parts[mark:]).strip()) else []
+                text = join(parts[mark:]).strip() if len(parts) > mark else ""
+                values = [text] if text else []
             else:
                 node.end_line = expat.CurrentLineNumber
-                if had_members:
+                if mark < 0:  # a member ended in it: its values are its members' values
+                    mark = ~mark
                     if any(c.tag == "member" for c in node.children):
                         node.children = [c for c in node.children if c.tag != "member"]
-                elif not node.children and len(parts) > mark and (text := "".join(parts[mark:]).strip()):
+                elif not node.children and len(parts) > mark and (text := join(parts[mark:]).strip()):
                     node.values = [text]
                 values = node.values
-            del parts[mark:]
-            if tag == "member" and stack:  # a member's values are its parent's
+            if len(parts) > mark:
+                del parts[mark:]
+            if tag == "member" and len(stack) > 1:  # a member's values are its parent's
                 parent = stack[-1]
                 assert not isinstance(parent, int)  # a member's parent became a node when the member started
                 parent.values += values
@@ -203,7 +202,7 @@ class _LineRecordingBuilder:
         expat.CharacterDataHandler = parts.append
 
     def close(self) -> PanNode | None:
-        return self.root
+        return self.document.children[0] if self.document.children else None
 
     def detach(self) -> None:
         """Break the cycle expat parser -> handlers -> (closures) expat parser: without it the whole
@@ -212,13 +211,8 @@ class _LineRecordingBuilder:
         if self.expat is not None:
             self.expat.StartElementHandler = self.expat.EndElementHandler = None
             self.expat.CharacterDataHandler = None
-        self.expat = self.root = None
-
-
-def _add_child(parent: PanNode | int, node: PanNode) -> PanNode:
-    assert not isinstance(parent, int)  # an element's parent became a node when the element started
-    parent.children.append(node)
-    return node
+        self.expat = None
+        self.document = PanNode("#document", 0)
 
 
 def parse_xml_tree(text: str, file: str) -> PanNode:
