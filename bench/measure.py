@@ -198,16 +198,20 @@ def nat_permitted(params: Params) -> Result:
 
 
 def nat_prove(params: Params) -> Result:
-    """Timed: parse both configs (with the same NAT) and ``is_subset(candidate, current)`` in a fresh
-    PacketSpace; the closing candidate must be proved (nothing opened, no NAT edit), else an error.
+    """Timed: parse both configs (with the same NAT) side by side as the command does
+    (``parse_pair``) and ``is_subset(candidate, current)`` in a fresh PacketSpace; the closing
+    candidate must be proved (nothing opened, no NAT edit), else an error.
 
     The median parse share is reported apart as ``parse_s``.
     """
     parse_times: list[float] = []
 
+    from plantgate.firewalls.parse_pair import ConfigSource, parse_pair
+
     def run() -> tuple[bool, Any]:
-        parse_s, (current, candidate) = _timed(lambda: (parse_config(params["current"], params["vendor"]),
-                                                        parse_config(params["candidate"], params["vendor"])))
+        current_source = ConfigSource(Path(params["current"]), params["vendor"])
+        candidate_source = ConfigSource(Path(params["candidate"]), params["vendor"])
+        parse_s, (current, candidate) = _timed(lambda: parse_pair(current_source, candidate_source))
         parse_times.append(parse_s)
         return is_subset(PacketSpace(), candidate, current)
 

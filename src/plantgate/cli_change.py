@@ -18,13 +18,13 @@ from plantgate.cli_fw import (
     INDENT_OPTION,
     VENDOR_OPTION,
     change_json,
-    load_ruleset,
+    load_two_rulesets,
     nat_edit_json,
     permitter_json,
     translation_json,
 )
 from plantgate.errors import InputError
-from plantgate.firewalls.base import parse_config
+from plantgate.firewalls.parse_pair import ConfigSource, parse_pair
 from plantgate.netspace import RulesetDiff, default_space, diff_rulesets, is_subset
 from plantgate.outputs.json_stream import write_json
 from plantgate.terminal import make_console, styled
@@ -153,8 +153,7 @@ def prove_closing(current: Path, candidate: Path, vendor: str | None, candidate_
     Exit 0 with what was closed; exit 1 with the witness flow it opens and the candidate
     rules that permit it; exit 2 on bad input. Works across vendors.
     """
-    before = load_ruleset(current, vendor)
-    after = load_ruleset(candidate, candidate_vendor or vendor)
+    before, after = load_two_rulesets(current, vendor, candidate, candidate_vendor or vendor)
     proved, diff = is_subset(default_space(), after, before)
     if output_format == "json":
         write_json({"proved": proved, "opened": [change_json(c) for c in diff.opened],
@@ -198,8 +197,9 @@ def verify(record: Path, deployed: Path, site_dir: Path | None, output_format: s
     """Compare the deployed config with the approved candidate; any semantic difference is a finding (exit 1)."""
     site, change_record = _site_and_record(record, site_dir)
     entry = next(f for f in site.treaty.firewalls if f.id == change_record.firewall)
-    approved = parse_config(site.resolve(change_record.candidate_config), entry.vendor, entry.context)
-    actual = parse_config(deployed, entry.vendor, entry.context)
+    candidate = site.resolve(change_record.candidate_config)
+    approved, actual = parse_pair(ConfigSource(candidate, entry.vendor, entry.context),
+                                  ConfigSource(deployed, entry.vendor, entry.context))
     diff = diff_rulesets(default_space(), approved, actual)
     if output_format == "json":
         click.echo(json.dumps({"change": change_record.id, "matches_approved": diff.unchanged,

@@ -49,6 +49,17 @@ def load_ruleset(path: Path, vendor: str | None, context: str = "") -> Ruleset:
         return parse_config(path, vendor, context)
 
 
+def load_two_rulesets(first: Path, first_vendor: str | None, second: Path,
+                      second_vendor: str | None) -> tuple[Ruleset, Ruleset]:
+    """The two configs a comparison reads, parsed side by side where they are large (``parse_pair``)."""
+    from plantgate.firewalls.parse_pair import ConfigSource, parse_pair
+    from plantgate.progress import steps
+
+    with steps() as step:
+        step(f"Parsing {first.name} and {second.name}")
+        return parse_pair(ConfigSource(first, first_vendor), ConfigSource(second, second_vendor))
+
+
 def rule_json(rule: Rule | None) -> dict[str, Any] | None:
     if rule is None:
         return None
@@ -328,8 +339,7 @@ def diff(old: Path, new: Path, vendor: str | None, new_vendor: str | None, outpu
     """
     from plantgate.netspace import default_space, diff_rulesets
 
-    before = load_ruleset(old, vendor)
-    after = load_ruleset(new, new_vendor or vendor)
+    before, after = load_two_rulesets(old, vendor, new, new_vendor or vendor)
     result = diff_rulesets(default_space(), before, after)
     if output_format == "json":
         write_json({"opened": [change_json(c) for c in result.opened],
