@@ -214,6 +214,8 @@ class Boxes:
 
     def __init__(self) -> None:
         self._addresses: dict[int, tuple[AddressSet, Intervals]] = {}
+        self._equal_addresses: dict[AddressSet, Intervals] = {}
+        """By value: the two parses a diff compares hold equal address sets as different objects."""
         self._networks: dict[int, tuple[IPNetwork, Intervals]] = {}
         self._services: dict[int, tuple[tuple[Service, ...], tuple[bool, Axis]]] = {}
         self._rules: dict[int, tuple[Rule, Box]] = {}
@@ -243,9 +245,12 @@ class Boxes:
         hit = self._addresses.get(id(addrs))
         if hit is not None and hit[0] is addrs:
             return hit[1]
-        intervals = self._intervals_of(addrs.include)
-        if addrs.exclude:
-            intervals = minus(intervals, self._intervals_of(addrs.exclude))
+        intervals = self._equal_addresses.get(addrs)
+        if intervals is None:
+            intervals = self._intervals_of(addrs.include)
+            if addrs.exclude:
+                intervals = minus(intervals, self._intervals_of(addrs.exclude))
+            self._equal_addresses[addrs] = intervals
         self._addresses[id(addrs)] = (addrs, intervals)
         return intervals
 
