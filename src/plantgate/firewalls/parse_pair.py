@@ -22,13 +22,15 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from plantgate.errors import InputError
+from plantgate.firewalls import ruleset_pickle
 from plantgate.firewalls.base import parse_config
 from plantgate.firewalls.gc_pause import collector_paused
 from plantgate.firewalls.ruleset import Ruleset
 from plantgate.netspace.cores import can_fork, usable_cores
 
-PARALLEL_FROM_BYTES = 2_000_000
-"""A config this large (about 5,000 rules) takes longer to parse than its ruleset to pickle and load."""
+PARALLEL_FROM_BYTES = 1_000_000
+"""A config this large (some 2,500 FortiGate or PAN-OS rules, 7,500 ASA ones) takes longer to parse
+than its ruleset takes to pickle and load."""
 
 
 class ConfigSource(NamedTuple):
@@ -58,7 +60,7 @@ def parse_pair(first: ConfigSource, second: ConfigSource) -> tuple[Ruleset, Rule
         parsed = first.parse()
         try:
             with collector_paused():  # the loaded ruleset is hundreds of thousands of objects
-                outcome: Any = receiver.recv()
+                outcome: Any = ruleset_pickle.loads(receiver.recv_bytes())
         except (EOFError, OSError):  # the child died or failed otherwise
             outcome = None
     finally:
@@ -81,7 +83,7 @@ def _parse_in_child(source: ConfigSource, sender: Any) -> None:
             outcome: Ruleset | InputError = source.parse()
         except InputError as error:
             outcome = error
-        sender.send(outcome)
+        sender.send_bytes(ruleset_pickle.dumps(outcome))
     except BaseException:  # noqa: BLE001 - the parent's own parse reports it, with its traceback
         os._exit(1)
     os._exit(0)
