@@ -326,9 +326,7 @@ class _Reader:
         assert entry.name is not None
         name, line = entry.name, _node_line(entry)
         # each setting's first element by tag, looked up once: a rule asks for some twenty settings
-        settings: dict[str, PanNode] = {}
-        for child in entry.children:
-            settings.setdefault(child.tag, child)
+        settings = {child.tag: child for child in reversed(entry.children)}
 
         def members(tag: str) -> list[str] | None:
             node = settings.get(tag)
@@ -386,7 +384,7 @@ class _Reader:
             if permit:
                 services = (ANY_SERVICE,)
 
-        for tag in RULE_OUTSIDE_PACKET:
+        for tag in RULE_OUTSIDE_PACKET if not settings.keys().isdisjoint(RULE_OUTSIDE_PACKET) else ():
             values = members(tag)
             if values and values != ["any"]:
                 reasons.append(f"rule {name} matches on {tag} {' '.join(values)} (outside the packet)")
@@ -395,9 +393,9 @@ class _Reader:
         target = settings.get("target")
         if target is not None and (target.entries("devices") or target.text("negate") == "yes"):
             reasons.append(f"rule {name} applies only to some target devices")
-        for child in entry.children:
-            if child.tag not in RULE_KNOWN:
-                reasons.append(f"rule {name}: unknown setting {child.tag}")
+        if not settings.keys() <= RULE_KNOWN:  # each unknown setting as written, duplicates too
+            reasons += [f"rule {name}: unknown setting {child.tag}" for child in entry.children
+                        if child.tag not in RULE_KNOWN]
         if rule_type not in ("universal", "intrazone", "interzone"):
             raise InputError.at(self.file, line, 0, f"rule {name}: unknown rule-type {rule_type!r}",
                                 "universal, intrazone or interzone")
