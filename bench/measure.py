@@ -171,7 +171,8 @@ def nat_parse(params: Params) -> Result:
 
 def nat_permitted(params: Params) -> Result:
     """Timed: in a fresh PacketSpace each time, ``prefold`` (the filters folded on every core, as the
-    ``permitted`` row) then the permitted flows of every zone pair through NAT as ``check`` computes
+    ``permitted`` row, with the NAT half of the pairs' ends' view worked out meanwhile in this
+    process, as ``check`` does) then the permitted flows of every zone pair through NAT as ``check`` computes
     them (``reconcile.nat_view.pair_endpoints``: the source as sent, the destination as delivered).
 
     The per-NAT-rule parts (``endpoint_flows``) are evidence that ``check`` builds only for the
@@ -180,15 +181,16 @@ def nat_permitted(params: Params) -> Result:
     """
     from plantgate.netspace.cores import usable_cores
     from plantgate.netspace.prefold import prefold
-    from plantgate.reconcile.nat_view import pair_endpoints
+    from plantgate.reconcile.nat_view import pair_endpoints, prepare_nat_offers
 
     ruleset = parse_config(params["path"], params["vendor"])
     nat = _nat_checked(ruleset, params)
 
     def on_every_core() -> list[Any]:
         space = PacketSpace()
-        prefold(space, [ruleset])
-        return [pair_endpoints(space, ruleset, a, b) for a, b in ruleset.zone_pairs()]
+        pairs = [(ruleset, a, b) for a, b in ruleset.zone_pairs()]
+        prefold(space, [ruleset], meanwhile=lambda: prepare_nat_offers(space, pairs))  # as ``check`` does
+        return [pair_endpoints(space, *pair) for pair in pairs]
 
     times, sets = _repeat(params, lambda: _timed(on_every_core))
     return {"times": times, "info": {"rules": _source_rules(ruleset), "nat_rules": nat["nat_rules"],

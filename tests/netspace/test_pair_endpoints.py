@@ -20,7 +20,7 @@ from plantgate.firewalls.base import parse_config
 from plantgate.firewalls.ruleset import Ruleset
 from plantgate.netspace import FlowSet, PacketSpace, translate
 from plantgate.netspace.compile import union_all
-from plantgate.reconcile.nat_view import endpoint_flows, pair_endpoints
+from plantgate.reconcile.nat_view import endpoint_flows, pair_endpoints, prepare_nat_offers
 from tests.netspace import test_translate_original, test_translate_pipeline
 from tests.netspace.test_properties import ZONES
 
@@ -80,4 +80,18 @@ def test_a_pool_told_apart_from_the_networks_connected_elsewhere_cuts_as_the_ima
     space.memo.clear()
     monkeypatch.setattr(translate, "_pool_egress", lambda *_args: None)  # every image rewritten and cut
     for pair, flows in shortcut.items():
+        assert pair_endpoints(space, ruleset, *pair) == flows, pair
+
+
+@pytest.mark.parametrize("vendor", ["asa", "fortigate", "panos"])
+def test_the_nat_half_worked_out_ahead_gives_the_same_sets(vendor: str, tmp_path: Path) -> None:
+    """``prepare_nat_offers`` (prefold's ``meanwhile`` in ``check``) fills what the pairs' sets read
+    later; the sets are the ones worked out without it."""
+    ruleset = parse_config(str(write_config(nat_policy(300, 40, 5), vendor, tmp_path, vendor)), vendor)
+    space = PacketSpace()
+    prepare_nat_offers(space, [(ruleset, *pair) for pair in ruleset.zone_pairs()])
+    assert any(key[0] == "filter-offers" for key in space.memo if isinstance(key, tuple))
+    prepared = {pair: pair_endpoints(space, ruleset, *pair) for pair in ruleset.zone_pairs()}
+    space.memo.clear()
+    for pair, flows in prepared.items():
         assert pair_endpoints(space, ruleset, *pair) == flows, pair

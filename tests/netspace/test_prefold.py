@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from typing import Any
@@ -106,7 +107,8 @@ def test_the_cli_check_folds_on_every_core_and_the_web_context_never(monkeypatch
     from plantgate.load import load_site
 
     calls: list[list[str]] = []
-    monkeypatch.setattr(context, "prefold", lambda _space, rulesets: calls.append([r.name for r in rulesets]))
+    monkeypatch.setattr(context, "prefold",
+                        lambda _space, rulesets, **_kwargs: calls.append([r.name for r in rulesets]))
     result = CliRunner().invoke(main, ["check", str(EXAMPLE), "--as-of", "2026-11-26", "--format", "json"])
     assert result.exit_code == 1 and len(calls) == 1  # findings, and one prefold of the boundary firewalls
     assert len(calls[0]) == len(load_site(EXAMPLE).treaty.firewalls)
@@ -130,3 +132,20 @@ def test_without_shared_memory_or_processes_the_folds_stay_in_process(monkeypatc
         for each in rulesets:
             assert {k: v.count() for k, v in permitted_sets(space, each).items()} == {
                 k: v.count() for k, v in permitted_sets(serial, each).items()}
+
+
+def test_the_work_meanwhile_runs_here_while_the_children_fold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``meanwhile`` runs once, in this process, after the children started: they take the folds."""
+    monkeypatch.setattr(prefold, "PARALLEL_FROM_RULES", 0)
+    rulesets = _rulesets()
+    ran: list[tuple[int, int]] = []
+
+    def meanwhile() -> None:
+        ran.append((os.getpid(), len(multiprocessing.active_children())))
+        time.sleep(0.3)  # long enough for the child to take every fold on these small configs
+
+    space = PacketSpace()
+    from_children = prefold.prefold(space, rulesets, workers=2, meanwhile=meanwhile)
+    assert ran == [(os.getpid(), 1)]  # here, with the child running
+    assert from_children == len(prefold.fold_jobs(rulesets))  # the child folded everything meanwhile
+    assert all(cached_fold(space, *job) is not None for job in prefold.fold_jobs(rulesets))

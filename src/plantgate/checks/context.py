@@ -23,6 +23,7 @@ from plantgate.netspace.lint import LintIssue, lint_ruleset
 from plantgate.netspace.lint_parallel import StagedLint
 from plantgate.netspace.prefold import prefold
 from plantgate.reconcile import BoundaryFirewall, conduit_flows, load_boundary_firewalls, register_flows
+from plantgate.reconcile.nat_view import prepare_nat_offers
 from plantgate.reconcile.reach import Estate
 
 if TYPE_CHECKING:
@@ -75,7 +76,10 @@ class CheckContext:
             # Fold children only while the cores are free. Beside lint workers they compete for
             # the same cores, and this process rebuilds their filters' rule matches anyway as
             # soon as a check asks which rules permit some flows (``rules_permitting``).
-            prefold(self.space, [fw.ruleset for fw in firewalls])
+            nat_pairs = [(fw.ruleset, x, y) for fw in firewalls if fw.ruleset.nat_rules
+                         for pairs in fw.binding.crossings.values() for x, y in pairs]
+            prefold(self.space, [fw.ruleset for fw in firewalls],
+                    meanwhile=lambda: prepare_nat_offers(self.space, nat_pairs))
         return firewalls
 
     def lint_as_done(self) -> Iterator[tuple[int, list[LintIssue]]]:

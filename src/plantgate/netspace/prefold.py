@@ -9,7 +9,7 @@ filters is a lookup, and the analysis runs as before. Only for a caller that own
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from plantgate.errors import InputError
 from plantgate.firewalls.gc_pause import collector_paused
@@ -57,14 +57,19 @@ def fold_jobs(rulesets: Iterable[Ruleset]) -> list[FoldJob]:
     return jobs
 
 
-def prefold(space: PacketSpace, rulesets: Iterable[Ruleset], workers: int | None = None) -> int:
+def prefold(space: PacketSpace, rulesets: Iterable[Ruleset], workers: int | None = None,
+            meanwhile: Callable[[], object] | None = None) -> int:
     """Fold, on ``workers`` processes (default: the usable cores), every filter the rulesets'
-    permitted sets need and ``space`` does not hold yet; returns how many folds came from children."""
+    permitted sets need and ``space`` does not hold yet; returns how many folds came from children.
+
+    ``meanwhile``: work of this process that needs no fold (the NAT half of the ends' view), done
+    while the children start folding; they then take more of the folds. Not done without children."""
     with collector_paused():  # the folds' live BDD handles: the collector's scans find nothing
-        return _prefold(space, rulesets, workers)
+        return _prefold(space, rulesets, workers, meanwhile)
 
 
-def _prefold(space: PacketSpace, rulesets: Iterable[Ruleset], workers: int | None) -> int:
+def _prefold(space: PacketSpace, rulesets: Iterable[Ruleset], workers: int | None,
+             meanwhile: Callable[[], object] | None) -> int:
     jobs = [job for job in fold_jobs(rulesets) if cached_fold(space, *job) is None]
     if sum(len(flt.rules) for flt, _, _ in jobs) < PARALLEL_FROM_RULES:
         return 0
@@ -78,7 +83,7 @@ def _prefold(space: PacketSpace, rulesets: Iterable[Ruleset], workers: int | Non
 
     return split_over_cores(space, len(jobs), workers or usable_cores(), here,
                             lambda i: analyse_filter(space, *jobs[i]).permitted.node,
-                            lambda i, node: install_fold(space, *jobs[i], node))
+                            lambda i, node: install_fold(space, *jobs[i], node), meanwhile)
 
 
 def _in_zone_order(jobs: list[FoldJob]) -> list[FoldJob]:

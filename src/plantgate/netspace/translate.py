@@ -484,13 +484,20 @@ class FilterOffers:
 
 
 def filter_offers(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str) -> FilterOffers:
-    """What the filters of one zone pair decide on, per before-filter NAT outcome.
+    """What the filters of one zone pair decide on, per before-filter NAT outcome."""
+    elsewhere, offered = nat_offers(space, ruleset, from_zone, to_zone)
+    return FilterOffers(permitted_between(space, ruleset, from_zone, to_zone), elsewhere, offered)
+
+
+def nat_offers(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone: str
+               ) -> tuple[FlowSet, list[tuple[NatPart, FlowSet]]]:
+    """The NAT half of ``filter_offers``, which needs no fold: (the destinations connected elsewhere,
+    each before-filter outcome with the packets of it the filters decide on).
 
     A destination a rule rewrote into a network the firewall has connected on another zone's
     interface leaves there, not by ``to_zone`` (``netspace.egress``), so it is not offered on this
     pair, unless the rule itself sends it out of its to-zone's interface (``NatRule.sets_egress``).
     """
-    permitted = permitted_between(space, ruleset, from_zone, to_zone)
     elsewhere = connected_elsewhere(space, ruleset, to_zone)
     # pairs of one NAT context and one egress share the offers (every pair, for a table of VIPs),
     # and so do pairs whose contexts differ but whose arrivals do not (where the policy sees the
@@ -507,8 +514,8 @@ def filter_offers(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zone:
             hit = space.memo[same] = [(part.rule, part.domain.node, deciding.node)
                                       for part, deciding in _deciding(space, ruleset, arrivals, elsewhere)]
         space.memo[key] = hit
-    offered = [(NatPart(rule, FlowSet(space, domain)), FlowSet(space, deciding)) for rule, domain, deciding in hit]
-    return FilterOffers(permitted, elsewhere, offered)
+    return elsewhere, [(NatPart(rule, FlowSet(space, domain)), FlowSet(space, deciding))
+                       for rule, domain, deciding in hit]
 
 
 def _deciding(space: PacketSpace, ruleset: Ruleset, arrivals: list[NatPart], elsewhere: FlowSet

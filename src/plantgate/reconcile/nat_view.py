@@ -14,8 +14,10 @@ the packet before and after, with the NAT rule's line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from plantgate.errors import InputError
 from plantgate.firewalls.gc_pause import collector_paused
 from plantgate.firewalls.nat import NatRule, NatStage, PortMapping
 from plantgate.firewalls.ruleset import Ruleset
@@ -25,6 +27,7 @@ from plantgate.netspace.space import FlowSet, Node, PacketSpace
 from plantgate.netspace.translate import (
     FilteredFlows,
     FilterOffers,
+    NatPart,
     TranslatedFlows,
     address_bits,
     before_filter_permitted,
@@ -34,11 +37,11 @@ from plantgate.netspace.translate import (
     filter_offers,
     has_family,
     image,
+    nat_offers,
     nat_to_zone,
     port_image,
     stage_rules,
     translated_permitted,
-    within_large,
 )
 
 
@@ -129,29 +132,62 @@ def _pair_endpoints(space: PacketSpace, ruleset: Ruleset, from_zone: str, to_zon
     return _EndsUnion(space, ruleset, filter_offers(space, ruleset, from_zone, to_zone)).node()
 
 
+def prepare_nat_offers(space: PacketSpace, pairs: Iterable[tuple[Ruleset, str, str]]) -> None:
+    """Work out the NAT half of these pairs' ends' view (``translate.nat_offers``: the NAT tables'
+    partitions and what each outcome offers the filters), which needs no fold: ``prefold``'s
+    ``meanwhile``, so that it runs while the children fold. A pair that fails is left to the
+    analysis, which reports it."""
+    with collector_paused():
+        for ruleset, from_zone, to_zone in pairs:
+            if ruleset.nat_rules and _sources_only_after(ruleset):
+                try:
+                    _decided_outside(space, ruleset, nat_offers(space, ruleset, from_zone, to_zone)[1])
+                except InputError:
+                    pass
+
+
+def _is_decided(ruleset: Ruleset, rule: NatRule | None) -> bool:
+    """Whether a part's ends' view is what the filters decide on: no rule, or one whose rewrite the
+    ends do not see there (a source rewrite as sent; the policy seeing the packet after a rule that
+    keeps the source)."""
+    if rule is None:
+        return True
+    return rule.source.is_identity if ruleset.policy_sees == "translated" else rule.destination.is_identity
+
+
+def _decided_outside(space: PacketSpace, ruleset: Ruleset, offered: list[tuple[NatPart, FlowSet]]) -> Node | None:
+    """The universe less every decided part's packets (None: no such part), kept per NAT context.
+
+    With the untranslated rest among them the decided parts are most of the universe: the
+    permitted set less this complement is their intersection with it, built about three times
+    faster (``translate.within_large``), and it needs no fold (``prepare_nat_offers``)."""
+    decided = tuple(deciding.node for part, deciding in offered if _is_decided(ruleset, part.rule))
+    if not decided:
+        return None
+    key = ("ends-decided-outside", decided)
+    outside: Node | None = space.memo.get(key)
+    if outside is None:
+        outside = space.memo[key] = space.universe_node & ~union_all(space, list(decided))
+    return outside
+
+
 class _EndsUnion:
     """The ends' view of a pair's filter offers, united, part by part as ``EndpointFlows.of`` sees each."""
 
     def __init__(self, space: PacketSpace, ruleset: Ruleset, offers: FilterOffers) -> None:
         self.space, self.permitted = space, offers.permitted
-        self.decided: list[Node] = []  # packets whose ends' view is what the filters decided on
         self.published: dict[tuple[Node, PortMapping | None], list[Node]] = {}
         self.pieces: list[Node] = []  # finished ends' views
+        self.outside = _decided_outside(space, ruleset, offers.offered)
         for part, deciding in offers.offered:
-            self._add(ruleset, part.rule, part.domain, deciding)
+            if part.rule is not None and not _is_decided(ruleset, part.rule):
+                self._add(ruleset, part.rule, part.domain, deciding)
 
-    def _add(self, ruleset: Ruleset, rule: NatRule | None, domain: FlowSet, deciding: FlowSet) -> None:
+    def _add(self, ruleset: Ruleset, rule: NatRule, domain: FlowSet, deciding: FlowSet) -> None:
         space = self.space
-        if rule is None:
-            self.decided.append(deciding.node)
-        elif ruleset.policy_sees == "translated":  # ``deciding`` is after the rule, as the filters see it
-            if rule.source.is_identity:
-                self.decided.append(deciding.node)
-            else:
-                filtered = FilteredFlows(space, rule, domain, deciding & self.permitted)
-                self.pieces.append(EndpointFlows.of(space, filtered, decided=True).endpoints.node)
-        elif rule.destination.is_identity:  # as sent: a source rewrite is not in the ends' view
-            self.decided.append(deciding.node)
+        if ruleset.policy_sees == "translated":  # ``deciding`` is after the rule, as the filters see it
+            filtered = FilteredFlows(space, rule, domain, deciding & self.permitted)
+            self.pieces.append(EndpointFlows.of(space, filtered, decided=True).endpoints.node)
         elif not self._publish(rule, deciding):
             self.pieces.append(chain_image(space, destination_only([rule]), deciding & self.permitted).node)
 
@@ -173,12 +209,8 @@ class _EndsUnion:
     def node(self) -> Node:
         space = self.space
         pieces = list(self.pieces)
-        if self.decided:  # with the untranslated rest most of the universe: ``within_large``
-            key = ("ends-decided", tuple(self.decided))
-            united = space.memo.get(key)
-            if united is None:  # pairs of one NAT context share it
-                united = space.memo[key] = union_all(space, self.decided)
-            pieces.append(within_large(space, FlowSet(space, united), self.permitted).node)
+        if self.outside is not None:  # the permitted set less what no decided part holds
+            pieces.append(self.permitted.node & ~self.outside)
         for (reaching, ports), targets in self.published.items():
             delivered = reaching & union_all(space, targets)
             if ports is not None:
