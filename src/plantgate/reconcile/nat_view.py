@@ -9,7 +9,8 @@ changes what the responder sees, not who initiated) and the destination, ports a
 after every translation. On a firewall without NAT rules this is its permitted set itself.
 
 Each part keeps the packet as sent and the NAT rules that rewrote it, so every finding can show
-the packet before and after, with the NAT rule's line.
+the packet before and after, with the NAT rule's line. ``check`` compares one set per pair with
+the treaty (``pair_endpoints``), built without the parts; the parts are the evidence.
 """
 
 from __future__ import annotations
