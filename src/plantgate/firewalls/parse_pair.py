@@ -51,9 +51,14 @@ def parse_pair(first: ConfigSource, second: ConfigSource) -> tuple[Ruleset, Rule
     context = multiprocessing.get_context("fork")
     try:
         receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(target=_parse_in_child, args=(second, sender), daemon=True)
+    except OSError:  # no pipe to be had: one after the other, here
+        return first.parse(), second.parse()
+    child = context.Process(target=_parse_in_child, args=(second, sender), daemon=True)
+    try:
         child.start()
-    except OSError:  # no pipe or no process to be had: one after the other, here
+    except OSError:  # no process to be had: one after the other, here
+        receiver.close()
+        sender.close()
         return first.parse(), second.parse()
     sender.close()  # the child's end: closed here, so a child that dies ends the read
     try:
