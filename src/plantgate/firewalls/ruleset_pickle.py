@@ -52,18 +52,18 @@ def _reducer_for(cls: type) -> Callable[[Any], Reduction] | None:
         return None
     fields = dataclasses.fields(cls)
     if hasattr(cls, "__post_init__"):  # set every field as it is: the hook may rewrite what it is given
-        names = tuple(field.name for field in fields)
-        return _by_fields(cls, names)
-    names = tuple(field.name for field in fields if field.init)
+        every = tuple(field.name for field in fields)
+        all_values = _values_of(every)
+        return lambda obj: (_rebuild, (cls, every, all_values(obj)))
+    init_values = _values_of(tuple(field.name for field in fields if field.init))
+    return lambda obj: (cls, init_values(obj))
+
+
+def _values_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The named attributes of an object as a tuple, read by one ``attrgetter``."""
     if len(names) == 1:
-        return lambda obj: (cls, (getattr(obj, names[0]),))
-    values = attrgetter(*names)
-    return lambda obj: (cls, values(obj))
-
-
-def _by_fields(cls: type, names: tuple[str, ...]) -> Callable[[Any], Reduction]:
-    values = attrgetter(*names) if len(names) > 1 else (lambda obj: (getattr(obj, names[0]),))
-    return lambda obj: (_rebuild, (cls, names, values(obj)))
+        return lambda obj: (getattr(obj, names[0]),)
+    return attrgetter(*names)
 
 
 def _rebuild(cls: type, names: tuple[str, ...], values: tuple[Any, ...]) -> Any:

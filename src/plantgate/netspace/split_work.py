@@ -29,12 +29,12 @@ from plantgate.netspace.space import Node, PacketSpace
 
 def split_over_cores(space: PacketSpace, count: int, workers: int, here: Callable[[int], object],
                      in_child: Callable[[int], Node], install: Callable[[int, Node], object],
-                     first_here: Callable[[], object] | None = None) -> int:
+                     meanwhile: Callable[[], object] | None = None) -> int:
     """Jobs ``0 .. count - 1`` on ``workers`` processes: ``here(i)`` for the jobs this process takes
     (it keeps its own result), ``in_child(i)`` in a child for the others, each child's node then
     ``install``-ed here. Returns how many results came from children (0: no child could be had).
 
-    ``first_here`` is other work of this process's own, done once the children run and before it
+    ``meanwhile`` is other work of this process's own, done once the children run and before it
     takes jobs: the children take more of the jobs meanwhile, so the cores stay evenly busy."""
     if workers < 2 or count < 2 or not can_fork():
         return 0
@@ -56,8 +56,8 @@ def split_over_cores(space: PacketSpace, count: int, workers: int, here: Callabl
                 except OSError:  # no process to be had: this process takes the jobs a child would have
                     break
                 children.append(child)
-            if first_here is not None:
-                first_here()
+            if meanwhile is not None:
+                meanwhile()
             for i in _take(taken, from_back=False):
                 here(i)
                 done_here.add(i)

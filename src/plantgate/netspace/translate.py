@@ -606,11 +606,16 @@ def within_large(space: PacketSpace, flows: FlowSet, permitted: FlowSet) -> Flow
     it about three times faster: the complement holds only the rules' packets, so the walk through
     the permitted set stops at their addresses, where the rest itself repeats the universe's
     structure below them. The complement is kept per rest: every pair of a table context shares it."""
-    key = ("outside-in-universe", flows.node)
-    outside = space.memo.get(key)
+    return FlowSet(space, permitted.node & ~outside_in_universe(space, flows.node))
+
+
+def outside_in_universe(space: PacketSpace, node: Node) -> Node:
+    """The universe less ``node``, kept per node (see ``within_large``)."""
+    key = ("outside-in-universe", node)
+    outside: Node | None = space.memo.get(key)
     if outside is None:
-        outside = space.memo[key] = space.universe_node & ~flows.node
-    return FlowSet(space, permitted.node & ~outside)
+        outside = space.memo[key] = space.universe_node & ~node
+    return outside
 
 
 def _rules(*rules: NatRule | None) -> tuple[NatRule, ...]:

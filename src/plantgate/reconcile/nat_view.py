@@ -40,6 +40,7 @@ from plantgate.netspace.translate import (
     image,
     nat_offers,
     nat_to_zone,
+    outside_in_universe,
     port_image,
     stage_rules,
     translated_permitted,
@@ -165,11 +166,11 @@ def _decided_outside(space: PacketSpace, ruleset: Ruleset, offered: list[tuple[N
     decided = tuple(deciding.node for part, deciding in offered if _is_decided(ruleset, part.rule))
     if not decided:
         return None
-    key = ("ends-decided-outside", decided)
-    outside: Node | None = space.memo.get(key)
-    if outside is None:
-        outside = space.memo[key] = space.universe_node & ~union_all(space, list(decided))
-    return outside
+    key = ("ends-decided", decided)
+    united = space.memo.get(key)
+    if united is None:
+        united = space.memo[key] = union_all(space, list(decided))
+    return outside_in_universe(space, united)
 
 
 class _EndsUnion:
